@@ -1,0 +1,120 @@
+"""The Bot class: settings in, cogs loaded in ``setup_hook``, commands synced only when changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.scheduling.scheduler import Scheduler
+from bot.tree import CopbotTree
+from storage.app_state import get_state, set_state
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# Loaded in this order by setup_hook. A feature is one module here and one file in cogs/.
+COGS: tuple[str, ...] = (
+    "cogs.community",
+    "cogs.about",
+    "cogs.settings",
+)
+
+
+def point_discord_py_at(api_base: str, gateway_url: str) -> None:
+    """Send REST and gateway traffic to a proxy (or the sandbox) instead of Discord itself.
+
+    discord.py reads both at login: ``Route.BASE`` for every REST call (interaction callbacks and
+    webhooks included) and ``DEFAULT_GATEWAY`` for the first connection; reconnects then use the
+    ``resume_gateway_url`` from READY.
+    """
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def default_intents() -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.members = True  # member register: joins, leaves, roles
+    intents.message_content = True  # contribution log: links, attachments, lengths
+    return intents
+
+
+class CopBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        cogs: Sequence[str] = COGS,
+        intents: discord.Intents | None = None,
+        process_id: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents or default_intents(),
+            tree_cls=CopbotTree,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            **options,
+        )
+        self.settings = settings
+        self.db = db
+        self.cog_modules = tuple(cogs)
+        self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.scheduler = Scheduler(db, process_id=self.process_id)
+        if settings.discord_api_base and settings.discord_gateway_url:
+            point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
+
+    async def setup_hook(self) -> None:
+        await self.db.migrate()
+        for module in self.cog_modules:
+            await self.load_extension(module)
+        self.register_persistent_views()
+        await self.scheduler.start()
+        await self.sync_commands()
+
+    def register_persistent_views(self) -> None:
+        """Buttons on old messages keep working after a restart: each cog lists its views."""
+        for cog in self.cogs.values():
+            provider = getattr(cog, "persistent_views", None)
+            if provider is None:
+                continue
+            views: Iterable[discord.ui.View] = provider()
+            for view in views:
+                self.add_view(view)
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync the command tree to Discord if it changed since the last sync. True if synced."""
+        guild = (
+            discord.Object(id=self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        )
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        key = f"command_tree:{self.application_id}:{'guild:' + str(guild.id) if guild else 'global'}"
+        async with self.db.session() as session:
+            if not force and await get_state(session, key) == digest:
+                log.info("commands unchanged since the last sync; not syncing")
+                return False
+            await self.tree.sync(guild=guild)
+            await set_state(session, key, digest)
+            await session.commit()
+        log.info("synced %d commands %s", len(payload), f"to guild {guild.id}" if guild else "globally")
+        return True
+
+    async def close(self) -> None:
+        await self.scheduler.shutdown()
+        await super().close()

@@ -1,0 +1,126 @@
+"""Community settings as a service: validation and changes, with an audit trail. No Discord here."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.errors import BadInput
+from storage import audit, communities
+from storage.db import Database
+from storage.models import Community
+
+
+@dataclass(frozen=True)
+class StaffRoles:
+    moderator_role_id: int | None
+    coordinator_role_id: int | None
+
+
+@cache
+def known_timezones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def validate_timezone(name: str) -> str:
+    """The IANA name as zoneinfo spells it, or BadInput with the closest names."""
+    cleaned = name.strip().replace(" ", "_")
+    by_lower = {zone.lower(): zone for zone in known_timezones()}
+    zone = by_lower.get(cleaned.lower())
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except ZoneInfoNotFoundError:  # pragma: no cover - listed but not loadable
+            zone = None
+    if zone is None:
+        close = difflib.get_close_matches(cleaned, known_timezones(), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
+        raise BadInput(
+            f"`{name[:60]}` is not a time zone I know.{hint}",
+            "Use an IANA name such as `Europe/Amsterdam`, `Africa/Accra` or `UTC`; "
+            "the list offers them as you type.",
+        )
+    return zone
+
+
+def suggest_timezones(typed: str, limit: int = 25) -> list[str]:
+    """Time zones containing what was typed, best first, for autocomplete."""
+    needle = typed.strip().lower().replace(" ", "_")
+    if not needle:
+        return ["UTC", "Europe/Amsterdam", "Europe/London", "Africa/Accra", "America/New_York"][
+            :limit
+        ]
+    starts = [z for z in known_timezones() if z.lower().startswith(needle)]
+    parts = [
+        z
+        for z in known_timezones()
+        if needle in z.lower() and z not in starts
+    ]
+    return (starts + parts)[:limit]
+
+
+async def community_settings(db: Database, guild_id: int, guild_name: str) -> Community:
+    async with db.session() as session:
+        community = await communities.ensure_community(session, guild_id, guild_name)
+        await session.commit()
+        return community
+
+
+async def set_staff_roles(
+    db: Database,
+    guild_id: int,
+    guild_name: str,
+    *,
+    actor_id: int,
+    roles: StaffRoles,
+    change_moderator: bool,
+    change_coordinator: bool,
+) -> Community:
+    """Set the moderator and/or coordinator role; the role not being changed keeps its value."""
+    if not (change_moderator or change_coordinator):
+        raise BadInput(
+            "Give a moderator role, a coordinator role, or both.",
+            "For example: `/settings roles moderator:@Moderators coordinator:@Coordinators`.",
+        )
+    async with db.session() as session:
+        community = await communities.ensure_community(session, guild_id, guild_name)
+        before = StaffRoles(community.moderator_role_id, community.coordinator_role_id)
+        after = StaffRoles(
+            roles.moderator_role_id if change_moderator else before.moderator_role_id,
+            roles.coordinator_role_id if change_coordinator else before.coordinator_role_id,
+        )
+        await communities.set_staff_roles(
+            session,
+            community,
+            moderator_role_id=after.moderator_role_id,
+            coordinator_role_id=after.coordinator_role_id,
+        )
+        await audit.record_audit(
+            session,
+            guild_id,
+            actor_id,
+            "settings.roles",
+            moderator_role_id=after.moderator_role_id,
+            coordinator_role_id=after.coordinator_role_id,
+            previous_moderator_role_id=before.moderator_role_id,
+            previous_coordinator_role_id=before.coordinator_role_id,
+        )
+        await session.commit()
+        return community
+
+
+async def set_timezone(
+    db: Database, guild_id: int, guild_name: str, *, actor_id: int, timezone: str
+) -> Community:
+    zone = validate_timezone(timezone)
+    async with db.session() as session:
+        community = await communities.ensure_community(session, guild_id, guild_name)
+        previous = community.timezone
+        await communities.set_timezone(session, community, zone)
+        await audit.record_audit(
+            session, guild_id, actor_id, "settings.timezone", timezone=zone, previous=previous
+        )
+        await session.commit()
+        return community

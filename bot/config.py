@@ -1,0 +1,191 @@
+"""Settings: one typed object, read from the environment after ``load_dotenv()``.
+
+Every problem is reported as a :class:`ConfigError` naming the setting and what it expects, so
+that start-up can stop with one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/copbot.sqlite3"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SUPPORTED_DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. ``str()`` is the one line shown to the operator."""
+
+    def __init__(self, setting: str, expected: str, got: str | None = None) -> None:
+        self.setting = setting
+        self.expected = expected
+        self.got = got
+        shown = "" if got is None else f" (got {got!r})"
+        super().__init__(f"{setting}: expected {expected}{shown}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: str | None
+    database_url: str
+    discord_api_base: str | None
+    discord_gateway_url: str | None
+    dev_guild_id: int | None
+    log_level: str
+    shard_count: int | None
+    shard_ids: tuple[int, ...] | None
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True
+    ) -> Settings:
+        """Read the settings; ``env`` defaults to ``os.environ`` after loading ``.env``."""
+        if env is None:
+            if dotenv:
+                load_dotenv(override=False)
+            env = os.environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            if value is None or not value.strip():
+                return None
+            return value.strip()
+
+        api_base = _parse_url(get("DISCORD_API_BASE"), "DISCORD_API_BASE", ("http", "https"))
+        gateway = _parse_url(get("DISCORD_GATEWAY_URL"), "DISCORD_GATEWAY_URL", ("ws", "wss"))
+        if (api_base is None) != (gateway is None):
+            missing = "DISCORD_GATEWAY_URL" if gateway is None else "DISCORD_API_BASE"
+            raise ConfigError(
+                missing, "to be set too: the REST and gateway proxies are used together"
+            )
+        shard_count = _parse_int(get("SHARD_COUNT"), "SHARD_COUNT", minimum=1)
+        shard_ids = _parse_shard_ids(get("SHARD_IDS"), shard_count)
+
+        return cls(
+            discord_token=get("DISCORD_TOKEN"),
+            database_url=_parse_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            discord_api_base=api_base,
+            discord_gateway_url=gateway,
+            dev_guild_id=_parse_int(get("DEV_GUILD_ID"), "DEV_GUILD_ID", minimum=1),
+            log_level=_parse_log_level(get("LOG_LEVEL")),
+            shard_count=shard_count,
+            shard_ids=shard_ids,
+        )
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(
+                "DISCORD_TOKEN",
+                "the bot token from the Discord developer portal (Bot > Reset Token); "
+                "put it in .env",
+            )
+        return self.discord_token
+
+    @property
+    def uses_proxy(self) -> bool:
+        return self.discord_api_base is not None
+
+
+def _parse_int(raw: str | None, name: str, *, minimum: int) -> int | None:
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"a whole number >= {minimum}", raw) from None
+    if value < minimum:
+        raise ConfigError(name, f"a whole number >= {minimum}", raw)
+    return value
+
+
+def _parse_shard_ids(raw: str | None, shard_count: int | None) -> tuple[int, ...] | None:
+    if raw is None:
+        return None
+    if shard_count is None:
+        raise ConfigError("SHARD_COUNT", "to be set when SHARD_IDS is set")
+    expected = f"comma-separated shard numbers from 0 to {shard_count - 1}, e.g. 0,1"
+    parts = [part.strip() for part in raw.split(",")]
+    try:
+        ids = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ConfigError("SHARD_IDS", expected, raw) from None
+    if not ids or any(i < 0 or i >= shard_count for i in ids) or len(set(ids)) != len(ids):
+        raise ConfigError("SHARD_IDS", expected + ", each once", raw)
+    return ids
+
+
+def _parse_log_level(raw: str | None) -> str:
+    if raw is None:
+        return "INFO"
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL", "one of " + ", ".join(LOG_LEVELS), raw)
+    return level
+
+
+def _parse_url(raw: str | None, name: str, schemes: tuple[str, ...]) -> str | None:
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.netloc:
+        example = f"{schemes[0]}://127.0.0.1:8080" + ("/api/v10" if schemes[0] == "http" else "")
+        raise ConfigError(name, f"a {' or '.join(schemes)} URL such as {example}", raw)
+    return raw.rstrip("/")
+
+
+def _parse_database_url(raw: str) -> str:
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme == "sqlite":  # accept the short form people type
+        raw, scheme = "sqlite+aiosqlite" + raw[len("sqlite") :], "sqlite+aiosqlite"
+    elif scheme in ("postgresql", "postgres"):
+        raw, scheme = "postgresql+asyncpg" + raw[len(scheme) :], "postgresql+asyncpg"
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ConfigError(
+            "DATABASE_URL",
+            "sqlite+aiosqlite:///path/to/file.sqlite3 or "
+            "postgresql+asyncpg://user@host:5432/dbname",
+            _hide_password(raw),
+        )
+    if scheme == "sqlite+aiosqlite":
+        path = raw.split(":///", 1)[1] if ":///" in raw else ""
+        if not path:
+            raise ConfigError(
+                "DATABASE_URL", "a file path after sqlite+aiosqlite:///", _hide_password(raw)
+            )
+    return raw
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def database_label(url: str) -> str:
+    """What the database is, without credentials: for /about and logs."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        return f"SQLite ({Path(url.split(':///', 1)[1]).name})"
+    host = parts.hostname or "localhost"
+    name = parts.path.lstrip("/") or "postgres"
+    return f"PostgreSQL ({name} on {host})"
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    # discord.py's gateway chatter is useful only when debugging the connection itself.
+    if level != "DEBUG":
+        logging.getLogger("discord.gateway").setLevel(logging.WARNING)
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -1,0 +1,93 @@
+"""The one permission check: member, moderator, coordinator.
+
+Moderator and coordinator roles are chosen per community with ``/settings roles``; server
+administrators always count as both. Discord's own command permissions only hide commands in the
+UI, so every command checks here as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import NotAllowed
+from storage.communities import get_community
+
+T = TypeVar("T")
+
+
+class Access(StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    COORDINATOR = "coordinator"
+
+
+class AccessDenied(app_commands.CheckFailure):
+    """Raised by the check; carries the explanation the error handler shows."""
+
+    def __init__(self, error: NotAllowed) -> None:
+        self.error = error
+        super().__init__(error.user_message)
+
+
+def granted_access(
+    member: discord.Member, *, moderator_role_id: int | None, coordinator_role_id: int | None
+) -> frozenset[Access]:
+    if member.bot:
+        return frozenset()
+    granted = {Access.MEMBER}
+    if member.guild_permissions.administrator:
+        granted |= {Access.MODERATOR, Access.COORDINATOR}
+    role_ids = {role.id for role in member.roles}
+    if moderator_role_id in role_ids:
+        granted.add(Access.MODERATOR)
+    if coordinator_role_id in role_ids:
+        granted.add(Access.COORDINATOR)
+    return frozenset(granted)
+
+
+async def check_access(interaction: discord.Interaction[Any], needed: Access) -> None:
+    """Raise :class:`AccessDenied` unless the user has ``needed`` in this server."""
+    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
+        raise AccessDenied(
+            NotAllowed(
+                "This command works only inside a server.",
+                "Run it in a channel of your community's server.",
+            )
+        )
+    async with interaction.client.db.session() as session:
+        community = await get_community(session, interaction.guild.id)
+    moderator_role_id = community.moderator_role_id if community else None
+    coordinator_role_id = community.coordinator_role_id if community else None
+    granted = granted_access(
+        interaction.user,
+        moderator_role_id=moderator_role_id,
+        coordinator_role_id=coordinator_role_id,
+    )
+    if needed in granted:
+        return
+    role_id = moderator_role_id if needed is Access.MODERATOR else coordinator_role_id
+    if needed is Access.MEMBER:
+        raise AccessDenied(NotAllowed("Bots cannot use this command."))
+    if role_id is None:
+        fix = (
+            f"No {needed} role is set yet, so only server administrators count as {needed}s. "
+            "An administrator can choose one with `/settings roles`."
+        )
+    else:
+        fix = f"{needed.capitalize()}s are members with the <@&{role_id}> role; ask one of them."
+    raise AccessDenied(NotAllowed(f"Only {needed}s can use this command.", fix))
+
+
+def require(needed: Access) -> Callable[[T], T]:
+    """Decorator for app commands: ``@require(Access.MODERATOR)``."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        await check_access(interaction, needed)
+        return True
+
+    return app_commands.check(predicate)

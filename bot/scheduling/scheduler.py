@@ -1,0 +1,239 @@
+"""The scheduler facade: database rows are the truth, APScheduler is only the alarm clock.
+
+Every schedule row gets one alarm (an APScheduler job with a date trigger) for its next due time.
+When the alarm rings, the firing is first *claimed* in the database (a row unique on schedule and
+due time); only the process whose insert succeeded acts. After acting, the next alarm is set from
+the row again, so a change made by the handler (a pause, say) is honoured.
+
+Missed firings (the bot was down, or the loop was blocked) follow the schedule's misfire policy:
+``late`` acts late within ``grace_seconds``; ``skip`` acts only when on time (within
+:data:`ON_TIME_TOLERANCE`). Anything else is recorded as a skipped firing, never acted on.
+
+A claim taken by a process that then crashed stays ``claimed``: we prefer a missed post to a
+double one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.errors import new_error_id
+from bot.scheduling.when import WhenError, parse_when
+from storage import schedules as schedule_queries
+from storage.db import Database
+from storage.models import FiringStatus, MisfirePolicy, Schedule
+from storage.types import utc_now
+
+log = logging.getLogger(__name__)
+
+ON_TIME_TOLERANCE = timedelta(seconds=60)
+# A schedule offline for long records at most this many skips; older ones are simply not listed.
+MAX_RECORDED_SKIPS = 100
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What a handler is told: which schedule, for which due time, and how late it runs."""
+
+    schedule: Schedule
+    scheduled_for: datetime
+    late_by: timedelta
+
+
+# A handler acts on a firing and may return a short note that is kept with the firing.
+FiringHandler = Callable[[Firing], Awaitable[str | None]]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        process_id: str,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.process_id = process_id[:64]
+        self.clock = clock
+        self._handlers: dict[str, FiringHandler] = {}
+        self._alarms = AsyncIOScheduler(timezone="UTC")
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def handle(self, kind: str, handler: FiringHandler) -> None:
+        """Register what to do when a schedule of ``kind`` fires (one handler per kind)."""
+        if kind in self._handlers:
+            raise ValueError(f"a handler for schedule kind {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    async def start(self) -> None:
+        if not self._alarms.running:
+            self._alarms.start()
+        await self.reload()
+
+    async def shutdown(self) -> None:
+        if self._alarms.running:
+            self._alarms.shutdown(wait=False)
+
+    async def reload(self) -> None:
+        """Rebuild every alarm from the database (start-up, or after bulk changes)."""
+        async with self.db.session() as session:
+            rows = await schedule_queries.active_schedules(session)
+        wanted = {_job_id(row.id) for row in rows if row.id is not None}
+        for job in self._alarms.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for row in rows:
+            assert row.id is not None
+            await self.sync_schedule(row.id)
+
+    async def sync_schedule(self, schedule_id: int) -> None:
+        """Catch up on missed firings of one schedule and set its next alarm, from its row."""
+        async with self._lock(schedule_id):
+            async with self.db.session() as session:
+                schedule = await schedule_queries.get_schedule(session, schedule_id)
+                last = await schedule_queries.latest_firing(session, schedule_id)
+            self._cancel_alarm(schedule_id)
+            if schedule is None or schedule.paused:
+                return
+            try:
+                when = parse_when(schedule.when_text, schedule.timezone)
+            except WhenError as error:
+                await self._pause(schedule_id, f"its time can no longer be read: {error}")
+                return
+            now = self.clock()
+            since = last.scheduled_for if last is not None else schedule.created_at
+            missed: list[datetime] = []
+            due = when.next_after(since)
+            while due is not None and due <= now:
+                missed.append(due)
+                due = when.next_after(due)
+            if missed:
+                await self._record_missed(schedule, missed[:-1])
+                latest_missed = missed[-1]
+                if now - latest_missed <= _tolerance(schedule):
+                    due = latest_missed  # still within its grace: ring at once
+                else:
+                    await self._record_skip(schedule, latest_missed, now - latest_missed)
+            if due is not None:
+                self._alarms.add_job(
+                    self.fire,
+                    trigger=DateTrigger(run_date=max(due, now), timezone="UTC"),
+                    args=(schedule_id, due),
+                    id=_job_id(schedule_id),
+                    replace_existing=True,
+                    misfire_grace_time=None,  # lateness is judged by our policy, in fire()
+                )
+
+    def next_alarm(self, schedule_id: int) -> datetime | None:
+        """The due time the alarm of a schedule is set for (None: no alarm)."""
+        job = self._alarms.get_job(_job_id(schedule_id))
+        return None if job is None else job.args[1]
+
+    async def fire(self, schedule_id: int, scheduled_for: datetime) -> None:
+        """Claim the firing, act if the claim is ours, then set the next alarm."""
+        try:
+            await self._fire_once(schedule_id, scheduled_for)
+        finally:
+            if self._alarms.running:
+                await self.sync_schedule(schedule_id)
+
+    async def _fire_once(self, schedule_id: int, scheduled_for: datetime) -> None:
+        async with self.db.session() as session:
+            schedule = await schedule_queries.get_schedule(session, schedule_id)
+        if schedule is None or schedule.paused:
+            return
+        late_by = max(self.clock() - scheduled_for, timedelta(0))
+        if late_by > _tolerance(schedule):
+            await self._record_skip(schedule, scheduled_for, late_by)
+            return
+        async with self.db.session() as session:
+            claimed = await schedule_queries.claim_firing(
+                session, schedule_id, scheduled_for, claimed_by=self.process_id
+            )
+            await session.commit()
+        if not claimed:
+            log.info("schedule %s at %s: already claimed elsewhere", schedule_id, scheduled_for)
+            return
+        handler = self._handlers.get(schedule.kind)
+        status, note = FiringStatus.DONE, None
+        if handler is None:
+            status, note = FiringStatus.FAILED, f"no handler for schedule kind {schedule.kind!r}"
+            log.error("schedule %s: %s", schedule_id, note)
+        else:
+            try:
+                note = await handler(Firing(schedule, scheduled_for, late_by))
+            except Exception:
+                error_id = new_error_id()
+                log.exception("schedule %s failed [error %s]", schedule_id, error_id)
+                status, note = FiringStatus.FAILED, f"error {error_id}"
+        async with self.db.session() as session:
+            await schedule_queries.finish_firing(
+                session, schedule_id, scheduled_for, status=status, note=note
+            )
+            await session.commit()
+
+    async def _record_missed(self, schedule: Schedule, due_times: list[datetime]) -> None:
+        for due in due_times[-MAX_RECORDED_SKIPS:]:
+            await self._record_skip(schedule, due, None)
+
+    async def _record_skip(
+        self, schedule: Schedule, scheduled_for: datetime, late_by: timedelta | None
+    ) -> None:
+        note = (
+            "missed while the bot was offline"
+            if late_by is None
+            else f"missed by {_minutes(late_by)}, beyond the {schedule.misfire_policy} policy"
+        )
+        assert schedule.id is not None
+        async with self.db.session() as session:
+            recorded = await schedule_queries.claim_firing(
+                session,
+                schedule.id,
+                scheduled_for,
+                claimed_by=self.process_id,
+                status=FiringStatus.SKIPPED,
+                note=note,
+            )
+            await session.commit()
+        if recorded:
+            log.warning("schedule %s at %s skipped: %s", schedule.id, scheduled_for, note)
+
+    async def _pause(self, schedule_id: int, reason: str) -> None:
+        async with self.db.session() as session:
+            await schedule_queries.set_schedule_paused(
+                session, schedule_id, paused=True, reason=reason[:300]
+            )
+            await session.commit()
+        log.warning("schedule %s paused: %s", schedule_id, reason)
+
+    def _cancel_alarm(self, schedule_id: int) -> None:
+        try:
+            self._alarms.remove_job(_job_id(schedule_id))
+        except JobLookupError:
+            pass
+
+    def _lock(self, schedule_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(schedule_id, asyncio.Lock())
+
+
+def _job_id(schedule_id: int | None) -> str:
+    return f"schedule-{schedule_id}"
+
+
+def _tolerance(schedule: Schedule) -> timedelta:
+    if schedule.misfire_policy == MisfirePolicy.SKIP:
+        return ON_TIME_TOLERANCE
+    return max(timedelta(seconds=schedule.grace_seconds), ON_TIME_TOLERANCE)
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"

@@ -1,0 +1,50 @@
+"""Queries for a community (one Discord server) and its settings."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Community
+from storage.types import utc_now
+from storage.upsert import insert_if_absent
+
+
+async def ensure_community(session: AsyncSession, guild_id: int, name: str) -> Community:
+    """The community for a server, created on first sight; its name follows the server's."""
+    await insert_if_absent(
+        session,
+        Community.__table__,
+        {"id": guild_id, "name": name[:100], "created_at": utc_now(), "updated_at": utc_now()},
+        ["id"],
+    )
+    community = await session.get(Community, guild_id, populate_existing=True)
+    assert community is not None
+    if community.name != name[:100]:
+        community.name = name[:100]
+        community.updated_at = utc_now()
+    return community
+
+
+async def get_community(session: AsyncSession, guild_id: int) -> Community | None:
+    return await session.get(Community, guild_id)
+
+
+async def set_staff_roles(
+    session: AsyncSession,
+    community: Community,
+    *,
+    moderator_role_id: int | None,
+    coordinator_role_id: int | None,
+) -> Community:
+    community.moderator_role_id = moderator_role_id
+    community.coordinator_role_id = coordinator_role_id
+    community.updated_at = utc_now()
+    session.add(community)
+    return community
+
+
+async def set_timezone(session: AsyncSession, community: Community, timezone: str) -> Community:
+    community.timezone = timezone
+    community.updated_at = utc_now()
+    session.add(community)
+    return community

@@ -1,0 +1,30 @@
+"""Every table of copbot. Import from here so that Alembic and the app see the same metadata."""
+
+from sqlmodel import SQLModel
+
+# Named constraints keep migrations identical on SQLite and PostgreSQL and let Alembic alter them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from storage.models.app_state import AppState  # noqa: E402
+from storage.models.audit import AuditEvent  # noqa: E402
+from storage.models.community import Community  # noqa: E402
+from storage.models.scheduling import Firing, FiringStatus, MisfirePolicy, Schedule  # noqa: E402
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AppState",
+    "AuditEvent",
+    "Community",
+    "Firing",
+    "FiringStatus",
+    "MisfirePolicy",
+    "Schedule",
+    "metadata",
+]

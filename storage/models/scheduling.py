@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, ForeignKey, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utc_now
+
+
+class MisfirePolicy(StrEnum):
+    LATE = "late"  # act late, within the grace period
+    SKIP = "skip"  # never act late: record the skip
+
+
+class FiringStatus(StrEnum):
+    CLAIMED = "claimed"  # a process has taken it and is acting
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # missed, and too late (or the policy says skip)
+
+
+class Schedule(SQLModel, table=True):
+    """When something happens. The scheduler only rebuilds alarms from these rows."""
+
+    __tablename__ = "schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=40)  # which handler acts, e.g. "prompt.post"
+    target_id: int | None = Field(default=None, sa_type=BigInteger)  # the row the handler acts on
+    when_text: str = Field(max_length=200)  # parseable by bot.scheduling.when.parse_when
+    timezone: str = Field(max_length=64)
+    misfire_policy: MisfirePolicy = Field(default=MisfirePolicy.LATE, sa_type=String(8))
+    grace_seconds: int = Field(default=3600)
+    paused: bool = Field(default=False)
+    paused_reason: str | None = Field(default=None, max_length=300)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Firing(SQLModel, table=True):
+    """One due time of a schedule. The unique key is what makes every firing happen once."""
+
+    __tablename__ = "firing"
+    __table_args__ = (UniqueConstraint("schedule_id", "scheduled_for"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(
+        sa_column=Column(ForeignKey("schedule.id", ondelete="CASCADE"), nullable=False)
+    )
+    scheduled_for: datetime = Field(sa_type=UTCDateTime)
+    status: FiringStatus = Field(sa_type=String(8))
+    claimed_by: str = Field(max_length=64)
+    claimed_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,49 @@
+"""Models and migrations must describe the same schema, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from storage.db import Database
+from storage.migrations.runner import alembic_config
+from storage.models import metadata
+
+
+async def schema_differences(db: Database) -> list[object]:
+    def compare(connection: object) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
+async def table_names(db: Database) -> set[str]:
+    async with db.engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_models_and_migrations_do_not_drift(db: Database) -> None:
+    assert await schema_differences(db) == []
+
+
+async def test_every_model_table_is_created_by_migrations(db: Database) -> None:
+    assert set(metadata.tables) <= await table_names(db)
+
+
+async def test_migrating_twice_changes_nothing(db: Database) -> None:
+    await db.migrate()
+    assert await schema_differences(db) == []
+
+
+async def test_downgrade_to_base_and_back(db: Database) -> None:
+    config = alembic_config(db.url)
+    await asyncio.to_thread(command.downgrade, config, "base")
+    assert await table_names(db) <= {"alembic_version"}
+    await db.migrate()
+    assert await schema_differences(db) == []
