@@ -78,10 +78,11 @@ def migrate(settings: Settings, *, new_revision: str | None) -> int:
 
 
 async def run(settings: Settings) -> int:
+    token = settings.require_token()
+
     from bot.client import CopBot
     from storage.db import Database
 
-    token = settings.require_token()
     db = Database.connect(settings.database_url)
     try:
         with _database_errors(settings):

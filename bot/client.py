@@ -30,6 +30,22 @@ COGS: tuple[str, ...] = (
 )
 
 
+# What the bot needs in a server; the invite URL asks for exactly these.
+REQUIRED_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    create_private_threads=True,
+    manage_threads=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+    add_reactions=True,
+    manage_roles=True,  # only used by the optional role sync
+)
+
+
 def point_discord_py_at(api_base: str, gateway_url: str) -> None:
     """Send REST and gateway traffic to a proxy (or the sandbox) instead of Discord itself.
 
@@ -82,6 +98,16 @@ class CopBot(commands.Bot):
         self.register_persistent_views()
         await self.scheduler.start()
         await self.sync_commands()
+        if self.application_id is not None:
+            log.info("invite URL: %s", self.invite_url())
+
+    def invite_url(self) -> str:
+        assert self.application_id is not None
+        return discord.utils.oauth_url(
+            self.application_id,
+            permissions=REQUIRED_PERMISSIONS,
+            scopes=("bot", "applications.commands"),
+        )
 
     def register_persistent_views(self) -> None:
         """Buttons on old messages keep working after a restart: each cog lists its views."""
@@ -104,7 +130,9 @@ class CopBot(commands.Bot):
         digest = hashlib.sha256(
             json.dumps(payload, sort_keys=True, default=str).encode()
         ).hexdigest()
-        key = f"command_tree:{self.application_id}:{'guild:' + str(guild.id) if guild else 'global'}"
+        key = (
+            f"command_tree:{self.application_id}:{'guild:' + str(guild.id) if guild else 'global'}"
+        )
         async with self.db.session() as session:
             if not force and await get_state(session, key) == digest:
                 log.info("commands unchanged since the last sync; not syncing")
@@ -112,7 +140,9 @@ class CopBot(commands.Bot):
             await self.tree.sync(guild=guild)
             await set_state(session, key, digest)
             await session.commit()
-        log.info("synced %d commands %s", len(payload), f"to guild {guild.id}" if guild else "globally")
+        log.info(
+            "synced %d commands %s", len(payload), f"to guild {guild.id}" if guild else "globally"
+        )
         return True
 
     async def close(self) -> None:

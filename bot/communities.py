@@ -53,11 +53,7 @@ def suggest_timezones(typed: str, limit: int = 25) -> list[str]:
             :limit
         ]
     starts = [z for z in known_timezones() if z.lower().startswith(needle)]
-    parts = [
-        z
-        for z in known_timezones()
-        if needle in z.lower() and z not in starts
-    ]
+    parts = [z for z in known_timezones() if needle in z.lower() and z not in starts]
     return (starts + parts)[:limit]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/copbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -43,13 +43,11 @@ class Settings:
     shard_ids: tuple[int, ...] | None
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True
-    ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Read the settings; ``env`` defaults to ``os.environ`` after loading ``.env``."""
         if env is None:
             if dotenv:
-                load_dotenv(override=False)
+                load_dotenv(find_dotenv(usecwd=True), override=False)
             env = os.environ
 
         def get(name: str) -> str | None:

@@ -87,7 +87,15 @@ def require(needed: Access) -> Callable[[T], T]:
     """Decorator for app commands: ``@require(Access.MODERATOR)``."""
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        await check_access(interaction, needed)
+        try:
+            await check_access(interaction, needed)
+        except AccessDenied:
+            raise
+        except Exception as error:
+            # discord.py only routes AppCommandErrors to the tree's error handler; anything
+            # else raised in a check would vanish and leave the user with no answer.
+            assert interaction.command is not None
+            raise app_commands.CommandInvokeError(interaction.command, error) from error
         return True
 
     return app_commands.check(predicate)

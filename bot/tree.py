@@ -52,7 +52,9 @@ def explain(error: BaseException) -> str | None:
         return f"That was quick. Try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(name.replace("_", " ") for name in error.missing_permissions)
-        return f"I need these permissions here: {missing}.\nAsk a server administrator to grant them."
+        return (
+            f"I need these permissions here: {missing}.\nAsk a server administrator to grant them."
+        )
     if isinstance(error, discord.Forbidden):
         return (
             "Discord did not let me do that here: I am missing a permission in this channel.\n"

@@ -33,7 +33,9 @@ def _check_staff_role(role: discord.Role | None, which: str) -> None:
 
 
 @app_commands.guild_only()
-class CommunitySettings(commands.GroupCog, group_name="settings", group_description="Community settings"):
+class CommunitySettings(
+    commands.GroupCog, group_name="settings", group_description="Community settings"
+):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
 

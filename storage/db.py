@@ -29,14 +29,9 @@ class Database:
 
     @classmethod
     def connect(cls, url: str, **engine_options: Any) -> Database:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            database = parsed.database or ""
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(
-                url, connect_args={"timeout": 30}, **engine_options
-            )
+        if make_url(url).get_backend_name() == "sqlite":
+            ensure_sqlite_directory(url)
+            engine = create_async_engine(url, connect_args={"timeout": 30}, **engine_options)
             event.listen(engine.sync_engine, "connect", _configure_sqlite)
         else:
             engine = create_async_engine(url, pool_pre_ping=True, **engine_options)
@@ -70,6 +65,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite creates the file but not its folder (the default is under ./data/)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

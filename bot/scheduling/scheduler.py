@@ -16,6 +16,7 @@ double one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -215,10 +216,8 @@ class Scheduler:
         log.warning("schedule %s paused: %s", schedule_id, reason)
 
     def _cancel_alarm(self, schedule_id: int) -> None:
-        try:
+        with contextlib.suppress(JobLookupError):
             self._alarms.remove_job(_job_id(schedule_id))
-        except JobLookupError:
-            pass
 
     def _lock(self, schedule_id: int) -> asyncio.Lock:
         return self._locks.setdefault(schedule_id, asyncio.Lock())

@@ -21,6 +21,9 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     """Blocking: call from a worker thread (it runs its own event loop)."""
+    from storage.db import ensure_sqlite_directory
+
+    ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), "head")
 
 
@@ -30,6 +33,4 @@ def make_revision(database_url: str, message: str) -> None:
     command.upgrade(config, "head")
     # Numbered revisions read in order: 0001, 0002, ...
     existing = [path for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
-    command.revision(
-        config, message=message, autogenerate=True, rev_id=f"{len(existing) + 1:04d}"
-    )
+    command.revision(config, message=message, autogenerate=True, rev_id=f"{len(existing) + 1:04d}")

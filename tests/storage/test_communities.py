@@ -34,12 +34,22 @@ async def test_concurrent_first_sight_makes_one_community(db: Database) -> None:
 
 async def test_staff_roles_change_one_at_a_time_and_are_audited(db: Database) -> None:
     await service.set_staff_roles(
-        db, GUILD, "Water CoP", actor_id=7,
-        roles=service.StaffRoles(10, 20), change_moderator=True, change_coordinator=True,
+        db,
+        GUILD,
+        "Water CoP",
+        actor_id=7,
+        roles=service.StaffRoles(10, 20),
+        change_moderator=True,
+        change_coordinator=True,
     )
     community = await service.set_staff_roles(
-        db, GUILD, "Water CoP", actor_id=8,
-        roles=service.StaffRoles(None, 30), change_moderator=False, change_coordinator=True,
+        db,
+        GUILD,
+        "Water CoP",
+        actor_id=8,
+        roles=service.StaffRoles(None, 30),
+        change_moderator=False,
+        change_coordinator=True,
     )
     assert (community.moderator_role_id, community.coordinator_role_id) == (10, 30)
     async with db.session() as session:

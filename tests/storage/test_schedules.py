@@ -27,8 +27,12 @@ async def make_schedule(db: Database) -> int:
     async with db.session() as session:
         await ensure_community(session, GUILD, "CoP")
         schedule = await create_schedule(
-            session, community_id=GUILD, kind="test", when_text="daily 09:00",
-            timezone="Europe/Amsterdam", misfire_policy=MisfirePolicy.SKIP,
+            session,
+            community_id=GUILD,
+            kind="test",
+            when_text="daily 09:00",
+            timezone="Europe/Amsterdam",
+            misfire_policy=MisfirePolicy.SKIP,
         )
         await session.commit()
         assert schedule.id is not None
