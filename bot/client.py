@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -145,6 +146,28 @@ class CopBot(commands.Bot):
         )
         return True
 
+    async def on_ready(self) -> None:
+        log.info("ready: logged in as %s, in %d servers", self.user, len(self.guilds))
+
     async def close(self) -> None:
         await self.scheduler.shutdown()
         await super().close()
+
+
+async def start_until_ready(
+    bot: CopBot, token: str, *, ready_within: float = 30
+) -> asyncio.Task[None]:
+    """Start the bot in a task and return it once the bot is ready (demo and tests)."""
+    runner = asyncio.create_task(bot.start(token), name="copbot")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait(
+        {ready, runner}, timeout=ready_within, return_when="FIRST_COMPLETED"
+    )
+    if ready not in done:
+        ready.cancel()
+        if runner.done():
+            runner.result()  # raises what stopped the bot
+            raise RuntimeError("the bot stopped before it was ready")
+        await bot.close()
+        raise TimeoutError(f"the bot did not become ready within {ready_within:.0f} s")
+    return runner

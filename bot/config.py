@@ -184,6 +184,10 @@ def configure_logging(level: str) -> None:
         datefmt="%Y-%m-%d %H:%M:%S",
     )
     # discord.py's gateway chatter is useful only when debugging the connection itself.
+    # copbot does not speak in voice channels: discord.py's warnings about voice are noise.
+    logging.getLogger("discord.client").addFilter(
+        lambda record: "voice will NOT be supported" not in record.getMessage()
+    )
     if level != "DEBUG":
         logging.getLogger("discord.gateway").setLevel(logging.WARNING)
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

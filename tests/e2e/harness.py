@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.client import COGS, CopBot
+from bot.client import COGS, CopBot, start_until_ready
 from bot.config import Settings
-from bot.sandbox import Sandbox
+from bot.sandbox import Channel, Member, Role, Sandbox
 from bot.sandbox.sample import SampleCommunity, build_sample_community
 from storage.db import Database
 from tests.databases import sqlite_url
@@ -31,6 +31,17 @@ def settings_for(sandbox: Sandbox, token: str, database_url: str, **overrides: A
     return dataclasses.replace(settings, **overrides)
 
 
+def member_with_roles(community: SampleCommunity, roles: Sequence[Role]) -> Member:
+    """A member (not the owner, not a bot) whose roles are exactly ``roles``."""
+    wanted = {role.id for role in roles}
+    for member in community.guild.members.values():
+        if member.user.bot or member.id == community.owner.id:
+            continue
+        if {role.id for role in member.roles} == wanted:
+            return member
+    raise LookupError(f"the sample community has no member with exactly the roles {roles}")
+
+
 @dataclasses.dataclass
 class Harness:
     sandbox: Sandbox
@@ -40,18 +51,40 @@ class Harness:
     bot: CopBot
     _task: asyncio.Task[None]
 
+    @property
+    def owner(self) -> Member:
+        member = self.community.guild.get_member(self.community.owner.id)
+        assert member is not None
+        return member
+
+    @property
+    def plain_member(self) -> Member:
+        return member_with_roles(self.community, [])
+
+    @property
+    def moderator(self) -> Member:
+        return member_with_roles(self.community, [self.community.moderators_role])
+
+    @property
+    def general(self) -> Channel:
+        return self.community.channels["general"]
+
+    async def set_staff_roles(self) -> None:
+        """As the server owner: Moderators and Coordinators become the staff roles."""
+        itx = await self.sandbox.slash(
+            self.owner,
+            self.general,
+            "settings roles",
+            moderator=self.community.moderators_role,
+            coordinator=self.community.coordinators_role,
+        )
+        assert "Roles saved" in itx.text(), itx.text()
+
     async def start_bot(self, cogs: Sequence[str] = COGS) -> None:
         self.bot = CopBot(self.settings, self.db, cogs=cogs, guild_ready_timeout=0.05)
-        self._task = asyncio.create_task(self.bot.start(self.settings.require_token()))
-        ready = asyncio.create_task(self.bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, self._task}, timeout=15, return_when="FIRST_COMPLETED")
-        if self._task in done:
-            ready.cancel()
-            self._task.result()  # raises what stopped the bot
-            raise RuntimeError("the bot stopped before it was ready")
-        if ready not in done:
-            ready.cancel()
-            raise TimeoutError("the bot did not become ready within 15 s")
+        self._task = await start_until_ready(
+            self.bot, self.settings.require_token(), ready_within=15
+        )
 
     async def stop_bot(self) -> None:
         await self.bot.close()
@@ -63,11 +96,15 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_harness(tmp_path: Path, **setting_overrides: Any) -> AsyncIterator[Harness]:
+async def running_harness(
+    tmp_path: Path, *, dev_guild: bool = False, **setting_overrides: Any
+) -> AsyncIterator[Harness]:
     sandbox = Sandbox()
     await sandbox.start()
     try:
         community = build_sample_community(sandbox)
+        if dev_guild:
+            setting_overrides["dev_guild_id"] = community.guild.id
         settings = settings_for(
             sandbox, community.bot.token, sqlite_url(tmp_path), **setting_overrides
         )

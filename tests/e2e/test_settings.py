@@ -88,7 +88,7 @@ async def test_time_zone_autocomplete_offers_matching_zones(harness: Harness) ->
 
 
 async def test_everyone_cannot_be_a_staff_role(harness: Harness) -> None:
-    everyone = harness.community.guild.everyone_role
+    everyone = harness.community.guild.everyone
     itx = await harness.sandbox.slash(
         harness.owner, harness.general, "settings roles", moderator=everyone
     )

@@ -1,0 +1,184 @@
+"""``copbot demo``: the real bot against the sandbox, a scripted session, a readable transcript.
+
+Each feature adds a scene to :data:`SCENES`. A scene plays members typing commands and prints
+what they typed and what the bot answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import tempfile
+import textwrap
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.client import CopBot, start_until_ready
+from bot.config import Settings, configure_logging
+from bot.sandbox import Channel, Guild, Member, Sandbox, SandboxInteraction
+from bot.sandbox.sample import SampleCommunity, build_sample_community
+from storage.db import Database
+
+WIDTH = 96
+
+
+MENTION = re.compile(r"<@(&?)(\d+)>")
+
+
+class Transcript:
+    """Prints who typed what and what the bot answered, as a reader would want to see it."""
+
+    def __init__(self, write: Callable[[str], None] = print) -> None:
+        self.write = write
+        self.guild: Guild | None = None  # to show mentions as names
+
+    def readable(self, text: str) -> str:
+        guild = self.guild
+
+        def name(match: re.Match[str]) -> str:
+            target_id = int(match.group(2))
+            if guild is not None and match.group(1):
+                role = guild.get_role(target_id)
+                return f"@{role.name}" if role else match.group(0)
+            member = guild.get_member(target_id) if guild is not None else None
+            return f"@{member.display_name}" if member else match.group(0)
+
+        return MENTION.sub(name, text)
+
+    def heading(self, title: str) -> None:
+        self.write("")
+        self.write(f"── {title} " + "─" * max(0, WIDTH - len(title) - 4))
+
+    def note(self, text: str) -> None:
+        for line in textwrap.wrap(text, WIDTH - 2):
+            self.write(f"  {line}")
+
+    def typed(
+        self, member: Member, channel: Channel, command: str, options: dict[str, Any]
+    ) -> None:
+        shown = " ".join(f"{name}:{_option_text(value)}" for name, value in options.items())
+        self.write(f"\n#{channel.name}  {member.display_name}: /{command} {shown}".rstrip())
+
+    def answered(self, itx: SandboxInteraction) -> None:
+        who = "copbot (only you can see this)" if itx.ephemeral else "copbot"
+        self.write(f"  ↳ {who}:")
+        for paragraph in self.readable(itx.text()).splitlines():
+            for line in textwrap.wrap(paragraph, WIDTH - 6) or [""]:
+                self.write(f"      {line}")
+
+
+def _option_text(value: Any) -> str:
+    if hasattr(value, "name") and hasattr(value, "id"):
+        return f"@{value.name}"
+    return str(value)
+
+
+@dataclasses.dataclass
+class Scene:
+    sandbox: Sandbox
+    community: SampleCommunity
+    transcript: Transcript
+
+    async def slash(
+        self, member: Member, command: str, channel: str = "general", **options: Any
+    ) -> SandboxInteraction:
+        where = self.community.channels[channel]
+        self.transcript.typed(member, where, command, options)
+        itx = await self.sandbox.slash(member, where, command, **options)
+        self.transcript.answered(itx)
+        return itx
+
+
+async def scene_foundation(scene: Scene) -> None:
+    community = scene.community
+    owner = community.guild.get_member(community.owner.id)
+    assert owner is not None
+    people = [m for m in community.members if not m.roles and m.id != community.owner.id]
+    newcomer, curious = people[0], people[1]
+    moderator = next(m for m in community.members if community.moderators_role in m.roles)
+
+    scene.transcript.heading("Setting up the community")
+    scene.transcript.note(
+        f"{newcomer.display_name} is new and wants to know what the bot keeps about people."
+    )
+    await scene.slash(newcomer, "about")
+    scene.transcript.note(
+        f"{curious.display_name} tries to make themself a moderator. The bot says no, and why."
+    )
+    await scene.slash(curious, "settings roles", moderator=community.moderators_role)
+    scene.transcript.note(f"{owner.display_name}, who owns the server, names the staff roles.")
+    await scene.slash(
+        owner,
+        "settings roles",
+        moderator=community.moderators_role,
+        coordinator=community.coordinators_role,
+    )
+    scene.transcript.note(f"{moderator.display_name}, a moderator, sets the community's time zone.")
+    await scene.slash(moderator, "settings timezone", name="Europe/Amsterdm")
+    await scene.slash(moderator, "settings timezone", name="Europe/Amsterdam")
+    await scene.slash(newcomer, "settings show")
+
+
+SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (scene_foundation,)
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    keep_dir: str | None = None,
+    transcript: Transcript | None = None,
+) -> int:
+    transcript = transcript or Transcript()
+    # The transcript is the demo's output; log only what goes wrong.
+    configure_logging("WARNING" if settings.log_level != "DEBUG" else "DEBUG")
+    logging.getLogger().setLevel(
+        logging.WARNING if settings.log_level != "DEBUG" else logging.DEBUG
+    )
+    with tempfile.TemporaryDirectory(prefix="copbot-demo-") as temporary:
+        directory = Path(keep_dir) if keep_dir else Path(temporary)
+        directory.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite+aiosqlite:///{directory / 'demo.sqlite3'}"
+        async with Sandbox() as sandbox:
+            community = build_sample_community(sandbox)
+            transcript.guild = community.guild
+            demo_settings = dataclasses.replace(
+                settings,
+                discord_token=community.bot.token,
+                database_url=database_url,
+                discord_api_base=sandbox.api_base,
+                discord_gateway_url=sandbox.gateway_url,
+                dev_guild_id=None,
+            )
+            transcript.heading("copbot demo")
+            transcript.note(
+                f"A local Discord is running at {sandbox.api_base}. It holds the server "
+                f"“{community.guild.name}” with {len(community.members)} members from "
+                f"{len(community.organisations)} organisations. The real bot connects to it "
+                f"with a fresh SQLite database ({database_url})."
+            )
+            db = Database.connect(database_url)
+            bot = CopBot(demo_settings, db, guild_ready_timeout=0.05)
+            runner = await start_until_ready(bot, community.bot.token)
+            try:
+                commands = sorted(c["name"] for c in sandbox.commands())
+                transcript.note(
+                    f"copbot logged in as {bot.user} and registered its commands: "
+                    + ", ".join(f"/{name}" for name in commands)
+                    + "."
+                )
+                scene = Scene(sandbox, community, transcript)
+                for play in SCENES:
+                    await play(scene)
+            finally:
+                await bot.close()
+                await runner
+                await db.dispose()
+        transcript.heading("The end")
+        transcript.note(
+            "That was the real bot, unmodified, talking to a local Discord. Run it for real with "
+            "`copbot run` (see the README)."
+            + (f" The demo's database is kept in {directory}." if keep_dir else "")
+        )
+    return 0

@@ -1,0 +1,44 @@
+"""Commands are registered at the first start and again only when they changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.client import COGS
+from tests.e2e.harness import Harness, running_harness
+
+
+def command_names(commands: list[dict]) -> dict[str, set[str]]:
+    return {
+        command["name"]: {option["name"] for option in command.get("options", [])}
+        for command in commands
+    }
+
+
+async def test_commands_are_registered_globally(harness: Harness) -> None:
+    registered = command_names(harness.sandbox.commands())
+    assert registered["about"] == set()
+    assert registered["settings"] == {"roles", "show", "timezone"}
+    assert harness.sandbox.commands(harness.community.guild) == []
+    assert harness.sandbox.command_sync_count == 1
+
+
+async def test_a_restart_with_the_same_commands_does_not_sync_again(harness: Harness) -> None:
+    await harness.restart_bot()
+    assert harness.sandbox.command_sync_count == 1
+    itx = await harness.sandbox.slash(harness.plain_member, harness.general, "about")
+    assert "copbot" in itx.text()
+
+
+async def test_a_changed_command_tree_is_synced(harness: Harness) -> None:
+    await harness.restart_bot(cogs=[module for module in COGS if module != "cogs.about"])
+    assert harness.sandbox.command_sync_count == 2
+    assert "about" not in command_names(harness.sandbox.commands())
+
+
+async def test_dev_guild_gets_the_commands_at_once(tmp_path: Path) -> None:
+    async with running_harness(tmp_path, dev_guild=True) as harness:
+        guild_commands = command_names(harness.sandbox.commands(harness.community.guild))
+        assert {"about", "settings"} <= set(guild_commands)
+        itx = await harness.sandbox.slash(harness.plain_member, harness.general, "settings show")
+        assert itx.ephemeral and "UTC" in itx.text()

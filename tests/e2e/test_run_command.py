@@ -1,0 +1,71 @@
+"""`copbot run` as its own process against a sandbox: logs in, syncs, answers, stops."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.sandbox import Sandbox
+from bot.sandbox.sample import build_sample_community
+from tests.databases import sqlite_url
+from tests.e2e.harness import member_with_roles
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]) -> None:
+    while True:
+        line = (await stream.readline()).decode(errors="replace")
+        if not line:
+            raise AssertionError("copbot run ended early:\n" + "".join(seen))
+        seen.append(line)
+        if marker in line:
+            return
+
+
+async def test_copbot_run_logs_in_syncs_and_answers(tmp_path: Path) -> None:
+    async with Sandbox() as sandbox:
+        community = build_sample_community(sandbox)
+        env = {k: v for k, v in os.environ.items() if k not in Settings.__annotations__}
+        env.update(
+            PYTHONPATH=str(ROOT),
+            DISCORD_TOKEN=community.bot.token,
+            DISCORD_API_BASE=sandbox.api_base,
+            DISCORD_GATEWAY_URL=sandbox.gateway_url,
+            DATABASE_URL=sqlite_url(tmp_path),
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output: list[str] = []
+        try:
+            assert process.stdout is not None
+            await asyncio.wait_for(read_until(process.stdout, "ready: logged in as", output), 60)
+            assert sandbox.command_sync_count == 1
+            member = member_with_roles(community, [])
+            general = community.channels["general"]
+            about = await sandbox.slash(member, general, "about")
+            assert "copbot" in about.text() and "SQLite" in about.text()
+            shown = await sandbox.slash(member, general, "settings show")
+            assert shown.ephemeral and "Time zone" in shown.text()
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 30)
+            assert process.stdout is not None
+            output.append((await process.stdout.read()).decode(errors="replace"))
+        logged = "".join(output)
+        assert code == 0, logged
+        assert "Traceback" not in logged
+        assert "invite URL: https://discord.com/oauth2/authorize?client_id=" in logged
