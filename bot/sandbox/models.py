@@ -1,0 +1,393 @@
+"""The sandbox's world: users, guilds, roles, members, channels, threads and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.sandbox.errors import SandboxError
+from bot.sandbox.permissions import DEFAULT_EVERYONE
+
+if TYPE_CHECKING:
+    from bot.sandbox.sandbox import Sandbox
+
+DISCORD_EPOCH_MS = 1420070400000
+
+_lock = threading.Lock()
+_last = [0]
+
+
+def snowflake() -> int:
+    """A real-looking, strictly increasing 64-bit Discord id built from the current time."""
+    with _lock:
+        candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22 | (1 << 17) | (1 << 12)
+        value = max(candidate, _last[0] + 1)
+        _last[0] = value
+        return value
+
+
+def snowflake_time(value: int) -> dt.datetime:
+    ms = (value >> 22) + DISCORD_EPOCH_MS
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+_discriminators = itertools.count(1)
+
+
+@dataclass(eq=False)
+class User:
+    id: int
+    name: str
+    global_name: str | None = None
+    bot: bool = False
+    accepts_dms: bool = True
+    avatar: str | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+    @property
+    def display_name(self) -> str:
+        return self.global_name or self.name
+
+
+@dataclass(eq=False)
+class BotAccount:
+    user: User
+    token: str
+    application_id: int
+
+
+@dataclass(eq=False)
+class Role:
+    id: int
+    guild: Guild
+    name: str
+    permissions: int = 0
+    color: int = 0
+    position: int = 0
+    hoist: bool = False
+    mentionable: bool = False
+    managed: bool = False
+    bot_id: int | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"<@&{self.id}>"
+
+    @property
+    def is_everyone(self) -> bool:
+        return self.id == self.guild.id
+
+
+@dataclass(eq=False)
+class Member:
+    user: User
+    guild: Guild
+    roles: list[Role] = field(default_factory=list)
+    nick: str | None = None
+    joined_at: dt.datetime = field(default_factory=now)
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.user.id}>"
+
+    @property
+    def top_position(self) -> int:
+        return max((r.position for r in self.roles), default=0)
+
+    @property
+    def display_name(self) -> str:
+        return self.nick or self.user.display_name
+
+
+@dataclass(eq=False)
+class Attachment:
+    id: int
+    filename: str
+    data: bytes
+    content_type: str | None = None
+    description: str | None = None
+    url: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+TEXT, DM, CATEGORY, ANNOUNCEMENT, PUBLIC_THREAD, PRIVATE_THREAD = 0, 1, 4, 5, 11, 12
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+
+
+@dataclass(eq=False)
+class Channel:
+    id: int
+    type: int
+    name: str | None
+    guild: Guild | None = None
+    topic: str | None = None
+    parent: Channel | None = None
+    position: int = 0
+    overwrites: dict[int, tuple[int, int]] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    # threads
+    owner_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    auto_archive_duration: int = 1440
+    archive_timestamp: dt.datetime = field(default_factory=now)
+    thread_members: dict[int, dt.datetime] = field(default_factory=dict)
+    total_message_sent: int = 0
+    # DMs
+    recipient: User | None = None
+    last_message_id: int | None = None
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in (PUBLIC_THREAD, PRIVATE_THREAD)
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>"
+
+    @property
+    def message_count(self) -> int:
+        return len(self.messages)
+
+    @property
+    def threads(self) -> list[Channel]:
+        if self.guild is None:
+            return []
+        return [t for t in self.guild.threads if t.parent is self]
+
+    def get_message(self, message_id: int) -> Message | None:
+        for message in self.messages:
+            if message.id == message_id:
+                return message
+        return None
+
+
+@dataclass(eq=False)
+class Message:
+    id: int
+    channel: Channel
+    author: User
+    content: str = ""
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    flags: int = 0
+    type: int = 0
+    reference: Message | None = None
+    mentions: list[User] = field(default_factory=list)
+    mention_roles: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
+    reactions: dict[str, list[int]] = field(default_factory=dict)
+    pinned: bool = False
+    webhook_id: int | None = None
+    application_id: int | None = None
+    interaction_metadata: dict[str, Any] | None = None
+    thread: Channel | None = None
+    edited_at: dt.datetime | None = None
+    deleted: bool = False
+
+    @property
+    def created_at(self) -> dt.datetime:
+        return snowflake_time(self.id)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & 64)
+
+    def find_component(self, custom_id: str) -> dict[str, Any] | None:
+        for comp in walk_components(self.components):
+            if comp.get("custom_id") == custom_id:
+                return comp
+        return None
+
+
+def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component, depth first (rows, sections, containers, labels included)."""
+    out: list[dict[str, Any]] = []
+    for comp in components:
+        out.append(comp)
+        out.extend(walk_components(comp.get("components") or []))
+        if isinstance(comp.get("component"), dict):
+            out.extend(walk_components([comp["component"]]))
+        if isinstance(comp.get("accessory"), dict):
+            out.extend(walk_components([comp["accessory"]]))
+    return out
+
+
+class Guild:
+    """A guild; its world-building methods dispatch the matching gateway events."""
+
+    def __init__(self, sandbox: Sandbox, name: str, owner: User | None) -> None:
+        self._sandbox = sandbox
+        self.id = snowflake()
+        self.name = name
+        self.owner = owner
+        self.roles: list[Role] = [
+            Role(id=self.id, guild=self, name="@everyone", permissions=DEFAULT_EVERYONE)
+        ]
+        self.channels: list[Channel] = []
+        self.threads: list[Channel] = []
+        self.members: dict[int, Member] = {}
+        self.system_channel: Channel | None = None
+
+    def __repr__(self) -> str:
+        return f"<Guild {self.name!r} id={self.id}>"
+
+    # reading -------------------------------------------------------------
+    @property
+    def everyone(self) -> Role:
+        return self.roles[0]
+
+    def get_role(self, role_id: int) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def get_channel(self, channel_id: int) -> Channel | None:
+        for channel in itertools.chain(self.channels, self.threads):
+            if channel.id == channel_id:
+                return channel
+        return None
+
+    def channel(self, name: str) -> Channel:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        raise SandboxError(f"no channel named {name!r} in {self.name}")
+
+    def get_member(self, user_id: int) -> Member | None:
+        return self.members.get(user_id)
+
+    def member_named(self, name: str) -> Member:
+        for member in self.members.values():
+            if member.user.name == name:
+                return member
+        raise SandboxError(f"no member named {name!r} in {self.name}")
+
+    # world building ------------------------------------------------------
+    def create_role(
+        self,
+        name: str,
+        permissions: int = 0,
+        color: int = 0,
+        *,
+        hoist: bool = False,
+        mentionable: bool = False,
+    ) -> Role:
+        """A new role at the bottom of the list (just above @everyone), as Discord makes it."""
+        for role in self.roles[1:]:
+            role.position += 1
+        role = Role(
+            id=snowflake(),
+            guild=self,
+            name=name,
+            permissions=permissions,
+            color=color,
+            position=1,
+            hoist=hoist,
+            mentionable=mentionable,
+        )
+        self.roles.append(role)
+        self._sandbox._role_event("GUILD_ROLE_CREATE", role)
+        return role
+
+    def create_category(self, name: str) -> Channel:
+        channel = Channel(id=snowflake(), type=CATEGORY, name=name, guild=self)
+        return self._add_channel(channel)
+
+    def create_text_channel(
+        self, name: str, category: Channel | None = None, topic: str | None = None
+    ) -> Channel:
+        channel = Channel(
+            id=snowflake(),
+            type=TEXT,
+            name=name,
+            guild=self,
+            topic=topic,
+            parent=category,
+            overwrites=dict(category.overwrites) if category else {},
+        )
+        return self._add_channel(channel)
+
+    def _add_channel(self, channel: Channel) -> Channel:
+        channel.position = len(self.channels)
+        self.channels.append(channel)
+        self._sandbox._channel_event("CHANNEL_CREATE", channel)
+        return channel
+
+    def add_member(
+        self, user: User, roles: list[Role] | None = None, nick: str | None = None
+    ) -> Member:
+        if user.id in self.members:
+            raise SandboxError(f"{user.name} is already a member of {self.name}")
+        member = Member(user=user, guild=self, roles=list(roles or []), nick=nick)
+        self.members[user.id] = member
+        self._sandbox._member_event("GUILD_MEMBER_ADD", member)
+        return member
+
+    def add_bot(self, bot: BotAccount, permissions: int = 0) -> Member:
+        """The bot joins with a managed role (at the top) holding ``permissions``."""
+        if bot.user.id in self.members:
+            raise SandboxError("that bot is already in the guild")
+        role = Role(
+            id=snowflake(),
+            guild=self,
+            name=bot.user.name,
+            permissions=permissions,
+            position=len(self.roles),
+            managed=True,
+            bot_id=bot.user.id,
+        )
+        self.roles.append(role)
+        member = Member(user=bot.user, guild=self, roles=[role])
+        self.members[bot.user.id] = member
+        self._sandbox._bot_joined(self, bot, role, member)
+        return member
+
+    def remove_member(self, user: User | Member) -> None:
+        member = self.members.pop(user.id, None)
+        if member is None:
+            raise SandboxError("not a member")
+        for thread in self.threads:
+            thread.thread_members.pop(user.id, None)
+        self._sandbox._member_event("GUILD_MEMBER_REMOVE", member)
+
+    def set_member_roles(self, user: User | Member, roles: list[Role]) -> Member:
+        member = self.members.get(user.id)
+        if member is None:
+            raise SandboxError("not a member")
+        member.roles = [r for r in roles if not r.is_everyone]
+        self._sandbox._member_event("GUILD_MEMBER_UPDATE", member)
+        return member
+
+    def set_channel_overwrites(
+        self, channel: Channel, overwrites: dict[Any, tuple[int, int]]
+    ) -> Channel:
+        """Overwrites keyed by a Role, Member, User or an id; values (allow, deny)."""
+        channel.overwrites = {
+            (key if isinstance(key, int) else key.id): (int(a), int(d))
+            for key, (a, d) in overwrites.items()
+        }
+        self._sandbox._channel_event("CHANNEL_UPDATE", channel)
+        return channel
