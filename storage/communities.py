@@ -48,3 +48,13 @@ async def set_timezone(session: AsyncSession, community: Community, timezone: st
     community.updated_at = utc_now()
     session.add(community)
     return community
+
+
+async def set_rolesync(
+    session: AsyncSession, community: Community, *, enabled: bool, organisations: bool
+) -> Community:
+    community.rolesync = enabled
+    community.rolesync_organisations = enabled and organisations
+    community.updated_at = utc_now()
+    session.add(community)
+    return community

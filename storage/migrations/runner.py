@@ -30,7 +30,7 @@ def upgrade_to_head(database_url: str) -> None:
 def make_revision(database_url: str, message: str) -> None:
     """Write a new migration from the difference between the models and a migrated database."""
     config = alembic_config(database_url)
-    command.upgrade(config, "head")
+    upgrade_to_head(database_url)
     # Numbered revisions read in order: 0001, 0002, ...
     existing = [path for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
     command.revision(config, message=message, autogenerate=True, rev_id=f"{len(existing) + 1:04d}")

@@ -13,7 +13,14 @@ SQLModel.metadata.naming_convention = {
 
 from storage.models.app_state import AppState  # noqa: E402
 from storage.models.audit import AuditEvent  # noqa: E402
-from storage.models.community import Community  # noqa: E402
+from storage.models.community import Community, SyncedRole  # noqa: E402
+from storage.models.membership import (  # noqa: E402
+    Member,
+    Organisation,
+    OrganisationCopStatus,
+    OrganisationMembership,
+    OrganisationRepresentative,
+)
 from storage.models.scheduling import Firing, FiringStatus, MisfirePolicy, Schedule  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -24,7 +31,13 @@ __all__ = [
     "Community",
     "Firing",
     "FiringStatus",
+    "Member",
     "MisfirePolicy",
+    "Organisation",
+    "OrganisationCopStatus",
+    "OrganisationMembership",
+    "OrganisationRepresentative",
     "Schedule",
+    "SyncedRole",
     "metadata",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from storage.communities import get_community
 from storage.db import Database
 from storage.migrations.runner import alembic_config
 from storage.models import metadata
@@ -47,3 +49,22 @@ async def test_downgrade_to_base_and_back(db: Database) -> None:
     assert await table_names(db) <= {"alembic_version"}
     await db.migrate()
     assert await schema_differences(db) == []
+
+
+async def test_upgrades_keep_existing_rows(db: Database) -> None:
+    """Each migration must work on a database that already holds data, not only on an empty one."""
+    config = alembic_config(db.url)
+    await asyncio.to_thread(command.downgrade, config, "0001")
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO community (id, name, timezone, created_at, updated_at) "
+                "VALUES (1, 'Existing CoP', 'UTC', :now, :now)"
+            ),
+            {"now": datetime(2026, 1, 1)},
+        )
+    await db.migrate()
+    async with db.session() as session:
+        community = await get_community(session, 1)
+    assert community is not None and community.name == "Existing CoP"
+    assert community.rolesync is False

@@ -1,0 +1,1 @@
+"""Membership: people, organisations, stakeholder groups and levels. No Discord here."""

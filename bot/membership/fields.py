@@ -1,0 +1,138 @@
+"""Validation of every field of the register: one rule per field, for commands and CSV alike.
+
+Each function takes what a person typed and returns the clean value, or raises BadInput saying
+what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bot.errors import BadInput
+from bot.membership.names import tidy_name
+from bot.membership.vocabulary import CopStatus, Level, Stakeholder, parse_choice
+
+NAME_MAX = 100
+COUNTRY_MAX = 60
+WEBSITE_MAX = 200
+DESCRIPTION_MAX = 1000
+DISPLAY_NAME_MAX = 100
+EXPERTISE_MAX_TAGS = 10
+EXPERTISE_TAG_MAX = 40
+
+
+def organisation_name(text: str) -> str:
+    name = tidy_name(text)
+    if not name:
+        raise BadInput("The organisation needs a name.", "Type its name, e.g. `IRC WASH`.")
+    if len(name) > NAME_MAX:
+        raise BadInput(
+            f"That name is {len(name)} characters long; the limit is {NAME_MAX}.",
+            "Use the organisation's short name or acronym.",
+        )
+    return name
+
+
+def stakeholder(text: str) -> Stakeholder:
+    value = parse_choice(Stakeholder, text)
+    if value is None:
+        raise BadInput(
+            f"`{text[:40]}` is not a stakeholder group.",
+            "Choose one of: " + ", ".join(s.value for s in Stakeholder) + ".",
+        )
+    return value
+
+
+def level(text: str) -> Level:
+    value = parse_choice(Level, text)
+    if value is None:
+        raise BadInput(
+            f"`{text[:40]}` is not a level.",
+            "Choose one of: " + ", ".join(lv.value for lv in Level) + ".",
+        )
+    return value
+
+
+def cop_status(text: str) -> CopStatus:
+    value = parse_choice(CopStatus, text)
+    if value is None:
+        raise BadInput(
+            f"`{text[:40]}` is not a CoP membership status.",
+            "Choose one of: " + ", ".join(s.value for s in CopStatus) + ".",
+        )
+    return value
+
+
+def country(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    value = tidy_name(text)
+    if len(value) > COUNTRY_MAX:
+        raise BadInput(
+            f"A country of {len(value)} characters is too long (at most {COUNTRY_MAX}).",
+            "Give the country's common name, e.g. `Ghana`.",
+        )
+    return value
+
+
+def website(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in value:
+        raise BadInput(
+            f"`{text[:60]}` does not look like a web address.",
+            "Give it like `https://www.ircwash.org` or `ircwash.org`.",
+        )
+    if len(value) > WEBSITE_MAX:
+        raise BadInput(f"That web address is longer than {WEBSITE_MAX} characters.")
+    return value
+
+
+def description(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    if len(value) > DESCRIPTION_MAX:
+        raise BadInput(
+            f"The description is {len(value)} characters long; the limit is {DESCRIPTION_MAX}.",
+            "Shorten it: a few sentences about what the organisation does is enough.",
+        )
+    return value
+
+
+def display_name(text: str) -> str:
+    value = tidy_name(text)
+    if not value:
+        raise BadInput("The display name is empty.", "Give the person's name.")
+    if len(value) > DISPLAY_NAME_MAX:
+        raise BadInput(f"A display name can have at most {DISPLAY_NAME_MAX} characters.")
+    return value
+
+
+def expertise(text: str | None) -> list[str]:
+    """Comma-separated tags: trimmed, duplicates (ignoring case) dropped, at most 10."""
+    if text is None or not text.strip():
+        return []
+    tags: list[str] = []
+    seen: set[str] = set()
+    for raw in text.split(","):
+        tag = tidy_name(raw)
+        if not tag or tag.casefold() in seen:
+            continue
+        if len(tag) > EXPERTISE_TAG_MAX:
+            raise BadInput(
+                f"The expertise tag `{tag[:50]}` is longer than {EXPERTISE_TAG_MAX} characters.",
+                "Use short tags separated by commas, e.g. `sanitation, monitoring, finance`.",
+            )
+        seen.add(tag.casefold())
+        tags.append(tag)
+    if len(tags) > EXPERTISE_MAX_TAGS:
+        raise BadInput(
+            f"{len(tags)} expertise tags is too many; the limit is {EXPERTISE_MAX_TAGS}.",
+            "Keep the ten that describe you best.",
+        )
+    return tags

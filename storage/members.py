@@ -1,0 +1,224 @@
+"""Queries for members (people in a community) and their organisation history."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import Member, Organisation, OrganisationMembership
+from storage.types import utc_now
+from storage.upsert import insert_if_absent
+
+
+async def get_member(session: AsyncSession, community_id: int, user_id: int) -> Member | None:
+    statement = select(Member).where(
+        col(Member.community_id) == community_id, col(Member.user_id) == user_id
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+async def get_member_by_id(session: AsyncSession, member_id: int) -> Member | None:
+    return await session.get(Member, member_id)
+
+
+async def ensure_member(
+    session: AsyncSession, community_id: int, user_id: int, display_name: str
+) -> Member:
+    """The member row for a user, created if absent (without touching presence)."""
+    now = utc_now()
+    await insert_if_absent(
+        session,
+        Member.__table__,
+        {
+            "community_id": community_id,
+            "user_id": user_id,
+            "display_name": display_name[:100],
+            "expertise": [],
+            "created_at": now,
+            "updated_at": now,
+        },
+        ["community_id", "user_id"],
+    )
+    member = await get_member(session, community_id, user_id)
+    assert member is not None
+    await session.refresh(member)
+    if display_name and member.display_name != display_name[:100]:
+        member.display_name = display_name[:100]
+        member.updated_at = now
+    return member
+
+
+async def mark_present(
+    session: AsyncSession,
+    community_id: int,
+    user_id: int,
+    display_name: str,
+    joined_at: datetime,
+) -> Member:
+    """Register a join, or restore a member who had left."""
+    member = await ensure_member(session, community_id, user_id, display_name)
+    if member.joined_at is None or member.left_at is not None:
+        member.joined_at = joined_at
+    member.left_at = None
+    member.updated_at = utc_now()
+    return member
+
+
+async def mark_left(
+    session: AsyncSession, community_id: int, user_id: int, left_at: datetime
+) -> Member | None:
+    member = await get_member(session, community_id, user_id)
+    if member is not None and member.left_at is None:
+        member.left_at = left_at
+        member.updated_at = utc_now()
+    return member
+
+
+async def update_member(session: AsyncSession, member: Member, **fields: Any) -> Member:
+    for name, value in fields.items():
+        setattr(member, name, value)
+    member.updated_at = utc_now()
+    session.add(member)
+    return member
+
+
+async def list_members(
+    session: AsyncSession, community_id: int, *, include_left: bool = False
+) -> list[Member]:
+    statement = select(Member).where(col(Member.community_id) == community_id)
+    if not include_left:
+        statement = statement.where(col(Member.left_at).is_(None))
+    statement = statement.order_by(func.lower(col(Member.display_name)), col(Member.id))
+    return list((await session.execute(statement)).scalars())
+
+
+async def members_by_user_id(
+    session: AsyncSession, community_id: int, user_ids: Collection[int]
+) -> dict[int, Member]:
+    if not user_ids:
+        return {}
+    statement = select(Member).where(
+        col(Member.community_id) == community_id, col(Member.user_id).in_(list(user_ids))
+    )
+    return {member.user_id: member for member in (await session.execute(statement)).scalars()}
+
+
+# --- organisation history ---------------------------------------------------------------------
+
+
+async def current_membership(
+    session: AsyncSession, member_id: int
+) -> tuple[OrganisationMembership, Organisation] | None:
+    statement = (
+        select(OrganisationMembership, Organisation)
+        .join(Organisation, col(Organisation.id) == col(OrganisationMembership.organisation_id))
+        .where(
+            col(OrganisationMembership.member_id) == member_id,
+            col(OrganisationMembership.ended_at).is_(None),
+        )
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def organisation_at(
+    session: AsyncSession, member_id: int, moment: datetime
+) -> Organisation | None:
+    """The organisation a member belonged to at ``moment`` (for attributing contributions)."""
+    statement = (
+        select(Organisation)
+        .join(
+            OrganisationMembership,
+            col(Organisation.id) == col(OrganisationMembership.organisation_id),
+        )
+        .where(
+            col(OrganisationMembership.member_id) == member_id,
+            col(OrganisationMembership.started_at) <= moment,
+            or_(
+                col(OrganisationMembership.ended_at).is_(None),
+                col(OrganisationMembership.ended_at) > moment,
+            ),
+        )
+        .order_by(col(OrganisationMembership.started_at).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+async def membership_history(
+    session: AsyncSession, member_id: int
+) -> list[tuple[OrganisationMembership, Organisation]]:
+    statement = (
+        select(OrganisationMembership, Organisation)
+        .join(Organisation, col(Organisation.id) == col(OrganisationMembership.organisation_id))
+        .where(col(OrganisationMembership.member_id) == member_id)
+        .order_by(col(OrganisationMembership.started_at), col(OrganisationMembership.id))
+    )
+    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+
+
+async def end_membership(
+    session: AsyncSession, member_id: int, at: datetime
+) -> OrganisationMembership | None:
+    """End the member's current organisation membership, if any; returns it."""
+    current = await current_membership(session, member_id)
+    if current is None:
+        return None
+    membership, _ = current
+    membership.ended_at = at
+    session.add(membership)
+    await session.flush()  # the open-row unique index must see it closed before a new one
+    return membership
+
+
+async def start_membership(
+    session: AsyncSession, member_id: int, organisation_id: int, at: datetime
+) -> OrganisationMembership:
+    """Belong to ``organisation_id`` from ``at``; a different current membership ends then."""
+    current = await current_membership(session, member_id)
+    if current is not None:
+        if current[0].organisation_id == organisation_id:
+            return current[0]
+        await end_membership(session, member_id, at)
+    membership = OrganisationMembership(
+        member_id=member_id, organisation_id=organisation_id, started_at=at
+    )
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def current_members_of(session: AsyncSession, organisation_id: int) -> list[Member]:
+    statement = (
+        select(Member)
+        .join(OrganisationMembership, col(Member.id) == col(OrganisationMembership.member_id))
+        .where(
+            col(OrganisationMembership.organisation_id) == organisation_id,
+            col(OrganisationMembership.ended_at).is_(None),
+        )
+        .order_by(func.lower(col(Member.display_name)))
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def count_current_members(
+    session: AsyncSession, organisation_ids: Collection[int]
+) -> dict[int, int]:
+    if not organisation_ids:
+        return {}
+    statement = (
+        select(col(OrganisationMembership.organisation_id), func.count())
+        .where(
+            and_(
+                col(OrganisationMembership.organisation_id).in_(list(organisation_ids)),
+                col(OrganisationMembership.ended_at).is_(None),
+            )
+        )
+        .group_by(col(OrganisationMembership.organisation_id))
+    )
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}
