@@ -1,4 +1,4 @@
-"""The ``copbot`` command line: run, demo, migrate."""
+"""The ``copbot`` command line: run, demo, migrate, and the register's CSV import and export."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import ConfigError, Settings, configure_logging, database_label
+from bot.errors import BadInput
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 log = logging.getLogger("copbot")
 
@@ -41,7 +46,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MESSAGE",
         help="(developers) write a new migration from the changes to storage/models",
     )
+    for name, what in REGISTER_COMMANDS.items():
+        sub = commands.add_parser(name, help=what)
+        if name.startswith("import-"):
+            sub.add_argument(
+                "file", metavar="FILE", help="the CSV file (UTF-8; comma or semicolon); - is stdin"
+            )
+        else:
+            sub.add_argument("file", metavar="FILE", help="where to write the CSV; - is stdout")
+        sub.add_argument(
+            "--guild",
+            metavar="ID",
+            required=True,
+            type=_guild_id,
+            help="the Discord server (guild) id of the community",
+        )
     return parser
+
+
+# The register's CSV commands: the same service as /org import and /profile import.
+REGISTER_COMMANDS = {
+    "import-orgs": "import organisations from a CSV file: all rows or none",
+    "import-members": "import members from a CSV file (organisations first): all rows or none",
+    "export-orgs": "export the organisations to CSV, in the columns import-orgs reads",
+    "export-members": "export the present members to CSV, in the columns import-members reads",
+}
+
+
+def _guild_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a server id (digits)") from None
+    if not 0 < value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a server id")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(settings, keep_dir=args.keep))
         if args.command == "migrate":
             return migrate(settings, new_revision=args.new)
+        if args.command in REGISTER_COMMANDS:
+            return asyncio.run(register_csv(settings, args.command, args.file, args.guild))
     except (ConfigError, StartupError) as error:
         print(f"copbot: {error}", file=sys.stderr)
         return 2
@@ -104,6 +145,97 @@ async def run(settings: Settings) -> int:
     finally:
         await db.dispose()
     return 0
+
+
+async def register_csv(settings: Settings, command: str, file: str, guild_id: int) -> int:
+    """import-orgs, import-members, export-orgs, export-members: on a migrated database."""
+    from bot.membership import imports
+    from storage.db import Database
+
+    # The migration's progress lines would only bury the result the operator is after.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    data = _read_input(file) if command.startswith("import-") else b""
+    db = Database.connect(settings.database_url)
+    try:
+        with _database_errors(settings):
+            await db.migrate()
+            community_name = await _community_name(db, guild_id)
+            if command == "export-orgs":
+                _write_output(file, await imports.export_organisations(db, guild_id))
+                return 0
+            if command == "export-members":
+                _write_output(file, await imports.export_members(db, guild_id))
+                left = await imports.members_left_out(db, guild_id)
+                if left:
+                    people = (
+                        "1 member who left the server is"
+                        if left == 1
+                        else (f"{left} members who left the server are")
+                    )
+                    print(
+                        f"copbot: {people} kept in the register but not exported",
+                        file=sys.stderr,
+                    )
+                return 0
+            apply = (
+                imports.import_organisations if command == "import-orgs" else imports.import_members
+            )
+            try:
+                result = await apply(db, guild_id, community_name, data, actor_id=None)
+            except imports.ImportRejected as rejected:
+                print(f"copbot: {rejected.problem}", file=sys.stderr)
+                for error in rejected.errors:
+                    print(error.describe(), file=sys.stderr)
+                return 2
+            except BadInput as error:
+                print(f"copbot: {error}", file=sys.stderr)
+                return 2
+            what = "organisations" if command == "import-orgs" else "members"
+            print(f"copbot: imported {what} into {community_name}: {result.describe()}")
+            return 0
+    finally:
+        await db.dispose()
+
+
+async def _community_name(db: Database, guild_id: int) -> str:
+    """The community's name, registering it as "Community <id>" if the bot never saw it."""
+    from storage.communities import ensure_community, get_community
+
+    async with db.session() as session:
+        community = await get_community(session, guild_id)
+        if community is not None:
+            return community.name
+        community = await ensure_community(session, guild_id, f"Community {guild_id}")
+        await session.commit()
+        return community.name
+
+
+def _read_input(file: str) -> bytes:
+    from bot.membership.imports import MAX_IMPORT_BYTES
+
+    try:
+        if file == "-":
+            return sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+        with open(file, "rb") as source:
+            # One byte over the limit is enough for the import to say the file is too large.
+            return source.read(MAX_IMPORT_BYTES + 1)
+    except OSError as error:
+        raise StartupError(f"cannot read {file}: {error.strerror or error}") from None
+
+
+def _write_output(file: str, text: str) -> None:
+    from bot.membership.csv_io import csv_bytes
+
+    if file == "-":
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(file, "wb") as target:
+            target.write(csv_bytes(text))  # with a byte-order mark: Excel then reads accents
+    except OSError as error:
+        raise StartupError(f"cannot write {file}: {error.strerror or error}") from None
+    print(f"copbot: wrote {file}", file=sys.stderr)
 
 
 def _close_on_sigterm(bot: discord.Client) -> None:

@@ -28,6 +28,9 @@ COGS: tuple[str, ...] = (
     "cogs.community",
     "cogs.about",
     "cogs.settings",
+    "cogs.members",
+    "cogs.profile",
+    "cogs.org",
 )
 
 

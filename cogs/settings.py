@@ -10,7 +10,9 @@ from bot import communities
 from bot.client import CopBot
 from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
+from bot.membership import profiles
 from bot.permissions import Access, require
+from cogs.members import RoleSyncer, RoleSyncOutcome
 
 
 def _role_mention(role_id: int | None) -> str:
@@ -121,6 +123,123 @@ class CommunitySettings(
             app_commands.Choice(name=zone, value=zone)
             for zone in communities.suggest_timezones(current)
         ]
+
+    @app_commands.command(
+        name="rolesync", description="Give members roles for their stakeholder group and level"
+    )
+    @app_commands.describe(
+        mode="on: create roles and keep them in step with profiles; off: stop changing them",
+        organisations="With mode on: also a role per organisation (left out: as before)",
+    )
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    @require(Access.MODERATOR)
+    async def rolesync(
+        self,
+        interaction: discord.Interaction[CopBot],
+        mode: str,
+        organisations: bool | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        if mode not in ("on", "off"):
+            raise BadInput(f"`{mode[:20]}` is not a mode.", "Choose `on` or `off`.")
+        # Looked up by name, not isinstance: load_extension executes cogs.members afresh, so
+        # its classes are not the ones imported here.
+        role_sync: RoleSyncer | None = getattr(self.bot.get_cog("Members"), "role_sync", None)
+        if role_sync is None:
+            raise BadInput(
+                "Role sync is not available: the members feature is not loaded.",
+                "Ask the people who run the bot to load `cogs.members`.",
+            )
+        if mode == "off":
+            await self._rolesync_off(interaction)
+            return
+        # Checked before anything changes, in Discord or in the database.
+        blocker = await role_sync.blocker(guild)
+        if blocker is not None:
+            raise blocker
+        current = await profiles.role_sync_setting(self.bot.db, guild.id)
+        with_organisations = (
+            organisations
+            if organisations is not None
+            else current.enabled and current.organisations
+        )
+        # Creating roles and giving them to everyone can take longer than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await profiles.set_role_sync(
+            self.bot.db,
+            guild.id,
+            guild.name,
+            actor_id=interaction.user.id,
+            enabled=True,
+            organisations=with_organisations,
+        )
+        outcome = await role_sync.sync(guild)
+        await interaction.followup.send(
+            embed=_rolesync_embed(outcome, with_organisations), ephemeral=True
+        )
+
+    async def _rolesync_off(self, interaction: discord.Interaction[CopBot]) -> None:
+        assert interaction.guild is not None
+        before, _ = await profiles.set_role_sync(
+            self.bot.db,
+            interaction.guild.id,
+            interaction.guild.name,
+            actor_id=interaction.user.id,
+            enabled=False,
+            organisations=False,
+        )
+        kept = [
+            role.mention
+            for role_id in await profiles.remembered_role_ids(self.bot.db, interaction.guild.id)
+            if (role := interaction.guild.get_role(role_id)) is not None
+        ]
+        # The roles are kept, not deleted: moderators may have built channel permissions on
+        # them, deleting is irreversible, and turning sync on again reuses the same roles.
+        if kept:
+            text = (
+                f"I no longer change roles. The {len(kept)} roles I made stay, with the members "
+                "who have them, but they will not follow profile changes from now on.\n"
+                "I keep them because channel permissions may rely on them and a deleted role "
+                "cannot be brought back. Turn sync on again to bring them up to date (I reuse "
+                "the same roles), or delete them in Server Settings > Roles if you no longer "
+                "want them."
+            )
+        else:
+            text = "I no longer change roles. I had made no roles here."
+        title = "Role sync is off" if before.enabled else "Role sync was already off"
+        await interaction.response.send_message(
+            embed=make_embed(title, text, tone=Tone.SUCCESS), ephemeral=True
+        )
+
+
+def _rolesync_embed(outcome: RoleSyncOutcome, with_organisations: bool) -> discord.Embed:
+    lines = [
+        "Members get a role for their stakeholder group and level"
+        + (" and their organisation" if with_organisations else "")
+        + ", following their profiles (`/profile set`).",
+        f"Roles created: {len(outcome.created)}; reused: {outcome.reused}; "
+        f"renamed: {outcome.renamed}; removed: {outcome.deleted}.",
+        f"Members whose roles changed: {outcome.members_changed}.",
+    ]
+    if outcome.not_created:
+        lines.append(
+            f"The server is full ({len(outcome.not_created)} roles not created, e.g. "
+            f"{outcome.not_created[0]}): Discord allows 250 roles."
+        )
+    if outcome.failures:
+        lines.append("Some changes failed:\n" + "\n".join(outcome.failures[:5]))
+    return make_embed(
+        "Role sync is on",
+        "\n".join(lines),
+        tone=Tone.WARNING if outcome.failures else Tone.SUCCESS,
+        footer="Roles I did not make are never touched.",
+    )
 
 
 async def setup(bot: CopBot) -> None:

@@ -206,3 +206,16 @@ async def represented_by(
         .order_by(col(Organisation.name_key))
     )
     return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+
+
+async def current_cop_statuses(
+    session: AsyncSession, organisation_ids: list[int]
+) -> dict[int, OrganisationCopStatus]:
+    """The open CoP status row of each organisation that has one (for listings: one query)."""
+    if not organisation_ids:
+        return {}
+    statement = select(OrganisationCopStatus).where(
+        col(OrganisationCopStatus.organisation_id).in_(organisation_ids),
+        col(OrganisationCopStatus.ended_at).is_(None),
+    )
+    return {row.organisation_id: row for row in (await session.execute(statement)).scalars()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -50,7 +51,7 @@ async def test_copbot_run_logs_in_to_a_sandbox_started_by_hand(tmp_path: Path) -
         assert bot.stdout is not None
         seen: list[str] = []
         await asyncio.wait_for(read_until(bot.stdout, "ready: logged in as", seen), 60)
-        assert any("synced 2 commands globally" in line for line in seen), "".join(seen)
+        assert any(re.search(r"synced \d+ commands globally", line) for line in seen), seen
     finally:
         for process in (bot, sandbox):
             if process is not None and process.returncode is None:

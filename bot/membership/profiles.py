@@ -1,0 +1,544 @@
+"""The people of a community: their profiles, whether they are in the server, and the facts role
+sync needs. No Discord here: plain values in and out.
+
+Joins and leaves are not written to the audit trail (it records what people did with
+commands); the member row itself keeps when they joined and when they left.
+
+A profile is what a person says about themself: organisation, stakeholder group, level, country
+and expertise. Nothing in it is required: a member who never set a profile is still a member.
+Changing organisation ends the old membership and starts a new one (history, not overwrites).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import BadInput, CopbotError
+from bot.membership import fields, register
+from bot.membership.names import name_key
+from bot.membership.rolesync import MemberFacts, RoleKey, RoleKind, wanted_roles
+from bot.membership.vocabulary import Level, Stakeholder, parse_choice
+from storage import audit, members, organisations, synced_roles
+from storage.communities import ensure_community, get_community, set_rolesync
+from storage.db import Database
+from storage.models import Member
+from storage.types import utc_now
+
+PROFILE_FIELDS: tuple[str, ...] = ("organisation", "stakeholder", "level", "country", "expertise")
+# Kept short so that a profile embed stays well inside Discord's limits.
+HISTORY_SHOWN = 10
+
+
+# --- reading a profile --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PastOrganisation:
+    name: str
+    started_at: datetime
+    ended_at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: int
+    display_name: str
+    organisation: str | None
+    organisation_since: datetime | None
+    earlier_organisations: tuple[PastOrganisation, ...]  # most recent first
+    stakeholder: Stakeholder | None
+    level: Level | None
+    country: str | None
+    expertise: tuple[str, ...]
+    represents: tuple[str, ...]
+    belonging: str  # register.Belonging.describe()
+    present: bool
+
+    @property
+    def unset_fields(self) -> tuple[str, ...]:
+        values = {
+            "organisation": self.organisation,
+            "stakeholder": self.stakeholder,
+            "level": self.level,
+            "country": self.country,
+            "expertise": self.expertise,
+        }
+        return tuple(name for name in PROFILE_FIELDS if not values[name])
+
+    @property
+    def is_set(self) -> bool:
+        return len(self.unset_fields) < len(PROFILE_FIELDS) or bool(self.earlier_organisations)
+
+
+async def _profile_from_row(session: AsyncSession, member: Member) -> Profile:
+    assert member.id is not None
+    history = await members.membership_history(session, member.id)
+    current = next(((m, o) for m, o in history if m.ended_at is None), None)
+    earlier = tuple(
+        PastOrganisation(organisation.name, membership.started_at, membership.ended_at)
+        for membership, organisation in reversed(history)
+        if membership.ended_at is not None
+    )
+    represents = await organisations.represented_by(session, member.id)
+    belonging = await register.belonging_of(session, member)
+    return Profile(
+        user_id=member.user_id,
+        display_name=member.display_name,
+        organisation=current[1].name if current else None,
+        organisation_since=current[0].started_at if current else None,
+        earlier_organisations=earlier,
+        stakeholder=parse_choice(Stakeholder, member.stakeholder) if member.stakeholder else None,
+        level=parse_choice(Level, member.level) if member.level else None,
+        country=member.country,
+        expertise=tuple(member.expertise or ()),
+        represents=tuple(organisation.name for _, organisation in represents),
+        belonging=belonging.describe(),
+        present=member.left_at is None,
+    )
+
+
+async def profile_of(db: Database, community_id: int, user_id: int) -> Profile | None:
+    """The person's profile, or None if the register has never seen them."""
+    async with db.session() as session:
+        member = await members.get_member(session, community_id, user_id)
+        if member is None:
+            return None
+        return await _profile_from_row(session, member)
+
+
+async def organisation_choices(
+    db: Database, community_id: int, typed: str, *, limit: int = 25
+) -> list[str]:
+    """Organisation names for autocomplete: names starting with what was typed, then names
+    containing it (case, accents and spacing ignored)."""
+    async with db.session() as session:
+        names = await organisations.organisation_names(session, community_id)
+    wanted = name_key(typed)
+    starts = [name for name in names if name_key(name).startswith(wanted)]
+    contains = [name for name in names if wanted in name_key(name) and name not in starts]
+    return (starts + contains)[:limit]
+
+
+# --- changing a profile -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    """What the person typed; None for an option they did not give."""
+
+    organisation: str | None = None
+    stakeholder: str | None = None
+    level: str | None = None
+    country: str | None = None
+    expertise: str | None = None
+
+    def given(self) -> tuple[str, ...]:
+        return tuple(name for name in PROFILE_FIELDS if getattr(self, name) is not None)
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    profile: Profile
+    changed: tuple[str, ...]  # the fields whose value changed, in PROFILE_FIELDS order
+    left_organisation: str | None = None
+
+    @property
+    def affects_roles(self) -> bool:
+        return bool({"organisation", "stakeholder", "level"} & set(self.changed))
+
+
+@dataclass
+class _Checked:
+    """The given options, validated; filled in only when every option is good."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    problems: list[CopbotError] = field(default_factory=list)
+
+    def check(self, name: str, validate: Callable[[str], object], text: str) -> None:
+        try:
+            self.values[name] = validate(text)
+        except CopbotError as problem:
+            self.problems.append(problem)
+
+    def raise_if_any(self) -> None:
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise BadInput(
+                f"{len(self.problems)} options need fixing; nothing was changed.",
+                "\n".join(f"• {problem.user_message}" for problem in self.problems),
+            )
+
+
+async def set_profile(
+    db: Database,
+    community_id: int,
+    community_name: str,
+    *,
+    user_id: int,
+    display_name: str,
+    given: ProfileInput,
+    at: datetime | None = None,
+) -> ProfileUpdate:
+    """Change the given fields of a profile, all or nothing; the others keep their value.
+
+    Every option is validated (and the organisation looked up) before anything is written, and
+    every problem is reported at once. A new organisation ends the previous membership at
+    ``at`` (default now).
+    """
+    if not given.given():
+        raise BadInput(
+            "Give at least one option to change.",
+            "You can set " + ", ".join(f"`{name}`" for name in PROFILE_FIELDS) + ".",
+        )
+    moment = at or utc_now()
+    checked = _Checked()
+    if given.stakeholder is not None:
+        checked.check("stakeholder", fields.stakeholder, given.stakeholder)
+    if given.level is not None:
+        checked.check("level", fields.level, given.level)
+    if given.country is not None:
+        checked.check("country", fields.country, given.country)
+    if given.expertise is not None:
+        checked.check("expertise", fields.expertise, given.expertise)
+    organisation_name: str | None = None
+    previous_organisation: str | None = None
+    async with db.session() as session:
+        member = await members.get_member(session, community_id, user_id)
+        if member is not None and member.id is not None:
+            current = await members.current_membership(session, member.id)
+            previous_organisation = current[1].name if current else None
+        if given.organisation is not None:
+            try:
+                tidy = fields.organisation_name(given.organisation)
+                found = await register.find_organisation(session, community_id, tidy)
+                organisation_name = found.name
+            except CopbotError as problem:
+                checked.problems.append(problem)
+    checked.raise_if_any()
+
+    changed: list[str] = []
+    left: str | None = None
+    if organisation_name is not None and organisation_name != previous_organisation:
+        _, left_organisation = await register.join_organisation(
+            db,
+            community_id,
+            community_name,
+            user_id=user_id,
+            display_name=display_name,
+            organisation_name=organisation_name,
+            at=moment,
+        )
+        left = left_organisation.name if left_organisation else None
+        changed.append("organisation")
+
+    async with db.session() as session:
+        await ensure_community(session, community_id, community_name)
+        member = await members.ensure_member(session, community_id, user_id, display_name)
+        updates: dict[str, object] = {}
+        previous: dict[str, object] = {}
+        for name in ("stakeholder", "level", "country", "expertise"):
+            if name not in checked.values:
+                continue
+            value = checked.values[name]
+            stored = str(value) if isinstance(value, (Stakeholder, Level)) else value
+            if getattr(member, name) != stored:
+                updates[name] = stored
+                previous[name] = getattr(member, name)
+        if updates:
+            await members.update_member(session, member, **updates)
+        changed.extend(updates)
+        if changed:
+            await audit.record_audit(
+                session,
+                community_id,
+                user_id,
+                "profile.set",
+                changed=sorted(changed, key=PROFILE_FIELDS.index),
+                organisation=organisation_name if "organisation" in changed else None,
+                previous_organisation=previous_organisation if "organisation" in changed else None,
+                **{name: updates[name] for name in updates},
+                previous=previous,
+            )
+        await session.commit()
+        profile = await _profile_from_row(session, member)
+    return ProfileUpdate(
+        profile=profile,
+        changed=tuple(sorted(changed, key=PROFILE_FIELDS.index)),
+        left_organisation=left,
+    )
+
+
+# --- presence: joining and leaving the server ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PresentPerson:
+    """Someone in the server right now (bots excluded by the caller)."""
+
+    user_id: int
+    display_name: str
+    joined_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PresenceReport:
+    arrived: tuple[int, ...] = ()  # new to the register
+    returned: tuple[int, ...] = ()  # had left, are back
+    departed: tuple[int, ...] = ()  # were present, are gone
+    renamed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.arrived or self.returned or self.departed or self.renamed)
+
+
+async def register_arrival(
+    db: Database, community_id: int, community_name: str, person: PresentPerson
+) -> str:
+    """Register a join: "joined" for someone new, "returned" for someone who had left,
+    "present" if the register already had them in the server."""
+    async with db.session() as session:
+        await ensure_community(session, community_id, community_name)
+        before = await members.get_member(session, community_id, person.user_id)
+        if before is None or before.joined_at is None:
+            what = "joined"
+        elif before.left_at is not None:
+            what = "returned"
+        else:
+            what = "present"
+        await members.mark_present(
+            session,
+            community_id,
+            person.user_id,
+            person.display_name,
+            person.joined_at or utc_now(),
+        )
+        await session.commit()
+        return what
+
+
+async def register_departure(
+    db: Database, community_id: int, user_id: int, *, at: datetime | None = None
+) -> bool:
+    """Mark the person as having left (the row and its history stay). True if they were present."""
+    async with db.session() as session:
+        member = await members.get_member(session, community_id, user_id)
+        if member is None or member.left_at is not None:
+            return False
+        await members.mark_left(session, community_id, user_id, at or utc_now())
+        await session.commit()
+        return True
+
+
+async def rename_member(db: Database, community_id: int, user_id: int, display_name: str) -> bool:
+    """Follow a change of display name; True if the register knew the person."""
+    async with db.session() as session:
+        member = await members.get_member(session, community_id, user_id)
+        if member is None or member.display_name == display_name[: fields.DISPLAY_NAME_MAX]:
+            return False
+        await members.update_member(
+            session, member, display_name=display_name[: fields.DISPLAY_NAME_MAX]
+        )
+        await session.commit()
+        return True
+
+
+async def reconcile_presence(
+    db: Database,
+    community_id: int,
+    community_name: str,
+    present: Sequence[PresentPerson],
+    *,
+    complete: bool,
+    listed_at: datetime,
+    at: datetime | None = None,
+) -> PresenceReport:
+    """Catch up with joins and leaves missed while the bot was away.
+
+    Everyone in ``present`` (the server's member list as it was at ``listed_at``) is marked
+    present; when ``complete`` (the full list was received), everyone the register has as
+    present but who is not in ``present`` is marked as left at ``at`` (default now). With an
+    incomplete list nobody is marked as left: a missing chunk must not look like a mass
+    departure. Rows changed after ``listed_at`` are left alone: a join or leave event handled
+    meanwhile is newer news than the list.
+    """
+    moment = at or utc_now()
+    async with db.session() as session:
+        await ensure_community(session, community_id, community_name)
+        stored = {
+            member.user_id: member
+            for member in await members.list_members(session, community_id, include_left=True)
+        }
+        arrived: list[int] = []
+        returned: list[int] = []
+        renamed = 0
+        for person in present:
+            member = stored.get(person.user_id)
+            if member is not None and member.updated_at > listed_at:
+                continue
+            name = person.display_name[: fields.DISPLAY_NAME_MAX]
+            if member is not None and member.joined_at is not None and member.left_at is None:
+                if member.display_name != name:
+                    await members.update_member(session, member, display_name=name)
+                    renamed += 1
+                continue
+            if member is None or member.joined_at is None:
+                arrived.append(person.user_id)
+            else:
+                returned.append(person.user_id)
+            await members.mark_present(
+                session, community_id, person.user_id, name, person.joined_at or moment
+            )
+        departed: list[int] = []
+        if complete:
+            here = {person.user_id for person in present}
+            for user_id, member in stored.items():
+                if (
+                    member.left_at is None
+                    and user_id not in here
+                    and member.updated_at <= listed_at
+                ):
+                    await members.mark_left(session, community_id, user_id, moment)
+                    departed.append(user_id)
+        report = PresenceReport(tuple(arrived), tuple(returned), tuple(departed), renamed)
+        await session.commit()
+        return report
+
+
+# --- role sync: the facts from the register -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleSyncSetting:
+    enabled: bool
+    organisations: bool
+
+
+@dataclass(frozen=True)
+class RoleSyncFacts:
+    setting: RoleSyncSetting
+    wanted: dict[RoleKey, str]
+    synced: dict[RoleKey, int]  # what each remembered role stands for -> its Discord id
+    members: dict[int, MemberFacts]  # by user id; people the register does not know are absent
+
+
+async def role_sync_setting(db: Database, community_id: int) -> RoleSyncSetting:
+    async with db.session() as session:
+        community = await get_community(session, community_id)
+    if community is None:
+        return RoleSyncSetting(False, False)
+    return RoleSyncSetting(community.rolesync, community.rolesync_organisations)
+
+
+async def remembered_role_ids(db: Database, community_id: int) -> list[int]:
+    """The ids of the roles the bot made for role sync in this community."""
+    async with db.session() as session:
+        return [row.role_id for row in await synced_roles.synced_roles(session, community_id)]
+
+
+async def role_sync_facts(
+    db: Database, community_id: int, user_ids: Collection[int] | None = None
+) -> RoleSyncFacts:
+    """Everything the planner needs from the database; ``user_ids`` None: every member."""
+    async with db.session() as session:
+        community = await get_community(session, community_id)
+        setting = (
+            RoleSyncSetting(community.rolesync, community.rolesync_organisations)
+            if community
+            else RoleSyncSetting(False, False)
+        )
+        rows = await synced_roles.synced_roles(session, community_id)
+        synced = {RoleKey(RoleKind(row.kind), row.key): row.role_id for row in rows}
+        if user_ids is None:
+            people = await members.list_members(session, community_id)
+        else:
+            people = list(
+                (await members.members_by_user_id(session, community_id, user_ids)).values()
+            )
+        organisation_of = await members.current_organisation_ids(session, community_id)
+        organisation_names: dict[int, str] | None = None
+        if setting.organisations:
+            registered, _ = await organisations.list_organisations(session, community_id)
+            counts = await members.count_current_members(
+                session, [o.id for o in registered if o.id is not None]
+            )
+            organisation_names = {
+                o.id: o.name for o in registered if o.id is not None and counts.get(o.id)
+            }
+    member_facts = {
+        person.user_id: MemberFacts(
+            person.user_id,
+            person.stakeholder,
+            person.level,
+            organisation_of.get(person.id or 0) if setting.organisations else None,
+        )
+        for person in people
+    }
+    return RoleSyncFacts(setting, wanted_roles(organisation_names), synced, member_facts)
+
+
+async def set_role_sync(
+    db: Database,
+    community_id: int,
+    community_name: str,
+    *,
+    actor_id: int,
+    enabled: bool,
+    organisations: bool,
+) -> tuple[RoleSyncSetting, RoleSyncSetting]:
+    """Turn role sync on or off; returns the setting before and after."""
+    async with db.session() as session:
+        community = await ensure_community(session, community_id, community_name)
+        before = RoleSyncSetting(community.rolesync, community.rolesync_organisations)
+        await set_rolesync(session, community, enabled=enabled, organisations=organisations)
+        after = RoleSyncSetting(community.rolesync, community.rolesync_organisations)
+        await audit.record_audit(
+            session,
+            community_id,
+            actor_id,
+            "settings.rolesync",
+            enabled=after.enabled,
+            organisations=after.organisations,
+            previous_enabled=before.enabled,
+            previous_organisations=before.organisations,
+        )
+        await session.commit()
+        return before, after
+
+
+async def remember_synced_roles(
+    db: Database, community_id: int, made: Sequence[tuple[RoleKey, int]]
+) -> None:
+    """Remember roles the bot made, so that later syncs reuse them instead of making more."""
+    if not made:
+        return
+    async with db.session() as session:
+        for key, role_id in made:
+            await synced_roles.remember_synced_role(
+                session, community_id, str(key.kind), key.key, role_id
+            )
+        await audit.record_audit(
+            session,
+            community_id,
+            None,
+            "rolesync.roles_created",
+            roles={f"{key.kind}:{key.key}": role_id for key, role_id in made},
+        )
+        await session.commit()
+
+
+async def forget_synced_roles(db: Database, community_id: int, role_ids: Sequence[int]) -> None:
+    if not role_ids:
+        return
+    async with db.session() as session:
+        for role_id in role_ids:
+            await synced_roles.forget_synced_role(session, community_id, role_id)
+        await audit.record_audit(
+            session, community_id, None, "rolesync.roles_deleted", role_ids=list(role_ids)
+        )
+        await session.commit()

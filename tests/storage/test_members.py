@@ -1,0 +1,232 @@
+"""Members on SQLite and PostgreSQL: organisation history, presence across leave and return."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from bot.errors import BadInput, NotFound
+from bot.membership import profiles
+from bot.membership.names import name_key
+from storage import members, organisations
+from storage.audit import recent_audit
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.models import OrganisationMembership
+from storage.types import utc_now
+
+GUILD = 222_333_444_555_666_777
+USER = 333_444_555_666_777_888
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+T1 = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
+
+
+async def make_organisations(db: Database, *names: str) -> None:
+    async with db.session() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+        for name in names:
+            await organisations.create_organisation(
+                session,
+                community_id=GUILD,
+                name=name,
+                name_key=name_key(name),
+                stakeholder="civil society",
+                level="national",
+            )
+        await session.commit()
+
+
+async def set_profile(db: Database, at: datetime | None = None, **given: str) -> profiles.Profile:
+    update = await profiles.set_profile(
+        db,
+        GUILD,
+        "Water CoP",
+        user_id=USER,
+        display_name="Nkosi Dlamini",
+        given=profiles.ProfileInput(**given),
+        at=at,
+    )
+    return update.profile
+
+
+async def member_id(db: Database) -> int:
+    async with db.session() as session:
+        member = await members.get_member(session, GUILD, USER)
+        assert member is not None and member.id is not None
+        return member.id
+
+
+async def test_changing_organisation_ends_the_old_membership_and_keeps_it(db: Database) -> None:
+    await make_organisations(db, "WaterAid", "IRC WASH")
+    await set_profile(db, at=T0, organisation="wateraid")
+    profile = await set_profile(db, at=T1, organisation="IRC WASH")
+
+    assert profile.organisation == "IRC WASH"
+    assert profile.organisation_since == T1
+    assert [(p.name, p.started_at, p.ended_at) for p in profile.earlier_organisations] == [
+        ("WaterAid", T0, T1)
+    ]
+    mid = await member_id(db)
+    async with db.session() as session:
+        history = await members.membership_history(session, mid)
+        assert [(o.name, m.started_at, m.ended_at) for m, o in history] == [
+            ("WaterAid", T0, T1),
+            ("IRC WASH", T1, None),
+        ]
+        before = await members.organisation_at(session, mid, T0 - timedelta(days=1))
+        during_first = await members.organisation_at(session, mid, T1 - timedelta(seconds=1))
+        at_change = await members.organisation_at(session, mid, T1)
+        after = await members.organisation_at(session, mid, T1 + timedelta(days=30))
+    assert before is None
+    assert during_first is not None and during_first.name == "WaterAid"
+    assert at_change is not None and at_change.name == "IRC WASH"
+    assert after is not None and after.name == "IRC WASH"
+
+
+async def test_the_same_organisation_again_is_not_a_change(db: Database) -> None:
+    await make_organisations(db, "WaterAid")
+    await set_profile(db, at=T0, organisation="WaterAid")
+    update = await profiles.set_profile(
+        db,
+        GUILD,
+        "Water CoP",
+        user_id=USER,
+        display_name="Nkosi Dlamini",
+        given=profiles.ProfileInput(organisation=" wateraid "),
+        at=T1,
+    )
+    assert update.changed == ()
+    async with db.session() as session:
+        assert len(await members.membership_history(session, await member_id(db))) == 1
+
+
+async def test_the_open_membership_index_refuses_two_open_memberships(db: Database) -> None:
+    await make_organisations(db, "WaterAid", "IRC WASH")
+    await set_profile(db, at=T0, organisation="WaterAid")
+    mid = await member_id(db)
+    async with db.session() as session:
+        other = await organisations.organisation_by_key(session, GUILD, "irc wash")
+        assert other is not None and other.id is not None
+        session.add(OrganisationMembership(member_id=mid, organisation_id=other.id, started_at=T1))
+        with pytest.raises(IntegrityError):
+            await session.flush()
+
+
+async def test_a_profile_is_set_step_by_step(db: Database) -> None:
+    await set_profile(db, stakeholder="research")
+    await set_profile(db, level="National")
+    profile = await set_profile(db, country=" Ghana ", expertise="sanitation, Finance, finance")
+    assert (profile.stakeholder, profile.level) == ("research", "national")
+    assert profile.country == "Ghana"
+    assert profile.expertise == ("sanitation", "Finance")
+    assert profile.unset_fields == ("organisation",)
+    async with db.session() as session:
+        actions = [event.action for event in await recent_audit(session, GUILD)]
+    assert actions == ["profile.set"] * 3
+
+
+async def test_bad_input_changes_nothing_and_names_every_problem(db: Database) -> None:
+    await make_organisations(db, "WaterAid")
+    await set_profile(db, stakeholder="research")
+    with pytest.raises(BadInput) as caught:
+        await set_profile(
+            db,
+            organisation="WaterAidd International",
+            level="local",
+            country="x" * 61,
+            expertise=",".join(f"tag{i}" for i in range(11)),
+        )
+    message = caught.value.user_message
+    assert "3 options need fixing" in message
+    assert "country" in message and "11 expertise tags" in message
+    assert "no organisation called" in message
+    profile = await profiles.profile_of(db, GUILD, USER)
+    assert profile is not None
+    assert (profile.level, profile.country, profile.expertise, profile.organisation) == (
+        None,
+        None,
+        (),
+        None,
+    )
+
+
+async def test_an_unknown_organisation_alone_is_not_found_with_a_suggestion(db: Database) -> None:
+    await make_organisations(db, "WaterAid")
+    with pytest.raises(NotFound) as caught:
+        await set_profile(db, organisation="Water Aid")
+    assert "Did you mean **WaterAid**?" in caught.value.user_message
+    assert await profiles.profile_of(db, GUILD, USER) is None
+
+
+async def test_presence_and_history_survive_leaving_and_returning(db: Database) -> None:
+    await make_organisations(db, "WaterAid")
+    person = profiles.PresentPerson(USER, "Nkosi Dlamini", T0)
+    assert await profiles.register_arrival(db, GUILD, "Water CoP", person) == "joined"
+    await set_profile(db, at=T0, organisation="WaterAid", level="local")
+
+    left_at = T1
+    assert await profiles.register_departure(db, GUILD, USER, at=left_at)
+    assert not await profiles.register_departure(db, GUILD, USER, at=left_at)  # once only
+    async with db.session() as session:
+        gone = await members.get_member(session, GUILD, USER)
+        assert gone is not None and gone.left_at == left_at  # kept, marked left
+        assert [m.user_id for m in await members.list_members(session, GUILD)] == []
+    left_profile = await profiles.profile_of(db, GUILD, USER)
+    assert left_profile is not None and not left_profile.present
+
+    back = profiles.PresentPerson(USER, "Nkosi D.", T1 + timedelta(days=3))
+    assert await profiles.register_arrival(db, GUILD, "Water CoP", back) == "returned"
+    profile = await profiles.profile_of(db, GUILD, USER)
+    assert profile is not None and profile.present
+    assert profile.display_name == "Nkosi D."
+    assert profile.organisation == "WaterAid" and profile.level == "local"
+    async with db.session() as session:
+        row = await members.get_member(session, GUILD, USER)
+        assert row is not None
+        assert row.joined_at == T1 + timedelta(days=3) and row.left_at is None
+
+
+async def test_reconcile_marks_the_missing_as_left_only_with_a_complete_list(
+    db: Database,
+) -> None:
+    stays = profiles.PresentPerson(1, "Stays", T0)
+    goes = profiles.PresentPerson(2, "Goes", T0)
+    new = profiles.PresentPerson(3, "New", T1)
+    for person in (stays, goes):
+        await profiles.register_arrival(db, GUILD, "Water CoP", person)
+
+    partial = await profiles.reconcile_presence(
+        db, GUILD, "Water CoP", [stays], complete=False, listed_at=utc_now()
+    )
+    assert partial.departed == ()
+
+    report = await profiles.reconcile_presence(
+        db, GUILD, "Water CoP", [stays, new], complete=True, listed_at=utc_now(), at=T1
+    )
+    assert (report.arrived, report.returned, report.departed) == ((3,), (), (2,))
+    async with db.session() as session:
+        present = [m.user_id for m in await members.list_members(session, GUILD)]
+        everyone = await members.list_members(session, GUILD, include_left=True)
+    assert sorted(present) == [1, 3]
+    assert {m.user_id: m.left_at for m in everyone}[2] == T1
+
+    again = await profiles.reconcile_presence(
+        db, GUILD, "Water CoP", [stays, new, goes], complete=True, listed_at=utc_now()
+    )
+    assert again.returned == (2,) and not again.departed
+
+
+async def test_reconcile_leaves_alone_what_changed_after_the_list_was_taken(
+    db: Database,
+) -> None:
+    listed_at = utc_now()
+    # Joined (by a listener) after the list was taken: absent from the list, yet not gone.
+    await profiles.register_arrival(db, GUILD, "Water CoP", profiles.PresentPerson(4, "Late", T1))
+    report = await profiles.reconcile_presence(
+        db, GUILD, "Water CoP", [], complete=True, listed_at=listed_at
+    )
+    assert report.departed == ()
+    async with db.session() as session:
+        assert [m.user_id for m in await members.list_members(session, GUILD)] == [4]
