@@ -114,12 +114,17 @@ class CopBot(commands.Bot):
         )
 
     def register_persistent_views(self) -> None:
-        """Buttons on old messages keep working after a restart: each cog lists its views."""
+        """Buttons on old messages keep working after a restart.
+
+        A cog lists ``dynamic_items`` (DynamicItem classes: state in the custom_id) and/or a
+        ``persistent_views()`` method (views with ``timeout=None`` and fixed custom_ids).
+        """
         for cog in self.cogs.values():
+            items: Iterable[type[discord.ui.DynamicItem[Any]]] = getattr(cog, "dynamic_items", ())
+            if items:
+                self.add_dynamic_items(*items)
             provider = getattr(cog, "persistent_views", None)
-            if provider is None:
-                continue
-            views: Iterable[discord.ui.View] = provider()
+            views: Iterable[discord.ui.View] = provider() if provider is not None else ()
             for view in views:
                 self.add_view(view)
 

@@ -18,10 +18,12 @@ from discord.ext import commands
 from bot.client import CopBot
 from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
+from bot.membership import imports
 from bot.membership import organisations as service
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from bot.pagination import PageButton, PageWindow, page_buttons
 from bot.permissions import Access, require
+from cogs.csv_upload import describe_import, read_csv_attachment
 
 PAGE_SIZE = 10
 FIELD_MAX = 1024  # Discord's limit for an embed field's value
@@ -180,14 +182,35 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        # Page buttons on old /org list messages keep working after a restart.
-        self.bot.add_dynamic_items(OrganisationPageButton)
+    # Page buttons on old /org list messages keep working after a restart (see CopBot).
+    dynamic_items = (OrganisationPageButton,)
 
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(OrganisationPageButton)
-
-    # The group has room for `import` (a CSV of organisations, moderators), built separately.
+    @app_commands.command(name="import", description="Add or update organisations from a CSV file")
+    @app_commands.describe(
+        file="A CSV with the columns name, stakeholder, level and optionally country, website, "
+        "description, cop_status, cop_since"
+    )
+    @require(Access.MODERATOR)
+    async def import_csv(
+        self, interaction: discord.Interaction[CopBot], file: discord.Attachment
+    ) -> None:
+        assert interaction.guild is not None
+        data = await read_csv_attachment(file)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await imports.import_organisations(
+            self.bot.db,
+            interaction.guild.id,
+            interaction.guild.name,
+            data,
+            actor_id=interaction.user.id,
+        )
+        embed = make_embed(
+            "Organisations imported",
+            describe_import(result, "Organisations"),
+            tone=Tone.SUCCESS,
+            footer="Every row was checked before anything was changed.",
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     def _profile_changed(self, interaction: discord.Interaction[CopBot]) -> None:
         self.bot.dispatch("member_profile_changed", interaction.guild, interaction.user.id)

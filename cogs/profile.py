@@ -11,10 +11,11 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.embeds import Tone, make_embed
-from bot.membership import profiles
+from bot.membership import imports, profiles
 from bot.membership.fields import EXPERTISE_MAX_TAGS
 from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
+from cogs.csv_upload import describe_import, read_csv_attachment
 
 NOT_SET = "not set"
 SET_HINT = (
@@ -118,10 +119,37 @@ def _changes_text(update: profiles.ProfileUpdate) -> str:
 
 @app_commands.guild_only()
 class ProfileCog(commands.GroupCog, group_name="profile", group_description="Member profiles"):
-    # The group also has room for `import` (CSV, moderators), built separately.
-
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
+
+    @app_commands.command(name="import", description="Set members' profiles from a CSV file")
+    @app_commands.describe(
+        file="A CSV with the columns user_id and optionally display_name, organisation, "
+        "stakeholder, level, country, expertise"
+    )
+    @require(Access.MODERATOR)
+    async def import_csv(
+        self, interaction: discord.Interaction[CopBot], file: discord.Attachment
+    ) -> None:
+        assert interaction.guild is not None
+        data = await read_csv_attachment(file)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await imports.import_members(
+            self.bot.db,
+            interaction.guild.id,
+            interaction.guild.name,
+            data,
+            actor_id=interaction.user.id,
+        )
+        for user_id in result.profile_changed:
+            self.bot.dispatch("member_profile_changed", interaction.guild, user_id)
+        embed = make_embed(
+            "Profiles imported",
+            describe_import(result, "Members"),
+            tone=Tone.SUCCESS,
+            footer="Organisations must exist before members can be imported into them.",
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="set", description="Set your profile, all at once or step by step")
     @app_commands.describe(
