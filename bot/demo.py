@@ -12,6 +12,7 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ WIDTH = 96
 
 
 MENTION = re.compile(r"<@(&?)(\d+)>")
+TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
 
 
 class Transcript:
@@ -45,7 +47,10 @@ class Transcript:
             member = guild.get_member(target_id) if guild is not None else None
             return f"@{member.display_name}" if member else match.group(0)
 
-        return MENTION.sub(name, text)
+        def moment(match: re.Match[str]) -> str:
+            return datetime.fromtimestamp(int(match.group(1)), UTC).strftime("%d %b %Y")
+
+        return TIMESTAMP.sub(moment, MENTION.sub(name, text))
 
     def heading(self, title: str) -> None:
         self.write("")
@@ -70,8 +75,14 @@ class Transcript:
 
 
 def _option_text(value: Any) -> str:
+    if isinstance(value, tuple):  # an attached file: (filename, bytes)
+        return f"📎{value[0]}"
+    if hasattr(value, "display_name"):
+        return f"@{value.display_name}"
     if hasattr(value, "name") and hasattr(value, "id"):
         return f"@{value.name}"
+    if isinstance(value, str) and " " in value:
+        return f'"{value}"'
     return str(value)
 
 
@@ -82,11 +93,13 @@ class Scene:
     transcript: Transcript
 
     async def slash(
-        self, member: Member, command: str, channel: str = "general", **options: Any
+        self, actor: Member, command: str, /, channel: str = "general", **options: Any
     ) -> SandboxInteraction:
         where = self.community.channels[channel]
-        self.transcript.typed(member, where, command, options)
-        itx = await self.sandbox.slash(member, where, command, **options)
+        self.transcript.typed(actor, where, command, options)
+        itx = await self.sandbox.slash(actor, where, command, **options)
+        if itx.deferred:  # the bot said "thinking…": its answer comes as a follow-up
+            await itx.wait_for_followup()
         self.transcript.answered(itx)
         return itx
 
@@ -121,7 +134,80 @@ async def scene_foundation(scene: Scene) -> None:
     await scene.slash(newcomer, "settings show")
 
 
-SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (scene_foundation,)
+# The organisations of the sample community, as a coordinator's spreadsheet would list them.
+ORGANISATIONS_CSV = """name,stakeholder,level,country,website,cop_status
+IRC WASH,civil society,international,Netherlands,ircwash.org,member
+WaterAid,civil society,international,United Kingdom,wateraid.org,member
+Aguaconsult,private sector,international,United Kingdom,aguaconsult.co.uk,applicant
+"Ministry of Water, Burkina Faso",government,national,Burkina Faso,,
+"Ministry of Water and Environment, Uganda",government,national,Uganda,,member
+SNV,civil society,international,Netherlands,snv.org,
+"Community Water and Sanitation Agency, Ghana",government,intermediate,Ghana,cwsa.gov.gh,member
+Kenya Water Institute,research,national,Kenya,,
+Akvo,private sector,international,Netherlands,akvo.org,
+"""
+
+
+async def scene_register(scene: Scene) -> None:
+    community = scene.community
+    priya = community.member("priya.raman")  # a moderator, from IRC WASH
+    sofia = community.member("sofia.rossi")
+    kwame = community.member("kwame.mensah")
+    lena = community.member("lena.vogel")
+
+    scene.transcript.heading("The member register: organisations and people")
+    scene.transcript.note(
+        f"{priya.display_name} imports the organisations from the coordinators' spreadsheet. "
+        "Every row is checked before anything is saved."
+    )
+    await scene.slash(priya, "org import", file=("organisations.csv", ORGANISATIONS_CSV.encode()))
+    scene.transcript.note(
+        "She adds one more by hand, then types it again as if it were new: the bot sees they "
+        "are the same."
+    )
+    await scene.slash(
+        priya,
+        "org create",
+        name="Eau Vive",
+        stakeholder="civil society",
+        level="national",
+        country="Burkina Faso",
+    )
+    await scene.slash(
+        priya, "org create", name=" eau  vive", stakeholder="civil society", level="national"
+    )
+    scene.transcript.note(
+        "Members say who they work for, at which level and on what, in one go or step by step."
+    )
+    await scene.slash(
+        sofia,
+        "profile set",
+        organisation="IRC WASH",
+        stakeholder="civil society",
+        level="international",
+        country="Italy",
+        expertise="learning alliances, monitoring, sanitation",
+    )
+    await scene.slash(kwame, "profile set", organisation="Community Water and Sanitation Agency")
+    await scene.slash(
+        kwame, "profile set", organisation="Community Water and Sanitation Agency, Ghana"
+    )
+    await scene.slash(kwame, "profile set", stakeholder="government", level="intermediate")
+    await scene.slash(lena, "org join", name="snv")
+    scene.transcript.note(
+        f"{lena.display_name} moves to another organisation: the old membership ends, it is not "
+        "overwritten, so later figures credit each organisation for its own time."
+    )
+    await scene.slash(lena, "org join", name="Akvo")
+    scene.transcript.note("IRC WASH names who speaks for it in the CoP; a moderator records it.")
+    await scene.slash(priya, "org representative", name="IRC WASH", member=sofia, primary=True)
+    await scene.slash(priya, "org admit", name="Kenya Water Institute")
+    await scene.slash(kwame, "org show", name="IRC WASH")
+    await scene.slash(kwame, "profile show", member=sofia)
+    await scene.slash(kwame, "org list", level="international")
+
+
+SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (scene_foundation, scene_register)
 
 
 async def run_demo(

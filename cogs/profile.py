@@ -17,6 +17,12 @@ from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
 from cogs.csv_upload import describe_import, read_csv_attachment
 
+
+def _sentence(text: str) -> str:
+    """Capitalise the first letter only: names inside stay as they are written."""
+    return text[:1].upper() + text[1:]
+
+
 NOT_SET = "not set"
 SET_HINT = (
     "Set it with `/profile set`: organisation, stakeholder group, level, country and expertise, "
@@ -62,7 +68,7 @@ def profile_fields(profile: profiles.Profile) -> list[tuple[str, str]]:
         ("Country", profile.country or NOT_SET),
         ("Expertise", ", ".join(profile.expertise) or NOT_SET),
         ("Represents", _fit(", ".join(profile.represents)) or "no organisation"),
-        ("Belongs to the CoP", profile.belonging.capitalize()),
+        ("Belongs to the CoP", _sentence(profile.belonging)),
     ]
     return shown
 
@@ -101,7 +107,7 @@ def no_profile_embed(name: str, *, own: bool, belonging: str | None) -> discord.
             f"{name} has not set a profile yet; they are a member all the same.\n"
             "They can set one with `/profile set`."
         )
-    fields = [("Belongs to the CoP", belonging.capitalize())] if belonging else []
+    fields = [("Belongs to the CoP", _sentence(belonging))] if belonging else []
     return make_embed(f"No profile yet for {name}", text, fields=fields)
 
 
