@@ -16,6 +16,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.contributions.optouts import OptOuts
 from bot.scheduling.scheduler import Scheduler
 from bot.tree import CopbotTree
 from storage.app_state import get_state, set_state
@@ -92,11 +93,13 @@ class CopBot(commands.Bot):
         self.cog_modules = tuple(cogs)
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
         self.scheduler = Scheduler(db, process_id=self.process_id)
+        self.optouts = OptOuts()
         if settings.discord_api_base and settings.discord_gateway_url:
             point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
 
     async def setup_hook(self) -> None:
         await self.db.migrate()
+        await self.optouts.load(self.db)
         for module in self.cog_modules:
             await self.load_extension(module)
         self.register_persistent_views()

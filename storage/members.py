@@ -255,3 +255,14 @@ async def current_organisation_ids(session: AsyncSession, community_id: int) -> 
         )
     )
     return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+
+async def opted_out_users(session: AsyncSession) -> dict[int, set[int]]:
+    """Everyone who opted out of the log, by community."""
+    statement = select(col(Member.community_id), col(Member.user_id)).where(
+        col(Member.opted_out_at).is_not(None)
+    )
+    found: dict[int, set[int]] = {}
+    for community_id, user_id in (await session.execute(statement)).all():
+        found.setdefault(community_id, set()).add(user_id)
+    return found

@@ -14,6 +14,7 @@ SQLModel.metadata.naming_convention = {
 from storage.models.app_state import AppState  # noqa: E402
 from storage.models.audit import AuditEvent  # noqa: E402
 from storage.models.community import Community, SyncedRole  # noqa: E402
+from storage.models.contributions import Contribution, Reaction, TrackedChannel  # noqa: E402
 from storage.models.membership import (  # noqa: E402
     Member,
     Organisation,
@@ -29,6 +30,7 @@ __all__ = [
     "AppState",
     "AuditEvent",
     "Community",
+    "Contribution",
     "Firing",
     "FiringStatus",
     "Member",
@@ -37,7 +39,9 @@ __all__ = [
     "OrganisationCopStatus",
     "OrganisationMembership",
     "OrganisationRepresentative",
+    "Reaction",
     "Schedule",
     "SyncedRole",
+    "TrackedChannel",
     "metadata",
 ]

@@ -51,6 +51,8 @@ class Member(SQLModel, table=True):
     expertise: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # in the server
     left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: present
+    # Privacy (DESIGN section 8): an opted-out member's events are never logged.
+    opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

@@ -1,0 +1,1 @@
+"""The contribution log: classifying what members contribute, and writing it once."""

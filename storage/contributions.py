@@ -1,0 +1,189 @@
+"""Queries for the contribution log. Every write is idempotent: keyed on the message id (or the
+message, user and emoji of a reaction), so replays and backfills never count twice."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Integer, cast, delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import Contribution, Reaction, TrackedChannel
+from storage.types import utc_now
+from storage.upsert import insert_if_absent
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert contributions; a message already logged is left as it is."""
+    if not rows:
+        return
+    statement = _insert(session)(Contribution.__table__).on_conflict_do_nothing(
+        index_elements=["message_id"]
+    )
+    await session.execute(statement, list(rows))
+
+
+async def update_contribution(session: AsyncSession, message_id: int, **fields: Any) -> None:
+    """An edit: new counts and kinds, and when it was edited."""
+    await session.execute(
+        update(Contribution).where(col(Contribution.message_id) == message_id).values(**fields)
+    )
+
+
+async def delete_contributions(session: AsyncSession, message_ids: Collection[int]) -> None:
+    """Deleted messages leave the log, with the reactions to them."""
+    if not message_ids:
+        return
+    ids = list(message_ids)
+    await session.execute(delete(Reaction).where(col(Reaction.message_id).in_(ids)))
+    await session.execute(delete(Contribution).where(col(Contribution.message_id).in_(ids)))
+
+
+async def store_reactions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = _insert(session)(Reaction.__table__).on_conflict_do_nothing(
+        index_elements=["message_id", "user_id", "emoji"]
+    )
+    await session.execute(statement, list(rows))
+
+
+async def delete_reaction(session: AsyncSession, message_id: int, user_id: int, emoji: str) -> None:
+    await session.execute(
+        delete(Reaction).where(
+            col(Reaction.message_id) == message_id,
+            col(Reaction.user_id) == user_id,
+            col(Reaction.emoji) == emoji,
+        )
+    )
+
+
+async def get_contribution(session: AsyncSession, message_id: int) -> Contribution | None:
+    return await session.get(Contribution, message_id, populate_existing=True)
+
+
+async def newest_logged_message_id(session: AsyncSession, channel_id: int) -> int | None:
+    """The newest message logged in a channel or thread: gap repair reads history after it."""
+    statement = select(func.max(col(Contribution.message_id))).where(
+        col(Contribution.channel_id) == channel_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def count_contributions(session: AsyncSession, community_id: int) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Contribution)
+        .where(col(Contribution.community_id) == community_id)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def contributions_by_kind(
+    session: AsyncSession, community_id: int, author_id: int
+) -> dict[str, int]:
+    """How many of a person's contributions are of each kind (for /privacy show)."""
+    kinds = ("is_reply", "is_answer", "is_question", "is_resource", "is_thread_start")
+    columns = [func.count()] + [
+        func.coalesce(func.sum(cast(getattr(Contribution, kind), Integer)), 0) for kind in kinds
+    ]
+    statement = select(*columns).where(
+        col(Contribution.community_id) == community_id, col(Contribution.author_id) == author_id
+    )
+    row = (await session.execute(statement)).one()
+    counts = {"messages": int(row[0])}
+    for kind, value in zip(kinds, row[1:], strict=True):
+        counts[kind.removeprefix("is_")] = int(value)
+    reactions = (
+        select(func.count())
+        .select_from(Reaction)
+        .where(col(Reaction.community_id) == community_id, col(Reaction.user_id) == author_id)
+    )
+    counts["reactions"] = int((await session.execute(reactions)).scalar_one())
+    return counts
+
+
+async def forget_contributions(session: AsyncSession, community_id: int, user_id: int) -> None:
+    """Remove a person from the log: their rows go; where others' rows name them, the name goes."""
+    await session.execute(
+        delete(Reaction).where(
+            col(Reaction.community_id) == community_id, col(Reaction.user_id) == user_id
+        )
+    )
+    authored = select(col(Contribution.message_id)).where(
+        col(Contribution.community_id) == community_id, col(Contribution.author_id) == user_id
+    )
+    await session.execute(delete(Reaction).where(col(Reaction.message_id).in_(authored)))
+    await session.execute(
+        delete(Contribution).where(
+            col(Contribution.community_id) == community_id, col(Contribution.author_id) == user_id
+        )
+    )
+    await session.execute(
+        update(Contribution)
+        .where(
+            col(Contribution.community_id) == community_id,
+            col(Contribution.reply_to_author_id) == user_id,
+        )
+        .values(reply_to_author_id=None)
+    )
+    await session.execute(
+        update(Reaction)
+        .where(
+            col(Reaction.community_id) == community_id,
+            col(Reaction.target_author_id) == user_id,
+        )
+        .values(target_author_id=None)
+    )
+
+
+# --- tracked channels --------------------------------------------------------------------------
+
+
+async def tracked_channels(session: AsyncSession, community_id: int) -> list[TrackedChannel]:
+    statement = (
+        select(TrackedChannel)
+        .where(col(TrackedChannel.community_id) == community_id)
+        .order_by(col(TrackedChannel.added_at))
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def add_tracked_channel(
+    session: AsyncSession,
+    community_id: int,
+    channel_id: int,
+    *,
+    is_category: bool,
+    added_by: int | None,
+) -> bool:
+    """True if newly tracked; False if it already was."""
+    return await insert_if_absent(
+        session,
+        TrackedChannel.__table__,
+        {
+            "community_id": community_id,
+            "channel_id": channel_id,
+            "is_category": is_category,
+            "added_by": added_by,
+            "added_at": utc_now(),
+        },
+        ["community_id", "channel_id"],
+    )
+
+
+async def remove_tracked_channel(session: AsyncSession, community_id: int, channel_id: int) -> bool:
+    result = await session.execute(
+        delete(TrackedChannel).where(
+            col(TrackedChannel.community_id) == community_id,
+            col(TrackedChannel.channel_id) == channel_id,
+        )
+    )
+    return bool(result.rowcount)
