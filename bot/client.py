@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.contributions.optouts import OptOuts
+from bot.contributions.writer import ContributionWriter
 from bot.scheduling.scheduler import Scheduler
 from bot.tree import CopbotTree
 from storage.app_state import get_state, set_state
@@ -32,8 +33,13 @@ COGS: tuple[str, ...] = (
     "cogs.members",
     "cogs.profile",
     "cogs.org",
+    "cogs.privacy",
+    "cogs.contributions",
 )
 
+
+# How long a clean shutdown waits for listeners that are still running before cancelling them.
+LISTENER_SHUTDOWN_GRACE = 10.0
 
 # What the bot needs in a server; the invite URL asks for exactly these.
 REQUIRED_PERMISSIONS = discord.Permissions(
@@ -94,12 +100,14 @@ class CopBot(commands.Bot):
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
         self.scheduler = Scheduler(db, process_id=self.process_id)
         self.optouts = OptOuts()
+        self.contribution_writer = ContributionWriter(db, optouts=self.optouts)
         if settings.discord_api_base and settings.discord_gateway_url:
             point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
 
     async def setup_hook(self) -> None:
         await self.db.migrate()
         await self.optouts.load(self.db)
+        self.contribution_writer.start()
         for module in self.cog_modules:
             await self.load_extension(module)
         self.register_persistent_views()
@@ -163,6 +171,26 @@ class CopBot(commands.Bot):
     async def close(self) -> None:
         await self.scheduler.shutdown()
         await super().close()
+        # Listeners still running (a start-up catch-up, a message being logged) finish first, so
+        # that what they hand the writer is written and nothing uses the database after us.
+        await self._finish_running_listeners()
+        # After the gateway is closed no event can add to the buffer: write what it holds.
+        await self.contribution_writer.stop()
+
+    async def _finish_running_listeners(self, within: float = LISTENER_SHUTDOWN_GRACE) -> None:
+        this = asyncio.current_task()
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not this and task.get_name().startswith("discord.py: ")
+        ]
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=within)
+        for task in late:
+            log.warning("stopping listener %s: still running after %.0f s", task.get_name(), within)
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
 
 async def start_until_ready(

@@ -212,7 +212,11 @@ class Members(commands.Cog):
     async def catch_up(self, guild: discord.Guild) -> None:
         """Joins and leaves that happened while the bot was away, then roles."""
         listed_at = discord.utils.utcnow()
-        people = [present_person(m) for m in guild.members if not m.bot]
+        people = [
+            present_person(m)
+            for m in guild.members
+            if not m.bot and not self.bot.optouts.is_forgotten(guild.id, m.id)
+        ]
         report = await profiles.reconcile_presence(
             self.bot.db, guild.id, guild.name, people, complete=guild.chunked, listed_at=listed_at
         )
@@ -249,6 +253,8 @@ class Members(commands.Cog):
     async def on_member_join(self, member: discord.Member) -> None:
         if member.bot:  # bots are not members of a community
             return
+        if self.bot.optouts.is_forgotten(member.guild.id, member.id):
+            return  # they asked to be forgotten: the register does not take them back silently
         await profiles.register_arrival(
             self.bot.db, member.guild.id, member.guild.name, present_person(member)
         )

@@ -8,11 +8,13 @@ from discord.ext import commands
 
 from bot import communities
 from bot.client import CopBot
+from bot.contributions import service as tracking_service
 from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership import profiles
 from bot.permissions import Access, require
 from cogs.members import RoleSyncer, RoleSyncOutcome
+from storage.models import TrackedChannel
 
 
 def _role_mention(role_id: int | None) -> str:
@@ -216,6 +218,127 @@ class CommunitySettings(
         await interaction.response.send_message(
             embed=make_embed(title, text, tone=Tone.SUCCESS), ephemeral=True
         )
+
+    # --- /settings track: which channels the contribution log covers ---------------------------
+    track = app_commands.Group(
+        name="track", description="Which channels and categories the contribution log covers"
+    )
+
+    @track.command(name="add", description="Log members' contributions in a channel or category")
+    @app_commands.describe(target="A text channel, or a category (all its channels)")
+    @require(Access.MODERATOR)
+    async def track_add(
+        self,
+        interaction: discord.Interaction[CopBot],
+        target: discord.TextChannel | discord.CategoryChannel,
+    ) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        if not isinstance(target, discord.TextChannel | discord.CategoryChannel):
+            raise BadInput(
+                f"{target.mention} is neither a text channel nor a category.",
+                "Pick a text channel or a category; threads follow their channel.",
+            )
+        is_category = isinstance(target, discord.CategoryChannel)
+        added, rows = await tracking_service.track(
+            self.bot.db,
+            guild.id,
+            guild.name,
+            actor_id=interaction.user.id,
+            channel_id=target.id,
+            is_category=is_category,
+        )
+        self._tracking_changed(guild.id, rows)
+        what = f"the category **{target.name}**" if is_category else target.mention
+        if added:
+            text = f"I now log contributions in {what}" + (
+                " (every channel in it, and their threads)." if is_category else " and its threads."
+            )
+            if len(rows) == 1:
+                text += (
+                    "\nThis is the first entry: from now on only tracked channels are logged, "
+                    "not every channel I can read."
+                )
+        else:
+            text = f"{what[0].upper()}{what[1:]} was already tracked; nothing changed."
+        await interaction.response.send_message(
+            embed=make_embed(
+                "Tracking saved" if added else "Already tracked",
+                text,
+                tone=Tone.SUCCESS,
+                fields=[("Tracked now", _tracked_lines(rows))],
+            ),
+            ephemeral=True,
+        )
+
+    @track.command(name="remove", description="Stop logging a channel or category")
+    @app_commands.describe(target="A tracked text channel or category")
+    @require(Access.MODERATOR)
+    async def track_remove(
+        self,
+        interaction: discord.Interaction[CopBot],
+        target: discord.TextChannel | discord.CategoryChannel,
+    ) -> None:
+        assert interaction.guild is not None
+        label = (
+            f"The category **{target.name}**"
+            if isinstance(target, discord.CategoryChannel)
+            else target.mention
+        )
+        rows = await tracking_service.untrack(
+            self.bot.db,
+            interaction.guild.id,
+            actor_id=interaction.user.id,
+            channel_id=target.id,
+            label=label,
+        )
+        self._tracking_changed(interaction.guild.id, rows)
+        text = f"{label} is no longer logged. What was logged there stays in the log."
+        if not rows:
+            text += "\nNothing is tracked any more, so I log every channel I can read again."
+        await interaction.response.send_message(
+            embed=make_embed(
+                "Tracking removed",
+                text,
+                tone=Tone.SUCCESS,
+                fields=[("Tracked now", _tracked_lines(rows))],
+            ),
+            ephemeral=True,
+        )
+
+    @track.command(name="list", description="Show which channels the contribution log covers")
+    @require(Access.MEMBER)
+    async def track_list(self, interaction: discord.Interaction[CopBot]) -> None:
+        assert interaction.guild is not None
+        rows = await tracking_service.tracked(self.bot.db, interaction.guild.id)
+        await interaction.response.send_message(
+            embed=make_embed(
+                "Channels logged",
+                _tracked_lines(rows),
+                footer="Café table and prompt threads are always logged. Only metadata is kept "
+                "(see /privacy show). Moderators change this with /settings track add|remove.",
+            ),
+            ephemeral=True,
+        )
+
+    def _tracking_changed(self, guild_id: int, rows: list[TrackedChannel]) -> None:
+        # Looked up by name, not isinstance: load_extension executes cogs afresh.
+        tracking = getattr(self.bot.get_cog("Contributions"), "tracking", None)
+        if tracking is not None:
+            tracking.replace(guild_id, rows)
+
+
+def _tracked_lines(rows: list[TrackedChannel]) -> str:
+    if not rows:
+        return "Every channel the bot can read (nothing is tracked explicitly)."
+    lines = [
+        f"Category <#{row.channel_id}>" if row.is_category else f"<#{row.channel_id}>"
+        for row in rows
+    ]
+    shown = lines[:30]
+    if len(lines) > len(shown):
+        shown.append(f"and {len(lines) - len(shown)} more")
+    return "\n".join(shown)
 
 
 def _rolesync_embed(outcome: RoleSyncOutcome, with_organisations: bool) -> discord.Embed:

@@ -187,3 +187,56 @@ async def remove_tracked_channel(session: AsyncSession, community_id: int, chann
         )
     )
     return bool(result.rowcount)
+
+
+# --- added for the listeners, gap repair and tracking ------------------------------------------
+
+
+async def mark_thread_start(session: AsyncSession, message_id: int, author_id: int) -> None:
+    """A member opened a thread from their own message: that message is a thread start."""
+    await session.execute(
+        update(Contribution)
+        .where(col(Contribution.message_id) == message_id, col(Contribution.author_id) == author_id)
+        .values(is_thread_start=True)
+    )
+
+
+async def newest_message_ids_by_channel(session: AsyncSession) -> dict[int, int]:
+    """The newest logged message of every channel and thread, in one query (gap repair takes
+    this snapshot before the gateway connects, so live messages cannot hide a gap)."""
+    statement = select(
+        col(Contribution.channel_id), func.max(col(Contribution.message_id))
+    ).group_by(col(Contribution.channel_id))
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+
+async def tracked_channels_by_community(session: AsyncSession) -> dict[int, list[TrackedChannel]]:
+    """Every community's tracked channels and categories (loaded once at start-up)."""
+    found: dict[int, list[TrackedChannel]] = {}
+    for row in (await session.execute(select(TrackedChannel))).scalars():
+        found.setdefault(row.community_id, []).append(row)
+    return found
+
+
+async def unlink_replies_and_reactions_to(
+    session: AsyncSession, community_id: int, user_id: int
+) -> None:
+    """Take a person out of what others did towards them (run before forget_contributions).
+
+    Others' replies stay others' contributions, but no longer point at the person's message;
+    reactions to the person's messages go with those messages, logged or not.
+    """
+    await session.execute(
+        update(Contribution)
+        .where(
+            col(Contribution.community_id) == community_id,
+            col(Contribution.reply_to_author_id) == user_id,
+        )
+        .values(reply_to_message_id=None)
+    )
+    await session.execute(
+        delete(Reaction).where(
+            col(Reaction.community_id) == community_id,
+            col(Reaction.target_author_id) == user_id,
+        )
+    )

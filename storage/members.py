@@ -266,3 +266,141 @@ async def opted_out_users(session: AsyncSession) -> dict[int, set[int]]:
     for community_id, user_id in (await session.execute(statement)).all():
         found.setdefault(community_id, set()).add(user_id)
     return found
+
+
+async def membership_periods(
+    session: AsyncSession, member_ids: Collection[int]
+) -> list[tuple[int, Organisation, datetime, datetime | None]]:
+    """Every organisation membership of these members, as (member id, organisation, started,
+    ended): the contribution writer attributes a whole batch with one query, not one per row."""
+    if not member_ids:
+        return []
+    statement = (
+        select(
+            col(OrganisationMembership.member_id),
+            Organisation,
+            col(OrganisationMembership.started_at),
+            col(OrganisationMembership.ended_at),
+        )
+        .join(Organisation, col(Organisation.id) == col(OrganisationMembership.organisation_id))
+        .where(col(OrganisationMembership.member_id).in_(list(member_ids)))
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]
+
+
+# --- privacy: forgetting a person, and the marker that keeps them unlogged ----------------------
+# (imported here, not at the top, so that this section is an addition that leaves the rest as is)
+
+from sqlalchemy import delete, update  # noqa: E402
+
+from storage.models import (  # noqa: E402
+    AppState,
+    OrganisationCopStatus,
+    OrganisationRepresentative,
+    Schedule,
+    TrackedChannel,
+)
+
+FORGOTTEN_MARKER_PREFIX = "privacy.forgotten"
+# A community's random key for those hashes: app_state "privacy.marker_key:<community id>".
+MARKER_KEY_PREFIX = "privacy.marker_key"
+
+
+async def forget_member(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    """Delete a person's register entry (profile, organisation history, representations) and
+    take their user id off the rows that record them as the one who made or changed something.
+
+    Those rows (organisations, CoP status changes, tracked channels, schedules) belong to the
+    community and stay; only the name of their maker goes. True if the person had a member row.
+    """
+    member = await get_member(session, community_id, user_id)
+    if member is not None:
+        # Deleted explicitly rather than through ON DELETE CASCADE: the result must not depend
+        # on whether a connection has SQLite's foreign keys turned on.
+        await session.execute(
+            delete(OrganisationRepresentative).where(
+                col(OrganisationRepresentative.member_id) == member.id
+            )
+        )
+        await session.execute(
+            delete(OrganisationMembership).where(col(OrganisationMembership.member_id) == member.id)
+        )
+        await session.execute(delete(Member).where(col(Member.id) == member.id))
+    community_organisations = select(col(Organisation.id)).where(
+        col(Organisation.community_id) == community_id
+    )
+    await session.execute(
+        update(Organisation)
+        .where(
+            col(Organisation.community_id) == community_id,
+            col(Organisation.created_by) == user_id,
+        )
+        .values(created_by=None)
+    )
+    await session.execute(
+        update(OrganisationCopStatus)
+        .where(
+            col(OrganisationCopStatus.organisation_id).in_(community_organisations),
+            col(OrganisationCopStatus.changed_by) == user_id,
+        )
+        .values(changed_by=None)
+    )
+    await session.execute(
+        update(TrackedChannel)
+        .where(
+            col(TrackedChannel.community_id) == community_id,
+            col(TrackedChannel.added_by) == user_id,
+        )
+        .values(added_by=None)
+    )
+    await session.execute(
+        update(Schedule)
+        .where(col(Schedule.community_id) == community_id, col(Schedule.created_by) == user_id)
+        .values(created_by=None)
+    )
+    return member is not None
+
+
+def _forgotten_marker_key(community_id: int, digest: str) -> str:
+    return f"{FORGOTTEN_MARKER_PREFIX}:{community_id}:{digest}"
+
+
+async def forgotten_markers(session: AsyncSession, community_id: int) -> set[str]:
+    """The keyed hashes of the people of a community who asked to be forgotten."""
+    prefix = _forgotten_marker_key(community_id, "")
+    statement = select(col(AppState.key)).where(col(AppState.key).startswith(prefix))
+    return {key.removeprefix(prefix) for key in (await session.execute(statement)).scalars()}
+
+
+async def add_forgotten_marker(session: AsyncSession, community_id: int, digest: str) -> None:
+    await insert_if_absent(
+        session,
+        AppState.__table__,
+        {"key": _forgotten_marker_key(community_id, digest), "value": "", "updated_at": utc_now()},
+        ["key"],
+    )
+
+
+async def remove_forgotten_marker(session: AsyncSession, community_id: int, digest: str) -> bool:
+    result = await session.execute(
+        delete(AppState).where(col(AppState.key) == _forgotten_marker_key(community_id, digest))
+    )
+    return bool(result.rowcount)
+
+
+async def forgotten_markers_by_community(session: AsyncSession) -> dict[int, tuple[str, set[str]]]:
+    """For every community with forgotten people: its hashing key and their markers."""
+    statement = select(col(AppState.key), col(AppState.value)).where(
+        col(AppState.key).startswith(f"{FORGOTTEN_MARKER_PREFIX}:")
+        | col(AppState.key).startswith(f"{MARKER_KEY_PREFIX}:")
+    )
+    keys: dict[int, str] = {}
+    markers: dict[int, set[str]] = {}
+    for name, value in (await session.execute(statement)).all():
+        prefix, _, rest = name.partition(":")
+        if prefix == MARKER_KEY_PREFIX:
+            keys[int(rest)] = value
+        else:
+            community, _, digest = rest.partition(":")
+            markers.setdefault(int(community), set()).add(digest)
+    return {c: (keys[c], digests) for c, digests in markers.items() if c in keys}

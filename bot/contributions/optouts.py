@@ -1,25 +1,56 @@
 """Who must not be logged. Kept in memory so that an opted-out member's events are dropped
-before they reach the database (DESIGN section 8), without a query per message."""
+before they reach the database (DESIGN section 8), without a query per message.
+
+Two kinds of people are dropped: those who opted out (their member row says so), and those who
+asked to be forgotten. Nothing names the forgotten: a community keeps only keyed hashes of their
+user ids, so they are recognised by hashing the id of whoever posts, from the first event after
+a start-up on.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from storage.db import Database
-from storage.members import opted_out_users
+from storage.members import forgotten_markers_by_community, opted_out_users
+
+
+def marker_of(key: str, user_id: int) -> str:
+    """The forgotten-marker of a user: a keyed hash, so the stored value names nobody."""
+    # 32 hex characters (128 bits) keep collisions out of reach and the stored key short.
+    return hmac.new(key.encode(), f"forgotten:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class OptOuts:
     def __init__(self) -> None:
-        self._by_community: dict[int, set[int]] = {}
+        self._opted_out: dict[int, set[int]] = {}
+        self._forgotten: dict[int, tuple[str, set[str]]] = {}  # community: (hash key, markers)
 
     async def load(self, db: Database) -> None:
         async with db.session() as session:
-            self._by_community = await opted_out_users(session)
+            self._opted_out = await opted_out_users(session)
+            self._forgotten = await forgotten_markers_by_community(session)
 
     def is_opted_out(self, community_id: int, user_id: int) -> bool:
-        return user_id in self._by_community.get(community_id, ())
+        return user_id in self._opted_out.get(community_id, ()) or self.is_forgotten(
+            community_id, user_id
+        )
+
+    def is_forgotten(self, community_id: int, user_id: int) -> bool:
+        forgotten = self._forgotten.get(community_id)
+        return forgotten is not None and marker_of(forgotten[0], user_id) in forgotten[1]
 
     def opt_out(self, community_id: int, user_id: int) -> None:
-        self._by_community.setdefault(community_id, set()).add(user_id)
+        self._opted_out.setdefault(community_id, set()).add(user_id)
+
+    def forget(self, community_id: int, key: str, user_id: int) -> None:
+        """Remember that this person asked to be forgotten (by marker, not by id)."""
+        markers = self._forgotten.setdefault(community_id, (key, set()))[1]
+        markers.add(marker_of(key, user_id))
 
     def opt_in(self, community_id: int, user_id: int) -> None:
-        self._by_community.get(community_id, set()).discard(user_id)
+        self._opted_out.get(community_id, set()).discard(user_id)
+        forgotten = self._forgotten.get(community_id)
+        if forgotten is not None:
+            forgotten[1].discard(marker_of(forgotten[0], user_id))

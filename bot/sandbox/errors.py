@@ -53,6 +53,14 @@ def missing_access() -> DiscordHTTPError:
     return DiscordHTTPError(403, 50001, "Missing Access")
 
 
+def max_roles_reached(limit: int) -> DiscordHTTPError:
+    return DiscordHTTPError(400, 30005, f"Maximum number of server roles reached ({limit})")
+
+
+def invalid_role() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 50028, "Invalid role")
+
+
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_GUILD = 10004
 UNKNOWN_MEMBER = 10007

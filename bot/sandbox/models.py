@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from bot.sandbox.sandbox import Sandbox
 
 DISCORD_EPOCH_MS = 1420070400000
+MAX_ROLES = 250  # per guild, @everyone included
+MAX_ROLE_NAME = 100
+MAX_NICK = 32
 
 _lock = threading.Lock()
 _last = [0]
@@ -296,8 +299,15 @@ class Guild:
         mentionable: bool = False,
     ) -> Role:
         """A new role at the bottom of the list (just above @everyone), as Discord makes it."""
-        for role in self.roles[1:]:
-            role.position += 1
+        if len(self.roles) >= MAX_ROLES:
+            raise SandboxError(f"Maximum number of server roles reached ({MAX_ROLES})")
+        if len(name) > MAX_ROLE_NAME:
+            raise SandboxError(f"a role name has at most {MAX_ROLE_NAME} characters")
+        shifted: list[Role] = []
+        for index, other in enumerate(sorted(self.roles[1:], key=lambda r: (r.position, r.id))):
+            if other.position != index + 2:
+                other.position = index + 2
+                shifted.append(other)
         role = Role(
             id=snowflake(),
             guild=self,
@@ -310,7 +320,83 @@ class Guild:
         )
         self.roles.append(role)
         self._sandbox._role_event("GUILD_ROLE_CREATE", role)
+        for other in shifted:  # every role above moved up one: the clients hear of it
+            self._sandbox._role_event("GUILD_ROLE_UPDATE", other)
         return role
+
+    def delete_role(self, role: Role) -> None:
+        """Remove a role (and take it from its members); the roles above move down one."""
+        if role.is_everyone or role not in self.roles:
+            raise SandboxError("only a role of this guild other than @everyone can be deleted")
+        self.roles.remove(role)
+        for member in self.members.values():
+            if role in member.roles:
+                member.roles.remove(role)
+        self._sandbox._role_event("GUILD_ROLE_DELETE", role)
+        for moved in self._arrange_roles({}):
+            self._sandbox._role_event("GUILD_ROLE_UPDATE", moved)
+
+    def update_role(
+        self,
+        role: Role,
+        *,
+        name: str | None = None,
+        permissions: int | None = None,
+        position: int | None = None,
+        color: int | None = None,
+        hoist: bool | None = None,
+        mentionable: bool | None = None,
+    ) -> Role:
+        """Change a role as an administrator would; GUILD_ROLE_UPDATE for it and for every role
+        a new ``position`` shifted (positions stay unique and contiguous, @everyone at 0)."""
+        if role.guild is not self or role not in self.roles:
+            raise SandboxError(f"{role.name!r} is not a role of {self.name}")
+        if name is not None:
+            if not 1 <= len(name) <= MAX_ROLE_NAME:
+                raise SandboxError(f"a role name has 1 to {MAX_ROLE_NAME} characters")
+            role.name = name
+        if permissions is not None:
+            role.permissions = int(permissions)
+        if color is not None:
+            role.color = int(color)
+        if hoist is not None:
+            role.hoist = hoist
+        if mentionable is not None:
+            role.mentionable = mentionable
+        moved: list[Role] = []
+        if position is not None:
+            if role.is_everyone:
+                raise SandboxError("@everyone always stays at position 0")
+            if position < 1:
+                raise SandboxError("roles sit at position 1 or above (@everyone has 0)")
+            moved = self._arrange_roles({role: position})
+        for changed in [role, *(r for r in moved if r is not role)]:
+            self._sandbox._role_event("GUILD_ROLE_UPDATE", changed)
+        return role
+
+    def _arrange_roles(self, wanted: dict[Role, int]) -> list[Role]:
+        """Put the roles in ``wanted`` at those positions (clamped to 1..n), the others keeping
+        their order around them; renumber 1..n contiguously. Returns the roles that moved."""
+        others = sorted(
+            (r for r in self.roles if not r.is_everyone), key=lambda r: (r.position, r.id)
+        )
+        count = len(others)
+        slots: list[Role | None] = [None] * count
+        for role, position in sorted(
+            wanted.items(), key=lambda item: (item[1], item[0].position, item[0].id)
+        ):
+            index = min(max(position, 1), count) - 1
+            free = [i for i in range(count) if slots[i] is None]
+            index = min(free, key=lambda i: (abs(i - index), i < index))
+            slots[index] = role
+        rest = iter(r for r in others if r not in wanted)
+        moved: list[Role] = []
+        for index, slot in enumerate(slots):
+            role = slot if slot is not None else next(rest)
+            if role.position != index + 1:
+                role.position = index + 1
+                moved.append(role)
+        return moved
 
     def create_category(self, name: str) -> Channel:
         channel = Channel(id=snowflake(), type=CATEGORY, name=name, guild=self)
@@ -378,6 +464,17 @@ class Guild:
         if member is None:
             raise SandboxError("not a member")
         member.roles = [r for r in roles if not r.is_everyone]
+        self._sandbox._member_event("GUILD_MEMBER_UPDATE", member)
+        return member
+
+    def set_member_nick(self, user: User | Member, nick: str | None) -> Member:
+        """A new server nickname (None or "" removes it): GUILD_MEMBER_UPDATE."""
+        member = self.members.get(user.id)
+        if member is None:
+            raise SandboxError("not a member")
+        if nick is not None and len(nick) > MAX_NICK:
+            raise SandboxError(f"a nickname has at most {MAX_NICK} characters")
+        member.nick = nick or None
         self._sandbox._member_event("GUILD_MEMBER_UPDATE", member)
         return member
 

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.sandbox import payloads
-from bot.sandbox.errors import DiscordHTTPError, FormErrors, missing_permissions
+from bot.sandbox.errors import (
+    UNKNOWN_ROLE,
+    DiscordHTTPError,
+    FormErrors,
+    invalid_role,
+    max_roles_reached,
+    missing_permissions,
+    not_found,
+)
 from bot.sandbox.http_util import (
     bot_member,
     current_bot,
@@ -21,8 +29,9 @@ from bot.sandbox.http_util import (
     role_for,
     sandbox_of,
 )
-from bot.sandbox.models import CATEGORY, TEXT, Channel, Guild, Member, Role, snowflake
-from bot.sandbox.permissions import P
+from bot.sandbox.models import CATEGORY, MAX_ROLES, TEXT, Channel, Guild, Member, Role, snowflake
+from bot.sandbox.permissions import P, base_permissions
+from bot.sandbox.validation import check_role
 
 if TYPE_CHECKING:
     from bot.sandbox.rest import RouteList
@@ -80,22 +89,30 @@ def _check_role_edit(request: web.Request, guild: Guild, role: Role | None) -> M
     return me
 
 
+def _color(body: dict[str, Any]) -> int | None:
+    """``colors.primary_color`` (what discord.py 2.7 sends) or the older ``color``."""
+    colors = body.get("colors")
+    if isinstance(colors, dict) and colors.get("primary_color") is not None:
+        return int(colors["primary_color"])
+    return None if body.get("color") is None else int(body["color"])
+
+
 async def create_role(request: web.Request) -> web.Response:
     guild = guild_for(request)
     me = _check_role_edit(request, guild, None)
     body, _ = await read_body(request)
-    errs = FormErrors()
-    errs.max_length(("name",), body.get("name"), 100)
-    errs.raise_if_any()
-    perms = int(body.get("permissions") or 0)
-    from bot.sandbox.permissions import base_permissions
-
+    check_role(body)
+    if len(guild.roles) >= MAX_ROLES:
+        raise max_roles_reached(MAX_ROLES)
+    # Discord's documented default: a new role has @everyone's permissions.
+    raw = body.get("permissions")
+    perms = guild.everyone.permissions if raw is None else int(raw)
     if perms & ~base_permissions(guild, me):
         raise missing_permissions()
     role = guild.create_role(
         body.get("name") or "new role",
         permissions=perms,
-        color=int(body.get("color") or 0),
+        color=_color(body) or 0,
         hoist=bool(body.get("hoist")),
         mentionable=bool(body.get("mentionable")),
     )
@@ -105,33 +122,65 @@ async def create_role(request: web.Request) -> web.Response:
 async def edit_role(request: web.Request) -> web.Response:
     guild = guild_for(request)
     role = role_for(request, guild)
-    _check_role_edit(request, guild, None if role.is_everyone else role)
+    me = _check_role_edit(request, guild, None if role.is_everyone else role)
     body, _ = await read_body(request)
-    if body.get("name"):
-        role.name = body["name"]
-    if "permissions" in body and body["permissions"] is not None:
-        role.permissions = int(body["permissions"])
-    if "color" in body and body["color"] is not None:
-        role.color = int(body["color"])
-    if "hoist" in body:
-        role.hoist = bool(body["hoist"])
-    if "mentionable" in body:
-        role.mentionable = bool(body["mentionable"])
-    sandbox_of(request)._role_event("GUILD_ROLE_UPDATE", role)
+    check_role(body)
+    perms = None if body.get("permissions") is None else int(body["permissions"])
+    if perms is not None and perms & ~role.permissions & ~base_permissions(guild, me):
+        raise missing_permissions()  # a role cannot be given permissions the bot lacks
+    guild.update_role(
+        role,
+        name=body.get("name") or None,
+        permissions=perms,
+        color=_color(body),
+        hoist=None if body.get("hoist") is None else bool(body["hoist"]),
+        mentionable=None if body.get("mentionable") is None else bool(body["mentionable"]),
+    )
     return json_response(payloads.role(role))
+
+
+async def move_roles(request: web.Request) -> web.Response:
+    """Modify Guild Role Positions: a list of {id, position}; answers every role."""
+    guild = guild_for(request)
+    me = _check_role_edit(request, guild, None)
+    body, _ = await read_body(request)
+    entries = body if isinstance(body, list) else None
+    if entries is None:
+        array = {"_errors": [{"code": "BASE_TYPE_ARRAY", "message": "Must be an array."}]}
+        raise DiscordHTTPError(400, 50035, "Invalid Form Body", array)
+    wanted: dict[Role, int] = {}
+    errs = FormErrors()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not str(entry.get("id") or "").isdigit():
+            errs.add((index, "id"), "BASE_TYPE_REQUIRED", "This field is required")
+    errs.raise_if_any()
+    for entry in entries:
+        role = guild.get_role(int(entry["id"]))
+        if role is None:
+            raise not_found(UNKNOWN_ROLE, "Role")
+        if role.is_everyone:
+            raise invalid_role()
+        if entry.get("position") is None:
+            continue
+        position = int(entry["position"])
+        moving = position != role.position
+        if moving and not (outranks(guild, me, role.position) and outranks(guild, me, position)):
+            raise missing_permissions()
+        wanted[role] = position  # unchanged ones too: they hold their place
+    moved = guild._arrange_roles(wanted) if wanted else []
+    for role in moved:
+        sandbox_of(request)._role_event("GUILD_ROLE_UPDATE", role)
+    roles = sorted(guild.roles, key=lambda r: (r.position, r.id))
+    return json_response([payloads.role(r) for r in roles])
 
 
 async def delete_role(request: web.Request) -> web.Response:
     guild = guild_for(request)
     role = role_for(request, guild)
     if role.is_everyone:
-        raise DiscordHTTPError(400, 50028, "Invalid role")
+        raise invalid_role()
     _check_role_edit(request, guild, role)
-    guild.roles.remove(role)
-    for member in guild.members.values():
-        if role in member.roles:
-            member.roles.remove(role)
-    sandbox_of(request)._role_event("GUILD_ROLE_DELETE", role)
+    guild.delete_role(role)
     return no_content()
 
 
@@ -270,6 +319,7 @@ def routes() -> RouteList:
         ("POST", g + "/channels", create_channel),
         ("GET", g + "/roles", get_roles),
         ("POST", g + "/roles", create_role),
+        ("PATCH", g + "/roles", move_roles),
         ("PATCH", g + "/roles/{role_id}", edit_role),
         ("DELETE", g + "/roles/{role_id}", delete_role),
         ("GET", g + "/members", list_members),

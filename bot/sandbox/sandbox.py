@@ -150,6 +150,17 @@ class Sandbox(Actors):
         self.users[user.id] = user
         return user
 
+    def set_global_name(self, user: User, global_name: str | None) -> User:
+        """A user's new display name: GUILD_MEMBER_UPDATE in every guild they are in."""
+        if global_name is not None and not 1 <= len(global_name) <= 32:
+            raise SandboxError("a global name has 1 to 32 characters")
+        user.global_name = global_name
+        for guild in self.guilds:
+            member = guild.get_member(user.id)
+            if member is not None:
+                self._member_event("GUILD_MEMBER_UPDATE", member)
+        return user
+
     def create_bot(self, name: str = "copbot") -> BotAccount:
         user = self.create_user(name, bot=True)
         head = base64.urlsafe_b64encode(str(user.id).encode()).decode().rstrip("=")

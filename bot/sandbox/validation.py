@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.sandbox.errors import DiscordHTTPError, FormErrors
-from bot.sandbox.models import ARCHIVE_DURATIONS
+from bot.sandbox.models import ARCHIVE_DURATIONS, MAX_ROLE_NAME
 
 Path = tuple[str | int, ...]
 _ONE_TO_FIVE = "Must be between 1 and 5 in length."
@@ -185,6 +185,21 @@ def check_thread(body: dict[str, Any]) -> None:
             "BASE_TYPE_CHOICES",
             f"Value must be one of {set(ARCHIVE_DURATIONS)}.",
         )
+    errs.raise_if_any()
+
+
+def check_role(body: dict[str, Any]) -> None:
+    """Create / modify role bodies: name length, numeric permissions and color."""
+    errs = FormErrors()
+    errs.max_length(("name",), body.get("name"), MAX_ROLE_NAME)
+    for key in ("permissions", "color"):
+        value = body.get(key)
+        if value is None:
+            continue
+        try:
+            int(value)
+        except (TypeError, ValueError):
+            errs.add((key,), "NUMBER_TYPE_COERCE", f'Value "{value}" is not int.')
     errs.raise_if_any()
 
 

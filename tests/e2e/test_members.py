@@ -123,8 +123,7 @@ async def test_a_nickname_change_renames_the_member(harness: Harness) -> None:
     guild = harness.community.guild
     member = harness.community.member("sofia.rossi")
     await eventually(lambda: is_present(harness, member.id))
-    member.nick = "Sofia R."
-    guild.set_member_roles(member, member.roles)  # sends GUILD_MEMBER_UPDATE with the nick
+    guild.set_member_nick(member, "Sofia R.")  # GUILD_MEMBER_UPDATE with the new nick
 
     async def renamed() -> bool:
         return (await stored(harness, member.id)).display_name == "Sofia R."

@@ -26,9 +26,11 @@ def recording_bot(
         "member_join",
         "member_remove",
         "member_update",
+        "user_update",
         "resumed",
         "thread_create",
         "guild_role_create",
+        "guild_role_update",
         "guild_channel_update",
     ):
 

@@ -1,0 +1,300 @@
+"""Privacy controls as a service: what is kept about a person, opting out and in, and being
+forgotten. No Discord here: plain values in and out (DESIGN section 8).
+
+Opting out stops the log for a person and deletes what it held about them (their messages and
+reactions, and the links others' rows had to them); their profile stays, because the register
+is a separate thing they chose to fill in. Opting in starts the log again from that moment.
+
+Forgetting deletes everything with the person's user id in it, in this community: the profile,
+the organisation history, representations, contributions, reactions, and their id in other
+rows and in the audit trail. The tension: a person who asked to be forgotten must not be
+logged again silently, but remembering "do not log this user" means remembering the user. We
+keep a marker that holds no user id: a keyed hash, HMAC-SHA256 of the user id under a random
+key kept per community. A database row alone no longer names anybody; the bot recognises the
+person again only by hashing the ids of the people in the server (at start-up and when someone
+joins) and finding a match. It is pseudonymous, not anonymous: whoever holds both the database
+and a candidate user id can test whether that user asked to be forgotten, and learn nothing
+else. ``/privacy optin`` removes the marker.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.contributions.optouts import OptOuts, marker_of
+from bot.errors import BadInput
+from bot.membership import profiles
+from storage import app_state, audit, contributions, members
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.types import utc_now
+
+LOGGING_NOTICE = (
+    "This community's bot logs contributions as metadata only: who contributed, where, when, "
+    "what kind (message, reply, answer, resource, reaction) and simple counts (characters, "
+    "words, links, attachments, mentions), with the organisation, stakeholder group and level "
+    "you had at that moment. Message text is not stored, except tablecloth notes and harvest "
+    "items that members add on purpose. Deleted messages are deleted from the log. Exports use "
+    "pseudonymous ids unless you chose to be visible.\n"
+    "`/privacy optout` stops the log for you and deletes what it holds about you (your profile "
+    "stays); `/privacy optin` starts it again. `/privacy forget` deletes everything kept about "
+    "you here."
+)
+
+# Audit events a person does about themself: deleted when they are forgotten. Any other event
+# they did (creating an organisation, changing a setting) is the community's history: it stays,
+# without their name.
+PERSONAL_AUDIT_ACTIONS: tuple[str, ...] = (
+    "profile.set",
+    "organisation.join",
+    "organisation.leave",
+    "privacy.optout",
+    "privacy.optin",
+)
+
+
+# --- what is kept -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrivacyChoice:
+    opted_out_since: datetime | None  # None: not opted out (or forgotten, see below)
+    forgotten: bool  # asked to be forgotten: nothing kept, and not logged
+
+    @property
+    def logged(self) -> bool:
+        return self.opted_out_since is None and not self.forgotten
+
+
+@dataclass(frozen=True)
+class PrivacyReport:
+    counts: dict[str, int]  # contributions_by_kind: messages, reply, answer, ..., reactions
+    profile: profiles.Profile | None  # None: no member row at all
+    choice: PrivacyChoice
+
+
+async def _marker_key(session: AsyncSession, community_id: int) -> str:
+    """The community's random hashing key, made on first use."""
+    name = f"{members.MARKER_KEY_PREFIX}:{community_id}"
+    key = await app_state.get_state(session, name)
+    if key is None:
+        key = secrets.token_hex(32)
+        await app_state.set_state(session, name, key)
+    return key
+
+
+async def _is_forgotten(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    markers = await members.forgotten_markers(session, community_id)
+    if not markers:
+        return False
+    return marker_of(await _marker_key(session, community_id), user_id) in markers
+
+
+async def _choice(session: AsyncSession, community_id: int, user_id: int) -> PrivacyChoice:
+    member = await members.get_member(session, community_id, user_id)
+    return PrivacyChoice(
+        opted_out_since=member.opted_out_at if member is not None else None,
+        forgotten=await _is_forgotten(session, community_id, user_id),
+    )
+
+
+async def privacy_report(db: Database, community_id: int, user_id: int) -> PrivacyReport:
+    async with db.session() as session:
+        counts = await contributions.contributions_by_kind(session, community_id, user_id)
+        choice = await _choice(session, community_id, user_id)
+        await session.commit()  # the marker key, if it was just made
+    profile = await profiles.profile_of(db, community_id, user_id)
+    return PrivacyReport(counts, profile, choice)
+
+
+async def forgotten_among(db: Database, community_id: int, user_ids: Collection[int]) -> set[int]:
+    """Which of these users asked to be forgotten here (to keep them out of the log)."""
+    async with db.session() as session:
+        markers = await members.forgotten_markers(session, community_id)
+        if not markers:
+            return set()
+        key = await _marker_key(session, community_id)
+        await session.commit()
+    return {user_id for user_id in user_ids if marker_of(key, user_id) in markers}
+
+
+# --- opting out and in --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deleted:
+    messages: int
+    reactions: int
+
+
+def _refuse_if_not_logged(choice: PrivacyChoice) -> None:
+    if choice.forgotten:
+        raise BadInput(
+            "You asked to be forgotten here, so you are not logged already; nothing changed.",
+            "`/privacy optin` starts the log again if you want to be counted.",
+        )
+    if choice.opted_out_since is not None:
+        raise BadInput(
+            "You have already opted out: you are not logged, and nothing was changed.",
+            "`/privacy optin` starts the log again; `/privacy show` shows what is kept.",
+        )
+
+
+async def check_can_opt_out(db: Database, community_id: int, user_id: int) -> None:
+    """Raise BadInput if opting out would change nothing (asked before the confirmation)."""
+    async with db.session() as session:
+        _refuse_if_not_logged(await _choice(session, community_id, user_id))
+        await session.commit()
+
+
+async def _delete_log_of(session: AsyncSession, community_id: int, user_id: int) -> Deleted:
+    counts = await contributions.contributions_by_kind(session, community_id, user_id)
+    await contributions.unlink_replies_and_reactions_to(session, community_id, user_id)
+    await contributions.forget_contributions(session, community_id, user_id)
+    return Deleted(counts["messages"], counts["reactions"])
+
+
+async def opt_out(
+    db: Database,
+    optouts: OptOuts,
+    community_id: int,
+    community_name: str,
+    *,
+    user_id: int,
+    display_name: str,
+) -> Deleted:
+    """Stop logging a person and delete what the log holds about them; the profile stays."""
+    # In memory first: events arriving while the rows are deleted are dropped, not re-logged.
+    was_dropped = optouts.is_opted_out(community_id, user_id)
+    optouts.opt_out(community_id, user_id)
+    try:
+        async with db.session() as session:
+            _refuse_if_not_logged(await _choice(session, community_id, user_id))
+            await ensure_community(session, community_id, community_name)
+            member = await members.ensure_member(session, community_id, user_id, display_name)
+            await members.update_member(session, member, opted_out_at=utc_now())
+            deleted = await _delete_log_of(session, community_id, user_id)
+            await audit.record_audit(
+                session,
+                community_id,
+                user_id,
+                "privacy.optout",
+                deleted_messages=deleted.messages,
+                deleted_reactions=deleted.reactions,
+            )
+            await session.commit()
+    except BadInput:
+        raise  # already not logged: the in-memory opt-out was right
+    except BaseException:
+        if not was_dropped:
+            optouts.opt_in(community_id, user_id)  # nothing was saved: logging goes on
+        raise
+    return deleted
+
+
+async def opt_in(db: Database, optouts: OptOuts, community_id: int, *, user_id: int) -> bool:
+    """Log a person again from now on. True if they had asked to be forgotten."""
+    async with db.session() as session:
+        choice = await _choice(session, community_id, user_id)
+        if choice.logged:
+            raise BadInput(
+                "You are not opted out: your contributions are logged already; nothing changed.",
+                "`/privacy show` shows what is kept; `/privacy optout` stops the log.",
+            )
+        if choice.forgotten:
+            key = await _marker_key(session, community_id)
+            await members.remove_forgotten_marker(session, community_id, marker_of(key, user_id))
+        member = await members.get_member(session, community_id, user_id)
+        if member is not None and member.opted_out_at is not None:
+            await members.update_member(session, member, opted_out_at=None)
+        await audit.record_audit(
+            session,
+            community_id,
+            user_id,
+            "privacy.optin",
+            was_forgotten=choice.forgotten,
+            opted_out_since=choice.opted_out_since.isoformat() if choice.opted_out_since else None,
+        )
+        await session.commit()
+    optouts.opt_in(community_id, user_id)
+    return choice.forgotten
+
+
+# --- forgetting ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    deleted: Deleted
+    had_profile: bool
+    audit_events_deleted: int
+    audit_events_anonymised: int
+
+
+async def check_can_forget(db: Database, community_id: int, user_id: int) -> None:
+    """Raise BadInput if there is nothing to forget (asked before the confirmation)."""
+    async with db.session() as session:
+        if await _nothing_to_forget(session, community_id, user_id):
+            raise BadInput(
+                "You were forgotten here already: nothing is kept about you, and you are not "
+                "logged. Nothing changed.",
+                "`/privacy show` shows this; `/privacy optin` starts the log again.",
+            )
+        await session.commit()
+
+
+async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    if not await _is_forgotten(session, community_id, user_id):
+        return False
+    if await members.get_member(session, community_id, user_id) is not None:
+        return False  # e.g. they set a profile again since
+    counts = await contributions.contributions_by_kind(session, community_id, user_id)
+    return not any(counts.values())
+
+
+async def forget(db: Database, optouts: OptOuts, community_id: int, *, user_id: int) -> Forgotten:
+    """Delete everything kept about a person in this community, and keep them out of the log."""
+    was_dropped = optouts.is_opted_out(community_id, user_id)
+    optouts.opt_out(community_id, user_id)  # at once: nothing new arrives while we delete
+    try:
+        return await _forget(db, community_id, user_id)
+    except BadInput:
+        raise  # forgotten already: they stay out of the log
+    except BaseException:
+        if not was_dropped:
+            optouts.opt_in(community_id, user_id)  # nothing was saved: logging goes on
+        raise
+
+
+async def _forget(db: Database, community_id: int, user_id: int) -> Forgotten:
+    async with db.session() as session:
+        if await _nothing_to_forget(session, community_id, user_id):
+            raise BadInput(
+                "You were forgotten here already: nothing is kept about you. Nothing changed."
+            )
+        deleted = await _delete_log_of(session, community_id, user_id)
+        had_profile = await members.forget_member(session, community_id, user_id)
+        audit_deleted, audit_anonymised = await audit.forget_in_audit(
+            session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
+        )
+        key = await _marker_key(session, community_id)
+        await members.add_forgotten_marker(session, community_id, marker_of(key, user_id))
+        # Audited without the person: that somebody was forgotten, and how much went.
+        await audit.record_audit(
+            session,
+            community_id,
+            None,
+            "privacy.forget",
+            deleted_messages=deleted.messages,
+            deleted_reactions=deleted.reactions,
+            had_profile=had_profile,
+            audit_events_deleted=audit_deleted,
+            audit_events_anonymised=audit_anonymised,
+        )
+        await session.commit()
+    return Forgotten(deleted, had_profile, audit_deleted, audit_anonymised)

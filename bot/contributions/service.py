@@ -1,0 +1,235 @@
+"""Which channels are logged, which threads are special, and the moderators' tracking commands.
+
+Plain values only: channel ids in, decisions out. The listeners in cogs/contributions.py ask
+:class:`Tracking` before they log anything; /settings track changes it through the functions at
+the end of this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.contributions.classifier import ThreadKind
+from bot.errors import BadInput, NotFound
+from storage import audit, communities
+from storage import contributions as log_queries
+from storage.app_state import get_state, set_state
+from storage.db import Database
+from storage.models import TrackedChannel
+
+# --- tracking ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedSet:
+    """A community's tracked channels and categories. Both empty: every readable channel."""
+
+    channel_ids: frozenset[int] = frozenset()
+    category_ids: frozenset[int] = frozenset()
+
+    @property
+    def everything(self) -> bool:
+        return not self.channel_ids and not self.category_ids
+
+    def covers(self, channel_id: int, category_id: int | None) -> bool:
+        """A channel is covered if it is listed or its category is (a thread: its parent)."""
+        if self.everything:
+            return True
+        return channel_id in self.channel_ids or (
+            category_id is not None and category_id in self.category_ids
+        )
+
+
+EVERYTHING = TrackedSet()
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a message was posted, as ids: a channel, or a thread and its parent."""
+
+    channel_id: int
+    category_id: int | None = None  # the category of the channel (of the thread's parent)
+    thread_parent_id: int | None = None  # set when channel_id is a thread
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialThread:
+    kind: ThreadKind
+    prompt_author_id: int | None = None
+
+
+# A later feature (cafés, prompts) registers one of these: thread id -> what the thread is.
+SpecialThreadLookup = Callable[[int], SpecialThread | None]
+
+
+class SpecialThreads:
+    """Café table threads and prompt threads: always logged, and prompts make answers."""
+
+    def __init__(self) -> None:
+        self._lookups: list[SpecialThreadLookup] = []
+        self._known: dict[int, SpecialThread] = {}
+
+    def add_lookup(self, lookup: SpecialThreadLookup) -> None:
+        self._lookups.append(lookup)
+
+    def add(self, thread_id: int, kind: ThreadKind, prompt_author_id: int | None = None) -> None:
+        self._known[thread_id] = SpecialThread(kind, prompt_author_id)
+
+    def discard(self, thread_id: int) -> None:
+        self._known.pop(thread_id, None)
+
+    def of(self, thread_id: int) -> SpecialThread | None:
+        found = self._known.get(thread_id)
+        if found is not None:
+            return found
+        for lookup in self._lookups:
+            found = lookup(thread_id)
+            if found is not None:
+                return found
+        return None
+
+
+class Tracking:
+    """Every community's tracked set, in memory (a lookup per message must not hit the database)."""
+
+    def __init__(self, special_threads: SpecialThreads | None = None) -> None:
+        self._sets: dict[int, TrackedSet] = {}
+        self.special_threads = special_threads or SpecialThreads()
+
+    async def load(self, db: Database) -> None:
+        async with db.session() as session:
+            rows = await log_queries.tracked_channels_by_community(session)
+        self._sets = {community_id: tracked_set(found) for community_id, found in rows.items()}
+
+    def replace(self, community_id: int, rows: Iterable[TrackedChannel]) -> None:
+        self._sets[community_id] = tracked_set(rows)
+
+    def of(self, community_id: int) -> TrackedSet:
+        return self._sets.get(community_id, EVERYTHING)
+
+    def is_tracked(self, community_id: int, place: Place) -> bool:
+        if place.thread_parent_id is not None and self.special_threads.of(place.channel_id):
+            return True  # café tables and prompts are always logged
+        listed_id = (
+            place.thread_parent_id if place.thread_parent_id is not None else place.channel_id
+        )
+        return self.of(community_id).covers(listed_id, place.category_id)
+
+
+def tracked_set(rows: Iterable[TrackedChannel]) -> TrackedSet:
+    rows = list(rows)
+    return TrackedSet(
+        frozenset(row.channel_id for row in rows if not row.is_category),
+        frozenset(row.channel_id for row in rows if row.is_category),
+    )
+
+
+# --- /settings track ---------------------------------------------------------------------------
+
+
+async def track(
+    db: Database,
+    guild_id: int,
+    guild_name: str,
+    *,
+    actor_id: int,
+    channel_id: int,
+    is_category: bool,
+) -> tuple[bool, list[TrackedChannel]]:
+    """Track a channel or category; (newly tracked?, everything now tracked)."""
+    async with db.session() as session:
+        await communities.ensure_community(session, guild_id, guild_name)
+        added = await log_queries.add_tracked_channel(
+            session, guild_id, channel_id, is_category=is_category, added_by=actor_id
+        )
+        if added:
+            await audit.record_audit(
+                session,
+                guild_id,
+                actor_id,
+                "settings.track.add",
+                channel_id=channel_id,
+                is_category=is_category,
+            )
+        await session.commit()
+        return added, await log_queries.tracked_channels(session, guild_id)
+
+
+async def untrack(
+    db: Database, guild_id: int, *, actor_id: int, channel_id: int, label: str
+) -> list[TrackedChannel]:
+    """Stop tracking a channel or category; NotFound if it was not tracked."""
+    async with db.session() as session:
+        removed = await log_queries.remove_tracked_channel(session, guild_id, channel_id)
+        if not removed:
+            raise NotFound(
+                f"{label} is not on the tracking list, so there is nothing to remove.",
+                "See what is tracked with `/settings track list`.",
+            )
+        await audit.record_audit(
+            session, guild_id, actor_id, "settings.track.remove", channel_id=channel_id
+        )
+        await session.commit()
+        return await log_queries.tracked_channels(session, guild_id)
+
+
+async def tracked(db: Database, guild_id: int) -> list[TrackedChannel]:
+    async with db.session() as session:
+        return await log_queries.tracked_channels(session, guild_id)
+
+
+# --- gap repair ----------------------------------------------------------------------------------
+
+
+async def newest_logged(db: Database) -> dict[int, int]:
+    """The newest logged message id of every channel and thread."""
+    async with db.session() as session:
+        return await log_queries.newest_message_ids_by_channel(session)
+
+
+async def logging_since(db: Database, guild_id: int, guild_name: str, first_time: int) -> int:
+    """The message id from which a community is logged: ``first_time`` the first time asked
+    (kept, so that channels with nothing logged yet are repaired from there, not from the
+    beginning of their history)."""
+    key = f"contributions:logging_since:{guild_id}"
+    async with db.session() as session:
+        value = await get_state(session, key)
+        if value is None:
+            value = str(first_time)
+            await communities.ensure_community(session, guild_id, guild_name)
+            await set_state(session, key, value)
+            await session.commit()
+    return int(value)
+
+
+# --- /contributions backfill ---------------------------------------------------------------------
+
+BACKFILL_LIMIT = 10_000  # messages per run: the command must end while the moderator waits
+GAP_REPAIR_LIMIT = 1_000  # messages per channel per start
+
+_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_since(text: str, timezone: str, *, now: datetime | None = None) -> datetime:
+    """``YYYY-MM-DD`` in the community's time zone -> the start of that day, in UTC."""
+    match = _DATE.match(text)
+    fix = "Give a date as YYYY-MM-DD, for example `2024-03-01`, or leave `since` out."
+    if match is None:
+        raise BadInput(f"`{text[:40]}` is not a date I can read.", fix)
+    try:
+        day = datetime(int(match[1]), int(match[2]), int(match[3])).date()
+    except ValueError:
+        raise BadInput(f"`{text[:40]}` is not a date in the calendar.", fix) from None
+    moment = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    if moment > (now or datetime.now(UTC)):
+        raise BadInput(
+            f"{day.isoformat()} is in the future: there is no history after it yet.",
+            "Give a date in the past, or leave `since` out to read the whole history.",
+        )
+    if day.year < 2015:  # Discord's first messages are from 2015
+        raise BadInput(f"{day.isoformat()} is before Discord existed.", fix)
+    return moment

@@ -1,0 +1,452 @@
+"""The batched writer: the contribution log's one way into the database.
+
+Listeners hand it operations (store, edit, delete a message; store, remove a reaction; mark a
+thread start) and go on. A background task writes them in the order they came, every
+``flush_interval`` seconds or as soon as ``flush_rows`` are waiting, whichever comes first, each
+flush in one transaction. Every write is idempotent (storage/contributions.py), so a flush that
+is retried after a failure, a gateway RESUME replay or a backfill never counts anything twice.
+
+When the database is unavailable the operations stay in the buffer and the flush is retried with
+a growing pause. The buffer is bounded: when it is full, :meth:`ContributionWriter.put` waits for
+room instead of dropping anything. :meth:`ContributionWriter.stop` writes what is left (on a
+clean shutdown); what a crash loses from the buffer, gap repair reads back from Discord.
+
+The author's organisation, stakeholder group and level at the moment of the message are looked
+up here, for the whole batch at once (two queries per community per flush, not one per row).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import contributions as log_queries
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.members import members_by_user_id, membership_periods
+from storage.types import utc_now
+
+log = logging.getLogger(__name__)
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StoreContribution:
+    """A new message. ``row`` has every Contribution column except the attribution, which the
+    writer fills in (organisation, stakeholder, level, logged_at)."""
+
+    row: dict[str, Any]
+
+
+@dataclass(slots=True)
+class EditContribution:
+    message_id: int
+    fields: dict[str, Any]
+
+
+@dataclass(slots=True)
+class DeleteContributions:
+    message_ids: list[int]
+
+
+@dataclass(slots=True)
+class StoreReaction:
+    row: dict[str, Any]  # every Reaction column except id and the attribution
+
+
+@dataclass(slots=True)
+class DeleteReaction:
+    message_id: int
+    user_id: int
+    emoji: str
+
+
+@dataclass(slots=True)
+class MarkThreadStart:
+    message_id: int
+    author_id: int
+
+
+Operation = (
+    StoreContribution
+    | EditContribution
+    | DeleteContributions
+    | StoreReaction
+    | DeleteReaction
+    | MarkThreadStart
+)
+
+
+class OptOutRegistry(Protocol):
+    def is_opted_out(self, community_id: int, user_id: int) -> bool: ...
+
+
+# --- attribution (pure) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    organisation_id: int | None = None
+    stakeholder: str | None = None
+    level: str | None = None
+
+
+NOBODY = Attribution()
+
+
+@dataclass
+class _Periods:
+    """One member's organisation memberships, sorted by start, for lookups by moment."""
+
+    member_stakeholder: str | None
+    member_level: str | None
+    starts: list[datetime] = field(default_factory=list)
+    periods: list[tuple[datetime, datetime | None, int, str, str]] = field(default_factory=list)
+
+    def at(self, moment: datetime) -> Attribution:
+        index = bisect.bisect_right(self.starts, moment) - 1
+        organisation: tuple[int, str, str] | None = None
+        # Memberships do not overlap (one open at a time), so the latest start before the
+        # moment is the only candidate; it counts if it had not ended by then.
+        if index >= 0:
+            _started, ended, organisation_id, stakeholder, level = self.periods[index]
+            if ended is None or ended > moment:
+                organisation = (organisation_id, stakeholder, level)
+        if organisation is None:
+            return Attribution(None, self.member_stakeholder, self.member_level)
+        # The person's own stakeholder group and level win; the organisation's fill the gaps.
+        return Attribution(
+            organisation[0],
+            self.member_stakeholder or organisation[1],
+            self.member_level or organisation[2],
+        )
+
+
+# --- the writer -------------------------------------------------------------------------------
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
+
+
+class ContributionWriter:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        optouts: OptOutRegistry | None = None,
+        flush_interval: float = 0.5,
+        flush_rows: int = 500,
+        max_buffer: int = 50_000,
+        max_batch: int = 5_000,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.optouts = optouts
+        self.flush_interval = flush_interval
+        self.flush_rows = flush_rows
+        self.max_buffer = max_buffer
+        self.max_batch = max_batch
+        self.max_backoff = max_backoff
+        self._buffer: deque[Operation] = deque()
+        self._accepted = 0  # operations ever put
+        self._written = 0  # operations ever written (or given up on)
+        self._flush_requested = 0  # flush() waits until _written reaches this
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._waiting_for_room = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._community_names: dict[int, str] = {}
+        self._known_communities: set[int] = set()
+        self.failures = 0  # flushes that failed and were retried (for tests and the log)
+        self.dropped = 0  # operations a bad row made us give up on
+
+    # intake ----------------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def remember_community(self, community_id: int, name: str) -> None:
+        """The server's name, for creating its community row if the writer gets there first."""
+        if community_id not in self._community_names:
+            self._community_names[community_id] = name
+
+    async def put(self, operation: Operation) -> None:
+        """Queue an operation; waits while the buffer is full (never drops)."""
+        if self._waiting_for_room or len(self._buffer) >= self.max_buffer:
+            await self._wait_for_room()
+        self._buffer.append(operation)
+        self._accepted += 1
+        if len(self._buffer) >= self.flush_rows:
+            self._wake.set()
+
+    async def put_many(self, operations: Iterable[Operation]) -> None:
+        for operation in operations:
+            await self.put(operation)
+
+    async def _wait_for_room(self) -> None:
+        self._waiting_for_room += 1
+        try:
+            async with self._progress:
+                # FIFO wake-ups keep the order in which listeners arrived.
+                await self._progress.wait_for(lambda: len(self._buffer) < self.max_buffer)
+        finally:
+            self._waiting_for_room -= 1
+
+    # lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="contribution-writer")
+
+    async def flush(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Return once everything put before this call is in the database."""
+        target = self._accepted
+        if self._task is None or self._task.done():
+            await self._write_all()
+            return
+        self._flush_requested = max(self._flush_requested, target)
+        self._wake.set()
+        async with self._progress:
+            await asyncio.wait_for(
+                self._progress.wait_for(lambda: self._written >= target), timeout
+            )
+
+    async def stop(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+        """Write what is buffered and stop. If the database stays unavailable for ``timeout``
+        seconds, what is left is given up (and logged); gap repair re-reads those messages."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            self._task.cancel()
+            log.error(
+                "contribution log: the database stayed unavailable; %d operations not written "
+                "(messages among them are read back by gap repair at the next start)",
+                len(self._buffer),
+            )
+        finally:
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            if self._stopping and not self._buffer:
+                return
+            hurry = self._stopping or self._written < self._flush_requested
+            if len(self._buffer) < self.flush_rows and not hurry:
+                # Let a batch gather: half a second, or until flush_rows are waiting.
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            if self._buffer:
+                await self._write_with_retry()
+
+    async def _write_with_retry(self) -> None:
+        pause = 0.25
+        while self._buffer:
+            try:
+                await self._write_batch()
+                return
+            except TRANSIENT_ERRORS as error:
+                self.failures += 1
+                reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+                log.warning(
+                    "contribution log: database unavailable (%s); %d operations wait, retrying "
+                    "in %.1f s",
+                    reason,
+                    len(self._buffer),
+                    pause,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.max_backoff)
+
+    async def _write_all(self) -> None:
+        while self._buffer:
+            await self._write_batch()
+
+    async def _write_batch(self) -> None:
+        batch = [self._buffer[index] for index in range(min(len(self._buffer), self.max_batch))]
+        try:
+            async with self.db.transaction() as session:
+                await self._apply(session, batch)
+        except TRANSIENT_ERRORS:
+            raise
+        except DBAPIError as error:
+            if _is_transient(error):
+                raise
+            # A row the database refuses (it should not happen) must not block the log:
+            # write one operation per transaction and give up only on the refused ones.
+            log.exception("contribution log: a batch was refused; writing it one by one")
+            await self._write_one_by_one(batch)
+        await self._done(len(batch))
+
+    async def _write_one_by_one(self, batch: Sequence[Operation]) -> None:
+        for operation in batch:
+            try:
+                async with self.db.transaction() as session:
+                    await self._apply(session, [operation])
+            except TRANSIENT_ERRORS:
+                raise
+            except DBAPIError as error:
+                if _is_transient(error):
+                    raise
+                self.dropped += 1
+                log.error("contribution log: gave up on %r: %s", type(operation).__name__, error)
+
+    async def _done(self, count: int) -> None:
+        for _ in range(count):
+            self._buffer.popleft()
+        self._written += count
+        async with self._progress:
+            self._progress.notify_all()
+
+    # applying a batch, in order ----------------------------------------------------------------
+    async def _apply(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
+        batch = [operation for operation in batch if not self._opted_out(operation)]
+        await self._ensure_communities(session, batch)
+        attributions = await self._attributions(session, batch)
+        logged_at = utc_now()
+        for run in _runs(batch):
+            first = run[0]
+            if isinstance(first, StoreContribution):
+                rows = [
+                    _attributed(op.row, attributions, "author_id", logged_at)
+                    for op in run
+                    if isinstance(op, StoreContribution)
+                ]
+                await log_queries.store_contributions(session, rows)
+            elif isinstance(first, StoreReaction):
+                rows = [
+                    _attributed(op.row, attributions, "user_id", None)
+                    for op in run
+                    if isinstance(op, StoreReaction)
+                ]
+                await log_queries.store_reactions(session, rows)
+            elif isinstance(first, DeleteContributions):
+                ids = [
+                    message_id
+                    for op in run
+                    if isinstance(op, DeleteContributions)
+                    for message_id in op.message_ids
+                ]
+                await log_queries.delete_contributions(session, ids)
+            elif isinstance(first, EditContribution):
+                await log_queries.update_contribution(session, first.message_id, **first.fields)
+            elif isinstance(first, DeleteReaction):
+                await log_queries.delete_reaction(
+                    session, first.message_id, first.user_id, first.emoji
+                )
+            elif isinstance(first, MarkThreadStart):
+                await log_queries.mark_thread_start(session, first.message_id, first.author_id)
+
+    def _opted_out(self, operation: Operation) -> bool:
+        # Checked again here: a member may opt out while their events wait in the buffer.
+        if self.optouts is None:
+            return False
+        if isinstance(operation, StoreContribution):
+            row = operation.row
+            return self.optouts.is_opted_out(row["community_id"], row["author_id"])
+        if isinstance(operation, StoreReaction):
+            row = operation.row
+            return self.optouts.is_opted_out(row["community_id"], row["user_id"])
+        return False
+
+    async def _ensure_communities(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
+        for operation in batch:
+            if isinstance(operation, StoreContribution | StoreReaction):
+                community_id = operation.row["community_id"]
+                if community_id not in self._known_communities:
+                    name = self._community_names.get(community_id, f"Community {community_id}")
+                    await ensure_community(session, community_id, name)
+                    self._known_communities.add(community_id)
+
+    async def _attributions(
+        self, session: AsyncSession, batch: Sequence[Operation]
+    ) -> dict[tuple[int, int], _Periods]:
+        """Each author's and reactor's membership history, looked up once per batch."""
+        wanted: dict[int, set[int]] = {}
+        for operation in batch:
+            if isinstance(operation, StoreContribution):
+                row = operation.row
+                wanted.setdefault(row["community_id"], set()).add(row["author_id"])
+            elif isinstance(operation, StoreReaction):
+                row = operation.row
+                wanted.setdefault(row["community_id"], set()).add(row["user_id"])
+        found: dict[tuple[int, int], _Periods] = {}
+        for community_id, user_ids in wanted.items():
+            members = await members_by_user_id(session, community_id, user_ids)
+            if not members:
+                continue
+            by_member_id = {}
+            for user_id, member in members.items():
+                periods = _Periods(member.stakeholder, member.level)
+                found[(community_id, user_id)] = periods
+                by_member_id[member.id] = periods
+            rows = await membership_periods(session, list(by_member_id))
+            for member_id, organisation, started, ended in sorted(rows, key=lambda r: r[2]):
+                periods = by_member_id[member_id]
+                assert organisation.id is not None
+                periods.starts.append(started)
+                periods.periods.append(
+                    (started, ended, organisation.id, organisation.stakeholder, organisation.level)
+                )
+        return found
+
+
+_BATCHABLE = (StoreContribution, StoreReaction, DeleteContributions)
+
+
+def _runs(batch: Sequence[Operation]) -> Iterable[Sequence[Operation]]:
+    """The batch cut into runs that keep its order: consecutive stores (or deletions) of the
+    same kind go to the database as one statement; anything else alone."""
+    start = 0
+    while start < len(batch):
+        kind = type(batch[start])
+        end = start + 1
+        if kind in _BATCHABLE:
+            while end < len(batch) and type(batch[end]) is kind:
+                end += 1
+        yield batch[start:end]
+        start = end
+
+
+def _attributed(
+    row: dict[str, Any],
+    attributions: dict[tuple[int, int], _Periods],
+    who: str,
+    logged_at: datetime | None,
+) -> dict[str, Any]:
+    periods = attributions.get((row["community_id"], row[who]))
+    attribution = NOBODY if periods is None else periods.at(row["created_at"])
+    out = dict(row)
+    out["organisation_id"] = attribution.organisation_id
+    out["stakeholder"] = attribution.stakeholder
+    out["level"] = attribution.level
+    if logged_at is not None:
+        out["logged_at"] = logged_at
+    return out
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    """Connection trouble and lock timeouts are worth waiting out; bad rows are not."""
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig or error).lower()
+    return any(
+        sign in text
+        for sign in ("locked", "connection", "closed", "timeout", "terminat", "shutdown", "busy")
+    )

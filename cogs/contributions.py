@@ -1,0 +1,427 @@
+"""The contribution log's listeners, gap repair at start-up, and /contributions backfill.
+
+Listeners translate only: a gateway event becomes plain facts (bot/contributions/classifier.py
+decides the kinds), and an operation for the batched writer (bot/contributions/writer.py). The
+message text is read here to count characters, words, links and mentions, and then dropped.
+Opted-out members are dropped before anything is buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import communities
+from bot.client import CopBot
+from bot.contributions.classifier import (
+    Classification,
+    MessageFacts,
+    ThreadKind,
+    classify,
+    count_text,
+    is_loggable_reaction,
+    looks_like_question,
+)
+from bot.contributions.service import (
+    BACKFILL_LIMIT,
+    GAP_REPAIR_LIMIT,
+    Place,
+    SpecialThreads,
+    Tracking,
+    logging_since,
+    newest_logged,
+    parse_since,
+)
+from bot.contributions.writer import (
+    ContributionWriter,
+    DeleteContributions,
+    DeleteReaction,
+    EditContribution,
+    MarkThreadStart,
+    StoreContribution,
+    StoreReaction,
+)
+from bot.embeds import Tone, make_embed
+from bot.errors import BadInput
+from bot.permissions import Access, require
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 2.0  # seconds between edits of the backfill progress message
+
+
+def place_of(channel: Any) -> Place:
+    """Where a message was posted, as ids (a thread: its parent and the parent's category)."""
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        return Place(
+            channel.id,
+            getattr(parent, "category_id", None) if parent is not None else None,
+            channel.parent_id,
+        )
+    return Place(channel.id, getattr(channel, "category_id", None))
+
+
+def facts_of(message: discord.Message, special_threads: SpecialThreads) -> MessageFacts:
+    """A message as plain facts; the text is counted and goes no further."""
+    reply_to_message_id = reply_to_author_id = None
+    reply_to_is_bot = reply_to_is_question = False
+    if message.type is discord.MessageType.reply and message.reference is not None:
+        reply_to_message_id = message.reference.message_id
+        resolved = message.reference.resolved
+        if isinstance(resolved, discord.Message):
+            reply_to_author_id = resolved.author.id
+            reply_to_is_bot = resolved.author.bot
+            reply_to_is_question = looks_like_question(resolved.content)
+    thread_kind, thread_id, owner_id, prompt_author_id = ThreadKind.NONE, None, None, None
+    channel = message.channel
+    if isinstance(channel, discord.Thread):
+        thread_id, owner_id = channel.id, channel.owner_id
+        special = special_threads.of(channel.id)
+        thread_kind = special.kind if special else ThreadKind.PLAIN
+        prompt_author_id = special.prompt_author_id if special else None
+    return MessageFacts(
+        message_id=message.id,
+        author_id=message.author.id,
+        author_is_bot=message.author.bot,
+        message_type=message.type.value,
+        is_webhook=message.webhook_id is not None,
+        counts=count_text(message.content, len(message.attachments)),
+        reply_to_message_id=reply_to_message_id,
+        reply_to_author_id=reply_to_author_id,
+        reply_to_author_is_bot=reply_to_is_bot,
+        reply_to_is_question=reply_to_is_question,
+        thread_kind=thread_kind,
+        thread_id=thread_id,
+        thread_owner_id=owner_id,
+        prompt_author_id=prompt_author_id,
+    )
+
+
+def kind_fields(result: Classification, reply_to_author_id: int | None) -> dict[str, Any]:
+    kinds, counts = result.kinds, result.counts
+    return {
+        "is_reply": kinds.is_reply,
+        "is_answer": kinds.is_answer,
+        "is_question": kinds.is_question,
+        "is_resource": kinds.is_resource,
+        "reply_to_author_id": reply_to_author_id,
+        "reply_to_message_id": result.reply_to_message_id,
+        "characters": counts.characters,
+        "words": counts.words,
+        "links": counts.links,
+        "attachments": counts.attachments,
+        "mentions": counts.mentions,
+    }
+
+
+@app_commands.guild_only()
+class Contributions(
+    commands.GroupCog, group_name="contributions", group_description="The contribution log"
+):
+    def __init__(self, bot: CopBot) -> None:
+        self.bot = bot
+        self.writer: ContributionWriter = bot.contribution_writer
+        self.special_threads = SpecialThreads()
+        self.tracking = Tracking(self.special_threads)
+        self._newest_at_start: dict[int, int] | None = None
+        self._loaded_at = datetime.now(UTC)
+        self._gap_repair: asyncio.Task[None] | None = None
+        self.gap_repairs_done = 0  # finished gap-repair runs (tests wait on it)
+
+    async def cog_load(self) -> None:
+        await self.tracking.load(self.bot.db)
+        # Taken before the gateway connects: live messages logged after READY must not hide
+        # what was missed while the bot was down.
+        self._newest_at_start = await newest_logged(self.bot.db)
+
+    async def cog_unload(self) -> None:
+        if self._gap_repair is not None:
+            self._gap_repair.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._gap_repair
+
+    # --- deciding ---------------------------------------------------------------------------
+    def _logs(self, guild_id: int, user_id: int, channel: Any) -> bool:
+        return not self.bot.optouts.is_opted_out(guild_id, user_id) and self.tracking.is_tracked(
+            guild_id, place_of(channel)
+        )
+
+    def _contribution(self, message: discord.Message) -> StoreContribution | None:
+        guild = message.guild
+        if (
+            guild is None
+            or message.author.bot
+            or not self._logs(guild.id, message.author.id, message.channel)
+        ):
+            return None
+        result = classify(facts_of(message, self.special_threads))
+        if result is None:
+            return None
+        reply_to = result.reply_to_author_id
+        if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
+            reply_to = None  # an opted-out member is not named in others' rows either
+        place = place_of(message.channel)
+        self.writer.remember_community(guild.id, guild.name)
+        row = {
+            "message_id": message.id,
+            "community_id": guild.id,
+            "channel_id": message.channel.id,
+            "parent_channel_id": place.thread_parent_id,
+            "author_id": message.author.id,
+            "created_at": message.created_at,
+            "edited_at": message.edited_at,
+            "is_thread_start": result.kinds.is_thread_start,
+            **kind_fields(result, reply_to),
+        }
+        return StoreContribution(row)
+
+    # --- listeners --------------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        operation = self._contribution(message)
+        if operation is not None:
+            await self.writer.put(operation)
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        message = payload.message
+        guild = message.guild
+        if guild is None or message.author.bot:
+            return
+        if not self._logs(guild.id, message.author.id, message.channel):
+            return
+        result = classify(facts_of(message, self.special_threads))
+        if result is None:
+            return
+        reply_to = result.reply_to_author_id
+        if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
+            reply_to = None
+        fields = kind_fields(result, reply_to)
+        if message.edited_at is not None:  # link previews also arrive as updates, unedited
+            fields["edited_at"] = message.edited_at
+        await self.writer.put(EditContribution(message.id, fields))
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if payload.guild_id is not None:
+            await self.writer.put(DeleteContributions([payload.message_id]))
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if payload.guild_id is not None and payload.message_ids:
+            await self.writer.put(DeleteContributions(sorted(payload.message_ids)))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
+        if guild is None:
+            return
+        reactor = payload.member
+        author_id = payload.message_author_id
+        author = guild.get_member(author_id) if author_id is not None else None
+        if not is_loggable_reaction(
+            reactor_id=payload.user_id,
+            reactor_is_bot=reactor is not None and reactor.bot,
+            author_id=author_id,
+            author_is_bot=author is not None and author.bot,
+        ):
+            return
+        channel = guild.get_channel_or_thread(payload.channel_id)
+        if channel is None or not self._logs(guild.id, payload.user_id, channel):
+            return
+        if author_id is not None and self.bot.optouts.is_opted_out(guild.id, author_id):
+            author_id = None
+        self.writer.remember_community(guild.id, guild.name)
+        row = {
+            "community_id": guild.id,
+            "channel_id": payload.channel_id,
+            "message_id": payload.message_id,
+            "user_id": payload.user_id,
+            "target_author_id": author_id,
+            "emoji": str(payload.emoji)[:100],
+            "created_at": datetime.now(UTC),
+        }
+        await self.writer.put(StoreReaction(row))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        if payload.guild_id is not None:
+            await self.writer.put(
+                DeleteReaction(payload.message_id, payload.user_id, str(payload.emoji)[:100])
+            )
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """A member opened a thread from their own message: that message is a thread start."""
+        owner_id = thread.owner_id
+        if owner_id is None or (self.bot.user and owner_id == self.bot.user.id):
+            return
+        owner = thread.guild.get_member(owner_id)
+        if (owner is not None and owner.bot) or not self._logs(thread.guild.id, owner_id, thread):
+            return
+        await self.writer.put(MarkThreadStart(thread.id, owner_id))
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # Fixed as early as possible (before on_ready, before gap repair runs): from this
+        # message id on the server is logged, so a crash right after start-up loses nothing.
+        await self._logging_since(guild)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self._gap_repair is not None and not self._gap_repair.done():
+            return
+        self._gap_repair = asyncio.create_task(self._repair_gaps(), name="contribution-gap-repair")
+
+    # --- gap repair ---------------------------------------------------------------------------
+    async def _repair_gaps(self) -> None:
+        """Read, for every tracked channel and active thread, what was posted after the newest
+        logged message (at most GAP_REPAIR_LIMIT per channel): what the bot missed while down."""
+        try:
+            newest = self._newest_at_start
+            self._newest_at_start = None
+            if newest is None:  # a later READY (new session): what is logged now
+                await self.writer.flush()
+                newest = await newest_logged(self.bot.db)
+            for guild in list(self.bot.guilds):
+                since = await self._logging_since(guild)
+                logged = 0
+                for channel in self._readable_tracked(guild):
+                    after = newest.get(channel.id) or since
+                    try:
+                        async for message in self._history(channel, after=discord.Object(after)):
+                            logged += await self._log_history(message)
+                    except (discord.HTTPException, OSError):
+                        # One channel failing must not leave the others unrepaired.
+                        log.warning("gap repair of #%s failed", channel, exc_info=True)
+                if logged:
+                    log.info("gap repair: %d missed messages logged in %s", logged, guild.name)
+        finally:
+            self.gap_repairs_done += 1
+
+    async def _logging_since(self, guild: discord.Guild) -> int:
+        """The message id from which this server is logged: the first time the bot runs in it,
+        the moment this process started (before it connected)."""
+        return await logging_since(
+            self.bot.db, guild.id, guild.name, discord.utils.time_snowflake(self._loaded_at)
+        )
+
+    def _readable_tracked(self, guild: discord.Guild) -> list[discord.TextChannel | discord.Thread]:
+        me = guild.me
+        found: list[discord.TextChannel | discord.Thread] = []
+        candidates: list[discord.TextChannel | discord.Thread] = [
+            *guild.text_channels,
+            *guild.threads,
+        ]
+        for channel in candidates:
+            permissions = channel.permissions_for(me)
+            if not (permissions.read_messages and permissions.read_message_history):
+                continue
+            if self.tracking.is_tracked(guild.id, place_of(channel)):
+                found.append(channel)
+        return found
+
+    async def _history(
+        self,
+        channel: discord.TextChannel | discord.Thread,
+        *,
+        after: discord.abc.Snowflake | None,
+        limit: int = GAP_REPAIR_LIMIT,
+    ) -> AsyncIterator[discord.Message]:
+        # discord.py paces these requests within Discord's rate limits.
+        try:
+            async for message in channel.history(limit=limit, after=after, oldest_first=True):
+                yield message
+        except discord.Forbidden:
+            log.info("cannot read the history of #%s", channel)
+
+    async def _log_history(self, message: discord.Message) -> int:
+        operation = self._contribution(message)
+        if operation is None:
+            return 0
+        await self.writer.put(operation)
+        return 1
+
+    # --- /contributions backfill ------------------------------------------------------------------
+    @app_commands.command(
+        name="backfill", description="Log a channel's older messages (idempotent)"
+    )
+    @app_commands.describe(
+        channel="The channel or thread whose history to read",
+        since="Only messages from this day on (YYYY-MM-DD, community time zone); default: all",
+    )
+    @require(Access.MODERATOR)
+    async def backfill(
+        self,
+        interaction: discord.Interaction[CopBot],
+        channel: discord.TextChannel | discord.Thread,
+        since: str | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        community = await communities.community_settings(self.bot.db, guild.id, guild.name)
+        start = parse_since(since, community.timezone) if since else None
+        if not self.tracking.is_tracked(guild.id, place_of(channel)):
+            raise BadInput(
+                f"{channel.mention} is not tracked, so its messages are not logged.",
+                "Add it with `/settings track add`, or pick a tracked channel "
+                "(`/settings track list`).",
+            )
+        permissions = channel.permissions_for(guild.me)
+        if not (permissions.read_messages and permissions.read_message_history):
+            raise BadInput(
+                f"I cannot read the history of {channel.mention}.",
+                "Give me View Channel and Read Message History there, then try again.",
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        what = f"{channel.mention}" + (f" since {since.strip()}" if since else "")
+        progress = await interaction.followup.send(
+            embed=make_embed("Backfill started", f"Reading {what}…"), ephemeral=True, wait=True
+        )
+        read = logged = 0
+        shown_at = time.monotonic()
+        after = discord.Object(discord.utils.time_snowflake(start)) if start else None
+        history = channel.history(limit=BACKFILL_LIMIT, after=after, oldest_first=after is not None)
+        async for message in history:
+            read += 1
+            logged += await self._log_history(message)
+            if time.monotonic() - shown_at > PROGRESS_EVERY:
+                shown_at = time.monotonic()
+                with contextlib.suppress(discord.HTTPException):
+                    await progress.edit(
+                        embed=make_embed(
+                            "Backfill running",
+                            f"Reading {what}: {read} messages read, {logged} logged so far…",
+                        )
+                    )
+        await self.writer.flush()
+        capped = read >= BACKFILL_LIMIT
+        lines = [
+            f"Read {read} messages in {what}; {logged} are members' contributions and are in "
+            "the log (messages logged before are not counted twice).",
+            "Bots, system messages and members who opted out are left out.",
+        ]
+        if capped:
+            lines.append(
+                f"I stop at {BACKFILL_LIMIT} messages per run"
+                + (
+                    ": run it again with a later `since` to go on."
+                    if since
+                    else " (the newest ones): run it with `since` to read older days."
+                )
+            )
+        await progress.edit(embed=make_embed("Backfill done", "\n".join(lines), tone=Tone.SUCCESS))
+
+
+async def setup(bot: CopBot) -> None:
+    await bot.add_cog(Contributions(bot))

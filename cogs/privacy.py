@@ -1,0 +1,325 @@
+"""/privacy: what the bot keeps about me, opting out and in, and being forgotten.
+
+Opting out and forgetting delete data, so each asks first: an ephemeral message with Confirm and
+Cancel that only the person who asked can use, and that expires. A click that reaches no live
+confirmation (it expired, or the bot restarted meanwhile) is answered, not left to fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import CopBot
+from bot.contributions import privacy
+from bot.embeds import Tone, make_embed
+from bot.errors import CopbotError
+from bot.permissions import Access, require
+from bot.tree import CopbotView, send_ephemeral
+from cogs.profile import profile_fields
+
+CUSTOM_ID_PREFIX = "privacy:"
+# Long enough to read what will be deleted; short enough that an old message cannot surprise.
+CONFIRM_TIMEOUT_SECONDS = 120.0
+
+KIND_LABELS: tuple[tuple[str, str], ...] = (
+    ("messages", "messages"),
+    ("reply", "replies"),
+    ("answer", "answers"),
+    ("question", "questions"),
+    ("resource", "resources shared"),
+    ("thread_start", "threads started"),
+    ("reactions", "reactions"),
+)
+
+
+def _date(moment: datetime) -> str:
+    return discord.utils.format_dt(moment, "D")
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    if not any(counts.values()):
+        return "Nothing: no message or reaction of yours is in the log."
+    return "\n".join(f"{label}: {counts.get(kind, 0)}" for kind, label in KIND_LABELS)
+
+
+def _choice_text(choice: privacy.PrivacyChoice) -> str:
+    if choice.forgotten:
+        return (
+            "You asked to be forgotten: nothing is kept about you from before, and you are not "
+            "logged. `/privacy optin` starts the log again."
+        )
+    if choice.opted_out_since is not None:
+        return (
+            f"Opted out since {_date(choice.opted_out_since)}: you are not logged. "
+            "`/privacy optin` starts the log again."
+        )
+    return "Logged (the default). `/privacy optout` stops it and deletes what it holds."
+
+
+def _report_embed(report: privacy.PrivacyReport, name: str) -> discord.Embed:
+    fields: list[tuple[str, str]] = [("In the contribution log", _counts_text(report.counts))]
+    if report.profile is None:
+        fields.append(("Your profile", "None: you have no profile or register entry here."))
+    elif report.profile.is_set:
+        fields += [(f"Profile: {label}", value) for label, value in profile_fields(report.profile)]
+    else:
+        fields.append(("Your profile", "Not set; the register knows only your display name."))
+    fields += [
+        ("Your choice", _choice_text(report.choice)),
+        ("What this community logs", privacy.LOGGING_NOTICE),
+    ]
+    return make_embed(f"What the bot keeps about {name}", fields=fields)
+
+
+class ConfirmationState(Enum):
+    LIVE = "live"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+
+
+class ConfirmPrivacyChange(CopbotView):
+    """Confirm / Cancel for one person's opt-out or forget; nobody else can press them."""
+
+    def __init__(
+        self,
+        cog: Privacy,
+        origin: discord.Interaction[CopBot],
+        *,
+        command: str,
+        act: Callable[[], Awaitable[discord.Embed]],
+        timeout: float,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.cog = cog
+        self.origin = origin
+        self.owner_id = origin.user.id
+        self.command = command
+        self.act = act
+        # A fresh nonce per confirmation: the custom_ids name this view and no other.
+        self.nonce = secrets.token_hex(8)
+        self.confirm.custom_id = f"{CUSTOM_ID_PREFIX}confirm:{self.nonce}"
+        self.cancel.custom_id = f"{CUSTOM_ID_PREFIX}cancel:{self.nonce}"
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await send_ephemeral(
+            interaction,
+            embed=make_embed(
+                "That did not work",
+                "This confirmation belongs to someone else; nothing changed.\n"
+                f"To do this for yourself, run `/privacy {self.command}`.",
+                tone=Tone.WARNING,
+            ),
+        )
+        return False
+
+    def _close(self) -> None:
+        self.stop()
+        self.cog.confirmations[self.nonce] = ConfirmationState.ANSWERED
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[CopBot], _button: discord.ui.Button[Any]
+    ) -> None:
+        self._close()
+        # Deleting a long log may take longer than Discord's 3 seconds.
+        await interaction.response.defer()
+        try:
+            embed = await self.act()
+        except CopbotError as problem:
+            embed = make_embed("That did not work", problem.user_message, tone=Tone.WARNING)
+        await interaction.edit_original_response(embed=embed, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[CopBot], _button: discord.ui.Button[Any]
+    ) -> None:
+        self._close()
+        await interaction.response.edit_message(
+            embed=make_embed("Cancelled", "Nothing changed.", tone=Tone.INFO), view=None
+        )
+
+    async def on_timeout(self) -> None:
+        self.cog.confirmations[self.nonce] = ConfirmationState.EXPIRED
+        embed = make_embed(
+            "This confirmation expired",
+            f"Nothing changed. Run `/privacy {self.command}` again if you still want to.",
+            tone=Tone.INFO,
+        )
+        # The person may have dismissed the message; the buttons are dead either way.
+        with contextlib.suppress(discord.HTTPException):
+            await self.origin.edit_original_response(embed=embed, view=None)
+
+
+@app_commands.guild_only()
+class Privacy(commands.GroupCog, group_name="privacy", group_description="What is kept about you"):
+    def __init__(self, bot: CopBot) -> None:
+        self.bot = bot
+        self.confirm_timeout = CONFIRM_TIMEOUT_SECONDS
+        # Every confirmation this process showed, by nonce. A click on one it never showed
+        # (shown before a restart) or on an expired one is answered by on_interaction.
+        self.confirmations: dict[str, ConfirmationState] = {}
+
+    # --- answering clicks on confirmations that are gone ---------------------------------------
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[CopBot]) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if not custom_id.startswith(CUSTOM_ID_PREFIX):
+            return
+        nonce = custom_id.rsplit(":", 1)[-1]
+        # A live view answers its own clicks (and refuses other people's). An answered one lost
+        # its buttons; a second click racing that edit needs no answer of ours either.
+        if self.confirmations.get(nonce) in (ConfirmationState.LIVE, ConfirmationState.ANSWERED):
+            return
+        await interaction.response.edit_message(
+            embed=make_embed(
+                "This confirmation expired",
+                "Nothing changed. Run the `/privacy` command again if you still want to.",
+                tone=Tone.INFO,
+            ),
+            view=None,
+        )
+
+    # --- commands ------------------------------------------------------------------------------
+
+    @app_commands.command(name="show", description="What the bot keeps about you, and your choices")
+    @require(Access.MEMBER)
+    async def show(self, interaction: discord.Interaction[CopBot]) -> None:
+        assert interaction.guild is not None
+        report = await privacy.privacy_report(
+            self.bot.db, interaction.guild.id, interaction.user.id
+        )
+        await send_ephemeral(
+            interaction, embed=_report_embed(report, interaction.user.display_name)
+        )
+
+    @app_commands.command(
+        name="optout", description="Stop logging your contributions, and delete what was logged"
+    )
+    @require(Access.MEMBER)
+    async def optout(self, interaction: discord.Interaction[CopBot]) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        user = interaction.user
+        await privacy.check_can_opt_out(self.bot.db, guild.id, user.id)
+
+        async def act() -> discord.Embed:
+            deleted = await privacy.opt_out(
+                self.bot.db,
+                self.bot.optouts,
+                guild.id,
+                guild.name,
+                user_id=user.id,
+                display_name=user.display_name,
+            )
+            return make_embed(
+                "You are opted out",
+                f"Deleted from the log: {deleted.messages} messages and {deleted.reactions} "
+                "reactions. From now on your messages and reactions are not logged. Your "
+                "profile stays (`/profile show`); `/privacy forget` deletes that too.\n"
+                "`/privacy optin` starts the log again, from then on.",
+                tone=Tone.SUCCESS,
+            )
+
+        await self._ask(
+            interaction,
+            command="optout",
+            title="Stop logging you?",
+            text=(
+                "I will stop logging your messages and reactions here, and delete what the log "
+                "holds about you: your contributions, your reactions, and the links from "
+                "others' replies and reactions to you. Your profile stays.\n"
+                "This cannot be undone: `/privacy optin` starts the log again from then on, but "
+                "nothing deleted comes back."
+            ),
+            act=act,
+        )
+
+    @app_commands.command(name="optin", description="Log your contributions again, from now on")
+    @require(Access.MEMBER)
+    async def optin(self, interaction: discord.Interaction[CopBot]) -> None:
+        assert interaction.guild is not None
+        await privacy.opt_in(
+            self.bot.db, self.bot.optouts, interaction.guild.id, user_id=interaction.user.id
+        )
+        embed = make_embed(
+            "You are logged again",
+            "From now on your contributions are logged (metadata only). Nothing from before "
+            "comes back. `/privacy show` shows what is kept.",
+            tone=Tone.SUCCESS,
+        )
+        await send_ephemeral(interaction, embed=embed)
+
+    @app_commands.command(name="forget", description="Delete everything the bot keeps about you")
+    @require(Access.MEMBER)
+    async def forget(self, interaction: discord.Interaction[CopBot]) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        user_id = interaction.user.id
+        await privacy.check_can_forget(self.bot.db, guild.id, user_id)
+
+        async def act() -> discord.Embed:
+            done = await privacy.forget(self.bot.db, self.bot.optouts, guild.id, user_id=user_id)
+            return make_embed(
+                "You are forgotten",
+                f"Deleted: {done.deleted.messages} messages, {done.deleted.reactions} reactions"
+                + (", your profile and organisation history" if done.had_profile else "")
+                + ", and your name in the audit trail. You are not logged from now on; "
+                "`/privacy optin` starts the log again.",
+                tone=Tone.SUCCESS,
+            )
+
+        await self._ask(
+            interaction,
+            command="forget",
+            title="Forget you?",
+            text=(
+                "I will delete everything kept about you in this community: your profile, your "
+                "organisation history, the organisations you represent, your messages and "
+                "reactions in the log, and your user id wherever others' rows or the audit "
+                "trail mention it. Tablecloth notes you wrote stay in harvests, attributed to "
+                '"a participant". From then on you are not logged (I keep only an unreadable '
+                "marker for that; `/privacy optin` removes it).\n"
+                "This cannot be undone."
+            ),
+            act=act,
+        )
+
+    async def _ask(
+        self,
+        interaction: discord.Interaction[CopBot],
+        *,
+        command: str,
+        title: str,
+        text: str,
+        act: Callable[[], Awaitable[discord.Embed]],
+    ) -> None:
+        view = ConfirmPrivacyChange(
+            self, interaction, command=command, act=act, timeout=self.confirm_timeout
+        )
+        self.confirmations[view.nonce] = ConfirmationState.LIVE
+        minutes = max(1, round(self.confirm_timeout / 60))
+        embed = make_embed(
+            title,
+            text,
+            tone=Tone.WARNING,
+            footer=f"Only you can answer; this expires in about {minutes} min.",
+        )
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+
+async def setup(bot: CopBot) -> None:
+    await bot.add_cog(Privacy(bot))

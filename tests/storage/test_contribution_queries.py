@@ -1,0 +1,160 @@
+"""The contribution log's queries on SQLite and PostgreSQL: idempotent, edits, deletions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage import contributions as log_queries
+from storage.communities import ensure_community
+from storage.db import Database
+
+GUILD = 900_000_000_000_000_001
+CHANNEL, THREAD = 910_000_000_000_000_001, 910_000_000_000_000_002
+ALICE, BOB = 920_000_000_000_000_001, 920_000_000_000_000_002
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def contribution(message_id: int, author: int = ALICE, **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "message_id": message_id,
+        "community_id": GUILD,
+        "channel_id": CHANNEL,
+        "parent_channel_id": None,
+        "author_id": author,
+        "organisation_id": None,
+        "stakeholder": None,
+        "level": None,
+        "created_at": T0 + timedelta(seconds=message_id % 1000),
+        "edited_at": None,
+        "is_reply": False,
+        "is_answer": False,
+        "is_question": False,
+        "is_resource": False,
+        "is_thread_start": False,
+        "reply_to_author_id": None,
+        "reply_to_message_id": None,
+        "characters": 5,
+        "words": 1,
+        "links": 0,
+        "attachments": 0,
+        "mentions": 0,
+        "logged_at": T0,
+    }
+    row.update(fields)
+    return row
+
+
+def reaction(message_id: int, user: int = BOB, emoji: str = "👍") -> dict[str, Any]:
+    return {
+        "community_id": GUILD,
+        "channel_id": CHANNEL,
+        "message_id": message_id,
+        "user_id": user,
+        "target_author_id": ALICE,
+        "emoji": emoji,
+        "organisation_id": None,
+        "stakeholder": None,
+        "level": None,
+        "created_at": T0,
+    }
+
+
+async def _community(db: Database) -> None:
+    async with db.transaction() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+
+
+async def test_storing_twice_keeps_one_row_and_the_first_version(db: Database) -> None:
+    await _community(db)
+    async with db.transaction() as session:
+        await log_queries.store_contributions(session, [contribution(1), contribution(2)])
+    async with db.transaction() as session:  # a RESUME replay, a backfill
+        await log_queries.store_contributions(
+            session, [contribution(1, characters=99), contribution(3)]
+        )
+    async with db.session() as session:
+        assert await log_queries.count_contributions(session, GUILD) == 3
+        first = await log_queries.get_contribution(session, 1)
+        assert first is not None and first.characters == 5
+
+
+async def test_edit_updates_counts_kinds_and_edited_at(db: Database) -> None:
+    await _community(db)
+    async with db.transaction() as session:
+        await log_queries.store_contributions(session, [contribution(1)])
+    edited = T0 + timedelta(minutes=5)
+    async with db.transaction() as session:
+        await log_queries.update_contribution(
+            session, 1, characters=40, links=1, is_resource=True, edited_at=edited
+        )
+        await log_queries.update_contribution(session, 404, characters=1)  # unknown: no-op
+    async with db.session() as session:
+        row = await log_queries.get_contribution(session, 1)
+        assert row is not None and row.characters == 40 and row.is_resource
+        assert row.edited_at == edited
+
+
+async def test_delete_and_bulk_delete_take_the_reactions_along(db: Database) -> None:
+    await _community(db)
+    async with db.transaction() as session:
+        await log_queries.store_contributions(session, [contribution(i) for i in (1, 2, 3, 4)])
+        await log_queries.store_reactions(
+            session, [reaction(1), reaction(2), reaction(2, emoji="🎉"), reaction(4)]
+        )
+        await log_queries.store_reactions(session, [reaction(2)])  # replayed: still one
+    async with db.session() as session:
+        counts = await log_queries.contributions_by_kind(session, GUILD, BOB)
+        assert counts["reactions"] == 4  # the replay added none
+    async with db.transaction() as session:
+        await log_queries.delete_contributions(session, [1])
+        await log_queries.delete_contributions(session, [2, 3, 999])
+    async with db.session() as session:
+        assert await log_queries.count_contributions(session, GUILD) == 1
+        assert await log_queries.get_contribution(session, 4) is not None
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 1
+    async with db.transaction() as session:
+        await log_queries.delete_reaction(session, 4, BOB, "👍")
+        await log_queries.delete_reaction(session, 4, BOB, "👍")  # twice: no error
+    async with db.session() as session:
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 0
+
+
+async def test_reaction_counts_are_per_reactor(db: Database) -> None:
+    await _community(db)
+    async with db.transaction() as session:
+        await log_queries.store_contributions(session, [contribution(1), contribution(2)])
+        await log_queries.store_reactions(session, [reaction(1), reaction(2), reaction(2)])
+    async with db.session() as session:
+        # contributions_by_kind counts the reactions a person gave
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 2
+
+
+async def test_thread_start_newest_ids_and_tracked_channels(db: Database) -> None:
+    await _community(db)
+    async with db.transaction() as session:
+        await log_queries.store_contributions(
+            session,
+            [
+                contribution(10),
+                contribution(12),
+                contribution(11, channel_id=THREAD, parent_channel_id=CHANNEL),
+            ],
+        )
+        await log_queries.mark_thread_start(session, 10, BOB)  # not Bob's message: no-op
+        await log_queries.mark_thread_start(session, 12, ALICE)
+        await log_queries.add_tracked_channel(
+            session, GUILD, CHANNEL, is_category=False, added_by=1
+        )
+    async with db.session() as session:
+        ten = await log_queries.get_contribution(session, 10)
+        twelve = await log_queries.get_contribution(session, 12)
+        assert ten is not None and not ten.is_thread_start
+        assert twelve is not None and twelve.is_thread_start
+        assert await log_queries.newest_message_ids_by_channel(session) == {
+            CHANNEL: 12,
+            THREAD: 11,
+        }
+        assert await log_queries.newest_logged_message_id(session, THREAD) == 11
+        tracked = await log_queries.tracked_channels_by_community(session)
+        assert [row.channel_id for row in tracked[GUILD]] == [CHANNEL]

@@ -1,0 +1,333 @@
+"""/privacy forget and optout on SQLite and PostgreSQL: after forget, no table holds the person's
+user id, in any BigInteger column, JSON column or text; other people's rows stay."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import JSON, BigInteger, String, Text, select
+
+from bot.contributions import privacy
+from bot.contributions.optouts import OptOuts
+from bot.errors import BadInput
+from bot.membership.names import name_key
+from storage import audit, contributions, members, organisations, schedules
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.models import AuditEvent, Contribution, Organisation, Reaction, metadata
+
+GUILD = 222_333_444_555_666_777
+FORGOTTEN = 333_444_555_666_777_888
+OTHER = 444_555_666_777_888_999
+MODERATOR = 555_666_777_888_999_000
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+# Every BigInteger column, and whether it can hold a person's user id. A new column must be
+# added here: if it can hold a user id, forget must clear it (and this test shows it does).
+BIGINT_COLUMNS: dict[str, bool] = {
+    "community.id": False,
+    "community.moderator_role_id": False,
+    "community.coordinator_role_id": False,
+    "synced_role.community_id": False,
+    "synced_role.role_id": False,
+    "member.community_id": False,
+    "member.user_id": True,
+    "organisation.community_id": False,
+    "organisation.created_by": True,
+    "organisation_cop_status.changed_by": True,
+    "contribution.message_id": False,
+    "contribution.community_id": False,
+    "contribution.channel_id": False,
+    "contribution.parent_channel_id": False,
+    "contribution.author_id": True,
+    "contribution.reply_to_author_id": True,
+    "contribution.reply_to_message_id": False,  # a message id; cleared when it is theirs
+    "reaction.community_id": False,
+    "reaction.channel_id": False,
+    "reaction.message_id": False,
+    "reaction.user_id": True,
+    "reaction.target_author_id": True,
+    "tracked_channel.community_id": False,
+    "tracked_channel.channel_id": False,
+    "tracked_channel.added_by": True,
+    "audit_event.community_id": False,
+    "audit_event.actor_id": True,
+    "schedule.community_id": False,
+    "schedule.target_id": False,  # the id of the row a schedule acts on
+    "schedule.created_by": True,
+}
+
+
+def test_every_biginteger_column_is_accounted_for() -> None:
+    found = {
+        f"{table.name}.{column.name}"
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, BigInteger)
+    }
+    assert found == set(BIGINT_COLUMNS), (
+        "A BigInteger column was added or removed: say in BIGINT_COLUMNS whether it can hold a "
+        "user id, and if it can, make /privacy forget clear it."
+    )
+
+
+def contribution(message_id: int, author_id: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "community_id": GUILD,
+        "channel_id": 7001,
+        "author_id": author_id,
+        "created_at": T0 + timedelta(minutes=message_id % 1000),
+        "characters": 10,
+        "words": 2,
+        # executemany needs the same keys in every row
+        "organisation_id": None,
+        "is_reply": False,
+        "is_question": False,
+        "reply_to_author_id": None,
+        "reply_to_message_id": None,
+        **fields,
+    }
+
+
+def reaction(message_id: int, user_id: int, target: int, emoji: str = "👍") -> dict[str, Any]:
+    return {
+        "community_id": GUILD,
+        "channel_id": 7001,
+        "message_id": message_id,
+        "user_id": user_id,
+        "target_author_id": target,
+        "emoji": emoji,
+        "created_at": T0,
+    }
+
+
+async def seed(db: Database) -> None:
+    """The forgotten person everywhere a user id can be, next to other people's data."""
+    async with db.session() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+        forgotten = await members.ensure_member(session, GUILD, FORGOTTEN, "Nkosi Dlamini")
+        forgotten.country = "South Africa"
+        forgotten.expertise = ["sanitation"]
+        other = await members.ensure_member(session, GUILD, OTHER, "Lena Vogel")
+        await session.flush()
+        assert forgotten.id is not None and other.id is not None
+        made = await organisations.create_organisation(
+            session,
+            community_id=GUILD,
+            name="WaterAid",
+            name_key=name_key("WaterAid"),
+            stakeholder="civil society",
+            level="national",
+            created_by=FORGOTTEN,
+        )
+        await session.flush()
+        assert made.id is not None
+        await members.start_membership(session, forgotten.id, made.id, T0)
+        await members.start_membership(session, other.id, made.id, T0)
+        await organisations.set_cop_status(session, made.id, "member", at=T0, changed_by=FORGOTTEN)
+        await organisations.add_representative(session, made.id, forgotten.id, primary=True, at=T0)
+        await contributions.add_tracked_channel(
+            session, GUILD, 7001, is_category=False, added_by=FORGOTTEN
+        )
+        await schedules.create_schedule(
+            session,
+            community_id=GUILD,
+            kind="prompt.post",
+            when_text="every monday at 09:00",
+            timezone="UTC",
+            created_by=FORGOTTEN,
+        )
+        await contributions.store_contributions(
+            session,
+            [
+                contribution(9001, FORGOTTEN, organisation_id=made.id, is_question=True),
+                contribution(
+                    9002,
+                    OTHER,
+                    is_reply=True,
+                    reply_to_author_id=FORGOTTEN,
+                    reply_to_message_id=9001,
+                ),
+                contribution(9003, OTHER),
+                contribution(9004, FORGOTTEN, is_reply=True, reply_to_author_id=OTHER),
+            ],
+        )
+        await contributions.store_reactions(
+            session,
+            [
+                reaction(9001, OTHER, FORGOTTEN),  # to the forgotten person's message
+                reaction(9003, FORGOTTEN, OTHER),  # by the forgotten person
+                reaction(9003, MODERATOR, OTHER),  # nothing to do with them
+                reaction(8999, OTHER, FORGOTTEN),  # to a message of theirs not in the log
+            ],
+        )
+        await audit.record_audit(session, GUILD, FORGOTTEN, "profile.set", country="South Africa")
+        await audit.record_audit(
+            session, GUILD, FORGOTTEN, "organisation.create", organisation_id=made.id
+        )
+        await audit.record_audit(
+            session,
+            GUILD,
+            MODERATOR,
+            "organisation.representative.add",
+            organisation_id=made.id,
+            user_id=FORGOTTEN,
+            note=f"asked by <@{FORGOTTEN}>",
+            nested={"people": [FORGOTTEN, OTHER]},
+        )
+        await audit.record_audit(session, GUILD, MODERATOR, "settings.timezone", timezone="UTC")
+        await session.commit()
+
+
+def mentions(column: Any, value: Any, user_id: int) -> bool:
+    if isinstance(column.type, BigInteger):
+        return bool(value == user_id)
+    if isinstance(column.type, JSON):
+        return str(user_id) in json.dumps(value)
+    return isinstance(column.type, String | Text) and str(user_id) in str(value)
+
+
+async def rows_mentioning(db: Database, user_id: int) -> list[str]:
+    """Every place in the database where the user id still appears."""
+    found: list[str] = []
+    async with db.session() as session:
+        for table in metadata.sorted_tables:
+            for row in (await session.execute(select(table))).mappings():
+                found += [
+                    f"{table.name}.{column.name}"
+                    for column in table.columns
+                    if row[column.name] is not None and mentions(column, row[column.name], user_id)
+                ]
+    return found
+
+
+async def test_seeded_data_mentions_the_person_everywhere(db: Database) -> None:
+    await seed(db)
+    places = set(await rows_mentioning(db, FORGOTTEN))
+    assert {name for name, holds in BIGINT_COLUMNS.items() if holds} <= places
+    assert "audit_event.detail" in places
+
+
+async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database) -> None:
+    await seed(db)
+    optouts = OptOuts()
+    done = await privacy.forget(db, optouts, GUILD, user_id=FORGOTTEN)
+
+    assert await rows_mentioning(db, FORGOTTEN) == []
+    assert (done.deleted.messages, done.deleted.reactions, done.had_profile) == (2, 1, True)
+    assert optouts.is_opted_out(GUILD, FORGOTTEN)
+    async with db.session() as session:
+        assert await members.get_member(session, GUILD, FORGOTTEN) is None
+        # Other people's data stays: their messages, their organisation, their membership.
+        kept = {
+            row.message_id: row
+            for row in (await session.execute(select(Contribution))).scalars().all()
+        }
+        assert set(kept) == {9002, 9003}
+        assert kept[9002].is_reply and kept[9002].reply_to_author_id is None
+        assert kept[9002].reply_to_message_id is None
+        reactions = (await session.execute(select(Reaction))).scalars().all()
+        assert [(r.message_id, r.user_id) for r in reactions] == [(9003, MODERATOR)]
+        [organisation] = (await session.execute(select(Organisation))).scalars().all()
+        assert organisation.name == "WaterAid" and organisation.created_by is None
+        other = await members.get_member(session, GUILD, OTHER)
+        assert other is not None and other.id is not None
+        assert await members.current_membership(session, other.id) is not None
+        events = {event.action: event for event in await audit.recent_audit(session, GUILD)}
+    # What they did about themself is gone; what they did for the community stays, unnamed.
+    assert "profile.set" not in events
+    assert events["organisation.create"].actor_id is None
+    assert events["organisation.create"].detail["actor"] == "a forgotten member"
+    detail = events["organisation.representative.add"].detail
+    assert detail["user_id"] is None and detail["nested"]["people"] == [None, OTHER]
+    assert events["organisation.representative.add"].actor_id == MODERATOR
+    assert events["settings.timezone"].detail == {"timezone": "UTC"}
+    forget_event = events["privacy.forget"]
+    assert forget_event.actor_id is None
+    assert forget_event.detail["deleted_messages"] == 2
+
+
+async def test_the_forgotten_are_recognised_only_by_hashing_their_id(db: Database) -> None:
+    await seed(db)
+    await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN)
+    assert await privacy.forgotten_among(db, GUILD, [OTHER, FORGOTTEN, MODERATOR]) == {FORGOTTEN}
+    assert await privacy.forgotten_among(db, GUILD + 1, [FORGOTTEN]) == set()
+    report = await privacy.privacy_report(db, GUILD, FORGOTTEN)
+    assert report.choice.forgotten and report.profile is None
+    assert not any(report.counts.values())
+
+    with pytest.raises(BadInput, match="forgotten here already"):
+        await privacy.check_can_forget(db, GUILD, FORGOTTEN)
+    with pytest.raises(BadInput, match="asked to be forgotten"):
+        await privacy.check_can_opt_out(db, GUILD, FORGOTTEN)
+
+    optouts = OptOuts()
+    optouts.opt_out(GUILD, FORGOTTEN)
+    assert await privacy.opt_in(db, optouts, GUILD, user_id=FORGOTTEN) is True
+    assert not optouts.is_opted_out(GUILD, FORGOTTEN)
+    assert await privacy.forgotten_among(db, GUILD, [FORGOTTEN]) == set()
+    assert await rows_mentioning(db, FORGOTTEN) == ["audit_event.actor_id"]  # the opt-in
+
+
+async def test_optout_deletes_the_log_but_keeps_the_profile(db: Database) -> None:
+    await seed(db)
+    optouts = OptOuts()
+    deleted = await privacy.opt_out(
+        db, optouts, GUILD, "Water CoP", user_id=FORGOTTEN, display_name="Nkosi Dlamini"
+    )
+    assert (deleted.messages, deleted.reactions) == (2, 1)
+    assert optouts.is_opted_out(GUILD, FORGOTTEN)
+    async with db.session() as session:
+        member = await members.get_member(session, GUILD, FORGOTTEN)
+        assert member is not None and member.opted_out_at is not None
+        assert member.country == "South Africa"
+        assert await contributions.contributions_by_kind(session, GUILD, FORGOTTEN) == {
+            "messages": 0,
+            "reply": 0,
+            "answer": 0,
+            "question": 0,
+            "resource": 0,
+            "thread_start": 0,
+            "reactions": 0,
+        }
+        log_mentions = (
+            await session.execute(
+                select(Contribution).where(Contribution.reply_to_author_id == FORGOTTEN)
+            )
+        ).all() + (
+            await session.execute(select(Reaction).where(Reaction.target_author_id == FORGOTTEN))
+        ).all()
+        assert log_mentions == []
+        [event] = [
+            e for e in await audit.recent_audit(session, GUILD) if e.action == "privacy.optout"
+        ]
+    assert event.actor_id == FORGOTTEN
+    assert event.detail == {"deleted_messages": 2, "deleted_reactions": 1}
+
+    with pytest.raises(BadInput, match="already opted out"):
+        await privacy.opt_out(
+            db, optouts, GUILD, "Water CoP", user_id=FORGOTTEN, display_name="Nkosi Dlamini"
+        )
+    assert optouts.is_opted_out(GUILD, FORGOTTEN)
+    assert await privacy.opt_in(db, optouts, GUILD, user_id=FORGOTTEN) is False
+    assert not optouts.is_opted_out(GUILD, FORGOTTEN)
+    with pytest.raises(BadInput, match="not opted out"):
+        await privacy.opt_in(db, optouts, GUILD, user_id=FORGOTTEN)
+
+
+async def test_forget_someone_who_never_had_a_profile(db: Database) -> None:
+    async with db.session() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+        await contributions.store_contributions(session, [contribution(9101, FORGOTTEN)])
+        await session.commit()
+    done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN)
+    assert (done.deleted.messages, done.had_profile) == (1, False)
+    assert await rows_mentioning(db, FORGOTTEN) == []
+    async with db.session() as session:
+        assert (await session.execute(select(AuditEvent))).scalars().one().action == (
+            "privacy.forget"
+        )

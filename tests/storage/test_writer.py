@@ -1,0 +1,282 @@
+"""The batched writer against real databases: order, attribution at the moment, opt-outs, and
+what happens when the database is unavailable (a real outage, not a mock)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.contributions.optouts import OptOuts
+from bot.contributions.writer import (
+    ContributionWriter,
+    DeleteContributions,
+    EditContribution,
+    StoreContribution,
+    StoreReaction,
+)
+from storage import contributions as log_queries
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.members import ensure_member, start_membership, update_member
+from storage.models import Organisation
+from tests.databases import migrated_database, postgres_url
+from tests.storage.test_contribution_queries import ALICE, BOB, GUILD, T0, contribution, reaction
+
+
+def message(
+    message_id: int, author: int = ALICE, at: datetime = T0, **fields: Any
+) -> StoreContribution:
+    row = contribution(message_id, author, created_at=at, **fields)
+    for key in ("organisation_id", "stakeholder", "level", "logged_at"):
+        row.pop(key)
+    return StoreContribution(row)
+
+
+def reacted(message_id: int, user: int = BOB) -> StoreReaction:
+    row = reaction(message_id, user)
+    for key in ("organisation_id", "stakeholder", "level"):
+        row.pop(key)
+    return StoreReaction(row)
+
+
+async def count(db: Database) -> int:
+    async with db.session() as session:
+        return await log_queries.count_contributions(session, GUILD)
+
+
+async def test_operations_are_applied_in_order_and_replays_do_not_duplicate(db: Database) -> None:
+    writer = ContributionWriter(db, flush_interval=60, flush_rows=1_000)
+    writer.remember_community(GUILD, "Water CoP")  # the writer creates the community row
+    writer.start()
+    try:
+        await writer.put_many(
+            [
+                message(1),
+                message(2),
+                EditContribution(1, {"characters": 77, "edited_at": T0 + timedelta(minutes=1)}),
+                DeleteContributions([2]),
+                message(2),  # a replay after the deletion in the same batch: stored again
+                message(1),  # a replay: ignored
+                reacted(1),
+                reacted(1),
+            ]
+        )
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    async with db.session() as session:
+        one = await log_queries.get_contribution(session, 1)
+        assert one is not None and one.characters == 77
+        assert await log_queries.count_contributions(session, GUILD) == 2
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 1
+
+
+async def test_a_full_batch_is_written_without_waiting_for_the_interval(db: Database) -> None:
+    writer = ContributionWriter(db, flush_interval=60, flush_rows=10)
+    writer.start()
+    try:
+        await writer.put_many([message(i) for i in range(1, 11)])
+        for _ in range(200):
+            if await count(db) == 10:
+                break
+            await asyncio.sleep(0.02)
+        assert await count(db) == 10
+    finally:
+        await writer.stop()
+
+
+async def test_the_organisation_is_the_one_at_the_moment_of_the_message(db: Database) -> None:
+    async with db.transaction() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+        first = Organisation(
+            community_id=GUILD,
+            name="IRC",
+            name_key="irc",
+            stakeholder="civil_society",
+            level="national",
+        )
+        second = Organisation(
+            community_id=GUILD,
+            name="Ministry",
+            name_key="ministry",
+            stakeholder="government",
+            level="local",
+        )
+        session.add_all([first, second])
+        await session.flush()
+        member = await ensure_member(session, GUILD, ALICE, "Alice")
+        await update_member(session, member, level="intermediate")
+        await start_membership(session, member.id, first.id, T0)
+        await start_membership(session, member.id, second.id, T0 + timedelta(days=10))
+        ids = (first.id, second.id)
+    writer = ContributionWriter(db)
+    writer.start()
+    try:
+        await writer.put_many(
+            [
+                message(1, at=T0 - timedelta(days=1)),  # before any organisation
+                message(2, at=T0 + timedelta(days=1)),
+                message(3, at=T0 + timedelta(days=11)),
+                message(4, author=BOB),  # not in the register at all
+            ]
+        )
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    async with db.session() as session:
+        rows = {i: await log_queries.get_contribution(session, i) for i in (1, 2, 3, 4)}
+    assert rows[1] is not None and rows[1].organisation_id is None
+    assert rows[1].level == "intermediate" and rows[1].stakeholder is None
+    assert rows[2] is not None and rows[2].organisation_id == ids[0]
+    assert (rows[2].stakeholder, rows[2].level) == ("civil_society", "intermediate")
+    assert rows[3] is not None and rows[3].organisation_id == ids[1]
+    assert rows[3].stakeholder == "government"
+    assert rows[4] is not None and rows[4].organisation_id is None
+
+
+async def test_members_who_opted_out_while_waiting_are_not_written(db: Database) -> None:
+    optouts = OptOuts()
+    writer = ContributionWriter(db, optouts=optouts, flush_interval=60)
+    writer.start()
+    try:
+        await writer.put_many([message(1), message(2, author=BOB), reacted(1)])
+        optouts.opt_out(GUILD, BOB)
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    async with db.session() as session:
+        assert await log_queries.get_contribution(session, 2) is None
+        assert await log_queries.get_contribution(session, 1) is not None
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 0
+
+
+async def test_stop_writes_what_is_buffered(db: Database) -> None:
+    writer = ContributionWriter(db, flush_interval=60, flush_rows=1_000)
+    writer.start()
+    await writer.put_many([message(i) for i in range(1, 6)])
+    assert await count(db) == 0
+    await writer.stop()
+    assert await count(db) == 5
+
+
+# --- the database unavailable ----------------------------------------------------------------
+
+
+async def test_sqlite_locked_by_another_writer_rows_wait(tmp_path: Path) -> None:
+    async with migrated_database("sqlite", tmp_path) as db:
+        path = make_url(db.url).database
+        assert path
+        writer = ContributionWriter(db, flush_interval=0.05)
+        writer.start()
+        blocker = sqlite3.connect(path, isolation_level=None)
+        try:
+            blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            await writer.put_many([message(i) for i in range(1, 21)])
+            flushed = asyncio.create_task(writer.flush(timeout=30))
+            await asyncio.sleep(1.0)
+            assert not flushed.done(), "written while another connection held the lock"
+            assert writer.pending == 20
+            blocker.execute("ROLLBACK")
+            await flushed
+            assert await count(db) == 20
+        finally:
+            blocker.close()
+            await writer.stop()
+
+
+class Outage:
+    """A TCP relay in front of PostgreSQL that can be cut (connections refused and the open
+    ones dropped) and restored on the same port."""
+
+    def __init__(self, target_port: int = 5432) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self._server = await asyncio.start_server(
+            self._relay, "127.0.0.1", self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def down(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for link in list(self._links):
+            link.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._links |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._links -= {writer, up_writer}
+
+
+@contextlib.asynccontextmanager
+async def postgres_behind_relay() -> AsyncIterator[tuple[Database, Database, Outage]]:
+    async with postgres_url() as url:
+        direct = Database.connect(url)
+        await direct.migrate()
+        outage = Outage()
+        await outage.up()
+        relayed_url = make_url(url).set(host="127.0.0.1", port=outage.port)
+        relayed = Database.connect(relayed_url.render_as_string(hide_password=False))
+        try:
+            yield direct, relayed, outage
+        finally:
+            await relayed.dispose()
+            await direct.dispose()
+            with contextlib.suppress(AssertionError):
+                await outage.down()
+
+
+@pytest.mark.postgres
+async def test_postgresql_unreachable_rows_wait_intake_slows_nothing_is_lost() -> None:
+    async with postgres_behind_relay() as (direct, relayed, outage):
+        writer = ContributionWriter(
+            relayed, flush_interval=0.05, flush_rows=5, max_buffer=10, max_backoff=0.5
+        )
+        writer.remember_community(GUILD, "Water CoP")
+        writer.start()
+        try:
+            await writer.put(message(1))
+            await writer.flush(timeout=10)  # the pool has a live connection now
+            await outage.down()
+            intake = asyncio.create_task(writer.put_many([message(i) for i in range(2, 31)]))
+            for _ in range(300):
+                if writer.failures >= 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert writer.failures >= 2, "the writer never noticed the outage"
+            assert not intake.done(), "intake should wait while the buffer is full"
+            assert writer.pending == 10  # bounded: full, nothing dropped
+            assert await count(direct) == 1
+            await outage.up()
+            await asyncio.wait_for(intake, 30)
+            await writer.flush(timeout=30)
+            assert await count(direct) == 30
+        finally:
+            await writer.stop(timeout=10)
