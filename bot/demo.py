@@ -6,6 +6,7 @@ what they typed and what the bot answered.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -18,8 +19,9 @@ from typing import Any
 
 from bot.client import CopBot, start_until_ready
 from bot.config import Settings, configure_logging
-from bot.sandbox import Channel, Guild, Member, Sandbox, SandboxInteraction
+from bot.sandbox import Channel, Guild, Member, Message, Sandbox, SandboxInteraction
 from bot.sandbox.sample import SampleCommunity, build_sample_community
+from storage import contributions as log_queries
 from storage.db import Database
 
 WIDTH = 96
@@ -66,6 +68,19 @@ class Transcript:
         shown = " ".join(f"{name}:{_option_text(value)}" for name, value in options.items())
         self.write(f"\n#{channel.name}  {member.display_name}: /{command} {shown}".rstrip())
 
+    def said(self, member: Member, channel: Channel, content: str, reply_to: Member | None) -> None:
+        to = f" (replying to {reply_to.display_name})" if reply_to is not None else ""
+        self.write(f"\n#{channel.name}  {member.display_name}{to}: {content}")
+
+    def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            cells = [
+                str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            self.write("  " + "  ".join(cells))
+
     def answered(self, itx: SandboxInteraction) -> None:
         who = "copbot (only you can see this)" if itx.ephemeral else "copbot"
         self.write(f"  ↳ {who}:")
@@ -91,6 +106,30 @@ class Scene:
     sandbox: Sandbox
     community: SampleCommunity
     transcript: Transcript
+    bot: CopBot
+
+    async def say(
+        self, actor: Member, content: str, channel: str = "general", reply_to: Message | None = None
+    ) -> Message:
+        where = self.community.channels[channel]
+        replied = self.community.guild.get_member(reply_to.author.id) if reply_to else None
+        self.transcript.said(actor, where, content, replied)
+        return await self.sandbox.send_message(actor, where, content, reply_to=reply_to)
+
+    async def logged(
+        self, *, messages: int, reactions: int
+    ) -> list[tuple[str | None, dict[str, int]]]:
+        """The log's totals once it holds what was said (the gateway delivers it a moment later)."""
+        totals: list[tuple[str | None, dict[str, int]]] = []
+        for _ in range(100):
+            await self.bot.contribution_writer.flush()
+            async with self.bot.db.session() as session:
+                totals = await log_queries.totals_by_organisation(session, self.community.guild.id)
+            held = [sum(counts[key] for _, counts in totals) for key in ("messages", "reactions")]
+            if held == [messages, reactions]:
+                break
+            await asyncio.sleep(0.05)
+        return totals
 
     async def slash(
         self, actor: Member, command: str, /, channel: str = "general", **options: Any
@@ -207,7 +246,50 @@ async def scene_register(scene: Scene) -> None:
     await scene.slash(kwame, "org list", level="international")
 
 
-SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (scene_foundation, scene_register)
+async def scene_conversation(scene: Scene) -> None:
+    community = scene.community
+    kwame = community.member("kwame.mensah")
+    sofia = community.member("sofia.rossi")
+    lena = community.member("lena.vogel")
+    tendai = community.member("tendai.moyo")
+
+    scene.transcript.heading("A conversation, and what the log keeps of it")
+    question = await scene.say(
+        kwame,
+        "How do your district teams fund knowledge management when projects only pay for "
+        "implementation?",
+    )
+    answer = await scene.say(
+        sofia,
+        "In Uganda the learning alliance wrote it into the district budget lines; the guideline "
+        "is here: https://www.ircwash.org/resources/learning-alliances",
+        reply_to=question,
+    )
+    await scene.say(lena, "Same at Akvo: we budget 5% of every project for it.", reply_to=question)
+    await scene.sandbox.add_reaction(tendai, answer, "👍")
+    scene.transcript.note(f"{tendai.display_name} reacts 👍 to {sofia.display_name}'s answer.")
+    totals = await scene.logged(messages=3, reactions=1)
+    scene.transcript.note(
+        "The log keeps who, where, when and what kind, never the text. Counted so far, by the "
+        "organisation each author belonged to at the time:"
+    )
+    kinds = ("messages", "reply", "answer", "question", "resource", "reactions")
+    scene.transcript.table(
+        ("organisation", *kinds),
+        [
+            (name or "(no organisation)", *(str(counts.get(k, 0)) for k in kinds))
+            for name, counts in totals
+        ],
+    )
+    scene.transcript.note(f"{kwame.display_name} checks what is kept about him.")
+    await scene.slash(kwame, "privacy show")
+
+
+SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
+    scene_foundation,
+    scene_register,
+    scene_conversation,
+)
 
 
 async def run_demo(
@@ -254,7 +336,7 @@ async def run_demo(
                     + ", ".join(f"/{name}" for name in commands)
                     + "."
                 )
-                scene = Scene(sandbox, community, transcript)
+                scene = Scene(sandbox, community, transcript, bot)
                 for play in SCENES:
                     await play(scene)
             finally:

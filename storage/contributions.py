@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import Contribution, Reaction, TrackedChannel
+from storage.models import Contribution, Organisation, Reaction, TrackedChannel
 from storage.types import utc_now
 from storage.upsert import insert_if_absent
 
@@ -240,3 +240,38 @@ async def unlink_replies_and_reactions_to(
             col(Reaction.target_author_id) == user_id,
         )
     )
+
+
+async def totals_by_organisation(
+    session: AsyncSession, community_id: int
+) -> list[tuple[str | None, dict[str, int]]]:
+    """Contributions by the author's organisation at the time, with counts by kind; reactions
+    by the reacting member's organisation. None stands for "no organisation"."""
+    kinds = ("is_reply", "is_answer", "is_question", "is_resource", "is_thread_start")
+    statement = (
+        select(
+            Organisation.name,
+            func.count(),
+            *[func.coalesce(func.sum(cast(getattr(Contribution, k), Integer)), 0) for k in kinds],
+        )
+        .select_from(Contribution)
+        .outerjoin(Organisation, col(Organisation.id) == col(Contribution.organisation_id))
+        .where(col(Contribution.community_id) == community_id)
+        .group_by(Organisation.name)
+    )
+    totals: dict[str | None, dict[str, int]] = {}
+    for name, messages, *by_kind in (await session.execute(statement)).all():
+        counts = {"messages": int(messages), "reactions": 0}
+        for kind, value in zip(kinds, by_kind, strict=True):
+            counts[kind.removeprefix("is_")] = int(value)
+        totals[name] = counts
+    reactions = (
+        select(Organisation.name, func.count())
+        .select_from(Reaction)
+        .outerjoin(Organisation, col(Organisation.id) == col(Reaction.organisation_id))
+        .where(col(Reaction.community_id) == community_id)
+        .group_by(Organisation.name)
+    )
+    for name, count in (await session.execute(reactions)).all():
+        totals.setdefault(name, {"messages": 0, "reactions": 0})["reactions"] = int(count)
+    return sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))

@@ -20,5 +20,9 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert "There is already an organisation called **Eau Vive**" in text
     assert "You left **SNV** and joined **Akvo**." in text
     assert "Belongs to the CoP: On their own and through IRC WASH" in text
+    summary = [line.split() for line in lines if line.strip().startswith(("IRC WASH", "Akvo"))]
+    assert ["IRC", "WASH", "1", "1", "1", "0", "1", "0"] in summary  # a reply with a link
+    assert ["Akvo", "1", "1", "1", "0", "0", "0"] in summary
+    assert "In the contribution log:" in text  # /privacy show
     assert "Traceback" not in text and "error id" not in text.lower()
     assert (tmp_path / "demo.sqlite3").exists()
