@@ -165,6 +165,13 @@ class CopBot(commands.Bot):
         )
         return True
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """copbot has slash commands only: messages are not parsed for prefix commands.
+
+        (commands.Bot would build a command context for every message; the contribution log
+        listens to messages in its own cog.)
+        """
+
     async def on_ready(self) -> None:
         log.info("ready: logged in as %s, in %d servers", self.user, len(self.guilds))
 

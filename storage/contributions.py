@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, cast, delete, func, update
+from sqlalchemy import Integer, cast, delete, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -20,14 +20,62 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
+# From this many rows on, PostgreSQL gets them by COPY: asyncpg encodes COPY records natively,
+# where a multi-row INSERT costs Python work per value.
+COPY_FROM_ROWS = 50
+
+
 async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert contributions; a message already logged is left as it is."""
     if not rows:
+        return
+    if session.bind.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+        await _copy_new_contributions(session, rows)
         return
     statement = _insert(session)(Contribution.__table__).on_conflict_do_nothing(
         index_elements=["message_id"]
     )
     await session.execute(statement, list(rows))
+
+
+async def _copy_new_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """COPY the rows into a temporary table, then insert those not logged yet: the same result
+    as the INSERT ... ON CONFLICT DO NOTHING, in the session's own transaction."""
+    table = Contribution.__table__
+    names = [column.name for column in table.columns]
+    defaults = {
+        column.name: _python_default(column)
+        for column in table.columns
+        if column.name not in rows[0]
+    }
+    records = [tuple(row.get(name, defaults.get(name)) for name in names) for row in rows]
+    # The first statement goes through SQLAlchemy, which opens the session's transaction; the
+    # rest use the asyncpg connection underneath, inside that same transaction.
+    await session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS contribution_incoming "
+            "(LIKE contribution INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+    )
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    await driver.copy_records_to_table("contribution_incoming", records=records, columns=names)
+    listed = ", ".join(names)
+    await driver.execute(
+        f"INSERT INTO contribution ({listed}) SELECT {listed} FROM contribution_incoming "
+        "ON CONFLICT (message_id) DO NOTHING"
+    )
+    # Emptied at once, not only at commit: a later batch in this transaction must not bring back
+    # a row deleted in between.
+    await driver.execute("DELETE FROM contribution_incoming")
+
+
+def _python_default(column: Any) -> Any:
+    """The value SQLAlchemy would have filled in for a column left out of a row."""
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if callable(default.arg) else default.arg
 
 
 async def update_contribution(session: AsyncSession, message_id: int, **fields: Any) -> None:

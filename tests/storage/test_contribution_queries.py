@@ -158,3 +158,38 @@ async def test_thread_start_newest_ids_and_tracked_channels(db: Database) -> Non
         assert await log_queries.newest_logged_message_id(session, THREAD) == 11
         tracked = await log_queries.tracked_channels_by_community(session)
         assert [row.channel_id for row in tracked[GUILD]] == [CHANNEL]
+
+
+async def test_a_large_batch_is_stored_once_with_defaults_filled(db: Database) -> None:
+    """Batches from COPY_FROM_ROWS on take PostgreSQL's COPY path: same result as the INSERT."""
+    await _community(db)
+    size = log_queries.COPY_FROM_ROWS * 2
+    without_logged_at = [
+        {k: v for k, v in contribution(i).items() if k != "logged_at"} for i in range(1, size + 1)
+    ]
+    async with db.transaction() as session:
+        await log_queries.store_contributions(session, without_logged_at[: size // 2])
+    async with db.transaction() as session:  # overlaps the first half: those are kept as they were
+        await log_queries.store_contributions(
+            session, [{**row, "characters": 99} for row in without_logged_at]
+        )
+        await log_queries.store_contributions(
+            session, without_logged_at
+        )  # twice in one transaction
+    async with db.session() as session:
+        assert await log_queries.count_contributions(session, GUILD) == size
+        kept = await log_queries.get_contribution(session, 1)
+        added = await log_queries.get_contribution(session, size)
+    assert kept is not None and kept.characters == 5
+    assert added is not None and added.characters == 99
+    assert added.logged_at.tzinfo is not None  # the Python-side default was filled in
+
+
+async def test_a_large_batch_rolled_back_leaves_nothing(db: Database) -> None:
+    await _community(db)
+    rows = [contribution(i) for i in range(1, log_queries.COPY_FROM_ROWS + 10)]
+    async with db.session() as session:
+        await log_queries.store_contributions(session, rows)
+        await session.rollback()
+    async with db.session() as session:
+        assert await log_queries.count_contributions(session, GUILD) == 0
