@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from sqlalchemy import String, cast, delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -35,11 +37,6 @@ async def recent_audit(
 
 
 # --- privacy: taking a forgotten person out of the trail ----------------------------------------
-# (imported here, not at the top, so that this section is an addition that leaves the rest as is)
-
-from collections.abc import Collection  # noqa: E402
-
-from sqlalchemy import String, cast, delete, or_  # noqa: E402
 
 FORGOTTEN_ACTOR = "a forgotten member"
 

@@ -117,14 +117,6 @@ async def get_contribution(session: AsyncSession, message_id: int) -> Contributi
     return await session.get(Contribution, message_id, populate_existing=True)
 
 
-async def newest_logged_message_id(session: AsyncSession, channel_id: int) -> int | None:
-    """The newest message logged in a channel or thread: gap repair reads history after it."""
-    statement = select(func.max(col(Contribution.message_id))).where(
-        col(Contribution.channel_id) == channel_id
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
 async def count_contributions(session: AsyncSession, community_id: int) -> int:
     statement = (
         select(func.count())

@@ -6,11 +6,20 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import Member, Organisation, OrganisationMembership
+from storage.models import (
+    AppState,
+    Member,
+    Organisation,
+    OrganisationCopStatus,
+    OrganisationMembership,
+    OrganisationRepresentative,
+    Schedule,
+    TrackedChannel,
+)
 from storage.types import utc_now
 from storage.upsert import insert_if_absent
 
@@ -20,10 +29,6 @@ async def get_member(session: AsyncSession, community_id: int, user_id: int) -> 
         col(Member.community_id) == community_id, col(Member.user_id) == user_id
     )
     return (await session.execute(statement)).scalars().first()
-
-
-async def get_member_by_id(session: AsyncSession, member_id: int) -> Member | None:
-    return await session.get(Member, member_id)
 
 
 async def ensure_member(
@@ -289,17 +294,6 @@ async def membership_periods(
 
 
 # --- privacy: forgetting a person, and the marker that keeps them unlogged ----------------------
-# (imported here, not at the top, so that this section is an addition that leaves the rest as is)
-
-from sqlalchemy import delete, update  # noqa: E402
-
-from storage.models import (  # noqa: E402
-    AppState,
-    OrganisationCopStatus,
-    OrganisationRepresentative,
-    Schedule,
-    TrackedChannel,
-)
 
 FORGOTTEN_MARKER_PREFIX = "privacy.forgotten"
 # A community's random key for those hashes: app_state "privacy.marker_key:<community id>".

@@ -25,10 +25,6 @@ async def create_organisation(session: AsyncSession, **fields: Any) -> Organisat
     return organisation
 
 
-async def get_organisation(session: AsyncSession, organisation_id: int) -> Organisation | None:
-    return await session.get(Organisation, organisation_id)
-
-
 async def organisation_by_key(
     session: AsyncSession, community_id: int, name_key: str
 ) -> Organisation | None:

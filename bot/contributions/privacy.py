@@ -20,7 +20,6 @@ else. ``/privacy optin`` removes the marker.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,17 +109,6 @@ async def privacy_report(db: Database, community_id: int, user_id: int) -> Priva
         await session.commit()  # the marker key, if it was just made
     profile = await profiles.profile_of(db, community_id, user_id)
     return PrivacyReport(counts, profile, choice)
-
-
-async def forgotten_among(db: Database, community_id: int, user_ids: Collection[int]) -> set[int]:
-    """Which of these users asked to be forgotten here (to keep them out of the log)."""
-    async with db.session() as session:
-        markers = await members.forgotten_markers(session, community_id)
-        if not markers:
-            return set()
-        key = await _marker_key(session, community_id)
-        await session.commit()
-    return {user_id for user_id in user_ids if marker_of(key, user_id) in markers}
 
 
 # --- opting out and in --------------------------------------------------------------------------

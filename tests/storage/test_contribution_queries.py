@@ -155,7 +155,7 @@ async def test_thread_start_newest_ids_and_tracked_channels(db: Database) -> Non
             CHANNEL: 12,
             THREAD: 11,
         }
-        assert await log_queries.newest_logged_message_id(session, THREAD) == 11
+        assert (await log_queries.newest_message_ids_by_channel(session))[THREAD] == 11
         tracked = await log_queries.tracked_channels_by_community(session)
         assert [row.channel_id for row in tracked[GUILD]] == [CHANNEL]
 
