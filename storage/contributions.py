@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from storage.models import Contribution, Organisation, Reaction, TrackedChannel
 from storage.types import utc_now
-from storage.upsert import insert_if_absent
+from storage.upsert import full_records, insert_if_absent, insert_many_if_absent_sqlite
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -32,6 +32,9 @@ async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str,
     if session.bind.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
         await _copy_new_contributions(session, rows)
         return
+    if session.bind.dialect.name == "sqlite":
+        await insert_many_if_absent_sqlite(session, Contribution.__table__, rows, ["message_id"])
+        return
     statement = _insert(session)(Contribution.__table__).on_conflict_do_nothing(
         index_elements=["message_id"]
     )
@@ -41,14 +44,7 @@ async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str,
 async def _copy_new_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """COPY the rows into a temporary table, then insert those not logged yet: the same result
     as the INSERT ... ON CONFLICT DO NOTHING, in the session's own transaction."""
-    table = Contribution.__table__
-    names = [column.name for column in table.columns]
-    defaults = {
-        column.name: _python_default(column)
-        for column in table.columns
-        if column.name not in rows[0]
-    }
-    records = [tuple(row.get(name, defaults.get(name)) for name in names) for row in rows]
+    names, records = full_records(Contribution.__table__, rows)
     # The first statement goes through SQLAlchemy, which opens the session's transaction; the
     # rest use the asyncpg connection underneath, inside that same transaction.
     await session.execute(
@@ -68,14 +64,6 @@ async def _copy_new_contributions(session: AsyncSession, rows: Sequence[Mapping[
     # Emptied at once, not only at commit: a later batch in this transaction must not bring back
     # a row deleted in between.
     await driver.execute("DELETE FROM contribution_incoming")
-
-
-def _python_default(column: Any) -> Any:
-    """The value SQLAlchemy would have filled in for a column left out of a row."""
-    default = column.default
-    if default is None:
-        return None
-    return default.arg(None) if callable(default.arg) else default.arg
 
 
 async def update_contribution(session: AsyncSession, message_id: int, **fields: Any) -> None:

@@ -31,3 +31,57 @@ async def insert_if_absent(
     )
     result = await session.execute(statement)
     return result.first() is not None
+
+
+async def insert_many_if_absent_sqlite(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+) -> None:
+    """Many rows into SQLite, each unless its key exists, through sqlite3's own executemany.
+
+    The rows are converted with each column's SQLAlchemy type (so a datetime is stored exactly
+    as everywhere else) and inserted by one prepared statement run in C, in the session's
+    transaction; SQLAlchemy's multi-row INSERT would do Python work per value.
+    """
+    dialect = session.bind.dialect
+    convert = [column.type.bind_processor(dialect) for column in table.columns]
+    names, records = full_records(table, rows)
+    parameters = [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(convert, record, strict=True)
+        )
+        for record in records
+    ]
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
+    )
+    connection = await session.connection()
+    await connection.exec_driver_sql("SELECT 1")  # opens the session's transaction if need be
+    driver = (await connection.get_raw_connection()).driver_connection
+    await driver.executemany(statement, parameters)
+
+
+def full_records(
+    table: Table, rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Rows as tuples over every column of the table, with the model's defaults filled in for
+    the columns the rows leave out (as SQLAlchemy's INSERT would), for the bulk paths."""
+    names = [column.name for column in table.columns]
+    defaults = {
+        column.name: python_default(column)
+        for column in table.columns
+        if column.name not in rows[0]
+    }
+    return names, [tuple(row.get(name, defaults.get(name)) for name in names) for row in rows]
+
+
+def python_default(column: Any) -> Any:
+    """The value SQLAlchemy would have filled in for a column left out of a row."""
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if callable(default.arg) else default.arg
