@@ -140,7 +140,8 @@ async def run(settings: Settings) -> int:
         except discord.PrivilegedIntentsRequired:
             raise StartupError(
                 "Discord refused the privileged intents: enable Server Members Intent and "
-                "Message Content Intent (Developer Portal > your app > Bot), then start again"
+                "Message Content Intent (Developer Portal > your app > Bot), then start again "
+                "(or set DISCORD_MESSAGE_CONTENT=off to run without message content)"
             ) from None
     finally:
         await db.dispose()

@@ -68,10 +68,12 @@ def point_discord_py_at(api_base: str, gateway_url: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def default_intents() -> discord.Intents:
+def default_intents(settings: Settings) -> discord.Intents:
     intents = discord.Intents.default()
     intents.members = True  # member register: joins, leaves, roles
-    intents.message_content = True  # contribution log: links, attachments, lengths
+    # Contribution log: links, attachments, lengths. Privileged: an operator who is not granted
+    # it turns it off (DISCORD_MESSAGE_CONTENT=off) and gets reduced classification.
+    intents.message_content = settings.discord_message_content
     return intents
 
 
@@ -89,7 +91,7 @@ class CopBot(commands.Bot):
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
-            intents=intents or default_intents(),
+            intents=intents or default_intents(settings),
             tree_cls=CopbotTree,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             **options,

@@ -20,6 +20,11 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SUPPORTED_DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
+def setting_names() -> tuple[str, ...]:
+    """The environment variables copbot reads (each field of Settings, upper-cased)."""
+    return tuple(name.upper() for name in Settings.__dataclass_fields__)
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed. ``str()`` is the one line shown to the operator."""
 
@@ -41,6 +46,8 @@ class Settings:
     log_level: str
     shard_count: int | None
     shard_ids: tuple[int, ...] | None
+    # Ask Discord for the privileged Message Content intent (off: reduced classification).
+    discord_message_content: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -75,6 +82,9 @@ class Settings:
             log_level=_parse_log_level(get("LOG_LEVEL")),
             shard_count=shard_count,
             shard_ids=shard_ids,
+            discord_message_content=_parse_switch(
+                get("DISCORD_MESSAGE_CONTENT"), "DISCORD_MESSAGE_CONTENT", default=True
+            ),
         )
 
     def require_token(self) -> str:
@@ -117,6 +127,21 @@ def _parse_shard_ids(raw: str | None, shard_count: int | None) -> tuple[int, ...
     if not ids or any(i < 0 or i >= shard_count for i in ids) or len(set(ids)) != len(ids):
         raise ConfigError("SHARD_IDS", expected + ", each once", raw)
     return ids
+
+
+_ON = ("on", "true", "yes", "1")
+_OFF = ("off", "false", "no", "0")
+
+
+def _parse_switch(raw: str | None, name: str, *, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise ConfigError(name, "on or off", raw)
 
 
 def _parse_log_level(raw: str | None) -> str:

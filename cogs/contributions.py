@@ -42,6 +42,7 @@ from bot.contributions.service import (
     parse_since,
 )
 from bot.contributions.writer import (
+    ClearReactions,
     ContributionWriter,
     DeleteContributions,
     DeleteReaction,
@@ -259,6 +260,20 @@ class Contributions(
             await self.writer.put(
                 DeleteReaction(payload.message_id, payload.user_id, str(payload.emoji)[:100])
             )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        """Every reaction was removed from a message (a moderator's "Remove All Reactions")."""
+        if payload.guild_id is not None:
+            await self.writer.put(ClearReactions(payload.message_id))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear_emoji(
+        self, payload: discord.RawReactionClearEmojiEvent
+    ) -> None:
+        """Every reaction with one emoji was removed from a message."""
+        if payload.guild_id is not None:
+            await self.writer.put(ClearReactions(payload.message_id, str(payload.emoji)[:100]))
 
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:

@@ -303,3 +303,11 @@ async def totals_by_organisation(
     for name, count in (await session.execute(reactions)).all():
         totals.setdefault(name, {"messages": 0, "reactions": 0})["reactions"] = int(count)
     return sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
+
+
+async def clear_reactions(session: AsyncSession, message_id: int, emoji: str | None = None) -> None:
+    """Reactions removed in bulk from a message: every one, or every one with ``emoji``."""
+    statement = delete(Reaction).where(col(Reaction.message_id) == message_id)
+    if emoji is not None:
+        statement = statement.where(col(Reaction.emoji) == emoji)
+    await session.execute(statement)

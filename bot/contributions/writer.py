@@ -1,10 +1,11 @@
 """The batched writer: the contribution log's one way into the database.
 
-Listeners hand it operations (store, edit, delete a message; store, remove a reaction; mark a
-thread start) and go on. A background task writes them in the order they came, every
-``flush_interval`` seconds or as soon as ``flush_rows`` are waiting, whichever comes first, each
-flush in one transaction. Every write is idempotent (storage/contributions.py), so a flush that
-is retried after a failure, a gateway RESUME replay or a backfill never counts anything twice.
+Listeners hand it operations (store, edit, delete a message; store, remove a reaction; clear a
+message's reactions, all or one emoji's; mark a thread start) and go on. A background task
+writes them in the order they came, every ``flush_interval`` seconds or as soon as
+``flush_rows`` are waiting, whichever comes first, each flush in one transaction. Every write is
+idempotent (storage/contributions.py), so a flush that is retried after a failure, a gateway
+RESUME replay or a backfill never counts anything twice.
 
 When the database is unavailable the operations stay in the buffer and the flush is retried with
 a growing pause. The buffer is bounded: when it is full, :meth:`ContributionWriter.put` waits for
@@ -74,6 +75,14 @@ class DeleteReaction:
 
 
 @dataclass(slots=True)
+class ClearReactions:
+    """Reactions removed in bulk: all of a message's (``emoji`` None), or all with one emoji."""
+
+    message_id: int
+    emoji: str | None = None
+
+
+@dataclass(slots=True)
 class MarkThreadStart:
     message_id: int
     author_id: int
@@ -85,6 +94,7 @@ Operation = (
     | DeleteContributions
     | StoreReaction
     | DeleteReaction
+    | ClearReactions
     | MarkThreadStart
 )
 
@@ -350,6 +360,8 @@ class ContributionWriter:
                 await log_queries.delete_reaction(
                     session, first.message_id, first.user_id, first.emoji
                 )
+            elif isinstance(first, ClearReactions):
+                await log_queries.clear_reactions(session, first.message_id, first.emoji)
             elif isinstance(first, MarkThreadStart):
                 await log_queries.mark_thread_start(session, first.message_id, first.author_id)
 

@@ -15,6 +15,11 @@ from bot.sandbox.interactions import (
     SandboxInteraction,
 )
 from bot.sandbox.models import (
+    ANNOUNCEMENT,
+    ARCHIVE_DURATIONS,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+    TEXT,
     Attachment,
     BotAccount,
     Channel,
@@ -343,6 +348,76 @@ class Actors:
             if not users:
                 del message.reactions[emoji]
             self._reaction_event("MESSAGE_REACTION_REMOVE", message, user, emoji)
+
+    async def clear_reactions(
+        self: Sandbox,  # type: ignore[misc]
+        member: Actor,
+        message: Message,
+        emoji: str | None = None,
+    ) -> None:
+        """A moderator removes every reaction of a message, or every reaction with ``emoji``:
+        MESSAGE_REACTION_REMOVE_ALL or MESSAGE_REACTION_REMOVE_EMOJI (needs Manage Messages)."""
+        user, _ = _who(message.channel.guild, member)
+        if message.deleted:
+            raise SandboxError("that message was deleted")
+        if message.channel.guild is None:
+            raise SandboxError("reactions are cleared in bulk only in a server")
+        if not self.permissions_for(user, message.channel) & P.MANAGE_MESSAGES:
+            raise SandboxError(f"{user.name} may not remove others' reactions there")
+        self._clear_reactions(message, emoji)
+
+    async def create_thread(
+        self: Sandbox,  # type: ignore[misc]
+        member: Actor,
+        channel: Channel,
+        name: str,
+        *,
+        from_message: Message | None = None,
+        private: bool = False,
+        auto_archive_duration: int = 1440,
+    ) -> Channel:
+        """Start a thread in a text (or announcement) channel, as a member does in Discord's
+        client: from a message (public; the thread takes the message's id) or without one
+        (public, or private with ``private=True``). The member owns the thread and is its first
+        member. Posting in it afterwards needs Send Messages in Threads (``send_message``)."""
+        guild = channel.guild
+        if guild is None:
+            raise SandboxError("threads exist only in servers")
+        user, _ = _who(guild, member)
+        if channel.type not in (TEXT, ANNOUNCEMENT):
+            raise SandboxError(f"#{channel.name} (type {channel.type}) cannot hold threads")
+        if not 1 <= len(name) <= 100:
+            raise SandboxError("a thread name has 1 to 100 characters")
+        if auto_archive_duration not in ARCHIVE_DURATIONS:
+            raise SandboxError(f"auto_archive_duration must be one of {ARCHIVE_DURATIONS}")
+        perms = self.permissions_for(user, channel)
+        if not perms & P.VIEW_CHANNEL:
+            raise SandboxError(f"{user.name} cannot see #{channel.name}")
+        if from_message is not None:
+            if private:
+                raise SandboxError("a thread started from a message is always public")
+            if from_message.channel is not channel or from_message.deleted:
+                raise SandboxError("from_message must be a message of that channel")
+            if from_message.ephemeral or from_message.type not in (0, 19):
+                raise SandboxError("threads start only from ordinary messages and replies")
+            if from_message.thread is not None:
+                raise SandboxError("a thread has already been created for this message")
+            if not perms & P.READ_MESSAGE_HISTORY:
+                raise SandboxError(f"{user.name} cannot read the history of #{channel.name}")
+        if private and channel.type == ANNOUNCEMENT:
+            raise SandboxError("announcement channels have no private threads")
+        need = P.CREATE_PRIVATE_THREADS if private else P.CREATE_PUBLIC_THREADS
+        if not perms & need:
+            kind = "private" if private else "public"
+            raise SandboxError(f"{user.name} may not create {kind} threads in #{channel.name}")
+        return self._start_thread(
+            channel,
+            user,
+            name,
+            PRIVATE_THREAD if private else PUBLIC_THREAD,
+            starter=from_message,
+            auto_archive_duration=auto_archive_duration,
+        )
 
 
 # helpers ---------------------------------------------------------------------

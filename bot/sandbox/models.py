@@ -209,6 +209,8 @@ class Message:
     application_id: int | None = None
     interaction_metadata: dict[str, Any] | None = None
     thread: Channel | None = None
+    # A thread-created notice (type 18) points at the thread it announces.
+    thread_reference: Channel | None = None
     edited_at: dt.datetime | None = None
     deleted: bool = False
 

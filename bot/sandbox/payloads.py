@@ -211,6 +211,7 @@ def message(
     hide_content: bool = False,
     with_reference: bool = True,
     viewer_id: int | None = None,
+    hide_reference_content: bool = False,
 ) -> dict[str, Any]:
     guild = m.channel.guild
     data: dict[str, Any] = {
@@ -256,6 +257,13 @@ def message(
         data["interaction_metadata"] = m.interaction_metadata
     if m.thread is not None:
         data["thread"] = channel(m.thread)
+    if m.thread_reference is not None and m.reference is None:
+        # Discord's thread-created notice: a reference to the thread, with no message id.
+        data["message_reference"] = {
+            "type": 0,
+            "channel_id": str(m.thread_reference.id),
+            **({"guild_id": str(guild.id)} if guild else {}),
+        }
     if m.reference is not None:
         data["message_reference"] = {
             "type": 0,
@@ -265,7 +273,9 @@ def message(
         }
         if with_reference:
             data["referenced_message"] = (
-                None if m.reference.deleted else message(m.reference, with_reference=False)
+                None
+                if m.reference.deleted
+                else message(m.reference, with_reference=False, hide_content=hide_reference_content)
             )
     return data
 

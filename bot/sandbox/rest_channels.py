@@ -39,7 +39,6 @@ from bot.sandbox.models import (
     Message,
     iso,
     now,
-    snowflake,
     snowflake_time,
 )
 from bot.sandbox.permissions import P
@@ -402,22 +401,11 @@ async def get_reactions(request: web.Request) -> web.Response:
 
 
 async def clear_reactions(request: web.Request) -> web.Response:
-    sandbox = sandbox_of(request)
     channel = channel_for(request)
     require(request, channel, P.MANAGE_MESSAGES)
     message = message_for(request, channel)
     emoji = _emoji(request) if "emoji" in request.match_info else None
-    data: dict[str, Any] = {"channel_id": str(channel.id), "message_id": str(message.id)}
-    if channel.guild is not None:
-        data["guild_id"] = str(channel.guild.id)
-    if emoji is None:
-        message.reactions.clear()
-        event = "MESSAGE_REACTION_REMOVE_ALL"
-    else:
-        message.reactions.pop(emoji, None)
-        data["emoji"] = payloads.emoji(emoji)
-        event = "MESSAGE_REACTION_REMOVE_EMOJI"
-    sandbox._emit(event, lambda s: data, guild=channel.guild, channel=channel)
+    sandbox_of(request)._clear_reactions(message, emoji)
     return no_content()
 
 
@@ -483,26 +471,17 @@ def _new_thread(
     parent: Channel,
     body: dict[str, Any],
     ttype: int,
-    thread_id: int | None = None,
+    starter: Message | None = None,
 ) -> Channel:
-    bot = current_bot(request)
-    guild = parent.guild
-    assert guild is not None
-    duration = int(body.get("auto_archive_duration") or 1440)
-    thread = Channel(
-        id=thread_id or snowflake(),
-        type=ttype,
-        name=body["name"],
-        guild=guild,
-        parent=parent,
-        owner_id=bot.user.id,
-        auto_archive_duration=duration,
+    return sandbox_of(request)._start_thread(
+        parent,
+        current_bot(request).user,
+        body["name"],
+        ttype,
+        starter=starter,
+        auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
         invitable=bool(body.get("invitable", True)),
     )
-    thread.thread_members[bot.user.id] = now()
-    guild.threads.append(thread)
-    sandbox_of(request)._thread_event("THREAD_CREATE", thread, newly_created=True)
-    return thread
 
 
 def _thread_parent_checks(request: web.Request, channel: Channel, body: dict[str, Any]) -> None:
@@ -512,7 +491,6 @@ def _thread_parent_checks(request: web.Request, channel: Channel, body: dict[str
 
 
 async def create_thread(request: web.Request) -> web.Response:
-    sandbox = sandbox_of(request)
     channel = channel_for(request)
     body, _ = await read_body(request)
     _thread_parent_checks(request, channel, body)
@@ -530,10 +508,6 @@ async def create_thread(request: web.Request) -> web.Response:
         P.CREATE_PUBLIC_THREADS if ttype == PUBLIC_THREAD else P.CREATE_PRIVATE_THREADS,
     )
     thread = _new_thread(request, channel, body, ttype)
-    if ttype == PUBLIC_THREAD:
-        sandbox._new_message(
-            channel, current_bot(request).user, {"content": thread.name}, message_type=18
-        )
     return json_response(payloads.channel(thread, me=current_bot(request).user.id), status=201)
 
 
@@ -545,8 +519,7 @@ async def create_thread_from_message(request: web.Request) -> web.Response:
     require(request, channel, P.CREATE_PUBLIC_THREADS, P.READ_MESSAGE_HISTORY)
     if message.thread is not None:
         raise DiscordHTTPError(400, 160004, "A thread has already been created for this message")
-    thread = _new_thread(request, channel, body, PUBLIC_THREAD, thread_id=message.id)
-    message.thread = thread
+    thread = _new_thread(request, channel, body, PUBLIC_THREAD, starter=message)
     return json_response(payloads.channel(thread, me=current_bot(request).user.id), status=201)
 
 

@@ -31,6 +31,7 @@ from bot.sandbox.gateway import (
 from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.models import (
     DM,
+    PUBLIC_THREAD,
     Attachment,
     BotAccount,
     Channel,
@@ -50,6 +51,9 @@ log = logging.getLogger("bot.sandbox")
 
 _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
+
+HAS_THREAD = 1 << 5  # message flag: a thread was started from this message
+THREAD_CREATED = 18  # message type: the notice of a thread started without a message
 
 _MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK")
 _REACTION_EVENTS = (
@@ -496,6 +500,7 @@ class Sandbox(Actors):
         message_type: int = 0,
         ephemeral: bool = False,
         dispatch: bool = True,
+        thread_reference: Channel | None = None,
     ) -> Message:
         content = str(body.get("content") or "")
         flags = int(body.get("flags") or 0) & ~(1 << 2)  # SUPPRESS_EMBEDS kept, others as sent
@@ -518,6 +523,7 @@ class Sandbox(Actors):
             webhook_id=webhook_id,
             application_id=application_id,
             interaction_metadata=interaction_metadata,
+            thread_reference=thread_reference,
         )
         self._fill_mentions(message, body.get("allowed_mentions"))
         self._messages[message.id] = message
@@ -562,13 +568,14 @@ class Sandbox(Actors):
 
     def _message_payload_for(self, session: GatewaySession, message: Message) -> dict[str, Any]:
         bot_id = session.bot.user.id
-        hide = (
-            not session.has(MESSAGE_CONTENT)
-            and message.channel.guild is not None
-            and message.author.id != bot_id
-            and all(u.id != bot_id for u in message.mentions)
+        reference = message.reference
+        return payloads.message(
+            message,
+            hide_content=_content_withheld(session, message),
+            viewer_id=bot_id,
+            # the message replied to is withheld by the same rule, on its own terms
+            hide_reference_content=reference is not None and _content_withheld(session, reference),
         )
-        return payloads.message(message, hide_content=hide, viewer_id=bot_id)
 
     def _dispatch_message(self, event: str, message: Message) -> None:
         channel = message.channel
@@ -612,6 +619,67 @@ class Sandbox(Actors):
         if channel.guild is not None:
             data["guild_id"] = str(channel.guild.id)
         self._emit("MESSAGE_DELETE", lambda s: data, guild=channel.guild, channel=channel)
+
+    def _start_thread(
+        self,
+        parent: Channel,
+        owner: User,
+        name: str,
+        thread_type: int,
+        *,
+        starter: Message | None = None,
+        auto_archive_duration: int = 1440,
+        invitable: bool = True,
+    ) -> Channel:
+        """A new thread, as Discord makes one (checks are the caller's): THREAD_CREATE with
+        ``newly_created``; from a message, the thread takes the message's id and the message a
+        MESSAGE_UPDATE (``thread`` and the HAS_THREAD flag); a public thread started without a
+        message is announced in the parent by a thread-created notice (type 18) whose author is
+        the thread's owner, whose text is the thread's name and whose reference is the thread."""
+        guild = parent.guild
+        assert guild is not None
+        thread = Channel(
+            id=starter.id if starter is not None else snowflake(),
+            type=thread_type,
+            name=name,
+            guild=guild,
+            parent=parent,
+            owner_id=owner.id,
+            auto_archive_duration=auto_archive_duration,
+            invitable=invitable,
+        )
+        thread.thread_members[owner.id] = now()
+        guild.threads.append(thread)
+        self._thread_event("THREAD_CREATE", thread, newly_created=True)
+        if starter is not None:
+            starter.thread = thread
+            starter.flags |= HAS_THREAD
+            self._dispatch_message("MESSAGE_UPDATE", starter)
+        elif thread_type == PUBLIC_THREAD:
+            self._new_message(
+                parent,
+                owner,
+                {"content": name},
+                message_type=THREAD_CREATED,
+                thread_reference=thread,
+            )
+        return thread
+
+    def _clear_reactions(self, message: Message, emoji: str | None = None) -> None:
+        """Every reaction of a message (MESSAGE_REACTION_REMOVE_ALL), or every reaction with one
+        emoji (MESSAGE_REACTION_REMOVE_EMOJI)."""
+        channel = message.channel
+        data: dict[str, Any] = {"channel_id": str(channel.id), "message_id": str(message.id)}
+        if channel.guild is not None:
+            data["guild_id"] = str(channel.guild.id)
+        if emoji is None:
+            message.reactions.clear()
+            event = "MESSAGE_REACTION_REMOVE_ALL"
+        else:
+            message.reactions.pop(emoji, None)
+            data["emoji"] = payloads.emoji(emoji)
+            event = "MESSAGE_REACTION_REMOVE_EMOJI"
+        self._emit(event, lambda s: data, guild=channel.guild, channel=channel)
 
     def _reaction_event(self, event: str, message: Message, user: User, emoji: str) -> None:
         channel = message.channel
@@ -709,6 +777,18 @@ class Sandbox(Actors):
 
     def _log_followup(self, itx: SandboxInteraction, message: Message) -> None:
         log.info("bot follow-up to %s: %s", itx.id, message.content[:80] or _embed_summary(message))
+
+
+def _content_withheld(session: GatewaySession, message: Message) -> bool:
+    """Without the Message Content intent a bot gets no text, attachments or embeds of guild
+    messages, except its own and those that mention it."""
+    bot_id = session.bot.user.id
+    return (
+        not session.has(MESSAGE_CONTENT)
+        and message.channel.guild is not None
+        and message.author.id != bot_id
+        and all(u.id != bot_id for u in message.mentions)
+    )
 
 
 def _embed_summary(message: Message) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -12,7 +13,7 @@ import discord
 from bot.sandbox import Channel, Member
 from storage import contributions as log_queries
 from storage.models import Contribution, Reaction
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, running_harness
 
 ANSWER_TIMEOUT = 10.0
 
@@ -344,3 +345,132 @@ async def test_gap_repair_logs_what_was_sent_while_the_bot_was_stopped(harness: 
     assert reply is not None and reply.is_reply and reply.reply_to_author_id == author.id
     rows = await all_rows(harness)
     assert len(rows) == len({r.message_id for r in rows}) == 1 + len(missed)
+
+
+async def test_members_thread_starts_are_logged_and_not_credited_to_others(
+    harness: Harness,
+) -> None:
+    sandbox = harness.sandbox
+    starter, other = members(harness)
+
+    # a thread from the member's own message: that message becomes a thread start
+    own = await sandbox.send_message(starter, harness.general, "Who has tried rope pumps?")
+    await eventually(harness, lambda: _exists(harness, own.id))
+    row = await logged(harness, own.id)
+    assert row is not None and not row.is_thread_start
+    thread = await sandbox.create_thread(starter, harness.general, "Rope pumps", from_message=own)
+    assert thread.id == own.id
+
+    async def own_marked() -> bool:
+        found = await logged(harness, own.id)
+        return found is not None and found.is_thread_start
+
+    await eventually(harness, own_marked)
+    row = await logged(harness, own.id)
+    assert row is not None and row.is_question and row.author_id == starter.id
+
+    # a new thread, without a message: Discord's thread-created notice is the thread start
+    fresh = await sandbox.create_thread(starter, harness.general, "Tariffs and subsidies")
+    notice = harness.general.messages[-1]
+    assert notice.type == 18 and notice.author.id == starter.id
+
+    async def notice_logged() -> bool:
+        return await _exists(harness, notice.id)
+
+    await eventually(harness, notice_logged)
+    row = await logged(harness, notice.id)
+    assert row is not None and row.is_thread_start and row.author_id == starter.id
+    assert row.channel_id == harness.general.id and fresh.id != notice.id
+    assert (row.characters, row.words, row.links) == (0, 0, 0)  # the name is not their writing
+    assert not (row.is_reply or row.is_question or row.is_answer or row.is_resource)
+
+    # someone else opens a thread from the member's message: nobody is credited with a start
+    theirs = await sandbox.send_message(starter, harness.general, "An idea worth a thread")
+    await eventually(harness, lambda: _exists(harness, theirs.id))
+    opened = await sandbox.create_thread(other, harness.general, "The idea", from_message=theirs)
+    await sandbox.wait_until(lambda: harness.bot.get_channel(opened.id) is not None)
+    inside = await sandbox.send_message(other, opened, "Let us talk about it here")
+    await eventually(harness, lambda: _exists(harness, inside.id))
+    await settle(harness)
+    row = await logged(harness, theirs.id)
+    assert row is not None and not row.is_thread_start and row.author_id == starter.id
+    row = await logged(harness, inside.id)
+    assert row is not None and not row.is_thread_start and row.channel_id == opened.id
+    starts = [(r.author_id, r.message_id) for r in await all_rows(harness) if r.is_thread_start]
+    assert sorted(starts) == sorted([(starter.id, own.id), (starter.id, notice.id)])
+
+
+async def test_reduced_mode_without_the_message_content_intent(tmp_path: Path) -> None:
+    async with running_harness(tmp_path, discord_message_content=False) as harness:
+        assert not harness.bot.intents.message_content
+        sandbox = harness.sandbox
+        asker, answerer = members(harness)
+        question = await sandbox.send_message(asker, harness.general, "Who has tried solar pumps?")
+        reply = await sandbox.send_message(
+            answerer,
+            harness.general,
+            "We did, see https://example.org/solar-pumps",
+            reply_to=question,
+            attachments=[("report.pdf", b"%PDF-1.4 ...")],
+        )
+
+        async def both_logged() -> bool:
+            return await _exists(harness, question.id) and await _exists(harness, reply.id)
+
+        await eventually(harness, both_logged)
+        row = await logged(harness, reply.id)
+        assert row is not None and row.author_id == answerer.id
+        assert row.is_reply and row.reply_to_author_id == asker.id
+        assert row.reply_to_message_id == question.id
+        assert (row.characters, row.words, row.links, row.attachments, row.mentions) == (
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        # what only the text tells cannot be told
+        assert not (row.is_resource or row.is_question or row.is_answer)
+        asked = await logged(harness, question.id)
+        assert asked is not None and not asked.is_question and asked.characters == 0
+
+
+async def test_reactions_cleared_in_bulk_leave_the_log(harness: Harness) -> None:
+    sandbox = harness.sandbox
+    author, reactor = members(harness)
+    third = next(
+        m
+        for m in harness.community.guild.members.values()
+        if not m.user.bot and m.id not in (author.id, reactor.id, harness.community.owner.id)
+    )
+    message = await sandbox.send_message(author, harness.general, "a useful idea")
+    kept = await sandbox.send_message(author, harness.general, "another idea")
+    await sandbox.add_reaction(reactor, message, "👍")
+    await sandbox.add_reaction(third, message, "👍")
+    await sandbox.add_reaction(reactor, message, "🎉")
+    await sandbox.add_reaction(third, message, "💧")
+    await sandbox.add_reaction(reactor, kept, "👍")
+    await eventually(harness, lambda: _count_reactions(harness, 5))
+
+    # a moderator removes every 👍 of the message: the others stay
+    await sandbox.clear_reactions(harness.moderator, message, "👍")
+
+    async def thumbs_gone() -> bool:
+        return {(r.message_id, r.emoji) for r in await all_reactions(harness)} == {
+            (message.id, "🎉"),
+            (message.id, "💧"),
+            (kept.id, "👍"),
+        }
+
+    await eventually(harness, thumbs_gone)
+
+    # then every reaction of the message (here by the bot, over REST)
+    channel = harness.bot.get_channel(harness.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.get_partial_message(message.id).clear_reactions()
+
+    async def only_the_other_message() -> bool:
+        return [(r.message_id, r.emoji) for r in await all_reactions(harness)] == [(kept.id, "👍")]
+
+    await eventually(harness, only_the_other_message)
+    assert await logged(harness, message.id) is not None  # the message itself stays

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.config import Settings
+from bot.config import setting_names
 from bot.sandbox import Sandbox
 from bot.sandbox.models import Message
 from bot.sandbox.sample import SampleCommunity, build_sample_community
@@ -26,7 +26,7 @@ from tests.e2e.test_run_command import ROOT, read_until
 async def start_copbot(
     sandbox: Sandbox, community: SampleCommunity, tmp_path: Path
 ) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in Settings.__annotations__}
+    env = {k: v for k, v in os.environ.items() if k not in setting_names()}
     env.update(
         PYTHONPATH=str(ROOT),
         DISCORD_TOKEN=community.bot.token,

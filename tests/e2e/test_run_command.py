@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import setting_names
 from bot.sandbox import Sandbox
 from bot.sandbox.sample import build_sample_community
 from tests.databases import sqlite_url
@@ -30,7 +30,7 @@ async def read_until(stream: asyncio.StreamReader, marker: str, seen: list[str])
 async def test_copbot_run_logs_in_syncs_and_answers(tmp_path: Path) -> None:
     async with Sandbox() as sandbox:
         community = build_sample_community(sandbox)
-        env = {k: v for k, v in os.environ.items() if k not in Settings.__annotations__}
+        env = {k: v for k, v in os.environ.items() if k not in setting_names()}
         env.update(
             PYTHONPATH=str(ROOT),
             DISCORD_TOKEN=community.bot.token,

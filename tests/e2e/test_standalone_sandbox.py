@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import setting_names
 from tests.databases import sqlite_url
 from tests.e2e.test_run_command import read_until
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_copbot_run_logs_in_to_a_sandbox_started_by_hand(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in Settings.__annotations__}
+    env = {k: v for k, v in os.environ.items() if k not in setting_names()}
     env["PYTHONPATH"] = str(ROOT)
     sandbox = await asyncio.create_subprocess_exec(
         sys.executable,

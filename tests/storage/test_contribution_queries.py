@@ -193,3 +193,32 @@ async def test_a_large_batch_rolled_back_leaves_nothing(db: Database) -> None:
         await session.rollback()
     async with db.session() as session:
         assert await log_queries.count_contributions(session, GUILD) == 0
+
+
+async def test_reactions_cleared_in_bulk_all_or_one_emoji(db: Database) -> None:
+    await _community(db)
+    carol = 920_000_000_000_000_003
+    async with db.transaction() as session:
+        await log_queries.store_contributions(session, [contribution(1), contribution(2)])
+        await log_queries.store_reactions(
+            session,
+            [
+                reaction(1),
+                reaction(1, carol),
+                reaction(1, emoji="🎉"),
+                reaction(1, carol, "💧"),
+                reaction(2),
+            ],
+        )
+    async with db.transaction() as session:
+        await log_queries.clear_reactions(session, 1, "👍")
+    async with db.session() as session:
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 2
+        assert (await log_queries.contributions_by_kind(session, GUILD, carol))["reactions"] == 1
+    async with db.transaction() as session:
+        await log_queries.clear_reactions(session, 1)
+        await log_queries.clear_reactions(session, 1)  # twice: no error
+    async with db.session() as session:
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 1
+        assert (await log_queries.contributions_by_kind(session, GUILD, carol))["reactions"] == 0
+        assert await log_queries.count_contributions(session, GUILD) == 2  # messages stay

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot.contributions.optouts import OptOuts
 from bot.contributions.writer import (
+    ClearReactions,
     ContributionWriter,
     DeleteContributions,
     EditContribution,
@@ -76,6 +77,36 @@ async def test_operations_are_applied_in_order_and_replays_do_not_duplicate(db: 
         one = await log_queries.get_contribution(session, 1)
         assert one is not None and one.characters == 77
         assert await log_queries.count_contributions(session, GUILD) == 2
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 1
+
+
+async def test_bulk_reaction_clears_are_applied_in_order(db: Database) -> None:
+    carol = 920_000_000_000_000_003
+    writer = ContributionWriter(db, flush_interval=60, flush_rows=1_000)
+    writer.remember_community(GUILD, "Water CoP")
+    writer.start()
+    try:
+        await writer.put_many(
+            [
+                message(1),
+                reacted(1),
+                reacted(1, carol),
+                ClearReactions(1, "👍"),
+                reacted(1, carol),  # reacted again after the clear: kept
+                ClearReactions(2),  # a message with no reactions: nothing happens
+            ]
+        )
+        await writer.flush(timeout=10)
+        async with db.session() as session:
+            counts = await log_queries.contributions_by_kind(session, GUILD, carol)
+            assert counts["reactions"] == 1
+            assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 0
+        await writer.put_many([ClearReactions(1), reacted(1)])
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    async with db.session() as session:
+        assert (await log_queries.contributions_by_kind(session, GUILD, carol))["reactions"] == 0
         assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 1
 
 

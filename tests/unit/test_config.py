@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_label
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_label, setting_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,6 +66,7 @@ def test_everything_set() -> None:
         ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "SHARD_IDS"),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "0,0"}, "SHARD_IDS"),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "one"}, "SHARD_IDS"),
+        ({"DISCORD_MESSAGE_CONTENT": "maybe"}, "DISCORD_MESSAGE_CONTENT"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], setting: str) -> None:
@@ -74,6 +75,25 @@ def test_bad_settings_name_the_setting(env: dict[str, str], setting: str) -> Non
     assert caught.value.setting == setting
     assert str(caught.value).startswith(f"{setting}: expected ")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, True), ("on", True), ("ON", True), ("true", True), ("off", False), ("Off", False)],
+)
+def test_message_content_switch(raw: str | None, expected: bool) -> None:
+    from bot.client import default_intents
+
+    settings = Settings.from_env({} if raw is None else {"DISCORD_MESSAGE_CONTENT": raw})
+    assert settings.discord_message_content is expected
+    intents = default_intents(settings)
+    assert intents.message_content is expected and intents.members
+
+
+def test_message_content_switch_names_the_setting() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"DISCORD_MESSAGE_CONTENT": "sometimes"})
+    assert str(caught.value) == "DISCORD_MESSAGE_CONTENT: expected on or off (got 'sometimes')"
 
 
 def test_missing_token_is_explained() -> None:
@@ -91,7 +111,7 @@ def test_passwords_never_shown() -> None:
 
 
 def run_copbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in Settings.__annotations__}
+    clean = {k: v for k, v in os.environ.items() if k not in setting_names()}
     clean.update({"PYTHONPATH": str(ROOT), **env})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

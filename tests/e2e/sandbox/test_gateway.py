@@ -159,3 +159,17 @@ async def test_message_content_needs_the_intent(world: World, connect: BotFactor
     await world.sandbox.send_message(world.alice, world.cafe, "sync point")
     await world.sandbox.wait_until(lambda: len(record["message"]) == 3)
     assert "member_join" not in record
+
+
+async def test_the_message_replied_to_is_withheld_too(world: World, connect: BotFactory) -> None:
+    """Without the intent, the referenced message inside a reply arrives without its text too."""
+    record: dict[str, list[Any]] = {}
+    await connect(world.bot, recording_bot(record, discord.Intents.default()))
+    question = await world.sandbox.send_message(world.alice, world.cafe, "Who has tried it?")
+    await world.sandbox.send_message(world.bob, world.cafe, "We did", reply_to=question)
+    await world.sandbox.wait_until(lambda: len(record.get("message", [])) == 2)
+    reply = record["message"][1]
+    assert reply.content == "" and reply.type is discord.MessageType.reply
+    resolved = reply.reference.resolved
+    assert isinstance(resolved, discord.Message) and resolved.author.id == world.alice.id
+    assert resolved.content == ""
