@@ -4,58 +4,31 @@ it again, and find every member message the sandbox holds in the log, exactly on
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import random
 import signal
-import sys
 from pathlib import Path
 
 from sqlmodel import select
 
-from bot.config import setting_names
 from bot.sandbox import Sandbox
 from bot.sandbox.models import Message
 from bot.sandbox.sample import SampleCommunity, build_sample_community
 from storage.db import Database
 from storage.models import Contribution
 from tests.databases import sqlite_url
-from tests.e2e.test_run_command import ROOT, read_until
+from tests.e2e.processes import keep_draining, read_until, start_bot_module
+from tests.e2e.test_run_command import sandbox_settings
 
 
 async def start_copbot(
     sandbox: Sandbox, community: SampleCommunity, tmp_path: Path
 ) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in setting_names()}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DISCORD_TOKEN=community.bot.token,
-        DISCORD_API_BASE=sandbox.api_base,
-        DISCORD_GATEWAY_URL=sandbox.gateway_url,
-        DATABASE_URL=sqlite_url(tmp_path),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    env = sandbox_settings(sandbox, community, tmp_path)
+    process = await start_bot_module("bot", "run", cwd=tmp_path, env=env)
     assert process.stdout is not None
     await asyncio.wait_for(read_until(process.stdout, "ready: logged in as", []), 60)
-    # Keep reading its output so that a full pipe never blocks it.
-    asyncio.get_running_loop().create_task(_drain(process))
+    keep_draining(process)
     return process
-
-
-async def _drain(process: asyncio.subprocess.Process) -> None:
-    assert process.stdout is not None
-    with contextlib.suppress(Exception):
-        while await process.stdout.readline():
-            pass
 
 
 def member_messages(community: SampleCommunity) -> set[int]:

@@ -3,51 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
-from bot.config import setting_names
 from bot.sandbox import Sandbox
-from bot.sandbox.sample import build_sample_community
+from bot.sandbox.sample import SampleCommunity, build_sample_community
 from tests.databases import sqlite_url
 from tests.e2e.harness import member_with_roles
+from tests.e2e.processes import clean_environment, read_until, start_bot_module
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-async def read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]) -> None:
-    while True:
-        line = (await stream.readline()).decode(errors="replace")
-        if not line:
-            raise AssertionError("copbot run ended early:\n" + "".join(seen))
-        seen.append(line)
-        if marker in line:
-            return
+def sandbox_settings(
+    sandbox: Sandbox, community: SampleCommunity, tmp_path: Path
+) -> dict[str, str]:
+    """The environment of `copbot run` pointed at the sandbox, on a fresh SQLite file."""
+    return clean_environment(
+        DISCORD_TOKEN=community.bot.token,
+        DISCORD_API_BASE=sandbox.api_base,
+        DISCORD_GATEWAY_URL=sandbox.gateway_url,
+        DATABASE_URL=sqlite_url(tmp_path),
+    )
 
 
 async def test_copbot_run_logs_in_syncs_and_answers(tmp_path: Path) -> None:
     async with Sandbox() as sandbox:
         community = build_sample_community(sandbox)
-        env = {k: v for k, v in os.environ.items() if k not in setting_names()}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            DISCORD_TOKEN=community.bot.token,
-            DISCORD_API_BASE=sandbox.api_base,
-            DISCORD_GATEWAY_URL=sandbox.gateway_url,
-            DATABASE_URL=sqlite_url(tmp_path),
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        env = sandbox_settings(sandbox, community, tmp_path)
+        process = await start_bot_module("bot", "run", cwd=tmp_path, env=env)
         output: list[str] = []
         try:
             assert process.stdout is not None

@@ -3,50 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from pathlib import Path
 
-from bot.config import setting_names
 from tests.databases import sqlite_url
-from tests.e2e.test_run_command import read_until
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.processes import clean_environment, keep_draining, read_until, start_bot_module
 
 
 async def test_copbot_run_logs_in_to_a_sandbox_started_by_hand(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in setting_names()}
-    env["PYTHONPATH"] = str(ROOT)
-    sandbox = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.sandbox",
-        "--port",
-        "0",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    env = clean_environment()
+    sandbox = await start_bot_module("bot.sandbox", "--port", "0", cwd=tmp_path, env=env)
     bot = None
     try:
         assert sandbox.stdout is not None
         printed: dict[str, str] = {}
-        for _ in range(3):
+        while len(printed) < 3:  # its log lines share the pipe: keep only the three settings
             line = (await asyncio.wait_for(sandbox.stdout.readline(), 30)).decode().strip()
             name, _, value = line.partition("=")
-            printed[name] = value
-        assert set(printed) == {"DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "DISCORD_TOKEN"}
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env={**env, **printed, "DATABASE_URL": sqlite_url(tmp_path)},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            if name in ("DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "DISCORD_TOKEN"):
+                printed[name] = value
+        keep_draining(sandbox)
+        bot = await start_bot_module(
+            "bot", "run", cwd=tmp_path, env={**env, **printed, "DATABASE_URL": sqlite_url(tmp_path)}
         )
         assert bot.stdout is not None
         seen: list[str] = []
