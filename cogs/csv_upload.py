@@ -1,11 +1,18 @@
-"""Reading a CSV file attached to a slash command: the one way both import commands do it."""
+"""A CSV file attached to a slash command, imported: the one way both import commands work."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import discord
 
+from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership.imports import MAX_IMPORT_BYTES, ImportResult
+
+# The service that applies a file: (database, community id, community name, bytes, actor id).
+Importer = Callable[..., Awaitable[ImportResult]]
 
 
 async def read_csv_attachment(attachment: discord.Attachment) -> bytes:
@@ -27,6 +34,30 @@ async def read_csv_attachment(attachment: discord.Attachment) -> bytes:
     return await attachment.read()
 
 
-def describe_import(result: ImportResult, what: str) -> str:
+async def import_attachment(
+    interaction: discord.Interaction[Any],
+    file: discord.Attachment,
+    importer: Importer,
+    *,
+    title: str,
+    what: str,
+    footer: str,
+) -> ImportResult:
+    """Read, apply (all or nothing) and answer privately with the counts.
+
+    A file with errors raises ImportRejected, which the error handler shows line by line.
+    """
+    assert interaction.guild is not None
+    data = await read_csv_attachment(file)
+    await interaction.response.defer(ephemeral=True, thinking=True)  # large files take a while
+    result = await importer(
+        interaction.client.db,
+        interaction.guild.id,
+        interaction.guild.name,
+        data,
+        actor_id=interaction.user.id,
+    )
     counts = f"{result.created} added, {result.updated} updated, {result.unchanged} unchanged"
-    return f"{what}: {counts}."
+    embed = make_embed(title, f"{what}: {counts}.", tone=Tone.SUCCESS, footer=footer)
+    await interaction.followup.send(embed=embed, ephemeral=True)
+    return result

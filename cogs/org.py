@@ -23,7 +23,7 @@ from bot.membership import organisations as service
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from bot.pagination import PageButton, PageWindow, page_buttons
 from bot.permissions import Access, require
-from cogs.csv_upload import describe_import, read_csv_attachment
+from cogs.csv_upload import import_attachment
 
 PAGE_SIZE = 10
 FIELD_MAX = 1024  # Discord's limit for an embed field's value
@@ -194,23 +194,14 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     async def import_csv(
         self, interaction: discord.Interaction[CopBot], file: discord.Attachment
     ) -> None:
-        assert interaction.guild is not None
-        data = await read_csv_attachment(file)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await imports.import_organisations(
-            self.bot.db,
-            interaction.guild.id,
-            interaction.guild.name,
-            data,
-            actor_id=interaction.user.id,
-        )
-        embed = make_embed(
-            "Organisations imported",
-            describe_import(result, "Organisations"),
-            tone=Tone.SUCCESS,
+        await import_attachment(
+            interaction,
+            file,
+            imports.import_organisations,
+            title="Organisations imported",
+            what="Organisations",
             footer="Every row was checked before anything was changed.",
         )
-        await interaction.followup.send(embed=embed, ephemeral=True)
 
     def _profile_changed(self, interaction: discord.Interaction[CopBot]) -> None:
         self.bot.dispatch("member_profile_changed", interaction.guild, interaction.user.id)

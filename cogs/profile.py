@@ -15,7 +15,7 @@ from bot.membership import imports, profiles
 from bot.membership.fields import EXPERTISE_MAX_TAGS
 from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
-from cogs.csv_upload import describe_import, read_csv_attachment
+from cogs.csv_upload import import_attachment
 
 
 def _sentence(text: str) -> str:
@@ -137,25 +137,16 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
     async def import_csv(
         self, interaction: discord.Interaction[CopBot], file: discord.Attachment
     ) -> None:
-        assert interaction.guild is not None
-        data = await read_csv_attachment(file)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await imports.import_members(
-            self.bot.db,
-            interaction.guild.id,
-            interaction.guild.name,
-            data,
-            actor_id=interaction.user.id,
+        result = await import_attachment(
+            interaction,
+            file,
+            imports.import_members,
+            title="Profiles imported",
+            what="Members",
+            footer="Organisations must exist before members can be imported into them.",
         )
         for user_id in result.profile_changed:
             self.bot.dispatch("member_profile_changed", interaction.guild, user_id)
-        embed = make_embed(
-            "Profiles imported",
-            describe_import(result, "Members"),
-            tone=Tone.SUCCESS,
-            footer="Organisations must exist before members can be imported into them.",
-        )
-        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="set", description="Set your profile, all at once or step by step")
     @app_commands.describe(
