@@ -128,6 +128,14 @@ async def measure(harness: Harness) -> dict[str, float]:
     harness.bot.remove_listener(cog.on_message, "on_message")
     await feed(harness, items[: MESSAGES // 10])  # warm-up: caches, first-call costs
     bare_seconds = await feed(harness, items)
+
+    # What any listener costs in discord.py (one task per listener per event), doing nothing.
+    async def empty_listener(message: discord.Message) -> None:
+        return None
+
+    harness.bot.add_listener(empty_listener, "on_message")
+    empty_seconds = await feed(harness, items)
+    harness.bot.remove_listener(empty_listener, "on_message")
     harness.bot.add_listener(cog.on_message, "on_message")
 
     writer = harness.bot.contribution_writer
@@ -142,6 +150,7 @@ async def measure(harness: Harness) -> dict[str, float]:
     current, peak = rss_mb()
     return {
         "bare": MESSAGES / bare_seconds,
+        "empty": MESSAGES / empty_seconds,
         "logged": MESSAGES / logged_seconds,
         "rss": current,
         "peak": peak,
@@ -153,8 +162,10 @@ def report(backend: str, figures: dict[str, float], extra: str = "") -> None:
     print(
         f"\n[{backend}] {MESSAGES} MESSAGE_CREATE payloads\n"
         f"  bare parser, no listener:            {figures['bare']:>9,.0f} msg/s\n"
+        f"  parser + one empty listener:         {figures['empty']:>9,.0f} msg/s "
+        f"({figures['empty'] / figures['bare']:.2f} of bare)\n"
         f"  parser + listeners + writer, durable: {figures['logged']:>9,.0f} msg/s "
-        f"({ratio:.2f} of bare)\n"
+        f"({ratio:.2f} of bare, {figures['logged'] / figures['empty']:.2f} of one empty listener)\n"
         f"{extra}"
         f"  memory: {figures['rss']:.0f} MB resident now, {figures['peak']:.0f} MB peak"
     )
