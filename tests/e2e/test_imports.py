@@ -114,3 +114,15 @@ async def test_a_profile_import_naming_an_unknown_organisation_changes_nothing(
             or member.id is None
             or await current_membership(session, member.id) is None
         )
+
+
+async def test_members_cannot_import_profiles(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    rows = f"user_id,country\n{harness.plain_member.id},Ghana\n"
+    itx = await harness.sandbox.slash(
+        harness.plain_member, harness.general, "profile import", file=("people.csv", rows.encode())
+    )
+    assert itx.ephemeral and "Only moderators can use this command." in itx.text()
+    async with harness.db.session() as session:
+        member = await get_member(session, harness.community.guild.id, harness.plain_member.id)
+    assert member is None or member.country is None
