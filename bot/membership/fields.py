@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import BadInput
 from bot.membership.names import tidy_name
-from bot.membership.vocabulary import CopStatus, Level, Stakeholder, parse_choice
+from bot.membership.vocabulary import CopStatus, E, Level, Stakeholder, parse_choice
 
 NAME_MAX = 100
 COUNTRY_MAX = 60
@@ -33,34 +33,26 @@ def organisation_name(text: str) -> str:
     return name
 
 
-def stakeholder(text: str) -> Stakeholder:
-    value = parse_choice(Stakeholder, text)
+def _one_of(enum: type[E], text: str, what: str) -> E:
+    value = parse_choice(enum, text)
     if value is None:
         raise BadInput(
-            f"`{text[:40]}` is not a stakeholder group.",
-            "Choose one of: " + ", ".join(s.value for s in Stakeholder) + ".",
+            f"`{text[:40]}` is not {what}.",
+            "Choose one of: " + ", ".join(member.value for member in enum) + ".",
         )
     return value
+
+
+def stakeholder(text: str) -> Stakeholder:
+    return _one_of(Stakeholder, text, "a stakeholder group")
 
 
 def level(text: str) -> Level:
-    value = parse_choice(Level, text)
-    if value is None:
-        raise BadInput(
-            f"`{text[:40]}` is not a level.",
-            "Choose one of: " + ", ".join(lv.value for lv in Level) + ".",
-        )
-    return value
+    return _one_of(Level, text, "a level")
 
 
 def cop_status(text: str) -> CopStatus:
-    value = parse_choice(CopStatus, text)
-    if value is None:
-        raise BadInput(
-            f"`{text[:40]}` is not a CoP membership status.",
-            "Choose one of: " + ", ".join(s.value for s in CopStatus) + ".",
-        )
-    return value
+    return _one_of(CopStatus, text, "a CoP membership status")
 
 
 def country(text: str | None) -> str | None:
