@@ -17,7 +17,6 @@ import random
 import resource
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,12 @@ import discord
 import pytest
 from sqlmodel import select
 
-from bot.sandbox import Sandbox, payloads
+from bot.sandbox import payloads
 from bot.sandbox.models import Attachment, Channel, Message, snowflake
-from bot.sandbox.sample import build_sample_community
 from storage import contributions as log_queries
-from storage.db import Database
 from storage.models import Contribution
 from tests.databases import postgres_url
-from tests.e2e.harness import Harness, running_harness, settings_for
+from tests.e2e.harness import Harness, running_harness
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20000"))
 TEXTS = [
@@ -188,25 +185,12 @@ async def test_contribution_log_sqlite(tmp_path: Path, quiet_logging: None) -> N
         report("SQLite", await measure(harness))
 
 
-@asynccontextmanager
-async def harness_on(url: str) -> AsyncIterator[Harness]:
-    """The e2e harness, on a database of our choosing (running_harness always uses SQLite)."""
-    async with Sandbox() as sandbox:
-        community = build_sample_community(sandbox)
-        settings = settings_for(sandbox, community.bot.token, url, log_level="WARNING")
-        db = Database.connect(url)
-        harness = Harness(sandbox, community, settings, db, None, None)  # type: ignore[arg-type]
-        try:
-            await harness.start_bot()
-            yield harness
-        finally:
-            await harness.stop_bot()
-            await db.dispose()
-
-
 @pytest.mark.postgres
-async def test_contribution_log_postgresql(quiet_logging: None) -> None:
-    async with postgres_url() as url, harness_on(url) as harness:
+async def test_contribution_log_postgresql(tmp_path: Path, quiet_logging: None) -> None:
+    async with (
+        postgres_url() as url,
+        running_harness(tmp_path, database_url=url, log_level="WARNING") as harness,
+    ):
         figures = await measure(harness)
         copy_rate = await copy_baseline(harness, url)
         store_rate = await storage_rate(harness)

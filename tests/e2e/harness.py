@@ -105,9 +105,8 @@ async def running_harness(
         community = build_sample_community(sandbox)
         if dev_guild:
             setting_overrides["dev_guild_id"] = community.guild.id
-        settings = settings_for(
-            sandbox, community.bot.token, sqlite_url(tmp_path), **setting_overrides
-        )
+        database_url = setting_overrides.pop("database_url", None) or sqlite_url(tmp_path)
+        settings = settings_for(sandbox, community.bot.token, database_url, **setting_overrides)
         db = Database.connect(settings.database_url)
         harness = Harness(sandbox, community, settings, db, None, None)  # type: ignore[arg-type]
         try:
