@@ -1,0 +1,1 @@
+"""World Café sessions: questions, seating, rounds, tablecloths and the harvest. No Discord."""
