@@ -25,8 +25,10 @@ async def create_schedule(
     misfire_policy: MisfirePolicy = MisfirePolicy.LATE,
     grace_seconds: int = 3600,
     created_by: int | None = None,
+    due_at: datetime | None = None,
 ) -> Schedule:
     schedule = Schedule(
+        due_at=due_at,
         community_id=community_id,
         kind=kind,
         target_id=target_id,
@@ -63,6 +65,22 @@ async def set_schedule_paused(
         .where(col(Schedule.id) == schedule_id)
         .values(paused=paused, paused_reason=reason if paused else None, updated_at=utc_now())
     )
+
+
+async def set_due_at(session: AsyncSession, schedule_id: int, due_at: datetime) -> None:
+    """Move a timer (only ever later than a due time it already fired for)."""
+    await session.execute(
+        update(Schedule)
+        .where(col(Schedule.id) == schedule_id)
+        .values(due_at=due_at, when_text=due_at.isoformat(timespec="seconds"), updated_at=utc_now())
+    )
+
+
+async def schedules_for(session: AsyncSession, kind: str, target_id: int) -> list[Schedule]:
+    statement = select(Schedule).where(
+        col(Schedule.kind) == kind, col(Schedule.target_id) == target_id
+    )
+    return list((await session.execute(statement.order_by(col(Schedule.id)))).scalars())
 
 
 async def delete_schedule(session: AsyncSession, schedule_id: int) -> None:

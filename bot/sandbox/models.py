@@ -213,6 +213,7 @@ class Message:
     thread_reference: Channel | None = None
     edited_at: dt.datetime | None = None
     deleted: bool = False
+    nonce: str | None = None  # as sent; with enforce_nonce it makes a retried send idempotent
 
     @property
     def created_at(self) -> dt.datetime:

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 THREAD_ARCHIVED = DiscordHTTPError(400, 50083, "Thread is archived")
 WRONG_CHANNEL_TYPE = DiscordHTTPError(400, 50024, "Cannot execute action on this channel type")
+# Discord checks an enforced nonce against "the past few minutes".
+NONCE_WINDOW = dt.timedelta(minutes=5)
 
 
 def _out(request: web.Request, message: Message) -> dict[str, Any]:
@@ -212,6 +214,9 @@ async def create_message(request: web.Request) -> web.Response:
     reference = _reference(channel, body)
     if reference is not None and channel.guild is not None:
         require(request, channel, P.READ_MESSAGE_HISTORY)
+    earlier = _same_nonce(channel, bot.user.id, body)
+    if earlier is not None:
+        return json_response(_out(request, earlier))
     attachments = make_attachments(request, body, files)
     message = sandbox._new_message(
         channel,
@@ -221,7 +226,24 @@ async def create_message(request: web.Request) -> web.Response:
         reference=reference,
         message_type=19 if reference else 0,
     )
+    if body.get("nonce") is not None:
+        message.nonce = str(body["nonce"])
     return json_response(_out(request, message))
+
+
+def _same_nonce(channel: Channel, author_id: int, body: dict[str, Any]) -> Message | None:
+    """Discord: with ``enforce_nonce``, a message the same author sent with the same nonce in
+    the past few minutes is returned instead of creating another."""
+    if not body.get("enforce_nonce") or body.get("nonce") is None:
+        return None
+    nonce = str(body["nonce"])
+    since = now() - NONCE_WINDOW
+    for message in reversed(channel.messages):
+        if message.created_at < since:
+            break
+        if message.nonce == nonce and message.author.id == author_id and not message.deleted:
+            return message
+    return None
 
 
 async def get_message(request: web.Request) -> web.Response:

@@ -17,6 +17,9 @@ ACTION_ROW, LABEL = 1, 18
 IS_COMPONENTS_V2 = 1 << 15
 
 
+NONCE_MAX = 25  # characters, an integer or a string
+
+
 def check_message(body: dict[str, Any], *, files: int = 0, editing: bool = False) -> None:
     """Content, embeds and components limits; an empty new message is refused (50006)."""
     errs = FormErrors()
@@ -31,8 +34,9 @@ def check_message(body: dict[str, Any], *, files: int = 0, editing: bool = False
     components = body.get("components") or []
     v2 = bool(int(body.get("flags") or 0) & IS_COMPONENTS_V2)
     check_components(errs, components, v2=v2)
-    if body.get("poll") is not None:
-        pass
+    nonce = body.get("nonce")
+    if nonce is not None and len(str(nonce)) > NONCE_MAX:
+        errs.add(("nonce",), "BASE_TYPE_BAD_LENGTH", f"Must be {NONCE_MAX} or fewer in length.")
     errs.raise_if_any()
     if not editing and not (
         content or embeds or components or files or body.get("sticker_ids") or body.get("poll")

@@ -105,17 +105,22 @@ class Scheduler:
             if schedule is None or schedule.paused:
                 return
             try:
-                when = parse_when(schedule.when_text, schedule.timezone)
+                next_after = _due_times(schedule)
             except WhenError as error:
                 await self._pause(schedule_id, f"its time can no longer be read: {error}")
                 return
             now = self.clock()
-            since = last.scheduled_for if last is not None else schedule.created_at
+            if last is not None:
+                since = last.scheduled_for
+            elif schedule.due_at is not None:
+                since = schedule.due_at - timedelta(microseconds=1)  # a timer set in the past
+            else:
+                since = schedule.created_at
             missed: list[datetime] = []
-            due = when.next_after(since)
+            due = next_after(since)
             while due is not None and due <= now:
                 missed.append(due)
-                due = when.next_after(due)
+                due = next_after(due)
             if missed:
                 await self._record_missed(schedule, missed[:-1])
                 latest_missed = missed[-1]
@@ -221,6 +226,15 @@ class Scheduler:
 
     def _lock(self, schedule_id: int) -> asyncio.Lock:
         return self._locks.setdefault(schedule_id, asyncio.Lock())
+
+
+def _due_times(schedule: Schedule) -> Callable[[datetime], datetime | None]:
+    """The schedule's "next due time after" function: its exact instant for a timer, else its
+    parsed ``when`` text (which raises WhenError if it can no longer be read)."""
+    due_at = schedule.due_at
+    if due_at is not None:
+        return lambda moment: due_at if due_at > moment else None
+    return parse_when(schedule.when_text, schedule.timezone).next_after
 
 
 def _job_id(schedule_id: int | None) -> str:

@@ -13,6 +13,16 @@ SQLModel.metadata.naming_convention = {
 
 from storage.models.app_state import AppState  # noqa: E402
 from storage.models.audit import AuditEvent  # noqa: E402
+from storage.models.cafe import (  # noqa: E402
+    Cafe,
+    CafeNote,
+    CafeParticipant,
+    CafeRole,
+    CafeSeat,
+    CafeState,
+    CafeTable,
+    NoteKind,
+)
 from storage.models.community import Community, SyncedRole  # noqa: E402
 from storage.models.contributions import Contribution, Reaction, TrackedChannel  # noqa: E402
 from storage.models.membership import (  # noqa: E402
@@ -29,12 +39,20 @@ metadata = SQLModel.metadata
 __all__ = [
     "AppState",
     "AuditEvent",
+    "Cafe",
+    "CafeNote",
+    "CafeParticipant",
+    "CafeRole",
+    "CafeSeat",
+    "CafeState",
+    "CafeTable",
     "Community",
     "Contribution",
     "Firing",
     "FiringStatus",
     "Member",
     "MisfirePolicy",
+    "NoteKind",
     "Organisation",
     "OrganisationCopStatus",
     "OrganisationMembership",

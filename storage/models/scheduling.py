@@ -35,6 +35,9 @@ class Schedule(SQLModel, table=True):
     kind: str = Field(max_length=40)  # which handler acts, e.g. "prompt.post"
     target_id: int | None = Field(default=None, sa_type=BigInteger)  # the row the handler acts on
     when_text: str = Field(max_length=200)  # parseable by bot.scheduling.when.parse_when
+    # A timer (a café round's end, say) is due once at this exact instant; when_text then only
+    # shows it to people.
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     timezone: str = Field(max_length=64)
     misfire_policy: MisfirePolicy = Field(default=MisfirePolicy.LATE, sa_type=String(8))
     grace_seconds: int = Field(default=3600)

@@ -215,3 +215,17 @@ async def test_dm_closed(world: World, client: discord.Client) -> None:
     bob = await client.fetch_user(world.bob.id)
     await bob.send("hello bob")
     assert world.sandbox.dm_channel(world.bot, world.bob.user).messages[-1].content == "hello bob"
+
+
+async def test_enforced_nonce_returns_the_earlier_message(
+    world: World, client: discord.Client
+) -> None:
+    cafe = text_channel(client, world.cafe.id)
+    first = await cafe.send("Round 1 starts", nonce="c1r1t1b")
+    again = await cafe.send("Round 1 starts", nonce="c1r1t1b")
+    other = await cafe.send("Round 1 starts", nonce="c1r1t2b")
+    assert again.id == first.id and other.id != first.id
+    assert [m.content for m in world.cafe.messages].count("Round 1 starts") == 2
+    with pytest.raises(discord.HTTPException) as refused:
+        await cafe.send("too long a nonce", nonce="x" * 26)
+    assert refused.value.status == 400

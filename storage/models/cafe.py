@@ -1,0 +1,143 @@
+"""World Café sessions: the café, who signed up, who sat where, the threads, the tablecloth.
+
+Every step of running a round is a row (or a flag on one) written before or right after the
+Discord call it stands for, so a restarted bot knows what is done and does only the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utc_now
+
+
+class CafeState(StrEnum):
+    OPEN = "open"  # taking sign-ups; not started
+    RUNNING = "running"  # round ``current_round`` is on
+    HARVEST = "harvest"  # the rounds are over; the harvest is being posted
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class CafeRole(StrEnum):
+    HOST = "host"
+    TRAVELLER = "traveller"
+
+
+class NoteKind(StrEnum):
+    NOTE = "note"  # a tablecloth note
+    INSIGHT = "insight"  # a message marked "Add to harvest"
+
+
+class Cafe(SQLModel, table=True):
+    __tablename__ = "cafe"
+    __table_args__ = (Index("ix_cafe_community_id_state", "community_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    title: str = Field(max_length=100)
+    questions: list[str] = Field(sa_column=Column(JSON, nullable=False))  # one per round
+    rounds: int
+    round_minutes: int
+    tables: int | None = None  # None: about five seats per table, decided at each round
+    thread_type: str = Field(default="public", sa_type=String(8))  # public | private
+    channel_id: int = Field(sa_type=BigInteger)  # where the sign-up and the harvest go
+    signup_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    progress_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    reflection_thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    repeat_when: str | None = Field(default=None, max_length=200)  # a recurring café's schedule
+    series_id: int | None = Field(default=None)  # the first café of a recurring series
+    warning_minutes: int = 2
+    seed: int = 0
+    state: CafeState = Field(default=CafeState.OPEN, sa_type=String(10))
+    current_round: int = 0  # 0: not started
+    round_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    round_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    harvest_posted: bool = False
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CafeParticipant(SQLModel, table=True):
+    """Someone signed up for a café. Leaving keeps the row (``left_at``) for the harvest."""
+
+    __tablename__ = "cafe_participant"
+    __table_args__ = (UniqueConstraint("cafe_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cafe_id: int = Field(
+        sa_column=Column(ForeignKey("cafe.id", ondelete="CASCADE"), nullable=False)
+    )
+    user_id: int = Field(sa_type=BigInteger)
+    role: CafeRole = Field(default=CafeRole.TRAVELLER, sa_type=String(10))
+    host_table: int | None = None  # 1-based, for hosts
+    joined_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CafeSeat(SQLModel, table=True):
+    """Who sat at which table in which round (written when the round is seated)."""
+
+    __tablename__ = "cafe_seat"
+    __table_args__ = (UniqueConstraint("cafe_id", "round_number", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cafe_id: int = Field(
+        sa_column=Column(ForeignKey("cafe.id", ondelete="CASCADE"), nullable=False)
+    )
+    round_number: int
+    table_number: int
+    user_id: int = Field(sa_type=BigInteger)
+    is_host: bool = False
+
+
+class CafeTable(SQLModel, table=True):
+    """One table in one round: its thread and how far opening and closing it got."""
+
+    __tablename__ = "cafe_table"
+    __table_args__ = (UniqueConstraint("cafe_id", "round_number", "table_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cafe_id: int = Field(
+        sa_column=Column(ForeignKey("cafe.id", ondelete="CASCADE"), nullable=False)
+    )
+    round_number: int
+    table_number: int
+    thread_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    opened: bool = False  # members added or mentioned, question and tablecloth posted
+    warned: bool = False
+    closed: bool = False  # tablecloth asked for, locked and archived
+
+
+class CafeNote(SQLModel, table=True):
+    """A tablecloth note or a harvest insight: text a member added on purpose."""
+
+    __tablename__ = "cafe_note"
+    __table_args__ = (
+        Index("ix_cafe_note_cafe_id", "cafe_id"),
+        # A message is marked for the harvest once, however often the menu is used.
+        UniqueConstraint("cafe_id", "message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cafe_id: int = Field(
+        sa_column=Column(ForeignKey("cafe.id", ondelete="CASCADE"), nullable=False)
+    )
+    round_number: int
+    table_number: int
+    kind: NoteKind = Field(default=NoteKind.NOTE, sa_type=String(8))
+    author_id: int | None = Field(default=None, sa_type=BigInteger)  # None: forgotten
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    message_id: int | None = Field(default=None, sa_type=BigInteger)  # the marked message
+    jump_url: str | None = Field(default=None, max_length=200)
+    added_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
