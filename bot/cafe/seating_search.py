@@ -1,0 +1,524 @@
+"""The seating search: a greedy start, then swaps within a round, on people numbered 0..n-1.
+
+Knows nothing of ids, names or requests (``bot.cafe.seating`` translates). One cost ranks a
+seating: repeated meetings first, then same-organisation pairs, then tables missing a
+stakeholder group present in the round, then same-group and same-level pairs (spreading). The
+weights keep that order for any single move, which is all a local search compares.
+
+Swapping two travellers of one round, or moving one from a table to a table one seat smaller,
+keeps every table size, so balance, fixed in the greedy start, holds throughout.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+W_REPEAT = 1 << 40
+W_ORG = 1 << 24
+W_GAP = 1 << 12
+W_SPREAD = 1
+
+# Large rounds: a move is looked for among this many random other tables, not all of them.
+SAMPLED_TABLES = 24
+FULL_NEIGHBOURHOOD_PEOPLE = 400
+# Large constructions: who-is-who swaps are tried with this many random travellers.
+RELABEL_PARTNERS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """People 0..n-1 to seat in ``len(capacities)`` future rounds.
+
+    ``org``, ``group`` and ``level`` hold a category index per person, -1 for none.
+    ``host_table`` is the table a host keeps, -1 for a traveller. ``base_meets`` is an n*n
+    byte matrix of meetings in played rounds. ``capacities[r][t]`` is the size of table t in
+    future round r (hosts included).
+    """
+
+    n: int
+    tables: int
+    org: Sequence[int]
+    group: Sequence[int]
+    level: Sequence[int]
+    host_table: Sequence[int]
+    base_meets: bytes
+    capacities: Sequence[Sequence[int]]
+    org_count: int
+    group_count: int
+    level_count: int
+
+    @property
+    def rounds(self) -> int:
+        return len(self.capacities)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """The bounds to stop at: reaching all three, nothing better exists for these figures."""
+
+    repeats: int  # repeats in future rounds (played ones excluded)
+    org_pairs: int  # same-organisation pairs in future rounds
+    gaps: int  # stakeholder gaps in future rounds
+
+
+class Planner:
+    """A seating of the future rounds with the counts that price a move in O(table size)."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        rng: random.Random,
+        deadline: float,
+        max_steps: int | None,
+    ) -> None:
+        self.p = problem
+        self.rng = rng
+        self.deadline = deadline
+        self.steps_left = max_steps
+        n, tables, rounds = problem.n, problem.tables, problem.rounds
+        self.meets = bytearray(problem.base_meets)
+        self.seat = [[-1] * n for _ in range(rounds)]
+        self.members: list[list[list[int]]] = [[[] for _ in range(tables)] for _ in range(rounds)]
+        # counts[r][category * tables + table]: category-major, so one category is one slice.
+        self.org_counts = [[0] * (problem.org_count * tables) for _ in range(rounds)]
+        self.group_counts = [[0] * (problem.group_count * tables) for _ in range(rounds)]
+        self.level_counts = [[0] * (problem.level_count * tables) for _ in range(rounds)]
+        self.travellers = [x for x in range(n) if problem.host_table[x] < 0]
+        self.repeated: set[int] = set()  # x * n + y (x < y) for pairs met at least twice
+        self.partners: list[set[int]] = [set() for _ in range(n)]  # everyone x has met
+        self.twice: list[set[int]] = [set() for _ in range(n)]  # everyone x has met twice or more
+        self.table_sets: list[list[set[int]]] = [
+            [set() for _ in range(tables)] for _ in range(rounds)
+        ]
+        for x in range(n):
+            line = self.meets[x * n : (x + 1) * n]
+            if line.count(0) == n:
+                continue
+            for y, count in enumerate(line):
+                if count:
+                    self.partners[x].add(y)
+                    if count >= 2:
+                        self.twice[x].add(y)
+                        if x < y:
+                            self.repeated.add(x * n + y)
+
+    # --- budget ----------------------------------------------------------------------------
+
+    def out_of_time(self) -> bool:
+        if self.steps_left is not None:
+            self.steps_left -= 1
+            if self.steps_left < 0:
+                return True
+        return time.perf_counter() > self.deadline
+
+    # --- seating and unseating ---------------------------------------------------------------
+
+    def _place(self, r: int, x: int, t: int) -> None:
+        p, n, tables = self.p, self.p.n, self.p.tables
+        meets, row = self.meets, x * n
+        for z in self.members[r][t]:
+            count = meets[row + z] + 1
+            meets[row + z] = count
+            meets[z * n + x] = count
+            if count == 1:
+                self.partners[x].add(z)
+                self.partners[z].add(x)
+            elif count == 2:
+                self.repeated.add(min(x, z) * n + max(x, z))
+                self.twice[x].add(z)
+                self.twice[z].add(x)
+        self.members[r][t].append(x)
+        self.table_sets[r][t].add(x)
+        self.seat[r][x] = t
+        if p.org[x] >= 0:
+            self.org_counts[r][p.org[x] * tables + t] += 1
+        if p.group[x] >= 0:
+            self.group_counts[r][p.group[x] * tables + t] += 1
+        if p.level[x] >= 0:
+            self.level_counts[r][p.level[x] * tables + t] += 1
+
+    def _unplace(self, r: int, x: int) -> int:
+        p, n, tables = self.p, self.p.n, self.p.tables
+        t = self.seat[r][x]
+        self.members[r][t].remove(x)
+        self.table_sets[r][t].discard(x)
+        self.seat[r][x] = -1
+        meets, row = self.meets, x * n
+        for z in self.members[r][t]:
+            count = meets[row + z] - 1
+            meets[row + z] = count
+            meets[z * n + x] = count
+            if count == 0:
+                self.partners[x].discard(z)
+                self.partners[z].discard(x)
+            elif count == 1:
+                self.repeated.discard(min(x, z) * n + max(x, z))
+                self.twice[x].discard(z)
+                self.twice[z].discard(x)
+        if p.org[x] >= 0:
+            self.org_counts[r][p.org[x] * tables + t] -= 1
+        if p.group[x] >= 0:
+            self.group_counts[r][p.group[x] * tables + t] -= 1
+        if p.level[x] >= 0:
+            self.level_counts[r][p.level[x] * tables + t] -= 1
+        return t
+
+    def swap(self, r: int, x: int, y: int, target: int) -> None:
+        """x goes to ``target``; y (or nobody, y = -1) comes from there to x's table."""
+        source = self._unplace(r, x)
+        if y >= 0:
+            self._unplace(r, y)
+            self._place(r, y, source)
+        self._place(r, x, target)
+
+    def load(self, seats: Sequence[Sequence[int]]) -> None:
+        """Seat everyone in the first ``len(seats)`` rounds as ``seats[r][x]`` says."""
+        for r, round_seats in enumerate(seats):
+            for x, t in enumerate(round_seats):
+                self._place(r, x, t)
+
+    # --- prices ------------------------------------------------------------------------------
+
+    def cheap_delta(self, r: int, x: int, source: int, y: int, target: int) -> int:
+        """The change in everything but repeats if x moves source->target and y the other way."""
+        p, tables = self.p, self.p.tables
+        delta = 0
+        xo, yo = p.org[x], (p.org[y] if y >= 0 else -2)
+        if xo != yo:
+            counts = self.org_counts[r]
+            if xo >= 0:
+                delta += W_ORG * (counts[xo * tables + target] - counts[xo * tables + source] + 1)
+            if yo >= 0:
+                delta += W_ORG * (counts[yo * tables + source] - counts[yo * tables + target] + 1)
+        xg, yg = p.group[x], (p.group[y] if y >= 0 else -2)
+        if xg != yg:
+            counts = self.group_counts[r]
+            if xg >= 0:
+                here, there = counts[xg * tables + source], counts[xg * tables + target]
+                delta += W_GAP * ((here == 1) - (there == 0)) + W_SPREAD * (there - here + 1)
+            if yg >= 0:
+                here, there = counts[yg * tables + target], counts[yg * tables + source]
+                delta += W_GAP * ((here == 1) - (there == 0)) + W_SPREAD * (there - here + 1)
+        xl, yl = p.level[x], (p.level[y] if y >= 0 else -2)
+        if xl != yl:
+            counts = self.level_counts[r]
+            if xl >= 0:
+                delta += W_SPREAD * (
+                    counts[xl * tables + target] - counts[xl * tables + source] + 1
+                )
+            if yl >= 0:
+                delta += W_SPREAD * (
+                    counts[yl * tables + source] - counts[yl * tables + target] + 1
+                )
+        return delta
+
+    def repeat_delta(self, r: int, x: int, source: int, y: int, target: int) -> int:
+        here, there = self.table_sets[r][source], self.table_sets[r][target]
+        partners = self.partners[x]
+        delta = len(partners & there) - len(self.twice[x] & here)
+        if y >= 0:
+            delta += len(self.partners[y] & here) - len(self.twice[y] & there) - 2 * (y in partners)
+        return delta
+
+    # --- the greedy start ----------------------------------------------------------------------
+
+    def greedy(self, first_round: int = 0) -> None:
+        """Each round in turn: hosts, then travellers largest organisation first, each to the
+        open table where they add the fewest repeats, then organisation, group, level pairs."""
+        p, rng, tables = self.p, self.rng, self.p.tables
+        org_size: dict[int, int] = {}
+        for o in p.org:
+            org_size[o] = org_size.get(o, 0) + 1
+        ties = list(range(tables))
+        for r in range(first_round, p.rounds):
+            room = list(p.capacities[r])
+            for x in range(p.n):
+                if p.host_table[x] >= 0:
+                    self._place(r, x, p.host_table[x])
+                    room[p.host_table[x]] -= 1
+            order = sorted(
+                self.travellers,
+                key=lambda x: (p.org[x] < 0, -org_size[p.org[x]], p.org[x], rng.random()),
+            )
+            rng.shuffle(ties)
+            tie_rank = ties + ties
+            for x in order:
+                self._place(r, x, self._best_open_table(r, x, room, tie_rank))
+
+    def _best_open_table(self, r: int, x: int, room: list[int], tie_rank: list[int]) -> int:
+        p, tables = self.p, self.p.tables
+        offset = self.rng.randrange(tables)
+        ties = tie_rank[offset : offset + tables]
+        o, g, lv = p.org[x], p.group[x], p.level[x]
+        zero = [0] * tables
+        orgs = self.org_counts[r][o * tables : (o + 1) * tables] if o >= 0 else zero
+        groups = self.group_counts[r][g * tables : (g + 1) * tables] if g >= 0 else zero
+        levels = self.level_counts[r][lv * tables : (lv + 1) * tables] if lv >= 0 else zero
+        most = max(room)
+        # Lower is better; the room term fills tables evenly so the last travellers still
+        # have a choice; the tie term is a seeded rotation.
+        scores = [
+            (((W_ORG * oc + W_GAP * (gc > 0) + W_SPREAD * (gc + lc)) << 16) + most - free) * tables
+            + tie
+            for oc, gc, lc, free, tie in zip(orgs, groups, levels, room, ties, strict=True)
+        ]
+        seat = self.seat[r]
+        repeat_price = (W_REPEAT << 16) * tables
+        for z in self.partners[x]:
+            if seat[z] >= 0:
+                scores[seat[z]] += repeat_price
+        full = W_REPEAT << 40
+        for t in range(tables):
+            if room[t] <= 0:
+                scores[t] += full
+        best = min(range(tables), key=scores.__getitem__)
+        room[best] -= 1
+        return best
+
+    # --- local search --------------------------------------------------------------------------
+
+    def _candidates(self, r: int, x: int) -> list[tuple[int, int]]:
+        """(y, table) pairs x may trade places with in round r: travellers at other tables,
+        and (-1, table) for a move to a table one seat smaller."""
+        p, tables = self.p, self.p.tables
+        source = self.seat[r][x]
+        if p.n <= FULL_NEIGHBOURHOOD_PEOPLE:
+            targets = [t for t in range(tables) if t != source]
+        else:
+            targets = self.rng.sample(range(tables), min(tables, SAMPLED_TABLES))
+        size = len(self.members[r][source])
+        host_table = p.host_table
+        found: list[tuple[int, int]] = []
+        for t in targets:
+            if t == source:
+                continue
+            seated = self.members[r][t]
+            if len(seated) == size - 1:
+                found.append((-1, t))
+            found.extend((y, t) for y in seated if host_table[y] < 0)
+        return found
+
+    def best_move(
+        self,
+        r: int,
+        x: int,
+        *,
+        tabu: dict[tuple[int, int], int] | None = None,
+        step: int = 0,
+        aspiration: int = 0,
+    ) -> tuple[int, int, int] | None:
+        """The cheapest (delta, y, target) for x in round r, ties broken at random; with
+        ``tabu``, moves of people tabu in this round are skipped unless their delta is below
+        ``aspiration``. Without tabu, only improving moves count (None when there is none)."""
+        source = self.seat[r][x]
+        best: tuple[int, int, int] | None = None
+        best_key = None
+        fewest = None  # in tabu steps, repeats decide; the rest is priced only for the best
+        for y, target in self._candidates(r, x):
+            if tabu is not None:
+                repeats = self.repeat_delta(r, x, source, y, target)
+                if fewest is not None and repeats > fewest:
+                    continue
+                fewest = repeats
+                delta = W_REPEAT * repeats + self.cheap_delta(r, x, source, y, target)
+            else:
+                cheap = self.cheap_delta(r, x, source, y, target)
+                if cheap >= 0 and not self.repeated:
+                    continue
+                delta = cheap + W_REPEAT * self.repeat_delta(r, x, source, y, target)
+            if tabu is None:
+                if delta >= 0:
+                    continue
+            elif tabu.get((r, y), -1) > step and delta >= aspiration:
+                continue
+            key = (delta, self.rng.random())
+            if best_key is None or key < best_key:
+                best_key, best = key, (delta, y, target)
+        return best
+
+    def repeats(self) -> int:
+        """Extra meetings in future rounds (played meetings of a pair included in its count)."""
+        meets, base = self.meets, self.p.base_meets
+        total = 0
+        for key in self.repeated:
+            total += meets[key] - max(base[key], 1)
+        return total
+
+    def _repeat_to_break(self) -> list[tuple[int, int]]:
+        """(round, traveller) pairs from one repeated meeting, picked at random, that a move
+        could break (hosts sharing a table, or meetings in played rounds, cannot be)."""
+        n, host_table = self.p.n, self.p.host_table
+        keys = tuple(self.repeated)
+        for _ in range(8):
+            x, y = divmod(self.rng.choice(keys), n)
+            found = [
+                (r, z)
+                for r in range(self.p.rounds)
+                if self.seat[r][x] == self.seat[r][y]
+                for z in (x, y)
+                if host_table[z] < 0
+            ]
+            if found:
+                return found
+        return []
+
+    def reduce_repeats(self, target: int, share: float = 0.75) -> None:
+        """Tabu search on repeats: move a traveller out of a repeated meeting to the best place
+        not tabu, even when that is worse, keeping the best seating seen. Uses ``share`` of the
+        time left, leaving the rest for organisations and groups."""
+        rng = self.rng
+        full_deadline = self.deadline
+        self.deadline = time.perf_counter() + share * max(0.0, full_deadline - time.perf_counter())
+        now = best_repeats = self.repeats()
+        best_seats = [list(s) for s in self.seat]
+        step = 0
+        stalled = 0
+        tabu: dict[tuple[int, int], int] = {}
+        while best_repeats > target and self.repeated and not self.out_of_time():
+            step += 1
+            choice: tuple[int, int, int, int] | None = None
+            aspiration = (best_repeats - now) * W_REPEAT
+            for r, x in self._repeat_to_break():
+                if tabu.get((r, x), -1) > step:
+                    continue
+                move = self.best_move(r, x, tabu=tabu, step=step, aspiration=aspiration)
+                if move is not None and (choice is None or move[0] < choice[0]):
+                    choice = (move[0], r, x, move[1], move[2])  # type: ignore[assignment]
+            if choice is None:
+                stalled += 1
+                continue
+            _, r, x, y, target_table = choice  # type: ignore[misc]
+            self.swap(r, x, y, target_table)
+            tenure = 3 + rng.randrange(6)
+            tabu[(r, x)] = step + tenure
+            if y >= 0:
+                tabu[(r, y)] = step + tenure
+            now = self.repeats()
+            if now < best_repeats:
+                best_repeats, stalled = now, 0
+                best_seats = [list(s) for s in self.seat]
+            else:
+                stalled += 1
+                if stalled > 300:
+                    self._perturb()
+                    now = self.repeats()
+                    stalled = 0
+        if self.repeats() > best_repeats:
+            self.reseat(best_seats)
+        self.deadline = full_deadline
+
+    def _perturb(self) -> None:
+        rng, p = self.rng, self.p
+        for _ in range(2):
+            r = rng.randrange(p.rounds)
+            x = rng.choice(self.travellers)
+            candidates = self._candidates(r, x)
+            if candidates:
+                y, target = rng.choice(candidates)
+                self.swap(r, x, y, target)
+
+    def reseat(self, seats: Sequence[Sequence[int]]) -> None:
+        for r in range(self.p.rounds):
+            for x in range(self.p.n):
+                if self.seat[r][x] != seats[r][x]:
+                    self._unplace(r, x)
+        for r in range(self.p.rounds):
+            for x in range(self.p.n):
+                if self.seat[r][x] < 0:
+                    self._place(r, x, seats[r][x])
+
+    def polish(self, at_targets: Callable[[], bool]) -> None:
+        """Improving moves only, for travellers sharing a table with their organisation,
+        group or level where another table has fewer; passes until none improves."""
+        rng = self.rng
+        improved = True
+        while improved and not at_targets():
+            improved = False
+            candidates = self._misplaced()
+            rng.shuffle(candidates)
+            for r, x in candidates:
+                if self.out_of_time():
+                    return
+                move = self.best_move(r, x)
+                if move is not None:
+                    _, y, target = move
+                    self.swap(r, x, y, target)
+                    improved = True
+                    if at_targets():
+                        return
+
+    def _misplaced(self) -> list[tuple[int, int]]:
+        p, tables = self.p, self.p.tables
+        found: list[tuple[int, int]] = []
+        for r in range(p.rounds):
+            lows = []
+            for counts, kinds, category in (
+                (self.org_counts[r], p.org_count, p.org),
+                (self.group_counts[r], p.group_count, p.group),
+                (self.level_counts[r], p.level_count, p.level),
+            ):
+                low = [min(counts[k * tables : (k + 1) * tables]) for k in range(kinds)]
+                lows.append((counts, low, category))
+            seat = self.seat[r]
+            for x in self.travellers:
+                t = seat[x]
+                for counts, low, category in lows:
+                    k = category[x]
+                    if k >= 0 and counts[k * tables + t] - 1 > low[k]:
+                        found.append((r, x))
+                        break
+        return found
+
+    def org_pairs(self) -> int:
+        return sum(c * (c - 1) // 2 for counts in self.org_counts for c in counts)
+
+    def gaps(self) -> int:
+        p, tables = self.p, self.p.tables
+        total = 0
+        for counts in self.group_counts:
+            for g in range(p.group_count):
+                row = counts[g * tables : (g + 1) * tables]
+                if any(row):
+                    total += row.count(0)
+        return total
+
+    def relabel(self, at_targets: Callable[[], bool]) -> None:
+        """Improving swaps of who is who (the same two travellers trade places in every round):
+        a construction's meetings stay as they are; organisations and groups spread."""
+        rng, p = self.rng, self.p
+        travellers = self.travellers
+        improved = True
+        while improved and not at_targets():
+            improved = False
+            order = list(travellers)
+            rng.shuffle(order)
+            for x in order:
+                if self.out_of_time():
+                    return
+                best_delta, best_y = 0, -1
+                others = (
+                    travellers
+                    if len(travellers) <= RELABEL_PARTNERS
+                    else rng.sample(travellers, RELABEL_PARTNERS)
+                )
+                for y in others:
+                    if y == x:
+                        continue
+                    delta = 0
+                    for r in range(p.rounds):
+                        source, target = self.seat[r][x], self.seat[r][y]
+                        if source != target:
+                            delta += self.cheap_delta(r, x, source, y, target)
+                    if delta < best_delta:
+                        best_delta, best_y = delta, y
+                if best_y >= 0:
+                    for r in range(p.rounds):
+                        source, target = self.seat[r][x], self.seat[r][best_y]
+                        if source != target:
+                            self.swap(r, x, best_y, target)
+                    improved = True
+                    if at_targets():
+                        return
