@@ -35,6 +35,7 @@ COGS: tuple[str, ...] = (
     "cogs.org",
     "cogs.privacy",
     "cogs.contributions",
+    "cogs.cafe",
 )
 
 

@@ -108,3 +108,10 @@ class CopbotView(discord.ui.View):
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
     ) -> None:
         await report_interaction_error(interaction, error)
+
+
+class CopbotModal(discord.ui.Modal):
+    """Base for every modal: errors go through the same handler as slash commands."""
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        await report_interaction_error(interaction, error)

@@ -217,6 +217,16 @@ async def tables_of(
     return list((await session.execute(statement)).scalars())
 
 
+async def get_table(session: AsyncSession, cafe_id: int, table_id: int) -> CafeTable | None:
+    table = await session.get(CafeTable, table_id, populate_existing=True)
+    return table if table is not None and table.cafe_id == cafe_id else None
+
+
+async def cafe_by_reflection_thread(session: AsyncSession, thread_id: int) -> Cafe | None:
+    statement = select(Cafe).where(col(Cafe.reflection_thread_id) == thread_id)
+    return (await session.execute(statement)).scalars().first()
+
+
 async def table_by_thread(session: AsyncSession, thread_id: int) -> CafeTable | None:
     statement = select(CafeTable).where(col(CafeTable.thread_id) == thread_id)
     return (await session.execute(statement)).scalars().first()

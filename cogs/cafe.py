@@ -1,0 +1,762 @@
+"""/cafe: World Café sessions in threads. Thin: options in, the café service and the runner
+(cogs/cafe_rounds.py) do the work, a message out."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cafe import text
+from bot.cafe.service import (
+    CAFE_START,
+    ROUND_END,
+    ROUND_WARNING,
+    SERIES_START,
+    CafeService,
+    describe_state,
+    read_cafe_request,
+)
+from bot.client import CopBot
+from bot.communities import community_settings
+from bot.contributions.service import SpecialThread
+from bot.embeds import Tone, make_embed
+from bot.errors import BadInput, CopbotError, NotAllowed
+from bot.permissions import Access, check_access, require
+from bot.scheduling.scheduler import Firing
+from bot.tree import send_ephemeral
+from cogs.cafe_rounds import CafeRunner
+from cogs.cafe_views import (
+    SignupButton,
+    TableclothButton,
+    post_signup,
+    refresh_signup,
+)
+from storage.models import Cafe, CafeState, CafeTable
+
+log = logging.getLogger(__name__)
+
+THREAD_TYPE_CHOICES = [
+    app_commands.Choice(name="Public threads (anyone can read along)", value="public"),
+    app_commands.Choice(name="Private threads (only the table)", value="private"),
+]
+CAFE_HELP = "The café's number (see /cafe list); leave it out when only one café is on"
+MAX_BROADCAST = 1800
+EMBED_DESCRIPTION_MAX = 4096
+
+
+async def cafe_numbers(
+    interaction: discord.Interaction[CopBot], current: str
+) -> list[app_commands.Choice[int]]:
+    if interaction.guild_id is None:
+        return []
+    cog = interaction.client.get_cog("Cafe")
+    if not isinstance(cog, CafeCog):
+        return []
+    typed = current.strip().lower()
+    choices = []
+    for cafe in await cog.service.list(interaction.guild_id):
+        label = f"#{cafe.id} {cafe.title} ({describe_state(cafe)})"[:100]
+        if not typed or typed in label.lower():
+            choices.append(app_commands.Choice(name=label, value=cafe.id or 0))
+    return choices[:25]
+
+
+@app_commands.guild_only()
+class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_description="World Café"):
+    def __init__(self, bot: CopBot) -> None:
+        self.bot = bot
+        self.service = CafeService(bot.db, bot.scheduler)
+        self.runner = CafeRunner(bot, self.service)
+        self._recovered = False
+        self._background: set[asyncio.Task[None]] = set()
+        self.harvest_menu = app_commands.ContextMenu(
+            name="Add to harvest", callback=self.add_to_harvest
+        )
+        self.harvest_menu.guild_only = True
+
+    dynamic_items = (SignupButton, TableclothButton)
+
+    async def cog_load(self) -> None:
+        self.runner.thread_ids.update(await self.service.table_thread_ids())
+        contributions = self.bot.get_cog("contributions") or self.bot.get_cog("Contributions")
+        special_threads = getattr(contributions, "special_threads", None)
+        if special_threads is not None:
+            special_threads.add_lookup(self._special_thread)
+        self.bot.tree.add_command(self.harvest_menu)
+        for kind, handler in (
+            (ROUND_END, self._on_round_end),
+            (ROUND_WARNING, self._on_round_warning),
+            (CAFE_START, self._on_cafe_start),
+            (SERIES_START, self._on_series_start),
+        ):
+            self.bot.scheduler.handle(kind, handler)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.harvest_menu.name, type=self.harvest_menu.type)
+        for task in list(self._background):
+            task.cancel()
+
+    def _special_thread(self, thread_id: int) -> SpecialThread | None:
+        kind = self.runner.special_thread(thread_id)
+        return None if kind is None else SpecialThread(kind)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self._recovered:
+            return
+        self._recovered = True
+        self._in_background(self.runner.recover())
+
+    def _in_background(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- timers ---------------------------------------------------------------------------------
+
+    async def _on_round_end(self, firing: Firing) -> str | None:
+        cafe = await self.service.get(firing.schedule.target_id or 0)
+        if cafe is None or cafe.state != CafeState.RUNNING:
+            return "the café is not running"
+        if cafe.round_ends_at is None or cafe.round_ends_at > firing.scheduled_for:
+            return "stale: the round was extended"
+        await self.runner.advance(cafe.id or 0, cafe.current_round)
+        return f"round {cafe.current_round} ended"
+
+    async def _on_round_warning(self, firing: Firing) -> str | None:
+        await self.runner.warn(firing.schedule.target_id or 0)
+        return None
+
+    async def _on_cafe_start(self, firing: Firing) -> str | None:
+        cafe = await self.service.get(firing.schedule.target_id or 0)
+        if cafe is None or cafe.state != CafeState.OPEN:
+            return "the café is not open for sign-up"
+        return await self._start_from_timer(cafe)
+
+    async def _on_series_start(self, firing: Firing) -> str | None:
+        cafe = await self.service.open_cafe_of_series(firing.schedule.target_id or 0)
+        if cafe is None:
+            return "no café of the series is open for sign-up"
+        return await self._start_from_timer(cafe)
+
+    async def _start_from_timer(self, cafe: Cafe) -> str:
+        try:
+            await self.runner.start_round(cafe.id or 0, 1)
+        except CopbotError as error:
+            await self._tell_channel(cafe, f"**{cafe.title}** could not start: {error.problem}")
+            return error.problem
+        await refresh_signup(self.bot, cafe.id or 0)
+        return "started"
+
+    async def _tell_channel(self, cafe: Cafe, content: str) -> None:
+        channel = self.bot.get_channel(cafe.channel_id)
+        if isinstance(channel, discord.TextChannel):
+            await channel.send(content, allowed_mentions=discord.AllowedMentions.none())
+
+    # --- creating and signing up ------------------------------------------------------------------
+
+    @app_commands.command(name="create", description="Plan a World Café and open it for sign-up")
+    @app_commands.describe(
+        title="A short title",
+        questions="One question for every round, or one per round separated by |",
+        rounds="How many rounds (1-6; three is classic)",
+        round_minutes="Minutes per round (1-180; 20-30 is usual)",
+        tables="How many tables (default: about five seats per table, hosts included)",
+        starts_at="When it starts, e.g. 2026-12-01 14:30 in the server's timezone "
+        "(default: started by hand with /cafe start)",
+        repeat="For a café that comes back, e.g. monthly first tue 14:00",
+        thread_type="Public or private table threads (default public)",
+        channel="Where the sign-up and the harvest go (default: here)",
+    )
+    @app_commands.choices(thread_type=THREAD_TYPE_CHOICES)
+    @require(Access.MODERATOR)
+    async def create(
+        self,
+        interaction: discord.Interaction[CopBot],
+        title: app_commands.Range[str, 1, 100],
+        questions: app_commands.Range[str, 1, 1000],
+        rounds: int,
+        round_minutes: int,
+        tables: int | None = None,
+        starts_at: str | None = None,
+        repeat: str | None = None,
+        thread_type: app_commands.Choice[str] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        where = channel or interaction.channel
+        if not isinstance(where, discord.TextChannel):
+            raise BadInput(
+                "A café needs a text channel for its sign-up and its table threads.",
+                "Run the command in a text channel, or name one with `channel`.",
+            )
+        me = where.permissions_for(where.guild.me)
+        if not (me.send_messages and me.create_public_threads and me.manage_threads):
+            raise NotAllowed(
+                f"I can't run a café in {where.mention}: I need to send messages, create "
+                "threads and manage threads there.",
+                "Give my role those permissions in that channel, or choose another channel.",
+            )
+        community = await community_settings(
+            self.bot.db, interaction.guild.id, interaction.guild.name
+        )
+        request = read_cafe_request(
+            title=title,
+            questions=questions,
+            rounds=rounds,
+            round_minutes=round_minutes,
+            tables=tables,
+            starts_at=starts_at,
+            repeat=repeat,
+            thread_type=thread_type.value if thread_type else None,
+            timezone=community.timezone,
+            now=self.service.clock(),
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cafe = await self.service.create(
+            interaction.guild.id,
+            interaction.guild.name,
+            channel_id=where.id,
+            actor_id=interaction.user.id,
+            request=request,
+        )
+        message = await post_signup(self.bot, where, cafe)
+        await interaction.followup.send(
+            f"Café #{cafe.id} **{cafe.title}** is open for sign-up: {message.jump_url}\n"
+            "Hosts: `/cafe host` or the Host a table button. Preview the seating with "
+            "`/cafe plan`; start with `/cafe start`"
+            + (
+                " (or it starts by itself at its time)."
+                if cafe.starts_at or cafe.repeat_when
+                else "."
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="join", description="Sign up for a café")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MEMBER)
+    async def join(self, interaction: discord.Interaction[CopBot], cafe: int | None = None) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="join"
+        )
+        await send_ephemeral(interaction, await self._join(found, interaction.user.id))
+
+    @app_commands.command(name="leave", description="Leave a café you signed up for")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MEMBER)
+    async def leave(
+        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="leave"
+        )
+        await send_ephemeral(interaction, await self._leave(found, interaction.user.id))
+
+    @app_commands.command(name="host", description="Make a member the host of a table")
+    @app_commands.describe(
+        member="Who hosts: they stay at their table every round",
+        table="Which table (default: the first without a host)",
+        cafe=CAFE_HELP,
+    )
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def host(
+        self,
+        interaction: discord.Interaction[CopBot],
+        member: discord.Member,
+        table: int | None = None,
+        cafe: int | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        if member.bot:
+            raise BadInput(f"{member.display_name} is a bot.", "Choose a person to host.")
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.OPEN,), doing="choose hosts for"
+        )
+        signup = await self.service.host(
+            found, member.id, table=table, actor_id=interaction.user.id
+        )
+        await refresh_signup(self.bot, found.id or 0)
+        await send_ephemeral(
+            interaction,
+            f"{member.mention} hosts table {signup.participant.host_table} of **{found.title}**."
+            + (" (No change: they already did.)" if signup.already else ""),
+        )
+
+    async def sign_up_by_button(
+        self, interaction: discord.Interaction[Any], cafe_id: int, action: str
+    ) -> None:
+        await check_access(interaction, Access.MEMBER)
+        assert interaction.guild_id is not None
+        cafe = await self.service.find(
+            interaction.guild_id,
+            cafe_id,
+            states=(CafeState.OPEN, CafeState.RUNNING),
+            doing="sign up for",
+        )
+        user_id = interaction.user.id
+        if action == "join":
+            answer = await self._join(cafe, user_id)
+        elif action == "leave":
+            answer = await self._leave(cafe, user_id)
+        else:
+            if cafe.state != CafeState.OPEN:
+                raise BadInput(
+                    f"**{cafe.title}** has started: hosts are chosen before the first round.",
+                    "Join as a traveller instead.",
+                )
+            signup = await self.service.host(cafe, user_id, table=None, actor_id=user_id)
+            await refresh_signup(self.bot, cafe_id)
+            answer = (
+                f"You host table {signup.participant.host_table} of **{cafe.title}**: you stay at "
+                "your table every round, welcome the travellers and keep the tablecloth."
+            )
+        await send_ephemeral(interaction, answer)
+
+    async def _join(self, cafe: Cafe, user_id: int) -> str:
+        signup = await self.service.join(cafe, user_id)
+        if not signup.already:
+            await refresh_signup(self.bot, cafe.id or 0)
+        if signup.already:
+            return f"You are already signed up for **{cafe.title}**."
+        if cafe.state == CafeState.RUNNING:
+            return (
+                f"You are in **{cafe.title}**: round {cafe.current_round} is under way, so you "
+                "get a seat from the next round. `/cafe status` shows where you sit."
+            )
+        return (
+            f"You are signed up for **{cafe.title}**. You will be told your table when it starts."
+        )
+
+    async def _leave(self, cafe: Cafe, user_id: int) -> str:
+        await self.service.leave(cafe, user_id)
+        await refresh_signup(self.bot, cafe.id or 0)
+        if cafe.state == CafeState.RUNNING:
+            return f"You have left **{cafe.title}**: you won't be seated in the coming rounds."
+        return f"You have left **{cafe.title}**."
+
+    # --- running rounds ---------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="start", description="Start a café: seat round 1 and open the tables"
+    )
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def start(
+        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.OPEN,), doing="start"
+        )
+        await self._check_can_start(found)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.runner.start_round(found.id or 0, 1)
+        await refresh_signup(self.bot, found.id or 0)
+        await interaction.followup.send(
+            f"**{found.title}** has started: round 1 is open. The tables are listed in "
+            f"<#{found.channel_id}>.",
+            ephemeral=True,
+        )
+
+    async def _check_can_start(self, cafe: Cafe) -> None:
+        """Refuse before deferring, so the moderator gets the reason at once."""
+        participants, _ = await self.service.counts(cafe.id or 0)
+        if participants == 0:
+            raise BadInput(
+                f"Nobody has signed up for **{cafe.title}** yet.",
+                "Members sign up with the Join button or `/cafe join`.",
+            )
+        if cafe.tables is not None and cafe.tables > participants:
+            raise BadInput(
+                f"**{cafe.title}** has {cafe.tables} tables but only {participants} "
+                f"{'person' if participants == 1 else 'people'} signed up.",
+                "Wait for more sign-ups, or cancel it and create it with fewer tables.",
+            )
+
+    @app_commands.command(name="next", description="End the round now and seat the next one")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def next_round(
+        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.RUNNING,), doing="move on"
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.runner.end_now(found)
+        after = await self.service.get(found.id or 0)
+        assert after is not None
+        if after.state == CafeState.RUNNING:
+            answer = f"Round {after.current_round} of **{found.title}** has started."
+        else:
+            answer = f"That was the last round: the harvest of **{found.title}** is posted."
+        await interaction.followup.send(answer, ephemeral=True)
+
+    @app_commands.command(name="extend", description="Give the running round more time")
+    @app_commands.describe(minutes="How many minutes more (1-120)", cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def extend(
+        self, interaction: discord.Interaction[CopBot], minutes: int, cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.RUNNING,), doing="extend"
+        )
+        updated = await self.service.extend(found, minutes, actor_id=interaction.user.id)
+        assert updated.round_ends_at is not None
+        ends = discord.utils.format_dt(updated.round_ends_at, "R")
+        await self._broadcast(
+            updated, f"⏳ This round has {text.format_minutes(minutes)} more: it now ends {ends}."
+        )
+        await send_ephemeral(interaction, f"Round {updated.current_round} now ends {ends}.")
+
+    @app_commands.command(name="broadcast", description="Post a message in every table thread")
+    @app_commands.describe(message="What every table should read", cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def broadcast(
+        self, interaction: discord.Interaction[CopBot], message: str, cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        clean = message.strip()
+        if not clean or len(clean) > MAX_BROADCAST:
+            raise BadInput(
+                f"A broadcast holds 1 to {MAX_BROADCAST} characters; yours has {len(clean)}.",
+                "Shorten it, or post it in the café channel.",
+            )
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.RUNNING,), doing="broadcast to"
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        sent = await self._broadcast(
+            found,
+            f"📣 **From {interaction.user.display_name}:**\n{text.neutralise_mentions(clean)}",
+        )
+        await interaction.followup.send(
+            f"Posted in {text.plural(sent, 'table thread')}.", ephemeral=True
+        )
+
+    async def _broadcast(self, cafe: Cafe, content: str) -> int:
+        view = await self.service.round_view(cafe.id or 0)
+        sent = 0
+        for table in view.tables if view else ():
+            if table.table.thread_id is None:
+                continue
+            thread = self.bot.get_channel(table.table.thread_id)
+            if isinstance(thread, discord.Thread):
+                await thread.send(content, allowed_mentions=discord.AllowedMentions.none())
+                sent += 1
+        return sent
+
+    @app_commands.command(name="end", description="End the café now and post the harvest")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def end(self, interaction: discord.Interaction[CopBot], cafe: int | None = None) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.RUNNING, CafeState.HARVEST), doing="end"
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.runner.finish_early(found)
+        await refresh_signup(self.bot, found.id or 0)
+        await interaction.followup.send(
+            f"**{found.title}** has ended; its harvest is in <#{found.channel_id}>.", ephemeral=True
+        )
+
+    @app_commands.command(name="cancel", description="Cancel a café (no harvest)")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def cancel(
+        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="cancel"
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.service.running(found.id or 0):
+            cancelled = await self.service.cancel(found, actor_id=interaction.user.id)
+            view = await self.service.round_view(found.id or 0)
+            for table in view.tables if view else ():
+                thread = self.bot.get_channel(table.table.thread_id or 0)
+                if isinstance(thread, discord.Thread) and not thread.archived:
+                    await thread.send("This café has been cancelled. Thank you for coming.")
+                    await thread.edit(locked=True, archived=True)
+                await self.service.record_table(table.table.id or 0, closed=True)
+        await refresh_signup(self.bot, found.id or 0)
+        await interaction.followup.send(f"**{cancelled.title}** is cancelled.", ephemeral=True)
+
+    # --- the tablecloth and the harvest -----------------------------------------------------------
+
+    @app_commands.command(name="note", description="Add a note to your table's tablecloth")
+    @app_commands.describe(text="What the table should remember (up to 1000 characters)")
+    @require(Access.MEMBER)
+    async def note(
+        self, interaction: discord.Interaction[CopBot], text: app_commands.Range[str, 1, 1000]
+    ) -> None:
+        channel = interaction.channel
+        found = (
+            await self.service.cafe_of_thread(channel.id)
+            if isinstance(channel, discord.Thread)
+            else None
+        )
+        if found is None:
+            raise BadInput(
+                "`/cafe note` works inside a café table thread.",
+                "Go to your table's thread (`/cafe status` links it) and use it there.",
+            )
+        cafe, table = found
+        await self.add_note(interaction, cafe, table, text)
+
+    async def add_note(
+        self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable, note_text: str
+    ) -> None:
+        await check_access(interaction, Access.MEMBER)
+        await self._check_at_table(interaction, cafe, table)
+        await self.service.add_note(cafe, table, author_id=interaction.user.id, text=note_text)
+        await send_ephemeral(
+            interaction,
+            f"Added to the tablecloth of table {table.table_number} (round {table.round_number}). "
+            "The next round's travellers will read it, and it goes into the harvest.",
+        )
+
+    async def _check_at_table(
+        self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable
+    ) -> None:
+        """Seated people note for their table; moderators may note for any."""
+        if interaction.guild_id != cafe.community_id:
+            raise NotAllowed("That café belongs to another server.")
+        view = await self.service.round_view(cafe.id or 0, table.round_number)
+        seated = view is not None and any(
+            t.table.id == table.id and interaction.user.id in t.user_ids for t in view.tables
+        )
+        if seated:
+            return
+        try:
+            await check_access(interaction, Access.MODERATOR)
+        except app_commands.CheckFailure:
+            raise NotAllowed(
+                f"You were not seated at table {table.table_number} in round {table.round_number}.",
+                "Add notes at your own table; `/cafe status` shows where you sit.",
+            ) from None
+
+    async def add_to_harvest(
+        self, interaction: discord.Interaction[CopBot], message: discord.Message
+    ) -> None:
+        await check_access(interaction, Access.MEMBER)
+        channel = message.channel
+        table = None
+        found = await self.service.cafe_of_thread(channel.id)
+        if found is not None:
+            cafe, table = found
+        else:
+            cafe = await self.service.cafe_of_reflection(channel.id)
+        if cafe is None or cafe.community_id != interaction.guild_id:
+            raise BadInput(
+                "Only messages of a café (its table threads and its reflection) go into a harvest.",
+                "Use Add to harvest on a message in a table thread.",
+            )
+        if message.author.bot:
+            raise BadInput("That is a message of the bot.", "Mark what a participant said.")
+        _, added = await self.service.add_insight(
+            cafe,
+            table,
+            message_id=message.id,
+            author_id=message.author.id,
+            text=message.content,
+            jump_url=message.jump_url,
+            marked_by=interaction.user.id,
+        )
+        await send_ephemeral(
+            interaction,
+            "Marked for the harvest of **" + cafe.title + "**."
+            if added
+            else "That message is in the harvest already.",
+        )
+
+    @app_commands.command(name="harvest", description="Post a café's harvest again, with a file")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def harvest(
+        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.find(
+            interaction.guild_id,
+            cafe,
+            states=(CafeState.RUNNING, CafeState.HARVEST, CafeState.CLOSED),
+            doing="harvest",
+        )
+        if found.current_round == 0:
+            raise BadInput(f"**{found.title}** has not started: there is nothing to harvest yet.")
+        channel = interaction.channel
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            raise BadInput("Run `/cafe harvest` in a text channel.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.contribution_writer.flush()
+        reflection = (
+            self.bot.get_channel(found.reflection_thread_id) if found.reflection_thread_id else None
+        )
+        sent = await self.runner.post_harvest(
+            channel,
+            found,
+            reflection if isinstance(reflection, discord.Thread) else None,
+            first_time=False,
+        )
+        await interaction.followup.send(
+            f"The harvest of **{found.title}** is posted ({text.plural(len(sent), 'message')}), "
+            "with the Markdown file.",
+            ephemeral=True,
+        )
+
+    # --- looking ----------------------------------------------------------------------------------
+
+    @app_commands.command(name="status", description="Where a café is, and where you sit")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MEMBER)
+    async def status(
+        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        found = await self.service.find(interaction.guild.id, cafe, doing="look at")
+        participants, hosts = await self.service.counts(found.id or 0)
+        lines = [
+            f"**State:** {describe_state(found)}",
+            text.format_seat_summary(participants, hosts),
+        ]
+        view = await self.service.round_view(found.id or 0)
+        if found.state == CafeState.RUNNING and found.round_ends_at is not None:
+            lines.append(f"**Round ends** {discord.utils.format_dt(found.round_ends_at, 'R')}")
+        mine = view.table_of(interaction.user.id) if view else None
+        if view is not None and found.state == CafeState.RUNNING:
+            if mine is not None:
+                where = f"<#{mine.table.thread_id}>" if mine.table.thread_id else "(opening)"
+                role = "host" if interaction.user.id in mine.host_ids else "traveller"
+                lines.append(f"**Your table:** table {mine.table.table_number} {where} ({role})")
+            else:
+                joined = await self.service.participant(found.id or 0, interaction.user.id)
+                lines.append(
+                    "**Your table:** you get a seat from the next round."
+                    if joined
+                    else "**Your table:** you are not signed up (`/cafe join`)."
+                )
+        else:
+            joined = await self.service.participant(found.id or 0, interaction.user.id)
+            lines.append(
+                "You are signed up."
+                + (" You host a table." if joined and joined.host_table else "")
+                if joined
+                else "You are not signed up (`/cafe join`)."
+            )
+        fields = []
+        if view is not None and found.state == CafeState.RUNNING:
+            seating = [
+                f"**Table {t.table.table_number}**: "
+                + ", ".join(
+                    self._name(interaction.guild, uid, uid in t.host_ids) for uid in t.user_ids
+                )
+                for t in view.tables
+            ]
+            fields.append(("Who sits where", _fit("\n".join(seating), 1024)))
+        embed = make_embed(
+            f"Café #{found.id}: {found.title}", "\n".join(lines), fields=fields, tone=Tone.INFO
+        )
+        await send_ephemeral(interaction, embed=embed)
+
+    @staticmethod
+    def _name(guild: discord.Guild, user_id: int, is_host: bool) -> str:
+        member = guild.get_member(user_id)
+        name = discord.utils.escape_markdown(member.display_name) if member else "someone"
+        return f"{name} (host)" if is_host else name
+
+    @app_commands.command(name="list", description="The server's cafés")
+    @require(Access.MEMBER)
+    async def list_cafes(self, interaction: discord.Interaction[CopBot]) -> None:
+        assert interaction.guild_id is not None
+        found = await self.service.list(interaction.guild_id)
+        lines = []
+        for cafe in found:
+            participants, _ = await self.service.counts(cafe.id or 0)
+            title = discord.utils.escape_markdown(cafe.title)
+            lines.append(
+                f"**#{cafe.id} {title}**: {describe_state(cafe)}"
+                f" · {text.plural(participants, 'participant')}"
+            )
+        description = "\n".join(lines) or "No cafés yet. Moderators plan one with `/cafe create`."
+        await send_ephemeral(
+            interaction, embed=make_embed("Cafés", _fit(description, EMBED_DESCRIPTION_MAX))
+        )
+
+    @app_commands.command(name="plan", description="Preview the seating, with its quality figures")
+    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.autocomplete(cafe=cafe_numbers)
+    @require(Access.MODERATOR)
+    async def plan(self, interaction: discord.Interaction[CopBot], cafe: int | None = None) -> None:
+        assert interaction.guild is not None
+        found = await self.service.find(
+            interaction.guild.id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="plan"
+        )
+        await self._check_can_start(found)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        preview = await self.service.preview(found)
+        quality = preview.quality
+        figures = (
+            f"Tables: {preview.tables} · size spread {quality.size_spread}\n"
+            f"Pairs meeting twice: **{quality.repeat_pairs}** (least possible "
+            f"{quality.repeat_pairs_bound})\n"
+            f"Same-organisation pairs: **{quality.same_org_pairs}** (least possible "
+            f"{quality.same_org_pairs_bound})\n"
+            f"Tables missing a stakeholder group: **{quality.tables_missing_stakeholder}** "
+            f"(least possible {quality.tables_missing_stakeholder_bound})"
+        )
+        lines = []
+        for index, seated in enumerate(preview.seating.rounds, start=1):
+            if index < preview.first_round:
+                continue
+            lines.append(f"Round {index}")
+            for number, people in enumerate(seated, start=1):
+                names = ", ".join(self._name(interaction.guild, uid, False) for uid in people)
+                lines.append(f"  Table {number}: {names}")
+        document = "\n".join(lines)
+        await interaction.followup.send(
+            embed=make_embed(
+                f"Seating preview: {found.title}",
+                figures + "\n\nNothing is saved: each round is seated when it starts, with the "
+                "people signed up then.",
+            ),
+            file=discord.File(io.BytesIO(document.encode()), filename=f"seating-{found.id}.txt"),
+            ephemeral=True,
+        )
+
+
+def _fit(value: str, limit: int) -> str:
+    """Cut a listing at a line boundary to fit an embed, saying how much was left out."""
+    if len(value) <= limit:
+        return value
+    kept = value[: limit - 40].rsplit("\n", 1)[0]
+    left = value.count("\n") - kept.count("\n")
+    return f"{kept}\n… and {left} more lines"
+
+
+async def setup(bot: CopBot) -> None:
+    await bot.add_cog(CafeCog(bot))

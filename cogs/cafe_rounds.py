@@ -1,0 +1,458 @@
+"""The Discord side of running a café: table threads opened and closed, warnings, the harvest.
+
+:class:`CafeRunner` moves a café on (start a round, end it, harvest) by calling the café
+service for every state change and doing the Discord work in between. Every Discord step is
+recorded as it is done, and each one is safe to repeat:
+
+- a table thread is looked up by its name before one is created (a crash between creating it
+  and recording its id must not make a second one);
+- messages are sent with a nonce Discord enforces, so a resent one comes back as the first;
+- flags on the table rows (opened, warned, closed) say what is left to do after a restart.
+
+Discord's rate limits are honoured by discord.py (it waits on the bucket headers); a café of a
+hundred tables takes a while, so a progress message is edited as the threads open.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.cafe import text
+from bot.cafe.harvest import HarvestItem, harvest_markdown, harvest_messages, tablecloth_messages
+from bot.cafe.service import FORGOTTEN_NAME, CafeService, RoundView, TableInRound
+from bot.contributions.classifier import ThreadKind
+from bot.embeds import Tone, make_embed
+from bot.errors import CopbotError
+from cogs.cafe_views import post_signup, refresh_signup, tablecloth_view
+from storage.models import Cafe, CafeNote, CafeState, CafeTable
+
+if TYPE_CHECKING:
+    from bot.client import CopBot
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+PROGRESS_EVERY_SECONDS = 2.0  # how often the progress message is edited while threads open
+THREAD_ARCHIVE_MINUTES = 1440  # a round's thread stays open a day at most if never closed
+
+
+def nonce(cafe_id: int, *parts: object) -> str:
+    """A message's nonce (at most 25 characters): the same step sends the same nonce."""
+    return f"c{cafe_id}" + "".join(str(part) for part in parts)[:20]
+
+
+def note_items(notes: Sequence[CafeNote], names: dict[int, str]) -> list[HarvestItem]:
+    return [
+        HarvestItem(
+            round_number=note.round_number,
+            table_number=note.table_number,
+            author=names.get(note.author_id or 0, FORGOTTEN_NAME),
+            text=note.text,
+            is_insight=False,
+        )
+        for note in notes
+    ]
+
+
+class CafeRunner:
+    def __init__(self, bot: CopBot, service: CafeService) -> None:
+        self.bot = bot
+        self.service = service
+        self.thread_ids: set[int] = set()  # every café thread: the log always records them
+
+    def special_thread(self, thread_id: int) -> ThreadKind | None:
+        return ThreadKind.CAFE if thread_id in self.thread_ids else None
+
+    # --- moving on -------------------------------------------------------------------------
+
+    async def start_round(self, cafe_id: int, round_number: int) -> None:
+        """Seat round ``round_number`` and open its tables (or finish opening them)."""
+        async with self.service.running(cafe_id):
+            await self.service.begin_round(cafe_id, round_number)
+            view = await self.service.round_view(cafe_id)
+            if view is not None and view.round_number == round_number:
+                await self._open_tables(view)
+
+    async def advance(self, cafe_id: int, from_round: int) -> None:
+        """End round ``from_round``: close its tables, then seat the next or harvest."""
+        async with self.service.running(cafe_id):
+            cafe = await self.service.get(cafe_id)
+            if cafe is None or cafe.state != CafeState.RUNNING or cafe.current_round != from_round:
+                return  # moved on already (a timer and a command, or a restart)
+            view = await self.service.round_view(cafe_id)
+            assert view is not None
+            await self._open_tables(view)  # a restart may have left some unopened
+            await self._close_tables(view)
+            if from_round < cafe.rounds:
+                try:
+                    began = await self.service.begin_round(cafe_id, from_round + 1)
+                except CopbotError as error:  # everyone left, say
+                    await self._say(cafe, f"Round {from_round + 1} cannot start: {error.problem}")
+                    began = False
+                if began:
+                    next_view = await self.service.round_view(cafe_id)
+                    assert next_view is not None
+                    await self._open_tables(next_view)
+                    return
+            await self.service.to_harvest(cafe_id)
+        await self.harvest(cafe_id)
+
+    async def end_now(self, cafe: Cafe) -> None:
+        """``/cafe next`` and the end of a round by ``/cafe end``: record, then move on."""
+        assert cafe.id is not None
+        if await self.service.end_round_now(cafe.id, cafe.current_round):
+            await self.advance(cafe.id, cafe.current_round)
+
+    async def finish_early(self, cafe: Cafe) -> None:
+        """``/cafe end``: close the running round and go straight to the harvest."""
+        assert cafe.id is not None
+        async with self.service.running(cafe.id):
+            current = await self.service.get(cafe.id)
+            if current is None:
+                return
+            if current.state == CafeState.RUNNING:
+                await self.service.end_round_now(cafe.id, current.current_round)
+                view = await self.service.round_view(cafe.id)
+                if view is not None:
+                    await self._open_tables(view)
+                    await self._close_tables(view)
+                await self.service.to_harvest(cafe.id)
+        await self.harvest(cafe.id)
+
+    async def warn(self, cafe_id: int) -> None:
+        """A few minutes before the end: a reminder in every table thread (once)."""
+        async with self.service.running(cafe_id):
+            view = await self.service.round_view(cafe_id)
+            if view is None or view.cafe.state != CafeState.RUNNING:
+                return
+            minutes = view.cafe.warning_minutes
+            for table in view.tables:
+                if table.table.warned or table.table.thread_id is None:
+                    continue
+                thread = await self._thread(table.table.thread_id)
+                if thread is not None:
+                    await thread.send(
+                        text.round_warning(minutes),
+                        nonce=nonce(
+                            view.cafe.id or 0,
+                            "r",
+                            view.round_number,
+                            "t",
+                            table.table.table_number,
+                            "w",
+                        ),
+                        allowed_mentions=NO_PINGS,
+                    )
+                await self.service.record_table(table.table.id or 0, warned=True)
+
+    async def recover(self) -> None:
+        """After a restart: finish what was half done and end rounds whose time has passed."""
+        for cafe in await self.service.unfinished():
+            assert cafe.id is not None
+            try:
+                if cafe.state == CafeState.HARVEST:
+                    await self.harvest(cafe.id)
+                elif cafe.round_ends_at is not None and cafe.round_ends_at <= self.service.clock():
+                    await self.advance(cafe.id, cafe.current_round)
+                else:
+                    await self.start_round(cafe.id, cafe.current_round)
+            except Exception:
+                log.exception("café %s: recovery failed", cafe.id)
+
+    # --- opening and closing tables --------------------------------------------------------
+
+    async def _open_tables(self, view: RoundView) -> None:
+        cafe = view.cafe
+        assert cafe.id is not None
+        channel = await self._channel(cafe.channel_id)
+        if channel is None:
+            log.warning("café %s: channel %s is gone", cafe.id, cafe.channel_id)
+            return
+        pending = [t for t in view.tables if not t.table.opened]
+        progress = await self._progress_message(
+            channel, view, opened=len(view.tables) - len(pending)
+        )
+        last_edit = time.monotonic()
+        names = await self._names(cafe, [n for notes in view.earlier_notes.values() for n in notes])
+        for done, table in enumerate(pending, start=len(view.tables) - len(pending) + 1):
+            await self._open_table(channel, view, table, names)
+            if progress is not None and time.monotonic() - last_edit >= PROGRESS_EVERY_SECONDS:
+                await progress.edit(content=self._progress_text(view, done))
+                last_edit = time.monotonic()
+        view = await self.service.round_view(cafe.id, view.round_number) or view
+        if progress is not None:
+            await progress.edit(content=None, embed=self._tables_embed(view))
+
+    async def _open_table(
+        self,
+        channel: discord.TextChannel,
+        view: RoundView,
+        table: TableInRound,
+        names: dict[int, str],
+    ) -> None:
+        cafe, row = view.cafe, table.table
+        assert cafe.id is not None and row.id is not None
+        thread = await self._thread(row.thread_id) if row.thread_id else None
+        if thread is None:
+            name = text.table_thread_name(view.round_number, row.table_number, view.question)
+            thread = self._existing_thread(channel, name)
+            if thread is None:
+                thread = await channel.create_thread(
+                    name=name,
+                    type=discord.ChannelType.private_thread
+                    if cafe.thread_type == "private"
+                    else discord.ChannelType.public_thread,
+                    invitable=False,
+                    auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                )
+            self.thread_ids.add(thread.id)
+            await self.service.record_table(row.id, thread_id=thread.id)
+        key = ("r", view.round_number, "t", row.table_number)
+        if cafe.thread_type == "private":
+            for user_id in table.user_ids:
+                await thread.add_user(discord.Object(user_id))
+        host_id = next(iter(table.host_ids), None)
+        host_name = self._display_name(channel.guild, host_id) if host_id else None
+        briefing = text.round_briefing(
+            view.round_number,
+            cafe.rounds,
+            view.question,
+            int((cafe.round_ends_at or self.service.clock()).timestamp()),
+            host_name,
+            view.round_number == 1,
+        )
+        seated = " ".join(f"<@{user_id}>" for user_id in table.user_ids)
+        # Mentions add people to a public thread and tell them where to go; in a private one
+        # they were added above and the names are only shown.
+        mentions = (
+            NO_PINGS
+            if cafe.thread_type == "private"
+            else discord.AllowedMentions(users=True, roles=False, everyone=False)
+        )
+        await thread.send(
+            f"{briefing}\n\nAt this table: {seated}",
+            nonce=nonce(cafe.id, *key, "b"),
+            allowed_mentions=mentions,
+            view=tablecloth_view(cafe.id, row.id),
+        )
+        earlier = view.earlier_notes.get(row.table_number, [])
+        for index, part in enumerate(
+            tablecloth_messages(view.round_number, row.table_number, note_items(earlier, names))
+        ):
+            await thread.send(
+                part, nonce=nonce(cafe.id, *key, "n", index), allowed_mentions=NO_PINGS
+            )
+        await self.service.record_table(row.id, opened=True)
+
+    async def _close_tables(self, view: RoundView) -> None:
+        cafe = view.cafe
+        assert cafe.id is not None
+        for table in view.tables:
+            row = table.table
+            if row.closed or row.thread_id is None:
+                continue
+            assert row.id is not None
+            thread = await self._thread(row.thread_id)
+            if thread is not None:
+                if not thread.archived:
+                    await thread.send(
+                        text.round_closed_text(bool(table.host_ids)),
+                        nonce=nonce(cafe.id, "r", view.round_number, "t", row.table_number, "c"),
+                        allowed_mentions=NO_PINGS,
+                        view=tablecloth_view(cafe.id, row.id),
+                    )
+                await thread.edit(locked=True, archived=True)
+            await self.service.record_table(row.id, closed=True)
+
+    # --- the harvest -------------------------------------------------------------------------
+
+    async def harvest(self, cafe_id: int) -> None:
+        """Post the harvest and open the reflection thread (each once), then close the café."""
+        async with self.service.running(cafe_id):
+            cafe = await self.service.get(cafe_id)
+            if cafe is None or cafe.state != CafeState.HARVEST:
+                return
+            channel = await self._channel(cafe.channel_id)
+            if channel is None:
+                await self.service.close(cafe_id)
+                return
+            await self.bot.contribution_writer.flush()  # participation reads the log
+            reflection = await self._reflection_thread(channel, cafe)
+            if not cafe.harvest_posted:
+                await self.post_harvest(channel, cafe, reflection, first_time=True)
+                await self.service.update(cafe_id, harvest_posted=True)
+            closed = await self.service.close(cafe_id)
+        await refresh_signup(self.bot, cafe_id)
+        if closed is not None:
+            following = await self.service.next_of_series(closed)
+            if following is not None:
+                await post_signup(self.bot, channel, following)
+
+    async def post_harvest(
+        self,
+        channel: discord.abc.Messageable,
+        cafe: Cafe,
+        reflection: discord.Thread | None,
+        *,
+        first_time: bool,
+    ) -> list[discord.Message]:
+        """The harvest as messages (split within Discord's limits), the last with the Markdown
+        file attached."""
+        assert cafe.id is not None
+        guild = self.bot.get_guild(cafe.community_id)
+        harvest = await self.service.harvest(
+            cafe,
+            lambda user_id: self._display_name(guild, user_id),
+            reflection_link=reflection.jump_url if reflection else None,
+        )
+        parts = harvest_messages(harvest)
+        document = harvest_markdown(harvest).encode()
+        sent = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            extra: dict[str, Any] = {}
+            if last:
+                extra["file"] = discord.File(io.BytesIO(document), filename=harvest_filename(cafe))
+            if first_time:
+                extra["nonce"] = nonce(cafe.id, "h", index)
+            sent.append(await channel.send(part, allowed_mentions=NO_PINGS, **extra))
+        return sent
+
+    async def _reflection_thread(
+        self, channel: discord.TextChannel, cafe: Cafe
+    ) -> discord.Thread | None:
+        assert cafe.id is not None
+        if cafe.reflection_thread_id is not None:
+            found = await self._thread(cafe.reflection_thread_id)
+            if found is not None:
+                return found
+        name = text.reflection_thread_name(cafe.title)
+        thread = self._existing_thread(channel, name)
+        if thread is None:
+            thread = await channel.create_thread(
+                name=name,
+                type=discord.ChannelType.public_thread,
+                auto_archive_duration=10080,
+            )
+            await thread.send(
+                "## Reflection\nWhat surprised you? What will you take back to your work? "
+                "Which question should the community take up next?",
+                nonce=nonce(cafe.id, "reflect"),
+                allowed_mentions=NO_PINGS,
+            )
+        self.thread_ids.add(thread.id)
+        await self.service.update(cafe.id, reflection_thread_id=thread.id)
+        return thread
+
+    # --- messages in the café channel -------------------------------------------------------
+
+    async def _progress_message(
+        self, channel: discord.TextChannel, view: RoundView, *, opened: int
+    ) -> discord.Message | None:
+        cafe = view.cafe
+        assert cafe.id is not None
+        if cafe.progress_message_id is not None and cafe.current_round == view.round_number:
+            try:
+                return await channel.fetch_message(cafe.progress_message_id)
+            except discord.NotFound:
+                pass
+        message = await channel.send(
+            self._progress_text(view, opened),
+            nonce=nonce(cafe.id, "r", view.round_number, "p"),
+            allowed_mentions=NO_PINGS,
+        )
+        await self.service.update(cafe.id, progress_message_id=message.id)
+        return message
+
+    def _progress_text(self, view: RoundView, opened: int) -> str:
+        return (
+            f"**{view.cafe.title}**: round {view.round_number} of {view.cafe.rounds} is starting. "
+            f"Opening tables: {opened} of {len(view.tables)}…"
+        )
+
+    def _tables_embed(self, view: RoundView) -> discord.Embed:
+        cafe = view.cafe
+        lines = []
+        guild = self.bot.get_guild(cafe.community_id)
+        for table in view.tables:
+            where = f"<#{table.table.thread_id}>" if table.table.thread_id else "(opening)"
+            host = next(iter(table.host_ids), None)
+            host_text = f" · host {self._display_name(guild, host)}" if host else ""
+            lines.append(
+                f"**Table {table.table.table_number}** {where} · "
+                f"{text.plural(len(table.seats), 'seat')}{host_text}"
+            )
+        ends = int((cafe.round_ends_at or self.service.clock()).timestamp())
+        description = text.quote(view.question) + f"\nEnds <t:{ends}:R>.\n\n" + "\n".join(lines)
+        if len(description) > 4000:  # a hundred tables: the list gets its own messages' worth
+            description = description[:3990].rsplit("\n", 1)[0] + "\n…"
+        return make_embed(
+            f"{cafe.title} · round {view.round_number} of {cafe.rounds}",
+            description,
+            tone=Tone.SUCCESS,
+            footer="Your own table: /cafe status",
+        )
+
+    async def _say(self, cafe: Cafe, content: str) -> None:
+        channel = await self._channel(cafe.channel_id)
+        if channel is not None:
+            await channel.send(content, allowed_mentions=NO_PINGS)
+
+    # --- looking things up ---------------------------------------------------------------------
+
+    async def _channel(self, channel_id: int) -> discord.TextChannel | None:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return channel if isinstance(channel, discord.TextChannel) else None
+
+    async def _thread(self, thread_id: int) -> discord.Thread | None:
+        thread = self.bot.get_channel(thread_id)
+        if isinstance(thread, discord.Thread):
+            return thread
+        try:
+            fetched = await self.bot.fetch_channel(thread_id)
+        except (discord.NotFound, discord.Forbidden):
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    def _existing_thread(self, channel: discord.TextChannel, name: str) -> discord.Thread | None:
+        me = channel.guild.me.id
+        for thread in channel.threads:
+            if thread.name == name and thread.owner_id == me:
+                return thread
+        return None
+
+    @staticmethod
+    def _display_name(guild: discord.Guild | None, user_id: int | None) -> str | None:
+        if guild is None or user_id is None:
+            return None
+        member = guild.get_member(user_id)
+        return None if member is None else member.display_name
+
+    async def _names(self, cafe: Cafe, notes: Sequence[CafeNote]) -> dict[int, str]:
+        guild = self.bot.get_guild(cafe.community_id)
+        names: dict[int, str] = {}
+        for note in notes:
+            if note.author_id is not None:
+                names[note.author_id] = self._display_name(guild, note.author_id) or FORGOTTEN_NAME
+        return names
+
+
+def harvest_filename(cafe: Cafe) -> str:
+    slug = "".join(ch if ch.isalnum() else "-" for ch in cafe.title.lower()).strip("-")
+    return f"harvest-{cafe.id}-{'-'.join(filter(None, slug.split('-')))[:40] or 'cafe'}.md"
+
+
+def table_row_of(view: RoundView, user_id: int) -> CafeTable | None:
+    found = view.table_of(user_id)
+    return None if found is None else found.table

@@ -1,0 +1,206 @@
+"""The café's buttons and modal: Join / Leave / Host a table on the sign-up message, and Add to
+tablecloth in table threads. They are dynamic items (the café and table are in the custom_id),
+so they keep working after a restart without any view held in memory."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.cafe import text
+from bot.cafe.service import describe_state
+from bot.embeds import Tone, make_embed
+from bot.errors import NotFound
+from bot.tree import CopbotModal, CopbotView, report_interaction_error
+from storage.models import Cafe, CafeState
+
+if TYPE_CHECKING:
+    from bot.client import CopBot
+    from cogs.cafe import CafeCog
+
+SIGNUP_ACTIONS = {
+    "join": ("Join", discord.ButtonStyle.success),
+    "leave": ("Leave", discord.ButtonStyle.secondary),
+    "host": ("Host a table", discord.ButtonStyle.primary),
+}
+
+
+def cafe_cog(bot: CopBot) -> CafeCog:
+    cog = bot.get_cog("Cafe")
+    if cog is None:
+        raise RuntimeError("the café cog is not loaded")
+    return cog  # type: ignore[return-value]
+
+
+# --- the sign-up message -------------------------------------------------------------------------
+
+
+def signup_embed(cafe: Cafe, participants: int, hosts: int) -> discord.Embed:
+    if cafe.starts_at is not None:
+        when = f"Starts {discord.utils.format_dt(cafe.starts_at, 'F')}."
+    elif cafe.repeat_when is not None:
+        when = f"Repeats: `{cafe.repeat_when}`."
+    else:
+        when = "A moderator starts it with `/cafe start`."
+    rounds = (
+        f"{text.plural(cafe.rounds, 'round')} of {text.format_minutes(cafe.round_minutes)}; "
+        "hosts stay at their table, travellers move to a new table each round."
+    )
+    description = (
+        f"{when}\n{rounds}\n\n**{text.format_seat_summary(participants, hosts)}**"
+        f"\nState: {describe_state(cafe)}"
+    )
+    return make_embed(
+        f"World Café: {cafe.title}",
+        description,
+        fields=[
+            ("Questions", text.questions_text(cafe.questions)[:1024]),
+            ("Café etiquette", text.etiquette_text()),
+        ],
+        tone=Tone.INFO,
+        footer=f"Café #{cafe.id} · sign up with the buttons or /cafe join",
+    )
+
+
+class SignupButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"copbot:cafe:(?P<cafe>\d{1,12}):(?P<action>join|leave|host)",
+):
+    def __init__(self, cafe_id: int, action: str) -> None:
+        label, style = SIGNUP_ACTIONS[action]
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"copbot:cafe:{cafe_id}:{action}")
+        )
+        self.cafe_id = cafe_id
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> SignupButton:
+        return cls(int(match["cafe"]), match["action"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await cafe_cog(interaction.client).sign_up_by_button(
+                interaction, self.cafe_id, self.action
+            )
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+def signup_view(cafe_id: int, *, open_for_signup: bool = True) -> CopbotView | None:
+    if not open_for_signup:
+        return None
+    view = CopbotView(timeout=None)
+    for action in SIGNUP_ACTIONS:
+        view.add_item(SignupButton(cafe_id, action))
+    return view
+
+
+async def post_signup(bot: CopBot, channel: discord.abc.Messageable, cafe: Cafe) -> discord.Message:
+    assert cafe.id is not None
+    service = cafe_cog(bot).service
+    participants, hosts = await service.counts(cafe.id)
+    view = signup_view(cafe.id)
+    assert view is not None
+    message = await channel.send(
+        embed=signup_embed(cafe, participants, hosts),
+        view=view,
+        nonce=f"c{cafe.id}signup",
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+    await service.update(cafe.id, signup_message_id=message.id)
+    return message
+
+
+async def refresh_signup(bot: CopBot, cafe_id: int) -> None:
+    """Bring the sign-up message's counts and state up to date (buttons go when it closes)."""
+    service = cafe_cog(bot).service
+    cafe = await service.get(cafe_id)
+    if cafe is None or cafe.signup_message_id is None:
+        return
+    channel = bot.get_channel(cafe.channel_id)
+    if not isinstance(channel, discord.TextChannel):
+        return
+    participants, hosts = await service.counts(cafe_id)
+    still_open = cafe.state in (CafeState.OPEN, CafeState.RUNNING)
+    try:
+        await channel.get_partial_message(cafe.signup_message_id).edit(
+            embed=signup_embed(cafe, participants, hosts),
+            view=signup_view(cafe_id, open_for_signup=still_open),
+        )
+    except discord.NotFound:
+        await service.update(cafe_id, signup_message_id=None)
+
+
+# --- the tablecloth ------------------------------------------------------------------------------
+
+
+class TableclothButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"copbot:cafe:(?P<cafe>\d{1,12}):note:(?P<table>\d{1,12})",
+):
+    def __init__(self, cafe_id: int, table_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Add to tablecloth",
+                emoji="📝",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"copbot:cafe:{cafe_id}:note:{table_id}",
+            )
+        )
+        self.cafe_id = cafe_id
+        self.table_id = table_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> TableclothButton:
+        return cls(int(match["cafe"]), int(match["table"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await interaction.response.send_modal(NoteModal(self.cafe_id, self.table_id))
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+def tablecloth_view(cafe_id: int, table_id: int) -> CopbotView:
+    view = CopbotView(timeout=None)
+    view.add_item(TableclothButton(cafe_id, table_id))
+    return view
+
+
+class NoteModal(CopbotModal, title="Add to the tablecloth"):
+    note: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
+        label="What should the table remember?",
+        custom_id="note",
+        style=discord.TextStyle.paragraph,
+        placeholder="An idea, a question, a disagreement: a few lines the next round can use.",
+        min_length=1,
+        max_length=1000,
+    )
+
+    def __init__(self, cafe_id: int, table_id: int) -> None:
+        super().__init__(custom_id=f"copbot:cafe:{cafe_id}:notemodal:{table_id}", timeout=900)
+        self.cafe_id = cafe_id
+        self.table_id = table_id
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        cog = cafe_cog(interaction.client)
+        found = await cog.service.table_by_id(self.cafe_id, self.table_id)
+        if found is None:
+            raise NotFound("That café table no longer exists.")
+        cafe, table = found
+        await cog.add_note(interaction, cafe, table, self.note.value)

@@ -1,0 +1,250 @@
+"""/cafe through the real bot and the sandbox: a whole café, round timers, restarts, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.sandbox import Channel, Member
+from bot.sandbox.interactions import SandboxInteraction
+from bot.sandbox.models import Message, walk_components
+from storage import cafes
+from storage.models import Cafe, CafeNote, CafeState
+from storage.types import utc_now
+from tests.e2e.harness import Harness
+
+WAIT = 15.0
+
+
+def cafe_channel(harness: Harness) -> Channel:
+    return harness.community.channels["cafe"]
+
+
+async def cafe_cmd(
+    harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
+) -> SandboxInteraction:
+    return await harness.sandbox.slash(
+        actor, channel or cafe_channel(harness), f"cafe {command}", timeout=WAIT, **options
+    )
+
+
+async def answered(itx: SandboxInteraction) -> str:
+    """The text of the answer, waiting for the follow-up when the bot deferred."""
+    if itx.deferred:
+        message = await itx.wait_for_followup(timeout=WAIT)
+        from bot.sandbox.interactions import message_text
+
+        return message_text(message)
+    return itx.text()
+
+
+def people(harness: Harness, count: int) -> list[Member]:
+    found = [
+        m
+        for m in harness.community.guild.members.values()
+        if not m.user.bot and m.id != harness.community.owner.id
+    ]
+    found.sort(key=lambda m: m.id)
+    assert len(found) >= count
+    return found[:count]
+
+
+def signup_message(harness: Harness) -> Message:
+    for message in reversed(cafe_channel(harness).messages):
+        if message.embeds and message.embeds[0].get("title", "").startswith("World Café"):
+            return message
+    raise AssertionError("no sign-up message in #cafe")
+
+
+def custom_ids(message: Message) -> dict[str, str]:
+    return {
+        c["label"]: c["custom_id"]
+        for c in walk_components(message.components)
+        if c.get("type") == 2 and "custom_id" in c
+    }
+
+
+def table_threads(harness: Harness, round_number: int) -> list[Channel]:
+    threads = [
+        t for t in harness.community.guild.threads if t.name.startswith(f"R{round_number} · ")
+    ]
+    return sorted(threads, key=lambda t: int(t.name.split(" · ")[1].removeprefix("Table ")))
+
+
+def round_listing(harness: Harness, round_number: int) -> Message:
+    """The message in #cafe that lists a round's tables."""
+    for message in reversed(cafe_channel(harness).messages):
+        if message.embeds and f"round {round_number} of" in message.embeds[0].get("title", ""):
+            return message
+    raise AssertionError(f"no table listing for round {round_number}")
+
+
+async def stored_cafe(harness: Harness, cafe_id: int) -> Cafe:
+    async with harness.db.session() as session:
+        found = await cafes.get_cafe_by_id(session, cafe_id)
+    assert found is not None
+    return found
+
+
+async def only_cafe(harness: Harness) -> Cafe:
+    async with harness.db.session() as session:
+        found = await cafes.list_cafes(session, harness.community.guild.id)
+    assert len(found) == 1
+    return found[0]
+
+
+async def notes(harness: Harness, cafe_id: int) -> list[CafeNote]:
+    async with harness.db.session() as session:
+        return await cafes.notes_of(session, cafe_id)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = WAIT) -> None:  # noqa: ASYNC109
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the café did not reach the expected state in time")
+        await asyncio.sleep(0.05)
+
+
+async def create_cafe(harness: Harness, **options: Any) -> Cafe:
+    options = {
+        "title": "Funding knowledge management",
+        "questions": "How do we fund KM? | Who pays for sharing? | What will we do next?",
+        "rounds": 3,
+        "round_minutes": 20,
+        **options,
+    }
+    itx = await cafe_cmd(harness, harness.moderator, "create", **options)
+    text = await answered(itx)
+    assert "is open for sign-up" in text, text
+    return await only_cafe(harness)
+
+
+async def sign_up(harness: Harness, members: list[Member], *, hosts: int = 0) -> None:
+    message = signup_message(harness)
+    ids = custom_ids(message)
+    for index, member in enumerate(members):
+        label = "Host a table" if index < hosts else "Join"
+        itx = await harness.sandbox.click(member, message, ids[label], timeout=WAIT)
+        assert itx.ephemeral, itx.text()
+        assert "signed up" in itx.text() or "You host table" in itx.text(), itx.text()
+
+
+# --- a whole café ------------------------------------------------------------------------------
+
+
+async def test_a_whole_cafe_with_hosts_notes_insights_and_harvest(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, tables=4)
+    signup = signup_message(harness)
+    assert set(custom_ids(signup)) == {"Join", "Leave", "Host a table"}
+    assert "Café etiquette" in str(signup.embeds[0])
+    members = people(harness, 18)
+    await sign_up(harness, members, hosts=4)
+    assert "18 participants · 4 hosts" in str(signup_message(harness).embeds[0])
+
+    start = await cafe_cmd(harness, harness.moderator, "start")
+    assert "has started" in await answered(start)
+    round1 = table_threads(harness, 1)
+    assert [t.name.split(" · ")[1] for t in round1] == [f"Table {n}" for n in range(1, 5)]
+    assert all(t.name.endswith("How do we fund KM?") for t in round1)
+    seated = [m for t in round1 for m in t.messages[0].mentions]
+    assert sorted(u.id for u in seated) == sorted(m.id for m in members)
+    assert all("Round 1 of 3" in t.messages[0].content for t in round1)
+    listing = round_listing(harness, 1)
+    assert all(f"<#{t.id}>" in listing.embeds[0]["description"] for t in round1)
+
+    # a member of table 1 speaks, notes and another marks the message for the harvest
+    first_table = round1[0]
+    at_table = [u for u in first_table.messages[0].mentions]
+    speaker = harness.community.guild.get_member(at_table[1].id)
+    assert speaker is not None
+    said = await harness.sandbox.send_message(
+        speaker, first_table, "Projects should budget 5% for KM"
+    )
+    note = await cafe_cmd(
+        harness, speaker, "note", channel=first_table, text="Budget KM in projects"
+    )
+    assert "Added to the tablecloth of table 1" in note.text()
+    marked = await harness.sandbox.context_menu(harness.moderator, said, "Add to harvest")
+    assert "Marked for the harvest" in marked.text()
+    again = await harness.sandbox.context_menu(harness.moderator, said, "Add to harvest")
+    assert "in the harvest already" in again.text()
+
+    # my own table, ephemerally
+    status = await cafe_cmd(harness, speaker, "status")
+    assert status.ephemeral and f"<#{first_table.id}>" in status.text()
+
+    # round 2: hosts stay, round 1 closed and archived, the tablecloth travels
+    nxt = await cafe_cmd(harness, harness.moderator, "next")
+    assert "Round 2" in await answered(nxt)
+    assert all(t.locked and t.archived for t in round1)
+    assert all("round has ended" in t.messages[-1].content for t in round1)
+    round2 = table_threads(harness, 2)
+    assert len(round2) == 4
+    hosts = members[:4]
+    for number, host in enumerate(hosts, start=1):
+        assert host.id in {u.id for u in round2[number - 1].messages[0].mentions}
+    assert any("Budget KM in projects" in m.content for m in round2[0].messages)
+
+    # the Add to tablecloth button records a note for that table and round
+    button_message = round2[1].messages[0]
+    opened = await harness.sandbox.click(
+        hosts[1], button_message, custom_ids(button_message)["Add to tablecloth"], timeout=WAIT
+    )
+    submitted = await harness.sandbox.submit_modal(
+        hosts[1], opened, {"note": "Donors fund tools, not time"}, timeout=WAIT
+    )
+    assert "Added to the tablecloth of table 2 (round 2)" in submitted.text()
+
+    await answered(await cafe_cmd(harness, harness.moderator, "next"))
+    assert len(table_threads(harness, 3)) == 4
+    last = await cafe_cmd(harness, harness.moderator, "next")
+    assert "harvest" in await answered(last)
+
+    finished = await stored_cafe(harness, cafe.id or 0)
+    assert finished.state == CafeState.CLOSED and finished.reflection_thread_id is not None
+    harvest = "\n".join(
+        m.content for m in cafe_channel(harness).messages if m.id > listing.id and m.content
+    )
+    assert "Budget KM in projects" in harvest
+    assert "Donors fund tools, not time" in harvest
+    assert "Projects should budget 5% for KM" in harvest
+    files = [a for m in cafe_channel(harness).messages for a in m.attachments]
+    assert any(a.filename.startswith("harvest-") and a.filename.endswith(".md") for a in files)
+    reflection = next(
+        t for t in harness.community.guild.threads if t.id == finished.reflection_thread_id
+    )
+    assert reflection.name.startswith("Reflection · ")
+    assert all(t.archived for t in table_threads(harness, 3))
+    # the sign-up message lost its buttons
+    assert custom_ids(signup_message(harness)) == {}
+    stored_notes = await notes(harness, cafe.id or 0)
+    assert [(n.round_number, n.table_number, n.kind) for n in stored_notes] == [
+        (1, 1, "note"),
+        (1, 1, "insight"),
+        (2, 2, "note"),
+    ]
+
+
+async def test_a_round_ends_by_itself_at_its_time(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters most?", rounds=2, round_minutes=5)
+    await sign_up(harness, people(harness, 8))
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    running = await stored_cafe(harness, cafe.id or 0)
+    assert running.current_round == 1
+    # Bring the end of round 1 to two seconds from now, as /cafe extend moves it.
+    service = harness.bot.get_cog("Cafe").service  # type: ignore[union-attr]
+    assert running.round_ends_at is not None
+    soon = utc_now() + timedelta(seconds=2)
+    await service.move_round_end(running, soon - running.round_ends_at, actor_id=None)
+
+    async def in_round_two() -> bool:
+        return (await stored_cafe(harness, cafe.id or 0)).current_round == 2
+
+    await eventually(in_round_two)
+    assert all(t.archived and t.locked for t in table_threads(harness, 1))
+    assert len(table_threads(harness, 2)) == 2
