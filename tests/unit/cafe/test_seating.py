@@ -1,0 +1,283 @@
+"""The seating planner on generated communities: the rules hold, figures never beat bounds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import combinations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.cafe.seating import (
+    Person,
+    SeatingError,
+    SeatingRequest,
+    assess,
+    default_table_count,
+    plan_seating,
+    validate_request,
+)
+from bot.cafe.seating_constructions import affine_seating, field
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def communities(draw: st.DrawFn, *, roomy: bool = False) -> SeatingRequest:
+    """People in a few organisations and groups, some of them hosts. ``roomy``: many tables
+    for few rounds, where a zero-repeat seating is easy to find."""
+    tables = draw(st.integers(2, 8))
+    per_table = draw(st.integers(2, 6))
+    people_count = tables * per_table + draw(st.integers(0, tables - 1))
+    rounds = draw(st.integers(1, 3 if roomy else 5))
+    if roomy:
+        # tables >= 2 * rounds and small tables: a traveller's next tables are all fresh.
+        tables = max(tables, 2 * rounds + 1)
+        people_count = tables * min(per_table, 4)
+    organisations = draw(st.integers(1, 6))
+    people = tuple(
+        Person(
+            id=1000 + i,
+            organisation=draw(st.sampled_from([None, *[f"org{k}" for k in range(organisations)]])),
+            stakeholder=draw(st.sampled_from([None, "government", "research", "donor"])),
+            level=draw(st.sampled_from([None, "local", "national"])),
+        )
+        for i in range(people_count)
+    )
+    host_count = draw(st.integers(0, tables))
+    hosts = {people[i].id: i % tables for i in range(host_count)}
+    return SeatingRequest(
+        people=people,
+        tables=tables,
+        rounds=rounds,
+        hosts=hosts,
+        seed=draw(st.integers(0, 3)),
+        time_budget=30.0,  # the step cap ends the search first: results are repeatable
+        max_steps=300,
+    )
+
+
+def sizes(round_: tuple[tuple[int, ...], ...]) -> list[int]:
+    return [len(table) for table in round_]
+
+
+@FAST
+@given(communities())
+def test_sizes_balanced_hosts_fixed_everyone_seated_once(request: SeatingRequest) -> None:
+    seating = plan_seating(request)
+    assert len(seating.rounds) == request.rounds
+    ids = sorted(person.id for person in request.people)
+    for round_index, round_ in enumerate(seating.rounds):
+        assert len(round_) == request.tables
+        assert sorted(pid for table in round_ for pid in table) == ids
+        assert max(sizes(round_)) - min(sizes(round_)) <= 1
+        for host, table in request.hosts.items():
+            assert seating.table_of(host, round_index) == table
+    quality = assess(request, seating)
+    assert quality.size_spread <= 1
+    assert quality.repeat_pairs >= quality.repeat_pairs_bound
+    assert quality.same_org_pairs >= quality.same_org_pairs_bound
+    assert quality.tables_missing_stakeholder >= quality.tables_missing_stakeholder_bound
+
+
+@FAST
+@given(communities(roomy=True))
+def test_no_repeat_pair_when_the_bound_is_zero(request: SeatingRequest) -> None:
+    quality = assess(request, plan_seating(request))
+    assert quality.repeat_pairs_bound == 0
+    assert quality.repeat_pairs == 0
+
+
+@st.composite
+def spread_communities(draw: st.DrawFn) -> SeatingRequest:
+    """No hosts, one round or tables at least as many as rounds times organisations' share:
+    where the organisation bound is reachable and the planner is expected to reach it."""
+    tables = draw(st.integers(3, 10))
+    people_count = tables * draw(st.integers(2, 5))
+    rounds = draw(st.integers(1, 2))
+    sizes_of_orgs = draw(st.lists(st.integers(1, tables * 2), min_size=1, max_size=4))
+    keys = [f"org{k}" for k, size in enumerate(sizes_of_orgs) for _ in range(size)]
+    keys += [None] * max(0, people_count - len(keys))
+    people = [Person(i + 1, key) for i, key in enumerate(keys)][:people_count]
+    return SeatingRequest(tuple(people), tables, rounds, seed=draw(st.integers(0, 3)))
+
+
+@FAST
+@given(spread_communities())
+def test_same_organisation_pairs_at_the_bound(request: SeatingRequest) -> None:
+    quality = assess(request, plan_seating(request))
+    assert quality.same_org_pairs == quality.same_org_pairs_bound
+
+
+def test_the_bound_is_the_design_formula_per_round() -> None:
+    # 7 people of one organisation over 3 tables: q = 2, r = 1 -> 1*C(3,2) + 2*C(2,2) = 5.
+    people = tuple(Person(i, "A") for i in range(7)) + tuple(Person(10 + i) for i in range(5))
+    quality = assess(SeatingRequest(people, 3, 2), plan_seating(SeatingRequest(people, 3, 2)))
+    assert quality.same_org_pairs_bound == 10
+    assert quality.same_org_pairs == 10
+
+
+@FAST
+@given(communities(), st.integers(1, 2))
+def test_played_rounds_kept_and_left_people_not_seated_again(
+    request: SeatingRequest, played_count: int
+) -> None:
+    request = replace(request, rounds=max(request.rounds, played_count + 1))
+    played = plan_seating(request).rounds[:played_count]
+    travellers = [p.id for p in request.people if p.id not in request.hosts]
+    gone = travellers[0] if len(request.people) > request.tables and travellers else None
+    present = tuple(p for p in request.people if p.id != gone)
+    again = replace(request, people=present, played=played)
+    seating = plan_seating(again)
+    assert seating.rounds[:played_count] == played
+    for round_index in range(played_count, request.rounds):
+        if gone is not None:
+            assert seating.table_of(gone, round_index) is None
+        seated = sorted(pid for table in seating.rounds[round_index] for pid in table)
+        assert seated == sorted(p.id for p in present)
+    quality = assess(again, seating)
+    assert quality.repeat_pairs >= quality.repeat_pairs_bound
+
+
+def test_played_meetings_count_as_met() -> None:
+    people = tuple(Person(i) for i in range(16))
+    request = SeatingRequest(people, 4, 3)
+    played = plan_seating(request).rounds[:1]
+    seating = plan_seating(SeatingRequest(people, 4, 3, played=played))
+    quality = assess(SeatingRequest(people, 4, 3, played=played), seating)
+    assert quality.repeat_pairs == 0
+    met = [set(combinations(table, 2)) for round_ in seating.rounds for table in round_]
+    assert sum(len(pairs) for pairs in met) == len(set().union(*met))
+
+
+@FAST
+@given(communities())
+def test_same_request_same_seating(request: SeatingRequest) -> None:
+    assert plan_seating(request) == plan_seating(request)
+
+
+def test_a_seed_changes_the_seating() -> None:
+    people = tuple(Person(i) for i in range(40))
+    seatings = {plan_seating(SeatingRequest(people, 8, 2, seed=seed)) for seed in range(4)}
+    assert len(seatings) > 1
+
+
+def test_social_golfer_8_4_9_has_no_repeat() -> None:
+    request = SeatingRequest(tuple(Person(i) for i in range(32)), 8, 9, time_budget=2)
+    quality = assess(request, plan_seating(request))
+    assert (quality.repeat_pairs, quality.repeat_pairs_bound) == (0, 0)
+
+
+def test_tables_of_five_for_five_rounds_plus_one() -> None:
+    # 5 tables of 5 (prime): 6 rounds is an affine plane; 7 rounds cannot avoid repeats.
+    people = tuple(Person(i, f"org{i % 5}") for i in range(25))
+    six = SeatingRequest(people, 5, 6)
+    assert assess(six, plan_seating(six)).repeat_pairs == 0
+    seven = SeatingRequest(people, 5, 7, max_steps=50)
+    assert assess(seven, plan_seating(seven)).repeat_pairs_bound > 0
+
+
+def test_hosted_construction_with_empty_seats() -> None:
+    # 7 tables with a host each, 27 people: sizes 4 or 3, and 7 rounds without a repeat.
+    people = tuple(Person(i) for i in range(27))
+    hosts = {i: i for i in range(7)}
+    request = SeatingRequest(people, 7, 7, hosts=hosts)
+    seating = plan_seating(request)
+    quality = assess(request, seating)
+    assert quality.repeat_pairs == 0
+    assert quality.size_spread == 1
+    for r in range(7):
+        assert all(seating.table_of(h, r) == t for h, t in hosts.items())
+
+
+@pytest.mark.parametrize("q", [2, 3, 4, 5, 7, 8, 9, 16])
+def test_fields_have_inverses_and_constructions_repeat_nobody(q: int) -> None:
+    gf = field(q)
+    assert gf is not None
+    for a in range(1, q):
+        assert sum(gf.mul[a * q + b] == 1 for b in range(q)) == 1
+        assert sorted(gf.add[a * q + b] for b in range(q)) == list(range(q))
+    size = 2 if q < 4 else 4
+    rounds = q + (q % size == 0)
+    seats = affine_seating(q, size, rounds, 0, list(range(q))).seats
+    met: set[tuple[int, int]] = set()
+    for round_seats in seats:
+        for x, y in combinations(range(q * size), 2):
+            if round_seats[x] == round_seats[y]:
+                assert (x, y) not in met
+                met.add((x, y))
+
+
+def test_no_field_of_six_or_ten() -> None:
+    assert field(6) is None
+    assert field(10) is None
+
+
+def test_impossible_repeats_are_bounded_not_searched_forever() -> None:
+    # 3 tables of 4 for 5 rounds: 5 * 3 = 15 meetings each, 11 people to meet.
+    request = SeatingRequest(tuple(Person(i) for i in range(12)), 3, 5, max_steps=200)
+    quality = assess(request, plan_seating(request))
+    assert quality.repeat_pairs_bound == 12 * (15 - 11) // 2
+    assert quality.repeat_pairs >= quality.repeat_pairs_bound
+
+
+def test_default_table_count() -> None:
+    assert default_table_count(0) == 1
+    assert default_table_count(3) == 1
+    assert default_table_count(24) == 5
+    assert default_table_count(25) == 5
+    assert default_table_count(1000) == 200
+    assert default_table_count(12, seats_per_table=4) == 3
+
+
+PEOPLE = tuple(Person(i) for i in range(10))
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (SeatingRequest(PEOPLE, 0, 2), "A café needs at least one table."),
+        (SeatingRequest(PEOPLE, 2, 0), "A café needs at least one round."),
+        (SeatingRequest((), 1, 1), "There is nobody to seat."),
+        (
+            SeatingRequest(PEOPLE, 11, 1),
+            "11 tables for 10 people: there must be no more tables than people.",
+        ),
+        (
+            SeatingRequest((*PEOPLE, Person(3)), 2, 1),
+            "Someone is listed twice among the people to seat.",
+        ),
+        (SeatingRequest(PEOPLE, 2, 1, hosts={99: 0}), "Host 99 is not among the people to seat."),
+        (
+            SeatingRequest(PEOPLE, 2, 1, hosts={3: 2}),
+            "Host 3 is given table 3; the café has tables 1 to 2.",
+        ),
+        (
+            SeatingRequest(PEOPLE, 2, 1, played=(((0,), (1,)), ((0,), (1,)))),
+            "2 rounds are already played, but the café has only 1.",
+        ),
+        (
+            SeatingRequest(PEOPLE, 2, 2, played=(((0,), (1,), (2,)),)),
+            "Played round 1 has 3 tables; the café has 2.",
+        ),
+        (
+            SeatingRequest(PEOPLE, 2, 2, played=(((0, 1), (1,)),)),
+            "Someone sits at two tables in played round 1.",
+        ),
+    ],
+)
+def test_impossible_requests_say_why(request_: SeatingRequest, message: str) -> None:
+    with pytest.raises(SeatingError) as raised:
+        validate_request(request_)
+    assert str(raised.value) == message
+    with pytest.raises(SeatingError):
+        plan_seating(request_)
+
+
+def test_several_hosts_may_share_a_table() -> None:
+    request = SeatingRequest(PEOPLE, 2, 3, hosts={0: 0, 1: 0})
+    seating = plan_seating(request)
+    assert all(seating.table_of(0, r) == seating.table_of(1, r) == 0 for r in range(3))
+    quality = assess(request, seating)
+    assert quality.repeat_pairs_bound >= 2  # the two hosts meet in every round
