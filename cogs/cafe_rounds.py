@@ -15,6 +15,7 @@ hundred tables takes a while, so a progress message is edited as the threads ope
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import time
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+# Discord's global limit is 50 requests a second per bot; discord.py waits out each route's
+# bucket but does not spread requests under the global one. Opening a big café stays below it.
+CAFE_REQUESTS_PER_SECOND = 40.0
 PROGRESS_EVERY_SECONDS = 2.0  # how often the progress message is edited while threads open
 THREAD_ARCHIVE_MINUTES = 1440  # a round's thread stays open a day at most if never closed
 
@@ -60,10 +64,27 @@ def note_items(notes: Sequence[CafeNote], names: dict[int, str]) -> list[Harvest
     ]
 
 
+class RequestPacer:
+    """Spreads requests evenly: at most ``rate`` a second, over every café of this bot."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next_slot = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
 class CafeRunner:
     def __init__(self, bot: CopBot, service: CafeService) -> None:
         self.bot = bot
         self.service = service
+        self.pacer = RequestPacer(CAFE_REQUESTS_PER_SECOND)
         self.thread_ids: set[int] = set()  # every café thread: the log always records them
 
     def special_thread(self, thread_id: int) -> ThreadKind | None:
@@ -137,6 +158,7 @@ class CafeRunner:
                     continue
                 thread = await self._thread(table.table.thread_id)
                 if thread is not None:
+                    await self.pacer.wait()
                     await thread.send(
                         text.round_warning(minutes),
                         nonce=nonce(
@@ -203,6 +225,7 @@ class CafeRunner:
             name = text.table_thread_name(view.round_number, row.table_number, view.question)
             thread = self._existing_thread(channel, name)
             if thread is None:
+                await self.pacer.wait()
                 thread = await channel.create_thread(
                     name=name,
                     type=discord.ChannelType.private_thread
@@ -216,6 +239,7 @@ class CafeRunner:
         key = ("r", view.round_number, "t", row.table_number)
         if cafe.thread_type == "private":
             for user_id in table.user_ids:
+                await self.pacer.wait()
                 await thread.add_user(discord.Object(user_id))
         host_id = next(iter(table.host_ids), None)
         host_name = self._display_name(channel.guild, host_id) if host_id else None
@@ -235,6 +259,7 @@ class CafeRunner:
             if cafe.thread_type == "private"
             else discord.AllowedMentions(users=True, roles=False, everyone=False)
         )
+        await self.pacer.wait()
         await thread.send(
             f"{briefing}\n\nAt this table: {seated}",
             nonce=nonce(cafe.id, *key, "b"),
@@ -261,12 +286,14 @@ class CafeRunner:
             thread = await self._thread(row.thread_id)
             if thread is not None:
                 if not thread.archived:
+                    await self.pacer.wait()
                     await thread.send(
                         text.round_closed_text(bool(table.host_ids)),
                         nonce=nonce(cafe.id, "r", view.round_number, "t", row.table_number, "c"),
                         allowed_mentions=NO_PINGS,
                         view=tablecloth_view(cafe.id, row.id),
                     )
+                await self.pacer.wait()
                 await thread.edit(locked=True, archived=True)
             await self.service.record_table(row.id, closed=True)
 

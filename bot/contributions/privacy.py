@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.contributions.optouts import OptOuts, marker_of
 from bot.errors import BadInput
 from bot.membership import profiles
-from storage import app_state, audit, contributions, members
+from storage import app_state, audit, cafes, contributions, members
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.types import utc_now
@@ -54,6 +54,8 @@ PERSONAL_AUDIT_ACTIONS: tuple[str, ...] = (
     "organisation.leave",
     "privacy.optout",
     "privacy.optin",
+    "cafe.join",
+    "cafe.leave",
 )
 
 
@@ -241,6 +243,8 @@ async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: 
         return False
     if await members.get_member(session, community_id, user_id) is not None:
         return False  # e.g. they set a profile again since
+    if await cafes.has_cafe_traces(session, community_id, user_id):
+        return False
     counts = await contributions.contributions_by_kind(session, community_id, user_id)
     return not any(counts.values())
 
@@ -267,6 +271,8 @@ async def _forget(db: Database, community_id: int, user_id: int) -> Forgotten:
             )
         deleted = await _delete_log_of(session, community_id, user_id)
         had_profile = await members.forget_member(session, community_id, user_id)
+        # Café seats and sign-ups go; tablecloth notes stay, by "a participant".
+        await cafes.forget_participant(session, community_id, user_id)
         audit_deleted, audit_anonymised = await audit.forget_in_audit(
             session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
         )
