@@ -247,4 +247,157 @@ async def test_a_round_ends_by_itself_at_its_time(harness: Harness) -> None:
 
     await eventually(in_round_two)
     assert all(t.archived and t.locked for t in table_threads(harness, 1))
-    assert len(table_threads(harness, 2)) == 2
+
+    async def round_two_open() -> bool:
+        return len(table_threads(harness, 2)) == 2 and all(
+            t.messages for t in table_threads(harness, 2)
+        )
+
+    await eventually(round_two_open)
+
+
+# --- wrong role and bad input ---------------------------------------------------------------------
+
+
+async def test_members_cannot_run_cafes(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    member = harness.plain_member
+    refused = await cafe_cmd(
+        harness, member, "create", title="Mine", questions="Q?", rounds=2, round_minutes=10
+    )
+    assert "Moderators" in refused.text() and refused.ephemeral
+    async with harness.db.session() as session:
+        assert await cafes.list_cafes(session, harness.community.guild.id) == []
+    await create_cafe(harness)
+    for command, options in (
+        ("start", {}),
+        ("next", {}),
+        ("end", {}),
+        ("cancel", {}),
+        ("plan", {}),
+        ("extend", {"minutes": 5}),
+        ("broadcast", {"message": "hello"}),
+        ("harvest", {}),
+        ("host", {"member": member}),
+    ):
+        itx = await cafe_cmd(harness, member, command, **options)
+        assert "Moderators" in itx.text(), (command, itx.text())
+    assert (await only_cafe(harness)).state == CafeState.OPEN
+
+
+async def test_bad_options_are_refused_and_change_nothing(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    mod = harness.moderator
+    base = {"title": "T", "questions": "Q?", "rounds": 3, "round_minutes": 20}
+    for changes, expected in (
+        ({"tables": 0}, "at least one table"),
+        ({"rounds": 7}, "1 to 6 rounds"),
+        ({"rounds": 0}, "1 to 6 rounds"),
+        ({"round_minutes": 0}, "1 to 180 minutes"),
+        ({"round_minutes": 500}, "1 to 180 minutes"),
+        ({"questions": "a | b"}, "2 questions for 3 rounds"),
+        ({"starts_at": "2020-01-01 10:00"}, "already passed"),
+        ({"starts_at": "next tuesday-ish"}, "can't read"),
+        ({"repeat": "2027-01-01 10:00"}, "single date"),
+    ):
+        itx = await cafe_cmd(harness, mod, "create", **{**base, **changes})
+        assert expected in itx.text(), (changes, itx.text())
+        assert itx.ephemeral
+    async with harness.db.session() as session:
+        assert await cafes.list_cafes(session, harness.community.guild.id) == []
+
+    unknown = await cafe_cmd(harness, mod, "start", cafe=999)
+    assert "no café #999" in unknown.text()
+    nothing = await cafe_cmd(harness, mod, "next")
+    assert "no café" in nothing.text().lower()
+    outside = await cafe_cmd(harness, harness.plain_member, "note", text="an idea")
+    assert "inside a café table thread" in outside.text()
+
+    cafe = await create_cafe(harness, tables=5)
+    await sign_up(harness, people(harness, 3))
+    too_many = await cafe_cmd(harness, mod, "start")
+    assert "5 tables but only 3 people" in too_many.text()
+    assert (await stored_cafe(harness, cafe.id or 0)).state == CafeState.OPEN
+    assert table_threads(harness, 1) == []
+    not_running = await cafe_cmd(harness, mod, "extend", minutes=5)
+    assert "no café to extend" in not_running.text().lower()
+    host_taken = await cafe_cmd(harness, mod, "host", member=people(harness, 4)[3], table=9)
+    assert "no table 9" in host_taken.text().lower()
+
+
+async def test_late_joiners_sit_from_the_next_round_and_leavers_are_unseated(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    everyone = people(harness, 12)
+    cafe = await create_cafe(harness, tables=2)
+    await sign_up(harness, everyone[:10])
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    late, leaving = everyone[10], everyone[0]
+    joined = await cafe_cmd(harness, late, "join")
+    assert "seat from the next round" in joined.text()
+    status = await cafe_cmd(harness, late, "status")
+    assert "from the next round" in status.text()
+    left = await cafe_cmd(harness, leaving, "leave")
+    assert "won't be seated" in left.text()
+    await answered(await cafe_cmd(harness, harness.moderator, "next"))
+    round2 = {u.id for t in table_threads(harness, 2) for u in t.messages[0].mentions}
+    assert late.id in round2 and leaving.id not in round2
+    assert len(round2) == 10
+    assert (await stored_cafe(harness, cafe.id or 0)).current_round == 2
+
+
+async def test_private_table_threads_hold_only_their_table(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    await create_cafe(harness, tables=2, thread_type="private")
+    members = people(harness, 8)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    threads = table_threads(harness, 1)
+    assert [t.type for t in threads] == [12, 12]
+    seated = [set(t.thread_members) - {harness.community.bot.user.id} for t in threads]
+    assert seated[0].isdisjoint(seated[1])
+    assert seated[0] | seated[1] == {m.id for m in members}
+
+
+async def test_plan_list_extend_broadcast_and_cancel(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    mod = harness.moderator
+    cafe = await create_cafe(harness, tables=3)
+    await sign_up(harness, people(harness, 15), hosts=3)
+    plan = await cafe_cmd(harness, mod, "plan")
+    followup = await plan.wait_for_followup(timeout=WAIT)
+    from bot.sandbox.interactions import message_text
+
+    figures = message_text(followup)
+    assert "Pairs meeting twice: **" in figures and "Same-organisation pairs: **" in figures
+    assert "least possible" in figures
+    assert followup.attachments and followup.attachments[0].filename == f"seating-{cafe.id}.txt"
+    assert table_threads(harness, 1) == []  # a preview starts nothing
+
+    listing = await cafe_cmd(harness, harness.plain_member, "list")
+    assert f"#{cafe.id} Funding knowledge management" in listing.text()
+    assert "open for sign-up" in listing.text()
+
+    await answered(await cafe_cmd(harness, mod, "start"))
+    before = (await stored_cafe(harness, cafe.id or 0)).round_ends_at
+    assert before is not None
+    extended = await cafe_cmd(harness, mod, "extend", minutes=10)
+    assert "now ends" in extended.text()
+    after = (await stored_cafe(harness, cafe.id or 0)).round_ends_at
+    assert after is not None and after - before == timedelta(minutes=10)
+    assert all("10 minutes more" in t.messages[-1].content for t in table_threads(harness, 1))
+    too_long = await cafe_cmd(harness, mod, "extend", minutes=500)
+    assert "1 to 120 minutes" in too_long.text()
+
+    said = await cafe_cmd(harness, mod, "broadcast", message="Five minutes, then we move @everyone")
+    assert "3 table threads" in await answered(said)
+    last = [t.messages[-1] for t in table_threads(harness, 1)]
+    assert all("Five minutes, then we move" in m.content for m in last)
+    assert not any(m.mention_everyone for m in last)
+
+    cancelled = await cafe_cmd(harness, mod, "cancel")
+    assert "is cancelled" in await answered(cancelled)
+    assert (await stored_cafe(harness, cafe.id or 0)).state == CafeState.CANCELLED
+    assert all(t.archived and t.locked for t in table_threads(harness, 1))
+    assert custom_ids(signup_message(harness)) == {}
