@@ -61,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
             type=_guild_id,
             help="the Discord server (guild) id of the community",
         )
+    plan = commands.add_parser(
+        "plan", help="preview a World Café seating from a members CSV, offline (no database)"
+    )
+    plan.add_argument(
+        "file", metavar="MEMBERS.csv", help="members CSV (export-members columns; optional host)"
+    )
+    plan.add_argument(
+        "--tables", type=int, metavar="T", help="tables (default: about 5 seats each)"
+    )
+    plan.add_argument("--rounds", type=int, metavar="R", required=True, help="rounds")
+    plan.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
     return parser
 
 
@@ -85,6 +96,14 @@ def _guild_id(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "plan":  # offline: no settings, no database
+        from bot.cafe.plan_cli import PlanError, run_plan
+
+        try:
+            return run_plan(args.file, args.tables, args.rounds, args.seed)
+        except PlanError as error:
+            print(f"copbot: {error}", file=sys.stderr)
+            return 2
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
