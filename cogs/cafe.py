@@ -460,6 +460,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 continue
             thread = self.bot.get_channel(table.table.thread_id)
             if isinstance(thread, discord.Thread):
+                await self.runner.pacer.wait()
                 await thread.send(content, allowed_mentions=discord.AllowedMentions.none())
                 sent += 1
         return sent

@@ -1,0 +1,164 @@
+"""Café rounds over time: warnings, scheduled starts, restarts mid-round, and a café of a
+hundred tables opened within Discord's rate limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.cafe.service import CAFE_START, CafeService
+from bot.sandbox import RateLimitConfig
+from storage import cafes, schedules
+from storage.models import CafeState
+from storage.types import utc_now
+from tests.e2e.harness import Harness, running_harness
+from tests.e2e.test_cafe import (
+    answered,
+    cafe_channel,
+    cafe_cmd,
+    create_cafe,
+    custom_ids,
+    eventually,
+    people,
+    sign_up,
+    signup_message,
+    stored_cafe,
+    table_threads,
+)
+
+
+def service_of(harness: Harness) -> CafeService:
+    cog = harness.bot.get_cog("Cafe")
+    assert cog is not None
+    return cog.service  # type: ignore[attr-defined,no-any-return]
+
+
+async def test_tables_are_warned_before_the_round_ends(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters?", rounds=2, round_minutes=10)
+    await sign_up(harness, people(harness, 6))
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    running = await stored_cafe(harness, cafe.id or 0)
+    assert running.round_ends_at is not None
+    # The warning is due two minutes before the end: bring that to a second from now.
+    end = utc_now() + timedelta(minutes=2, seconds=1)
+    await service_of(harness).move_round_end(running, end - running.round_ends_at, actor_id=None)
+
+    async def warned() -> bool:
+        return all(
+            any("left in this round" in m.content for m in t.messages)
+            for t in table_threads(harness, 1)
+        )
+
+    await eventually(warned)
+    counts = [
+        sum("left in this round" in m.content for m in t.messages)
+        for t in table_threads(harness, 1)
+    ]
+    assert counts == [1] * len(counts)
+    assert (await stored_cafe(harness, cafe.id or 0)).current_round == 1
+
+
+async def test_a_cafe_starts_by_itself_at_its_time(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    starts = (utc_now() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    cafe = await create_cafe(harness, questions="What matters?", rounds=2, starts_at=starts)
+    assert "Starts <t:" in str(signup_message(harness).embeds[0])
+    await sign_up(harness, people(harness, 6))
+    async with harness.db.transaction() as session:
+        timer = (await schedules.schedules_for(session, CAFE_START, cafe.id or 0))[0]
+        assert timer.id is not None
+        await schedules.set_due_at(session, timer.id, utc_now() + timedelta(seconds=1))
+    await harness.bot.scheduler.sync_schedule(timer.id)
+
+    async def started() -> bool:
+        return (await stored_cafe(harness, cafe.id or 0)).state == CafeState.RUNNING
+
+    await eventually(started)
+
+    async def everyone_seated() -> bool:
+        threads = table_threads(harness, 1)
+        return bool(threads) and all(t.messages for t in threads)
+
+    await eventually(everyone_seated)
+    seated = {u.id for t in table_threads(harness, 1) for u in t.messages[0].mentions}
+    assert seated == {m.id for m in people(harness, 6)}
+
+
+async def test_a_restart_mid_round_makes_nothing_twice_and_ends_the_round_on_time(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters?", rounds=2, round_minutes=30)
+    members = people(harness, 9)
+    await sign_up(harness, members[:8])
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    threads_before = [t.id for t in harness.community.guild.threads]
+    messages_before = {t.id: len(t.messages) for t in table_threads(harness, 1)}
+    channel_before = len(cafe_channel(harness).messages)
+
+    await harness.restart_bot()
+    assert [t.id for t in harness.community.guild.threads] == threads_before
+    assert {t.id: len(t.messages) for t in table_threads(harness, 1)} == messages_before
+    assert len(cafe_channel(harness).messages) == channel_before
+    # the sign-up buttons still work after the restart
+    message = signup_message(harness)
+    late = await harness.sandbox.click(members[8], message, custom_ids(message)["Join"])
+    assert "next round" in late.text()
+
+    # Down while the round should have ended: it ends at once on the way back up.
+    await harness.stop_bot()
+    async with harness.db.transaction() as session:
+        stored = await cafes.get_cafe_by_id(session, cafe.id or 0)
+        assert stored is not None
+        past = utc_now() - timedelta(minutes=1)
+        await cafes.update_cafe(session, stored, round_ends_at=past)
+        for timer in await schedules.schedules_for(session, "cafe.round_end", cafe.id or 0):
+            assert timer.id is not None
+            await schedules.set_due_at(session, timer.id, past)
+    await harness.start_bot()
+
+    async def second_round_open() -> bool:
+        threads = table_threads(harness, 2)
+        return len(threads) == 2 and all(t.messages for t in threads)
+
+    await eventually(second_round_open)
+    assert (await stored_cafe(harness, cafe.id or 0)).current_round == 2
+    round1 = table_threads(harness, 1)
+    assert all(t.locked and t.archived for t in round1)
+    assert all(sum("round has ended" in m.content for m in t.messages) == 1 for t in round1)
+    seated = {u.id for t in table_threads(harness, 2) for u in t.messages[0].mentions}
+    assert members[8].id in seated and len(seated) == 9
+
+
+async def test_a_hundred_tables_open_paced_within_the_rate_limits(tmp_path: Path) -> None:
+    async with running_harness(tmp_path) as harness:
+        harness.sandbox.set_rate_limits(RateLimitConfig())  # Discord's usual buckets
+        await harness.set_staff_roles()
+        guild = harness.community.guild
+        present = len([m for m in guild.members.values() if not m.user.bot])
+        for number in range(500 - present):
+            guild.add_member(harness.sandbox.create_user(f"traveller{number}"))
+        # The register takes the newcomers in at start-up, in one go.
+        await harness.restart_bot()
+        cafe = await create_cafe(harness, questions="What matters?", rounds=2, tables=100)
+        service = service_of(harness)
+        everyone = [m for m in guild.members.values() if not m.user.bot]
+        for member in everyone:
+            await service.join(cafe, member.id)
+        limited_before = harness.sandbox.rate_limited_count
+        start = await cafe_cmd(harness, harness.moderator, "start")
+        assert "has started" in await answered(start)
+        threads = table_threads(harness, 1)
+        assert len(threads) == 100 and all(len(t.messages) == 1 for t in threads)
+        assert len({t.name for t in threads}) == 100
+        assert harness.sandbox.rate_limited_count == limited_before
+        progress = [
+            m
+            for m in cafe_channel(harness).messages
+            if m.author.id == harness.community.bot.user.id and m.edited_at is not None
+        ]
+        listing = progress[-1]
+        assert "round 1 of 2" in listing.embeds[0]["title"]
+        edits = [r for r in harness.sandbox.requests if r[0] == "PATCH" and str(listing.id) in r[1]]
+        assert len(edits) >= 2  # progress while opening, then the table list
