@@ -14,10 +14,18 @@ from bot.contributions import privacy
 from bot.contributions.optouts import OptOuts
 from bot.errors import BadInput
 from bot.membership.names import name_key
-from storage import audit, contributions, members, organisations, schedules
+from storage import audit, cafes, contributions, members, organisations, schedules
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.models import AuditEvent, Contribution, Organisation, Reaction, metadata
+from storage.models import (
+    AuditEvent,
+    CafeRole,
+    Contribution,
+    NoteKind,
+    Organisation,
+    Reaction,
+    metadata,
+)
 
 GUILD = 222_333_444_555_666_777
 FORGOTTEN = 333_444_555_666_777_888
@@ -58,6 +66,18 @@ BIGINT_COLUMNS: dict[str, bool] = {
     "schedule.community_id": False,
     "schedule.target_id": False,  # the id of the row a schedule acts on
     "schedule.created_by": True,
+    "cafe.community_id": False,
+    "cafe.channel_id": False,
+    "cafe.signup_message_id": False,
+    "cafe.progress_message_id": False,
+    "cafe.reflection_thread_id": False,
+    "cafe.created_by": True,
+    "cafe_participant.user_id": True,
+    "cafe_seat.user_id": True,
+    "cafe_table.thread_id": False,
+    "cafe_note.author_id": True,  # the note stays, by "a participant"
+    "cafe_note.message_id": False,
+    "cafe_note.added_by": True,
 }
 
 
@@ -180,7 +200,46 @@ async def seed(db: Database) -> None:
             nested={"people": [FORGOTTEN, OTHER]},
         )
         await audit.record_audit(session, GUILD, MODERATOR, "settings.timezone", timezone="UTC")
+        await seed_cafe(session)
         await session.commit()
+
+
+async def seed_cafe(session: Any) -> None:
+    """A café the forgotten person created, sat in, noted at and marked an insight in."""
+    cafe = await cafes.create_cafe(
+        session,
+        community_id=GUILD,
+        title="Funding KM",
+        questions=["Who pays?"],
+        rounds=1,
+        round_minutes=20,
+        channel_id=7001,
+        created_by=FORGOTTEN,
+    )
+    assert cafe.id is not None
+    for user_id in (FORGOTTEN, OTHER):
+        await cafes.save_participant(session, cafe.id, user_id, role=CafeRole.TRAVELLER)
+    await cafes.seat_round(session, cafe.id, 1, [(1, [(FORGOTTEN, False), (OTHER, False)])])
+    await cafes.add_note(
+        session,
+        cafe_id=cafe.id,
+        round_number=1,
+        table_number=1,
+        author_id=FORGOTTEN,
+        added_by=FORGOTTEN,
+        text="Budget KM in every project",
+    )
+    await cafes.add_note(
+        session,
+        cafe_id=cafe.id,
+        round_number=1,
+        table_number=1,
+        kind=NoteKind.INSIGHT,
+        author_id=OTHER,
+        added_by=FORGOTTEN,
+        text="Donors fund tools, not time",
+        message_id=9003,
+    )
 
 
 def mentions(column: Any, value: Any, user_id: int) -> bool:
@@ -219,6 +278,15 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database)
 
     assert await rows_mentioning(db, FORGOTTEN) == []
     assert (done.deleted.messages, done.deleted.reactions, done.had_profile) == (2, 1, True)
+    async with db.session() as session:
+        cafe = (await cafes.list_cafes(session, GUILD))[0]
+        kept = await cafes.notes_of(session, cafe.id or 0)
+        seats = await cafes.seats_of(session, cafe.id or 0)
+    assert [(n.text, n.author_id) for n in kept] == [
+        ("Budget KM in every project", None),
+        ("Donors fund tools, not time", OTHER),
+    ]
+    assert [s.user_id for s in seats] == [OTHER]
     assert optouts.is_opted_out(GUILD, FORGOTTEN)
     async with db.session() as session:
         assert await members.get_member(session, GUILD, FORGOTTEN) is None
