@@ -401,3 +401,39 @@ async def test_plan_list_extend_broadcast_and_cancel(harness: Harness) -> None:
     assert (await stored_cafe(harness, cafe.id or 0)).state == CafeState.CANCELLED
     assert all(t.archived and t.locked for t in table_threads(harness, 1))
     assert custom_ids(signup_message(harness)) == {}
+
+
+async def test_table_threads_are_logged_even_in_an_untracked_channel(harness: Harness) -> None:
+    from storage import contributions as log_queries
+
+    await harness.set_staff_roles()
+    tracked = await harness.sandbox.slash(
+        harness.moderator, harness.general, "settings track add", target=harness.general
+    )
+    assert "Tracking saved" in tracked.text()
+    await create_cafe(harness, questions="What matters?", rounds=1, tables=2)
+    members = people(harness, 8)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    thread = table_threads(harness, 1)[0]
+    speaker = harness.community.guild.get_member(thread.messages[0].mentions[0].id)
+    assert speaker is not None
+    said = await harness.sandbox.send_message(speaker, thread, "We pool budgets across projects")
+    elsewhere = await harness.sandbox.send_message(speaker, cafe_channel(harness), "hello #cafe")
+
+    async def logged() -> bool:
+        await harness.bot.contribution_writer.flush()
+        async with harness.db.session() as session:
+            return await log_queries.get_contribution(session, said.id) is not None
+
+    await eventually(logged)
+    async with harness.db.session() as session:
+        row = await log_queries.get_contribution(session, said.id)
+        assert await log_queries.get_contribution(session, elsewhere.id) is None
+    assert row is not None and row.channel_id == thread.id
+    assert row.parent_channel_id == cafe_channel(harness).id
+
+    await answered(await cafe_cmd(harness, harness.moderator, "next"))  # the only round: harvest
+    harvest = "\n".join(m.content for m in cafe_channel(harness).messages if m.content)
+    seated_here = len(thread.messages[0].mentions)
+    assert f"{seated_here} seated, 1 posted, {seated_here - 1} silent" in harvest
