@@ -60,7 +60,7 @@ async def cafe_numbers(
         return []
     typed = current.strip().lower()
     choices = []
-    for cafe in await cog.service.list(interaction.guild_id):
+    for cafe in await cog.service.list_cafes(interaction.guild_id):
         label = f"#{cafe.id} {cafe.title} ({describe_state(cafe)})"[:100]
         if not typed or typed in label.lower():
             choices.append(app_commands.Choice(name=label, value=cafe.id or 0))
@@ -84,8 +84,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     async def cog_load(self) -> None:
         self.runner.thread_ids.update(await self.service.table_thread_ids())
-        contributions = self.bot.get_cog("contributions") or self.bot.get_cog("Contributions")
-        special_threads = getattr(contributions, "special_threads", None)
+        # Table threads are always logged, tracked channel or not (cogs/contributions.py).
+        special_threads = getattr(self.bot.get_cog("Contributions"), "special_threads", None)
         if special_threads is not None:
             special_threads.add_lookup(self._special_thread)
         self.bot.tree.add_command(self.harvest_menu)
@@ -173,6 +173,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         repeat="For a café that comes back, e.g. monthly first tue 14:00",
         thread_type="Public or private table threads (default public)",
         channel="Where the sign-up and the harvest go (default: here)",
+        warning_minutes="How many minutes before a round ends the tables are warned "
+        "(default 2; 0: no warning)",
     )
     @app_commands.choices(thread_type=THREAD_TYPE_CHOICES)
     @require(Access.MODERATOR)
@@ -188,6 +190,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         repeat: str | None = None,
         thread_type: app_commands.Choice[str] | None = None,
         channel: discord.TextChannel | None = None,
+        warning_minutes: int | None = None,
     ) -> None:
         assert interaction.guild is not None
         where = channel or interaction.channel
@@ -217,6 +220,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             thread_type=thread_type.value if thread_type else None,
             timezone=community.timezone,
             now=self.service.clock(),
+            warning_minutes=warning_minutes,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         cafe = await self.service.create(
@@ -694,7 +698,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @require(Access.MEMBER)
     async def list_cafes(self, interaction: discord.Interaction[CopBot]) -> None:
         assert interaction.guild_id is not None
-        found = await self.service.list(interaction.guild_id)
+        found = await self.service.list_cafes(interaction.guild_id)
         lines = []
         for cafe in found:
             participants, _ = await self.service.counts(cafe.id or 0)

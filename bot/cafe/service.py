@@ -52,6 +52,7 @@ ROUND_END_GRACE = timedelta(days=30)
 START_GRACE = timedelta(hours=2)
 
 MAX_TITLE = 100
+DEFAULT_WARNING_MINUTES = 2
 MAX_NOTE = 1000
 MAX_EXTEND_MINUTES = 120
 SEATS_PER_TABLE = 5
@@ -75,6 +76,7 @@ class CafeRequest:
     repeat_when: str | None
     thread_type: str
     timezone: str
+    warning_minutes: int = 2
 
 
 def read_cafe_request(
@@ -89,6 +91,7 @@ def read_cafe_request(
     thread_type: str | None,
     timezone: str,
     now: datetime,
+    warning_minutes: int | None = None,
 ) -> CafeRequest:
     """Check every option of ``/cafe create``; raise BadInput saying what is wrong and how to
     put it right, before anything is written."""
@@ -114,6 +117,16 @@ def read_cafe_request(
         raise BadInput(
             f"A café needs at least one table; you asked for {tables}.",
             "Leave `tables` out to get about five seats per table.",
+        )
+    if warning_minutes is None:  # short rounds get a shorter warning, or none
+        warning = min(DEFAULT_WARNING_MINUTES, round_minutes - 1)
+    else:
+        warning = warning_minutes
+    if not 0 <= warning < round_minutes:
+        raise BadInput(
+            f"The warning comes {warning} minutes before the end of a {round_minutes}-minute "
+            "round: it must be at least 0 and less than the round.",
+            "Two minutes is usual; 0 means no warning.",
         )
     kind = (thread_type or "public").strip().lower()
     if kind not in THREAD_TYPES:
@@ -143,6 +156,7 @@ def read_cafe_request(
         repeat_when=repeat_when,
         thread_type=kind,
         timezone=timezone,
+        warning_minutes=warning,
     )
 
 
@@ -267,6 +281,7 @@ class CafeService:
                 starts_at=request.starts_at,
                 repeat_when=request.repeat_when,
                 series_id=series_id,
+                warning_minutes=request.warning_minutes,
                 seed=random.randrange(2**31),
                 created_by=actor_id,
             )
@@ -332,6 +347,7 @@ class CafeService:
             repeat_when=finished.repeat_when,
             thread_type=finished.thread_type,
             timezone=timers[0].timezone,
+            warning_minutes=finished.warning_minutes,
         )
         return await self.create(
             finished.community_id,
@@ -395,7 +411,7 @@ class CafeService:
             )
         return found[0]
 
-    async def list(self, community_id: int) -> list[Cafe]:
+    async def list_cafes(self, community_id: int) -> list[Cafe]:
         async with self.db.session() as session:
             return await cafes.list_cafes(session, community_id, limit=25)
 
@@ -585,8 +601,8 @@ class CafeService:
                 assert old.id is not None
                 await schedules.delete_schedule(session, old.id)
                 ids.append(old.id)  # resynced: its alarm goes
-            if kind == ROUND_WARNING and due <= self.clock():
-                continue  # a round shorter than the warning: no warning
+            if kind == ROUND_WARNING and (cafe.warning_minutes == 0 or due <= self.clock()):
+                continue  # no warning wanted, or too late for one
             timer = await schedules.create_schedule(
                 session,
                 community_id=cafe.community_id,

@@ -299,6 +299,7 @@ async def test_bad_options_are_refused_and_change_nothing(harness: Harness) -> N
         ({"starts_at": "2020-01-01 10:00"}, "already passed"),
         ({"starts_at": "next tuesday-ish"}, "can't read"),
         ({"repeat": "2027-01-01 10:00"}, "single date"),
+        ({"warning_minutes": 20}, "less than the round"),
     ):
         itx = await cafe_cmd(harness, mod, "create", **{**base, **changes})
         assert expected in itx.text(), (changes, itx.text())
