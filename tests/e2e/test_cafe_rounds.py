@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.cafe.service import CAFE_START, CafeService
+from bot.cafe.service import CAFE_START, SERIES_START, CafeService
 from bot.sandbox import RateLimitConfig
 from storage import cafes, schedules
 from storage.models import CafeState
@@ -162,3 +162,57 @@ async def test_a_hundred_tables_open_paced_within_the_rate_limits(tmp_path: Path
         assert "round 1 of 2" in listing.embeds[0]["title"]
         edits = [r for r in harness.sandbox.requests if r[0] == "PATCH" and str(listing.id) in r[1]]
         assert len(edits) >= 2  # progress while opening, then the table list
+
+
+async def test_a_recurring_cafe_opens_the_next_one_when_it_ends(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    first = await create_cafe(
+        harness, questions="What matters?", rounds=1, repeat="weekly tue 14:00"
+    )
+    assert "Repeats: `weekly tue 14:00`" in str(signup_message(harness).embeds[0])
+    await sign_up(harness, people(harness, 6))
+    async with harness.db.session() as session:
+        (series,) = await schedules.schedules_for(session, SERIES_START, first.id or 0)
+    assert series.id is not None and series.timezone == "UTC"
+    due = utc_now()
+    await harness.bot.scheduler.fire(series.id, due)  # the series' date has come
+    assert (await stored_cafe(harness, first.id or 0)).state == CafeState.RUNNING
+
+    ended = await cafe_cmd(harness, harness.moderator, "next")
+    assert "harvest" in await answered(ended)
+    assert (await stored_cafe(harness, first.id or 0)).state == CafeState.CLOSED
+    async with harness.db.session() as session:
+        following = [
+            c
+            for c in await cafes.list_cafes(session, harness.community.guild.id)
+            if c.id != first.id
+        ]
+    assert len(following) == 1
+    following_cafe = following[0]
+    assert following_cafe.state == CafeState.OPEN and following_cafe.series_id == first.id
+    assert f"Café #{following_cafe.id}" in str(signup_message(harness).embeds[0])
+
+    # The same due time again (a second process, a replay) starts nothing: it was claimed.
+    await harness.bot.scheduler.fire(series.id, due)
+    assert (await stored_cafe(harness, following_cafe.id or 0)).state == CafeState.OPEN
+
+
+async def test_a_table_opened_but_not_recorded_is_not_opened_twice(harness: Harness) -> None:
+    """As after a crash between Discord's answer and the database write: the thread is found
+    by its name and the briefing comes back from Discord by its nonce."""
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters?", rounds=2, tables=2)
+    await sign_up(harness, people(harness, 8))
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    threads = {t.id: len(t.messages) for t in table_threads(harness, 1)}
+    async with harness.db.transaction() as session:
+        for table in await cafes.tables_of(session, cafe.id or 0, 1):
+            assert table.id is not None
+            await cafes.update_table(session, table.id, thread_id=None, opened=False)
+    cog = harness.bot.get_cog("Cafe")
+    assert cog is not None
+    await cog.runner.start_round(cafe.id or 0, 1)  # type: ignore[attr-defined]
+    assert {t.id: len(t.messages) for t in table_threads(harness, 1)} == threads
+    async with harness.db.session() as session:
+        tables = await cafes.tables_of(session, cafe.id or 0, 1)
+    assert {t.thread_id for t in tables} == set(threads) and all(t.opened for t in tables)
