@@ -197,6 +197,8 @@ class CafeRunner:
             log.warning("café %s: channel %s is gone", cafe.id, cafe.channel_id)
             return
         pending = [t for t in view.tables if not t.table.opened]
+        if not pending and cafe.progress_message_id is not None:
+            return  # opened and listed already
         progress = await self._progress_message(
             channel, view, opened=len(view.tables) - len(pending)
         )

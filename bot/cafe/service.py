@@ -578,6 +578,7 @@ class CafeService:
                 current_round=round_number,
                 round_started_at=now,
                 round_ends_at=ends_at,
+                progress_message_id=None,  # each round lists its tables in a new message
             )
             timer_ids = await self._set_round_timers(session, cafe, ends_at)
             await audit.record_audit(

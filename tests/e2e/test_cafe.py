@@ -184,6 +184,8 @@ async def test_a_whole_cafe_with_hosts_notes_insights_and_harvest(harness: Harne
     assert all("round has ended" in t.messages[-1].content for t in round1)
     round2 = table_threads(harness, 2)
     assert len(round2) == 4
+    assert round_listing(harness, 2).id != listing.id
+    assert "round 1 of 3" in round_listing(harness, 1).embeds[0]["title"]
     hosts = members[:4]
     for number, host in enumerate(hosts, start=1):
         assert host.id in {u.id for u in round2[number - 1].messages[0].mentions}
