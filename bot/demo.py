@@ -7,7 +7,9 @@ what they typed and what the bot answered.
 from __future__ import annotations
 
 import asyncio
+import csv
 import dataclasses
+import io
 import logging
 import re
 import tempfile
@@ -20,15 +22,20 @@ from typing import Any
 from bot.client import CopBot, start_until_ready
 from bot.config import Settings, configure_logging
 from bot.sandbox import Channel, Guild, Member, Message, Sandbox, SandboxInteraction
+from bot.sandbox.interactions import message_text
+from bot.sandbox.models import walk_components
 from bot.sandbox.sample import SampleCommunity, build_sample_community
+from storage import cafes as cafe_queries
 from storage import contributions as log_queries
 from storage.db import Database
 
 WIDTH = 96
+ANSWER_WAIT = 15.0  # seconds: a café round opens several threads before the bot answers
 
 
 MENTION = re.compile(r"<@(&?)(\d+)>")
 TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
+CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 
 
 class Transcript:
@@ -52,7 +59,11 @@ class Transcript:
         def moment(match: re.Match[str]) -> str:
             return datetime.fromtimestamp(int(match.group(1)), UTC).strftime("%d %b %Y")
 
-        return TIMESTAMP.sub(moment, MENTION.sub(name, text))
+        def channel(match: re.Match[str]) -> str:
+            found = guild.get_channel(int(match.group(1))) if guild is not None else None
+            return f"#{_short(found.name or '')}" if found else match.group(0)
+
+        return CHANNEL_MENTION.sub(channel, TIMESTAMP.sub(moment, MENTION.sub(name, text)))
 
     def heading(self, title: str) -> None:
         self.write("")
@@ -66,11 +77,50 @@ class Transcript:
         self, member: Member, channel: Channel, command: str, options: dict[str, Any]
     ) -> None:
         shown = " ".join(f"{name}:{_option_text(value)}" for name, value in options.items())
-        self.write(f"\n#{channel.name}  {member.display_name}: /{command} {shown}".rstrip())
+        self.write(f"\n{_place(channel)}  {member.display_name}: /{command} {shown}".rstrip())
 
     def said(self, member: Member, channel: Channel, content: str, reply_to: Member | None) -> None:
         to = f" (replying to {reply_to.display_name})" if reply_to is not None else ""
-        self.write(f"\n#{channel.name}  {member.display_name}{to}: {content}")
+        self.write(f"\n{_place(channel)}  {member.display_name}{to}: {content}")
+
+    def clicked(self, member: Member, channel: Channel, label: str) -> None:
+        self.write(f"\n{_place(channel)}  {member.display_name} clicks [{label}]")
+
+    def used_app(self, member: Member, message: Message, name: str) -> None:
+        self.write(
+            f"\n{_place(message.channel)}  {member.display_name}: Apps › {name} "
+            f"(on {message.author.display_name}'s message)"
+        )
+
+    def filled_in(self, member: Member, form: str, values: dict[str, str]) -> None:
+        shown = " ".join(f'{name}:"{value}"' for name, value in values.items())
+        self.write(f"  {member.display_name} fills in “{form}”: {shown}")
+
+    def posted(self, message: Message, *, lines: int | None = None) -> None:
+        """A message the bot posted in a channel, cut after ``lines`` lines if given."""
+        self.write(f"\n{_place(message.channel)}  copbot posted:")
+        self._block(message_text(message), lines)
+        buttons = [
+            f"[{c['label']}]"
+            for c in walk_components(message.components)
+            if c.get("type") == 2 and c.get("label")
+        ]
+        if buttons:
+            self.write("      " + " ".join(buttons))
+        for attachment in message.attachments:
+            self.write(f"      📎 {attachment.filename}")
+
+    def _block(self, text: str, lines: int | None = None) -> None:
+        wrapped = [
+            line
+            for paragraph in self.readable(text).splitlines()
+            for line in textwrap.wrap(paragraph, WIDTH - 6) or [""]
+        ]
+        kept = wrapped if lines is None else wrapped[:lines]
+        for line in kept:
+            self.write(f"      {line}")
+        if len(kept) < len(wrapped):
+            self.write(f"      … ({len(wrapped) - len(kept)} more lines)")
 
     def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
@@ -82,11 +132,26 @@ class Transcript:
             self.write("  " + "  ".join(cells))
 
     def answered(self, itx: SandboxInteraction) -> None:
+        if itx.modal is not None:
+            self.write(f"  ↳ copbot opens a form: “{itx.modal.get('title', '')}”")
+            return
         who = "copbot (only you can see this)" if itx.ephemeral else "copbot"
         self.write(f"  ↳ {who}:")
-        for paragraph in self.readable(itx.text()).splitlines():
-            for line in textwrap.wrap(paragraph, WIDTH - 6) or [""]:
-                self.write(f"      {line}")
+        self._block(itx.text())
+        for message in itx.messages():
+            for attachment in message.attachments:
+                self.write(f"      📎 {attachment.filename}")
+
+
+def _short(name: str) -> str:
+    return textwrap.shorten(name, 30, placeholder="…")
+
+
+def _place(channel: Channel) -> str:
+    """``#general``, or ``#cafe › R1 · Table 2 · What…`` for a thread (its name cut short)."""
+    if channel.is_thread and channel.parent is not None:
+        return f"#{channel.parent.name} › {_short(channel.name or '')}"
+    return f"#{channel.name}"
 
 
 def _option_text(value: Any) -> str:
@@ -108,10 +173,17 @@ class Scene:
     transcript: Transcript
     bot: CopBot
 
+    def where(self, channel: str | Channel) -> Channel:
+        return self.community.channels[channel] if isinstance(channel, str) else channel
+
     async def say(
-        self, actor: Member, content: str, channel: str = "general", reply_to: Message | None = None
+        self,
+        actor: Member,
+        content: str,
+        channel: str | Channel = "general",
+        reply_to: Message | None = None,
     ) -> Message:
-        where = self.community.channels[channel]
+        where = self.where(channel)
         replied = self.community.guild.get_member(reply_to.author.id) if reply_to else None
         self.transcript.said(actor, where, content, replied)
         return await self.sandbox.send_message(actor, where, content, reply_to=reply_to)
@@ -132,15 +204,48 @@ class Scene:
         return totals
 
     async def slash(
-        self, actor: Member, command: str, /, channel: str = "general", **options: Any
+        self, actor: Member, command: str, /, channel: str | Channel = "general", **options: Any
     ) -> SandboxInteraction:
-        where = self.community.channels[channel]
+        where = self.where(channel)
         self.transcript.typed(actor, where, command, options)
-        itx = await self.sandbox.slash(actor, where, command, **options)
+        itx = await self.sandbox.slash(actor, where, command, timeout=ANSWER_WAIT, **options)
+        return await self._answered(itx)
+
+    async def click(
+        self, actor: Member, message: Message, label: str, *, quietly: bool = False
+    ) -> SandboxInteraction:
+        """Click the button labelled ``label``; ``quietly`` leaves it out of the transcript."""
+        if not quietly:
+            self.transcript.clicked(actor, message.channel, label)
+        itx = await self.sandbox.click(actor, message, _button(message, label), timeout=ANSWER_WAIT)
+        return itx if quietly else await self._answered(itx)
+
+    async def fill_in(
+        self, actor: Member, opened: SandboxInteraction, values: dict[str, str]
+    ) -> SandboxInteraction:
+        assert opened.modal is not None, opened.text()
+        self.transcript.filled_in(actor, opened.modal.get("title", ""), values)
+        itx = await self.sandbox.submit_modal(actor, opened, values, timeout=ANSWER_WAIT)
+        return await self._answered(itx)
+
+    async def app(self, actor: Member, message: Message, name: str) -> SandboxInteraction:
+        """A message command from the message's Apps menu."""
+        self.transcript.used_app(actor, message, name)
+        itx = await self.sandbox.context_menu(actor, message, name, timeout=ANSWER_WAIT)
+        return await self._answered(itx)
+
+    async def _answered(self, itx: SandboxInteraction) -> SandboxInteraction:
         if itx.deferred:  # the bot said "thinking…": its answer comes as a follow-up
-            await itx.wait_for_followup()
+            await itx.wait_for_followup(timeout=ANSWER_WAIT)
         self.transcript.answered(itx)
         return itx
+
+
+def _button(message: Message, label: str) -> str:
+    for component in walk_components(message.components):
+        if component.get("type") == 2 and component.get("label") == label:
+            return str(component["custom_id"])
+    raise LookupError(f"no button {label!r} on message {message.id}")
 
 
 async def scene_foundation(scene: Scene) -> None:
@@ -285,10 +390,363 @@ async def scene_conversation(scene: Scene) -> None:
     await scene.slash(kwame, "privacy show")
 
 
+# The organisations the register still lacks, as the coordinators' spreadsheet lists them.
+MORE_ORGANISATIONS_CSV = """name,stakeholder,level,country,website,cop_status
+Agua para Todos,civil society,national,Bolivia,,
+UNICEF WASH,donor,international,,unicef.org,member
+Water.org,civil society,international,United States,water.org,
+JICA,donor,international,Japan,jica.go.jp,
+"Ministry of Water and Sanitation, Malawi",government,national,Malawi,,member
+"Ministry of Water Resources, Sierra Leone",government,national,Sierra Leone,,
+"""
+
+CAFE_TITLE = "Sharing what we learn across the learning alliance"
+CAFE_QUESTIONS = (
+    "What stops knowledge from flowing between district and national level in our alliance?",
+    "What could a resource centre do as the 'spider' that links the alliance's platforms?",
+    "What will your organisation do in the next six months to share what it learns?",
+)
+CAFE_HOSTS = ("sofia.rossi", "samuel.okello", "daniel.kimani", "ana.pereira")
+CAFE_TRAVELLERS = (
+    "kwame.mensah",
+    "lena.vogel",
+    "tendai.moyo",
+    "maria.lopez",
+    "ahmed.hassan",
+    "aisha.bello",
+    "tom.becker",
+    "ngozi.eze",
+    "rahul.sharma",
+    "claire.dubois",
+    "emma.jansen",
+    "hiroshi.tanaka",
+    "grace.banda",
+    "miriam.tesfaye",
+    "yaw.boateng",
+    "peter.njoroge",
+    "moussa.traore",
+    "zainab.sesay",
+    "fatima.ouedraogo",
+    "erik.larsen",
+)
+# What people say at the tables, by round and by the speaker's stakeholder group. The seating is
+# planned afresh each run, so a line goes to whoever of that group sits at the table.
+TABLE_TALK: dict[int, dict[str, str]] = {
+    1: {
+        "government": "Our district water officers send reports up every quarter; no analysis "
+        "ever comes back down to them.",
+        "civil society": "We run learning events, but different people come each time, so "
+        "nothing builds up.",
+        "research": "Our studies end up as PDFs on a website; district staff tell us they never "
+        "see them.",
+        "private sector": "When a project closes, its monitoring data leaves with the "
+        "consultants' laptops.",
+        "donor": "We pay for documentation, but rarely for the time it takes to read and use it.",
+    },
+    2: {
+        "government": "If a resource centre turned our district data into a one-page brief each "
+        "quarter, we would send better data.",
+        "civil society": "It could keep one calendar of every platform's meetings, so districts "
+        "and ministries stop meeting in parallel.",
+        "research": "It could hold the alliance's documents and data so they outlive each project.",
+        "private sector": "It could broker exchange visits between districts: they learn more "
+        "from each other than from us.",
+        "donor": "Five years of a resource centre cost less than the duplicated studies we fund.",
+    },
+    3: {
+        "government": "We will put a knowledge-sharing line into next year's district budgets.",
+        "civil society": "We will publish our monitoring data openly and bring district staff to "
+        "the national learning days.",
+        "research": "Every study we finish gets a two-page summary written for district staff.",
+        "private sector": "At the end of every contract we hand over the project data in an open "
+        "format.",
+        "donor": "Our next call for proposals will fund facilitation time, not only reports.",
+    },
+}
+CARRIED_IDEA = (
+    "At my last table we found that reports go up and nothing comes back down. A resource "
+    "centre could close that loop."
+)
+ROUND_ONE_NOTE = (
+    "Knowledge leaves with projects and people, and nothing comes back down to the districts: "
+    "we need a feedback loop, not more reports."
+)
+ROUND_TWO_NOTE = "A resource centre as broker: one calendar, district briefs, exchange visits."
+ROUND_THREE_NOTE = (
+    "Commitments: KM budget lines, open data at contract end, summaries for districts."
+)
+
+
+# People who named their organisation themselves in the register scene: the spreadsheet is older.
+SET_THEIR_OWN = ("sofia.rossi", "kwame.mensah", "lena.vogel")
+
+
+def _members_csv(community: SampleCommunity) -> bytes:
+    """Who works where, for the members whose organisation is in the register by now."""
+    registered = {"Eau Vive"} | {
+        row["name"]
+        for sheet in (ORGANISATIONS_CSV, MORE_ORGANISATIONS_CSV)
+        for row in csv.DictReader(io.StringIO(sheet))
+    }
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("user_id", "display_name", "organisation"))
+    for organisation, people in community.organisations.items():
+        if organisation in registered:
+            writer.writerows(
+                (m.id, m.display_name, organisation)
+                for m in people
+                if m.user.name not in SET_THEIR_OWN
+            )
+    return out.getvalue().encode()
+
+
+@dataclasses.dataclass
+class CafeTables:
+    """The café as members see it in the sandbox: its channel, threads and who sits where."""
+
+    scene: Scene
+    hosts: list[Member]
+    # What the planner mixes, as the register holds it: user id -> (organisation, group, level)
+    facts: dict[int, tuple[str | None, str | None, str | None]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    async def read_register(self, people: list[Member]) -> None:
+        async with self.scene.bot.db.session() as session:
+            self.facts = await cafe_queries.seating_facts(
+                session, self.scene.community.guild.id, [m.id for m in people]
+            )
+
+    def organisation(self, member: Member) -> str | None:
+        return self.facts.get(member.id, (None, None, None))[0]
+
+    def group(self, member: Member) -> str | None:
+        return self.facts.get(member.id, (None, None, None))[1]
+
+    @property
+    def channel(self) -> Channel:
+        return self.scene.community.channels["cafe"]
+
+    def signup(self) -> Message:
+        return next(
+            m
+            for m in reversed(self.channel.messages)
+            if m.embeds and m.embeds[0].get("title", "").startswith("World Café")
+        )
+
+    def listing(self, round_number: int) -> Message:
+        return next(
+            m
+            for m in reversed(self.channel.messages)
+            if m.embeds and f"round {round_number} of" in m.embeds[0].get("title", "")
+        )
+
+    def threads(self, round_number: int) -> list[Channel]:
+        found = [
+            t for t in self.channel.threads if (t.name or "").startswith(f"R{round_number} · ")
+        ]
+        return sorted(
+            found, key=lambda t: int((t.name or "").split(" · ")[1].removeprefix("Table "))
+        )
+
+    def seated(self, thread: Channel) -> list[Member]:
+        guild = self.scene.community.guild
+        people = [guild.get_member(user.id) for user in thread.messages[0].mentions]
+        return [m for m in people if m is not None]
+
+    def host_of(self, thread: Channel) -> Member:
+        return next(m for m in self.seated(thread) if m in self.hosts)
+
+    def describe(self, round_number: int, previous: dict[int, int] | None = None) -> None:
+        """One line per table: who sits there, and how mixed the table is."""
+        for number, thread in enumerate(self.threads(round_number), start=1):
+            people = self.seated(thread)
+            host = self.host_of(thread)
+            travellers = [m for m in people if m is not host]
+            organisations = {self.organisation(m) for m in people}
+            groups = {self.group(m) for m in people}
+            if previous is None:
+                who = f"host {host.display_name}; " + ", ".join(m.display_name for m in travellers)
+            else:
+                host_moved = "stays" if previous.get(host.id) == number else "moved (!)"
+                came_from = sorted({previous[m.id] for m in travellers if m.id in previous})
+                sat_here = sum(1 for m in travellers if previous.get(m.id) == number)
+                who = (
+                    f"host {host.display_name} {host_moved}; {len(travellers)} travellers from "
+                    f"tables {', '.join(map(str, came_from))}"
+                    + (f" ({sat_here} stayed)" if sat_here else "")
+                )
+            self.scene.transcript.note(
+                f"Table {number}: {who} · {len(organisations)} organisations, "
+                f"{len(groups)} stakeholder groups"
+            )
+
+    def tables_of(self, round_number: int) -> dict[int, int]:
+        return {
+            m.id: number
+            for number, thread in enumerate(self.threads(round_number), start=1)
+            for m in self.seated(thread)
+        }
+
+    async def talk(
+        self, round_number: int, thread: Channel, lines: int, *, besides: Member | None = None
+    ) -> list[tuple[Member, Message]]:
+        """Travellers of different stakeholder groups (``besides`` not) say their round's line."""
+        said: list[tuple[Member, Message]] = []
+        travellers = [m for m in self.seated(thread) if m not in (*self.hosts, besides)]
+        for group, line in TABLE_TALK[round_number].items():
+            speaker = next((m for m in travellers if self.group(m) == group), None)
+            if speaker is not None and len(said) < lines:
+                said.append((speaker, await self.scene.say(speaker, line, channel=thread)))
+        return said
+
+
+async def scene_cafe(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    nkosi = community.member("nkosi.dlamini")  # a moderator
+    priya = community.member("priya.raman")
+    cafe = CafeTables(scene, [community.member(name) for name in CAFE_HOSTS])
+    travellers = [community.member(name) for name in CAFE_TRAVELLERS]
+    everyone = [*cafe.hosts, *travellers]
+
+    transcript.heading("A World Café: 24 members, 4 tables, 3 rounds, and the harvest")
+    transcript.note(
+        f"{priya.display_name} completes the register from the spreadsheets first, so that the "
+        "seating can mix organisations and stakeholder groups."
+    )
+    await scene.slash(
+        priya, "org import", file=("more-organisations.csv", MORE_ORGANISATIONS_CSV.encode())
+    )
+    await scene.slash(priya, "profile import", file=("members.csv", _members_csv(community)))
+    transcript.note(
+        f"{nkosi.display_name}, a moderator, plans a café in #cafe: three rounds of 20 minutes at "
+        "four tables, one question per round."
+    )
+    await scene.slash(
+        nkosi,
+        "cafe create",
+        channel="cafe",
+        title=CAFE_TITLE,
+        questions=" | ".join(CAFE_QUESTIONS),
+        rounds=3,
+        round_minutes=20,
+        tables=4,
+    )
+    transcript.posted(cafe.signup(), lines=13)
+
+    await cafe.read_register(everyone)
+    organisations = {cafe.organisation(m) for m in everyone}
+    transcript.note(
+        f"{len(everyone)} members from {len(organisations)} organisations sign up with the "
+        "buttons. The first:"
+    )
+    await scene.click(travellers[0], cafe.signup(), "Join")
+    for member in travellers[1:]:
+        itx = await scene.click(member, cafe.signup(), "Join", quietly=True)
+        if "signed up" not in itx.text():
+            transcript.answered(itx)
+    transcript.note(
+        f"… {len(travellers) - 1} more click Join. {len(cafe.hosts)} offer to host a table:"
+    )
+    await scene.click(cafe.hosts[0], cafe.signup(), "Host a table")
+    for member in cafe.hosts[1:]:
+        itx = await scene.click(member, cafe.signup(), "Host a table", quietly=True)
+        if "You host table" not in itx.text():
+            transcript.answered(itx)
+    counts = next(
+        line
+        for line in cafe.signup().embeds[0]["description"].splitlines()
+        if "participant" in line
+    )
+    transcript.note(f"The sign-up message now says {counts}.")
+
+    transcript.note(
+        f"{nkosi.display_name} previews the seating: each figure stands next to a bound no "
+        "seating of these people can beat."
+    )
+    await scene.slash(nkosi, "cafe plan", channel="cafe")
+    transcript.note(
+        "A bound need not be reachable: with hosts who stay put, the five travellers at a table "
+        "come from at most four tables, so some of them always meet again."
+    )
+    await scene.slash(nkosi, "cafe start", channel="cafe")
+    transcript.posted(cafe.listing(1))
+    transcript.note("Each table has its thread; the planner mixed the tables:")
+    cafe.describe(1)
+
+    first, second = cafe.threads(1)[:2]
+    transcript.note("At table 1 the travellers introduce themselves and answer the question.")
+    said = await cafe.talk(1, first, lines=3)
+    host = cafe.host_of(first)
+    await scene.slash(host, "cafe note", channel=first, text=ROUND_ONE_NOTE)
+    transcript.note(f"{host.display_name} marks a line for the harvest.")
+    await scene.app(host, said[0][1], "Add to harvest")
+    await cafe.talk(1, second, lines=2)
+
+    before = cafe.tables_of(1)
+    await scene.slash(nkosi, "cafe next", channel="cafe")
+    closed = [t for t in cafe.threads(1) if t.locked and t.archived]
+    transcript.note(
+        f"The {len(closed)} threads of round 1 are locked and archived. In round 2 the hosts stay "
+        "and the travellers move on:"
+    )
+    cafe.describe(2, before)
+    table_one = cafe.threads(2)[0]
+    tablecloth = next(m for m in table_one.messages if ROUND_ONE_NOTE in m.content)
+    transcript.note("Table 1's new travellers find the tablecloth of round 1 in their thread:")
+    transcript.posted(tablecloth)
+
+    seats = cafe.tables_of(2)
+    carrier = next(m for m in cafe.seated(first) if m not in cafe.hosts and seats[m.id] != 1)
+    now_at = seats[carrier.id]
+    there = cafe.threads(2)[now_at - 1]
+    transcript.note(f"{carrier.display_name} carries the idea from table 1 to table {now_at}.")
+    await scene.say(carrier, CARRIED_IDEA, channel=there)
+    await cafe.talk(2, there, lines=2, besides=carrier)
+    table_two = cafe.threads(2)[1]
+    host = cafe.host_of(table_two)
+    transcript.note(
+        f"{host.display_name} writes table 2's note with the button under the briefing."
+    )
+    opened = await scene.click(host, table_two.messages[0], "Add to tablecloth")
+    await scene.fill_in(host, opened, {"note": ROUND_TWO_NOTE})
+
+    before = cafe.tables_of(2)
+    await scene.slash(nkosi, "cafe next", channel="cafe")
+    transcript.note("Round 3 opens the same way:")
+    cafe.describe(3, before)
+    third = cafe.threads(3)[2]
+    said = await cafe.talk(3, third, lines=2)
+    await scene.slash(said[-1][0], "cafe note", channel=third, text=ROUND_THREE_NOTE)
+
+    already = len(cafe.channel.messages)
+    transcript.note("The third /cafe next ends the last round: the harvest.")
+    await scene.slash(nkosi, "cafe next", channel="cafe")
+    harvest = [
+        m for m in cafe.channel.messages[already:] if m.author.bot and m.type == 0 and m.content
+    ]
+    files = [a.filename for m in harvest for a in m.attachments]
+    transcript.note(
+        f"The harvest is posted in #cafe as {len(harvest)} messages, the last with the Markdown "
+        f"file {', '.join(files) or '(none!)'} attached. Its first message:"
+    )
+    if harvest:
+        transcript.posted(harvest[0], lines=24)
+    reflection = [t.name for t in cafe.channel.threads if (t.name or "").startswith("Reflection")]
+    transcript.note(
+        "A thread for the closing reflection is open: "
+        + (", ".join(f"“{name}”" for name in reflection) or "(none!)")
+        + "."
+    )
+
+
 SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_foundation,
     scene_register,
     scene_conversation,
+    scene_cafe,
 )
 
 

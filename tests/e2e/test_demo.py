@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.config import Settings
@@ -24,5 +25,46 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert ["IRC", "WASH", "1", "1", "1", "0", "1", "0"] in summary  # a reply with a link
     assert ["Akvo", "1", "1", "1", "0", "0", "0"] in summary
     assert "In the contribution log:" in text  # /privacy show
+
+    cafe = text[text.index("── A World Café") :]
+    # the register gets every organisation, then the café opens for sign-up with its buttons
+    assert "Organisations: 6 added, 0 updated, 0 unchanged." in cafe
+    assert "Members: 0 added, 30 updated, 0 unchanged." in cafe
+    assert "is open for sign-up" in cafe and "[Join] [Leave] [Host a table]" in cafe
+    assert "24 members from 16 organisations sign up" in cafe
+    assert "You are signed up for **Sharing what we learn" in cafe
+    assert "You host table 1 of **Sharing what we learn" in cafe
+    assert "The sign-up message now says **24 participants · 4 hosts**." in cafe
+    # the seating figures, each next to its bound, and the preview file
+    for figure in (
+        "Pairs meeting twice",
+        "Same-organisation pairs",
+        "Tables missing a stakeholder group",
+    ):
+        assert re.search(figure + r": \*\*\d+\*\* \(least possible \d+\)", cafe), figure
+    assert "📎 seating-1.txt" in cafe
+    # three rounds, four tables each; the hosts stay
+    assert "has started: round 1 is open" in cafe
+    assert "Round 2 of **Sharing" in cafe and "Round 3 of **Sharing" in cafe
+    for round_number in (1, 2, 3):
+        assert f"#cafe › R{round_number} · Table" in cafe
+    assert "The 4 threads of round 1 are locked and archived." in cafe
+    assert len(re.findall(r"Table \d: host [^;]+ stays;", cafe)) == 8  # rounds 2 and 3
+    assert "moved (!)" not in cafe
+    # notes by command and by the button's form, an insight, the tablecloth carried on
+    assert "Added to the tablecloth of table 1 (round 1)." in cafe
+    assert "copbot opens a form: “Add to the tablecloth”" in cafe
+    assert "Added to the tablecloth of table 2 (round 2)." in cafe
+    assert "Added to the tablecloth of table 3 (round 3)." in cafe
+    assert "Marked for the harvest of **Sharing" in cafe
+    round_two = cafe[cafe.index("## The tablecloth so far · Table 1") :]
+    assert "Knowledge leaves with projects and people" in round_two.split("carries the idea")[0]
+    # the harvest, its file and the reflection thread
+    assert "That was the last round: the harvest" in cafe
+    assert "# Harvest · Sharing what we learn across the learning alliance" in cafe
+    assert "3 rounds · 4 tables" in cafe and "### Round 1 · Table 1" in cafe
+    assert re.search(r"as \d+ messages, the last with the Markdown file\s+harvest-1-", cafe)
+    assert "Reflection · Sharing what we learn" in cafe
+    assert "(none!)" not in cafe
     assert "Traceback" not in text and "error id" not in text.lower()
     assert (tmp_path / "demo.sqlite3").exists()
