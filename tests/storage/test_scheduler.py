@@ -251,3 +251,171 @@ async def test_one_handler_per_kind(db) -> None:
     scheduler.handle("test", Recorder())
     with pytest.raises(ValueError, match="already registered"):
         scheduler.handle("test", Recorder())
+
+
+# --- timers: a schedule with ``due_at`` is due once, at that instant ---------------------------
+
+
+async def add_timer(
+    db: Database,
+    due_at: datetime,
+    created_at: datetime,
+    *,
+    policy: MisfirePolicy = MisfirePolicy.LATE,
+    grace_seconds: int = 3600,
+) -> int:
+    async with db.session() as session:
+        await ensure_community(session, GUILD, "CoP")
+        schedule = await create_schedule(
+            session,
+            community_id=GUILD,
+            kind="test",
+            when_text=due_at.isoformat(timespec="seconds"),
+            timezone="UTC",
+            misfire_policy=policy,
+            grace_seconds=grace_seconds,
+            due_at=due_at,
+        )
+        schedule.created_at = created_at
+        await session.commit()
+        assert schedule.id is not None
+        return schedule.id
+
+
+async def move_timer(db: Database, schedule_id: int, due_at: datetime) -> None:
+    from storage.schedules import set_due_at  # imported here: these tests were appended
+
+    async with db.session() as session:
+        await set_due_at(session, schedule_id, due_at)
+        await session.commit()
+
+
+ROUND_END = datetime(2030, 3, 4, 7, 20, 30, tzinfo=UTC)  # not on a whole minute, on purpose
+
+
+async def test_a_timer_fires_once_at_its_instant(db, clock, started) -> None:
+    recorder = Recorder()
+    schedule_id = await add_timer(db, ROUND_END, clock.now)
+    scheduler = await start(db, clock, started, recorder)
+    assert scheduler.next_alarm(schedule_id) == ROUND_END
+    clock.now = ROUND_END + timedelta(milliseconds=300)
+    await scheduler.fire(schedule_id, ROUND_END)
+    assert [(f.scheduled_for, f.late_by) for f in recorder.firings] == [
+        (ROUND_END, timedelta(milliseconds=300))
+    ]
+    assert scheduler.next_alarm(schedule_id) is None  # one-shot: nothing after it
+    await scheduler.fire(schedule_id, ROUND_END)  # a stale alarm ringing again
+    await scheduler.reload()
+    assert scheduler.next_alarm(schedule_id) is None
+    assert len(recorder.firings) == 1
+    assert await statuses(db, schedule_id) == [(ROUND_END, FiringStatus.DONE)]
+
+
+async def test_a_timer_set_in_the_past_fires_at_once_on_start_up(db, clock, started) -> None:
+    recorder = Recorder()
+    clock.now = ROUND_END + timedelta(minutes=5)
+    # Written after its instant had passed (the bot was down when the round ended).
+    schedule_id = await add_timer(db, ROUND_END, clock.now, grace_seconds=3600)
+    scheduler = await start(db, clock, started, recorder)
+    assert scheduler.next_alarm(schedule_id) == ROUND_END  # rings at once, for its instant
+    await scheduler.fire(schedule_id, ROUND_END)
+    assert [f.late_by for f in recorder.firings] == [timedelta(minutes=5)]
+    assert await statuses(db, schedule_id) == [(ROUND_END, FiringStatus.DONE)]
+    assert scheduler.next_alarm(schedule_id) is None
+
+
+async def test_a_timer_set_in_the_past_while_running_fires_at_once_on_sync(
+    db, clock, started
+) -> None:
+    recorder = Recorder()
+    scheduler = await start(db, clock, started, recorder)
+    clock.now = ROUND_END + timedelta(seconds=90)
+    schedule_id = await add_timer(db, ROUND_END, clock.now)
+    await scheduler.sync_schedule(schedule_id)
+    assert scheduler.next_alarm(schedule_id) == ROUND_END
+    await scheduler.fire(schedule_id, ROUND_END)
+    assert [f.scheduled_for for f in recorder.firings] == [ROUND_END]
+
+
+async def test_a_timer_past_its_grace_is_recorded_skipped(db, clock, started) -> None:
+    recorder = Recorder()
+    clock.now = ROUND_END + timedelta(hours=2)
+    schedule_id = await add_timer(db, ROUND_END, clock.now, grace_seconds=3600)
+    scheduler = await start(db, clock, started, recorder)
+    assert recorder.firings == []
+    assert scheduler.next_alarm(schedule_id) is None
+    async with db.session() as session:
+        [firing] = await firings_of(session, schedule_id)
+    assert (firing.scheduled_for, firing.status) == (ROUND_END, FiringStatus.SKIPPED)
+    assert firing.note is not None and "beyond the late policy" in firing.note
+
+
+async def test_a_timer_moved_later_after_firing_fires_again_then(db, clock, started) -> None:
+    recorder = Recorder()
+    extended = ROUND_END + timedelta(minutes=5)  # /cafe extend 5 after the round had ended
+    schedule_id = await add_timer(db, ROUND_END, clock.now)
+    scheduler = await start(db, clock, started, recorder)
+    clock.now = ROUND_END
+    await scheduler.fire(schedule_id, ROUND_END)
+    assert scheduler.next_alarm(schedule_id) is None
+
+    await move_timer(db, schedule_id, extended)
+    await scheduler.sync_schedule(schedule_id)
+    assert scheduler.next_alarm(schedule_id) == extended
+    clock.now = extended
+    await scheduler.fire(schedule_id, extended)
+    assert [f.scheduled_for for f in recorder.firings] == [ROUND_END, extended]
+    assert await statuses(db, schedule_id) == [
+        (ROUND_END, FiringStatus.DONE),
+        (extended, FiringStatus.DONE),
+    ]
+    assert scheduler.next_alarm(schedule_id) is None
+
+
+async def test_a_timer_moved_later_before_firing_rings_only_at_the_new_instant(
+    db, clock, started
+) -> None:
+    recorder = Recorder()
+    extended = ROUND_END + timedelta(minutes=10)
+    schedule_id = await add_timer(db, ROUND_END, clock.now)
+    scheduler = await start(db, clock, started, recorder)
+    await move_timer(db, schedule_id, extended)
+    await scheduler.sync_schedule(schedule_id)
+    assert scheduler.next_alarm(schedule_id) == extended
+    clock.now = extended
+    await scheduler.fire(schedule_id, extended)
+    assert await statuses(db, schedule_id) == [(extended, FiringStatus.DONE)]
+
+
+async def test_a_skip_policy_timer_missed_by_over_a_minute_is_skipped(db, clock, started) -> None:
+    recorder = Recorder()
+    schedule_id = await add_timer(db, ROUND_END, clock.now, policy=MisfirePolicy.SKIP)
+    scheduler = await start(db, clock, started, recorder)
+    clock.now = ROUND_END + timedelta(seconds=61)  # the loop was blocked past the tolerance
+    await scheduler.fire(schedule_id, ROUND_END)
+    assert recorder.firings == []
+    assert await statuses(db, schedule_id) == [(ROUND_END, FiringStatus.SKIPPED)]
+    assert scheduler.next_alarm(schedule_id) is None
+
+
+async def test_a_skip_policy_timer_within_a_minute_acts(db, clock, started) -> None:
+    recorder = Recorder()
+    schedule_id = await add_timer(db, ROUND_END, clock.now, policy=MisfirePolicy.SKIP)
+    scheduler = await start(db, clock, started, recorder)
+    clock.now = ROUND_END + timedelta(seconds=59)
+    await scheduler.fire(schedule_id, ROUND_END)
+    assert [f.late_by for f in recorder.firings] == [timedelta(seconds=59)]
+
+
+async def test_a_skip_policy_timer_missed_while_offline_is_skipped_at_start_up(
+    db, clock, started
+) -> None:
+    recorder = Recorder()
+    schedule_id = await add_timer(
+        db, ROUND_END, clock.now, policy=MisfirePolicy.SKIP, grace_seconds=3600
+    )
+    clock.now = ROUND_END + timedelta(minutes=2)  # within the grace, which skip ignores
+    scheduler = await start(db, clock, started, recorder)
+    assert recorder.firings == []
+    assert scheduler.next_alarm(schedule_id) is None
+    assert await statuses(db, schedule_id) == [(ROUND_END, FiringStatus.SKIPPED)]
