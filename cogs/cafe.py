@@ -581,6 +581,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             )
         if message.author.bot:
             raise BadInput("That is a message of the bot.", "Mark what a participant said.")
+        if self.bot.optouts.is_opted_out(cafe.community_id, message.author.id):
+            raise NotAllowed(
+                "Its author asked not to be logged, so their words don't go into the harvest.",
+                "Add the idea in your own words with `/cafe note`.",
+            )
         _, added = await self.service.add_insight(
             cafe,
             table,
@@ -727,12 +732,12 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         quality = preview.quality
         figures = (
             f"Tables: {preview.tables} · size spread {quality.size_spread}\n"
-            f"Pairs meeting twice: **{quality.repeat_pairs}** (least possible "
+            f"Pairs meeting twice: **{quality.repeat_pairs}** (cannot go below "
             f"{quality.repeat_pairs_bound})\n"
-            f"Same-organisation pairs: **{quality.same_org_pairs}** (least possible "
+            f"Same-organisation pairs: **{quality.same_org_pairs}** (cannot go below "
             f"{quality.same_org_pairs_bound})\n"
             f"Tables missing a stakeholder group: **{quality.tables_missing_stakeholder}** "
-            f"(least possible {quality.tables_missing_stakeholder_bound})"
+            f"(cannot go below {quality.tables_missing_stakeholder_bound})"
         )
         lines = []
         for index, seated in enumerate(preview.seating.rounds, start=1):

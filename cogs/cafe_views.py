@@ -48,17 +48,15 @@ def signup_embed(cafe: Cafe, participants: int, hosts: int) -> discord.Embed:
         f"{text.plural(cafe.rounds, 'round')} of {text.format_minutes(cafe.round_minutes)}; "
         "hosts stay at their table, travellers move to a new table each round."
     )
+    # The questions go in the description: six of them can be longer than a field holds.
     description = (
-        f"{when}\n{rounds}\n\n**{text.format_seat_summary(participants, hosts)}**"
-        f"\nState: {describe_state(cafe)}"
+        f"{text.questions_text(cafe.questions)}\n\n{when}\n{rounds}\n\n"
+        f"**{text.format_seat_summary(participants, hosts)}**\nState: {describe_state(cafe)}"
     )
     return make_embed(
         f"World Café: {cafe.title}",
         description,
-        fields=[
-            ("Questions", text.questions_text(cafe.questions)[:1024]),
-            ("Café etiquette", text.etiquette_text()),
-        ],
+        fields=[("Café etiquette", text.etiquette_text())],
         tone=Tone.INFO,
         footer=f"Café #{cafe.id} · sign up with the buttons or /cafe join",
     )

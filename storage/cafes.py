@@ -372,8 +372,25 @@ async def forget_participant(session: AsyncSession, community_id: int, user_id: 
 
 
 async def has_cafe_traces(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    """Whether any café row of this community still names the person (what forget clears)."""
     community_cafes = select(col(Cafe.id)).where(col(Cafe.community_id) == community_id)
-    statement = select(func.count()).where(
-        col(CafeParticipant.cafe_id).in_(community_cafes), col(CafeParticipant.user_id) == user_id
+    checks = (
+        select(col(CafeParticipant.id)).where(
+            col(CafeParticipant.cafe_id).in_(community_cafes),
+            col(CafeParticipant.user_id) == user_id,
+        ),
+        select(col(CafeSeat.id)).where(
+            col(CafeSeat.cafe_id).in_(community_cafes), col(CafeSeat.user_id) == user_id
+        ),
+        select(col(CafeNote.id)).where(
+            col(CafeNote.cafe_id).in_(community_cafes),
+            (col(CafeNote.author_id) == user_id) | (col(CafeNote.added_by) == user_id),
+        ),
+        select(col(Cafe.id)).where(
+            col(Cafe.community_id) == community_id, col(Cafe.created_by) == user_id
+        ),
     )
-    return bool((await session.execute(statement)).scalar_one())
+    for statement in checks:
+        if (await session.execute(statement.limit(1))).first() is not None:
+            return True
+    return False

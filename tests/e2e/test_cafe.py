@@ -374,7 +374,7 @@ async def test_plan_list_extend_broadcast_and_cancel(harness: Harness) -> None:
 
     figures = message_text(followup)
     assert "Pairs meeting twice: **" in figures and "Same-organisation pairs: **" in figures
-    assert "least possible" in figures
+    assert "cannot go below" in figures
     assert followup.attachments and followup.attachments[0].filename == f"seating-{cafe.id}.txt"
     assert table_threads(harness, 1) == []  # a preview starts nothing
 
@@ -440,3 +440,17 @@ async def test_table_threads_are_logged_even_in_an_untracked_channel(harness: Ha
     harvest = "\n".join(m.content for m in cafe_channel(harness).messages if m.content)
     seated_here = len(thread.messages[0].mentions)
     assert f"{seated_here} seated, 1 posted, {seated_here - 1} silent" in harvest
+
+
+async def test_an_opted_out_members_words_do_not_go_into_the_harvest(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters?", rounds=1, tables=1)
+    members = people(harness, 4)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    (thread,) = table_threads(harness, 1)
+    said = await harness.sandbox.send_message(members[0], thread, "Share the budget lines")
+    harness.bot.optouts.opt_out(harness.community.guild.id, members[0].id)
+    refused = await harness.sandbox.context_menu(members[1], said, "Add to harvest")
+    assert "asked not to be logged" in refused.text()
+    assert await notes(harness, cafe.id or 0) == []

@@ -41,7 +41,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "Same-organisation pairs",
         "Tables missing a stakeholder group",
     ):
-        assert re.search(figure + r": \*\*\d+\*\* \(least possible \d+\)", cafe), figure
+        assert re.search(figure + r": \*\*\d+\*\* \(cannot go below \d+\)", cafe), figure
     assert "📎 seating-1.txt" in cafe
     # three rounds, four tables each; the hosts stay
     assert "has started: round 1 is open" in cafe

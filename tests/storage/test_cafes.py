@@ -706,11 +706,6 @@ async def test_has_cafe_traces_is_per_community_and_counts_a_person_who_left(
         assert not await cafes.has_cafe_traces(session, OTHER_GUILD, ANNA)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="has_cafe_traces only looks at sign-ups: an insight naming someone who never "
-    "signed up (or a café they created) is not seen, so /privacy forget says nothing is kept",
-)
 async def test_has_cafe_traces_sees_an_insight_by_someone_who_never_signed_up(
     db: Database,
 ) -> None:
