@@ -120,3 +120,23 @@ async def set_timezone(
         )
         await session.commit()
         return community
+
+
+async def set_review_channel(
+    db: Database, guild_id: int, guild_name: str, *, actor_id: int, channel_id: int | None
+) -> Community:
+    """Where submitted questions wait for review (None: only in ``/prompt list``)."""
+    async with db.session() as session:
+        community = await communities.ensure_community(session, guild_id, guild_name)
+        previous = community.review_channel_id
+        await communities.set_review_channel(session, community, channel_id)
+        await audit.record_audit(
+            session,
+            guild_id,
+            actor_id,
+            "settings.review_channel",
+            channel_id=channel_id,
+            previous=previous,
+        )
+        await session.commit()
+        return community

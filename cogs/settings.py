@@ -10,7 +10,7 @@ from bot import communities
 from bot.client import CopBot
 from bot.contributions import service as tracking_service
 from bot.embeds import Tone, make_embed
-from bot.errors import BadInput
+from bot.errors import BadInput, NotAllowed
 from bot.membership import profiles
 from bot.permissions import Access, require
 from cogs.members import RoleSyncer, RoleSyncOutcome
@@ -93,8 +93,15 @@ class CommunitySettings(
                 ("Moderators", _role_mention(community.moderator_role_id)),
                 ("Coordinators", _role_mention(community.coordinator_role_id)),
                 ("Time zone", community.timezone),
+                (
+                    "Review channel",
+                    f"<#{community.review_channel_id}>"
+                    if community.review_channel_id
+                    else "none (submitted questions wait in /prompt list)",
+                ),
             ],
-            footer="Moderators change these with /settings roles and /settings timezone.",
+            footer="Moderators change these with /settings roles, /settings timezone and "
+            "/settings review-channel.",
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -125,6 +132,42 @@ class CommunitySettings(
             app_commands.Choice(name=zone, value=zone)
             for zone in communities.suggest_timezones(current)
         ]
+
+    @app_commands.command(
+        name="review-channel", description="Where submitted questions wait for review"
+    )
+    @app_commands.describe(
+        channel="A channel moderators read; left out: submitted questions wait only in "
+        "/prompt list status:pending"
+    )
+    @require(Access.MODERATOR)
+    async def review_channel(
+        self, interaction: discord.Interaction[CopBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        if channel is not None:
+            mine = channel.permissions_for(interaction.guild.me)
+            if not (mine.view_channel and mine.send_messages and mine.embed_links):
+                raise NotAllowed(
+                    f"I can't post in {channel.mention}.",
+                    "Let my role view the channel, send messages and embed links there, or "
+                    "choose another channel.",
+                )
+        await communities.set_review_channel(
+            self.bot.db,
+            interaction.guild.id,
+            interaction.guild.name,
+            actor_id=interaction.user.id,
+            channel_id=channel.id if channel else None,
+        )
+        where = (
+            f"Submitted questions now wait for review in {channel.mention}, with Approve and "
+            "Reject buttons."
+            if channel
+            else "No review channel: submitted questions wait in `/prompt list status:pending`."
+        )
+        embed = make_embed("Review channel saved", where, tone=Tone.SUCCESS)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(
         name="rolesync", description="Give members roles for their stakeholder group and level"

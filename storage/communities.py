@@ -50,6 +50,15 @@ async def set_timezone(session: AsyncSession, community: Community, timezone: st
     return community
 
 
+async def set_review_channel(
+    session: AsyncSession, community: Community, channel_id: int | None
+) -> Community:
+    community.review_channel_id = channel_id
+    community.updated_at = utc_now()
+    session.add(community)
+    return community
+
+
 async def set_rolesync(
     session: AsyncSession, community: Community, *, enabled: bool, organisations: bool
 ) -> Community:

@@ -32,6 +32,12 @@ from storage.models.membership import (  # noqa: E402
     OrganisationMembership,
     OrganisationRepresentative,
 )
+from storage.models.prompts import (  # noqa: E402
+    PromptPost,
+    PromptSchedule,
+    Question,
+    QuestionStatus,
+)
 from storage.models.scheduling import Firing, FiringStatus, MisfirePolicy, Schedule  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -57,6 +63,10 @@ __all__ = [
     "OrganisationCopStatus",
     "OrganisationMembership",
     "OrganisationRepresentative",
+    "PromptPost",
+    "PromptSchedule",
+    "Question",
+    "QuestionStatus",
     "Reaction",
     "Schedule",
     "SyncedRole",

@@ -23,6 +23,8 @@ class Community(SQLModel, table=True):
     rolesync_organisations: bool = Field(
         default=False, sa_column_kwargs={"server_default": false()}
     )
+    # Where submitted questions wait for a moderator's Approve or Reject (None: only the list).
+    review_channel_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

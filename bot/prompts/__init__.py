@@ -1,0 +1,1 @@
+"""Themed questions: the bank's rules, the rotation, and the services behind /prompt."""

@@ -1,0 +1,690 @@
+"""/prompt: the question bank, its review, schedules and posts. Thin: options in, a call to
+bot/prompts/, a message out. Scheduled posts come from the scheduler (kind ``prompt.post``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cafe.text import neutralise_mentions, shorten
+from bot.client import CopBot
+from bot.communities import community_settings, suggest_timezones, validate_timezone
+from bot.contributions.classifier import ThreadKind
+from bot.contributions.service import SpecialThread
+from bot.embeds import Tone, make_embed
+from bot.errors import BadInput, NotAllowed
+from bot.pagination import PageWindow, page_buttons
+from bot.permissions import Access, AccessDenied, check_access, require
+from bot.prompts import bank
+from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, ScheduleView
+from bot.scheduling.scheduler import Firing
+from bot.tree import send_ephemeral
+from cogs.csv_upload import import_attachment
+from cogs.prompt_views import QuestionPageButton, ReviewButton, review_embed, review_view
+from storage.models import Question, QuestionStatus
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+THREAD_ARCHIVE_MINUTES = 10080  # answers come over days: a week before the thread archives
+STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in QuestionStatus]
+MISFIRE_CHOICES = [
+    app_commands.Choice(name="late: post late, within an hour (default)", value="late"),
+    app_commands.Choice(name="skip: never post late; record the skip", value="skip"),
+]
+NO_PINGS = discord.AllowedMentions.none()
+
+
+async def theme_names(
+    interaction: discord.Interaction[CopBot], current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    names = await bank.suggest_themes(interaction.client.db, interaction.guild_id, current)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+def _when(moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%a %d %b %Y, %H:%M} ({discord.utils.format_dt(moment, 'R')})"
+
+
+@app_commands.guild_only()
+class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed questions"):
+    def __init__(self, bot: CopBot) -> None:
+        self.bot = bot
+        self.service = PromptService(bot.db, bot.scheduler)
+        self.thread_authors: dict[int, int | None] = {}  # prompt thread -> question's author
+
+    dynamic_items = (ReviewButton, QuestionPageButton)
+
+    async def cog_load(self) -> None:
+        self.thread_authors.update(await self.service.prompt_threads())
+        # Answers in prompt threads are always logged, as answers (cogs/contributions.py).
+        special_threads = getattr(self.bot.get_cog("Contributions"), "special_threads", None)
+        if special_threads is not None:
+            special_threads.add_lookup(self._special_thread)
+        self.bot.scheduler.handle(PROMPT_POST, self._on_firing)
+
+    def _special_thread(self, thread_id: int) -> SpecialThread | None:
+        if thread_id not in self.thread_authors:
+            return None
+        return SpecialThread(ThreadKind.PROMPT, self.thread_authors[thread_id])
+
+    # --- the bank -------------------------------------------------------------------------------
+
+    @app_commands.command(name="add", description="Add a question to the bank (approved at once)")
+    @app_commands.describe(
+        text="The question",
+        theme="Its theme (offered as you type)",
+        credit="Show your name when it is posted",
+    )
+    @app_commands.autocomplete(theme=theme_names)
+    @require(Access.MODERATOR)
+    async def add(
+        self,
+        interaction: discord.Interaction[CopBot],
+        text: str,
+        theme: str,
+        credit: bool = False,
+    ) -> None:
+        assert interaction.guild is not None
+        question = await bank.add(
+            self.bot.db,
+            interaction.guild.id,
+            interaction.guild.name,
+            actor_id=interaction.user.id,
+            text=text,
+            theme=theme,
+            approved=True,
+            show_author=credit,
+        )
+        await send_ephemeral(
+            interaction,
+            f"Added question #{question.id} to **{question.theme}**: it is in the rotation.",
+        )
+
+    @app_commands.command(name="submit", description="Suggest a question; a moderator reviews it")
+    @app_commands.describe(
+        text="The question you would like the community to answer",
+        theme="Its theme (offered as you type)",
+        credit="Show your name when it is posted (default: no)",
+    )
+    @app_commands.autocomplete(theme=theme_names)
+    @require(Access.MEMBER)
+    async def submit(
+        self,
+        interaction: discord.Interaction[CopBot],
+        text: str,
+        theme: str,
+        credit: bool = False,
+    ) -> None:
+        assert interaction.guild is not None
+        question = await bank.add(
+            self.bot.db,
+            interaction.guild.id,
+            interaction.guild.name,
+            actor_id=interaction.user.id,
+            text=text,
+            theme=theme,
+            approved=False,
+            show_author=credit,
+        )
+        await self._ask_for_review(interaction.guild, question)
+        await send_ephemeral(
+            interaction,
+            f"Thank you: question #{question.id} waits for a moderator's review. You will be told "
+            "when it is decided, by direct message if you accept them.",
+        )
+
+    async def _ask_for_review(self, guild: discord.Guild, question: Question) -> None:
+        """Post the question with Approve / Reject in the review channel, if there is one."""
+        community = await community_settings(self.bot.db, guild.id, guild.name)
+        channel = guild.get_channel(community.review_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            message = await channel.send(
+                embed=review_embed(question, self._name(guild, question.author_id)),
+                view=review_view(question.id or 0),
+                allowed_mentions=NO_PINGS,
+            )
+        except discord.HTTPException:
+            log.warning("could not post question %s for review in %s", question.id, channel.id)
+            return
+        await bank.set_review_message(
+            self.bot.db, guild.id, question.id or 0, channel_id=channel.id, message_id=message.id
+        )
+
+    @app_commands.command(name="approve", description="Approve a submitted question")
+    @app_commands.describe(id="The question's number")
+    @require(Access.MODERATOR)
+    async def approve(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+        question = await self._review(interaction, id, approve=True, reason=None)
+        await send_ephemeral(
+            interaction, f"Question #{question.id} is approved: it joins the rotation."
+        )
+
+    @app_commands.command(name="reject", description="Reject a submitted question")
+    @app_commands.describe(id="The question's number", reason="Why (the submitter is told)")
+    @require(Access.MODERATOR)
+    async def reject(
+        self,
+        interaction: discord.Interaction[CopBot],
+        id: int,
+        reason: str | None = None,
+    ) -> None:
+        question = await self._review(interaction, id, approve=False, reason=reason)
+        await send_ephemeral(interaction, f"Question #{question.id} is rejected.")
+
+    async def check_reviewer(self, interaction: discord.Interaction[CopBot]) -> None:
+        await check_access(interaction, Access.MODERATOR)
+
+    async def review_by_button(
+        self,
+        interaction: discord.Interaction[CopBot],
+        question_id: int,
+        *,
+        approve: bool,
+        reason: str | None = None,
+    ) -> None:
+        await check_access(interaction, Access.MODERATOR)
+        question = await self._review(interaction, question_id, approve=approve, reason=reason)
+        await send_ephemeral(
+            interaction,
+            f"Question #{question.id} is {'approved' if approve else 'rejected'}.",
+        )
+
+    async def _review(
+        self,
+        interaction: discord.Interaction[CopBot],
+        question_id: int,
+        *,
+        approve: bool,
+        reason: str | None,
+    ) -> Question:
+        assert interaction.guild is not None
+        question = await bank.review(
+            self.bot.db,
+            interaction.guild.id,
+            question_id,
+            reviewer_id=interaction.user.id,
+            approve=approve,
+            reason=reason,
+        )
+        await self._update_review_message(interaction.guild, question)
+        await self._tell_submitter(interaction.guild, question)
+        return question
+
+    async def _update_review_message(self, guild: discord.Guild, question: Question) -> None:
+        if question.review_channel_id is None or question.review_message_id is None:
+            return
+        channel = guild.get_channel(question.review_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            await channel.get_partial_message(question.review_message_id).edit(
+                embed=review_embed(question, self._name(guild, question.author_id)), view=None
+            )
+        except discord.HTTPException:
+            log.info("review message of question %s is gone", question.id)
+
+    async def _tell_submitter(self, guild: discord.Guild, question: Question) -> None:
+        """A direct message to the submitter, when they accept them (a closed DM is fine)."""
+        if question.author_id is None or question.author_id == question.reviewed_by:
+            return
+        if question.status == QuestionStatus.APPROVED:
+            text = (
+                f"Your question for {guild.name} was approved and joins the rotation of "
+                f"**{question.theme}**:\n> {neutralise_mentions(question.text)}"
+            )
+        else:
+            why = f"\nReason: {question.reject_reason}" if question.reject_reason else ""
+            text = (
+                f"Your question for {guild.name} was not taken up:\n"
+                f"> {neutralise_mentions(question.text)}{why}"
+            )
+        try:
+            user = self.bot.get_user(question.author_id) or await self.bot.fetch_user(
+                question.author_id
+            )
+            await user.send(text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException:
+            log.info("could not tell user %s about question %s", question.author_id, question.id)
+
+    @app_commands.command(name="list", description="The question bank, page by page")
+    @app_commands.describe(theme="Only this theme", status="Only questions in this state")
+    @app_commands.autocomplete(theme=theme_names)
+    @app_commands.choices(status=STATUS_CHOICES)
+    @require(Access.MEMBER)
+    async def list_questions(
+        self,
+        interaction: discord.Interaction[CopBot],
+        theme: str | None = None,
+        status: app_commands.Choice[str] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        wanted = QuestionStatus(status.value) if status else None
+        if wanted in (QuestionStatus.PENDING, QuestionStatus.REJECTED):
+            await check_access(interaction, Access.MODERATOR)
+        embed, view = await self.question_listing(
+            interaction.guild_id, theme.strip() if theme else None, wanted, 1
+        )
+        if view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    async def question_listing(
+        self,
+        guild_id: int,
+        theme: str | None,
+        status: QuestionStatus | None,
+        page: int,
+    ) -> tuple[discord.Embed, discord.ui.View | None]:
+        requested = max(page, 1)
+        listing = await bank.list_questions(
+            self.bot.db,
+            guild_id,
+            theme=theme,
+            status=status,
+            offset=(requested - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+        window = PageWindow.of(requested, size=PAGE_SIZE, total=listing.total)
+        if window.number != requested:
+            listing = await bank.list_questions(
+                self.bot.db,
+                guild_id,
+                theme=theme,
+                status=status,
+                offset=window.offset,
+                limit=PAGE_SIZE,
+            )
+        lines = [
+            f"**#{q.id}** [{q.theme}] {shorten(discord.utils.escape_markdown(q.text), 180)}"
+            + ("" if q.status == QuestionStatus.APPROVED else f" · *{q.status}*")
+            for q in listing.questions
+        ]
+        filters = [f for f in (theme, status.value if status else None) if f]
+        title = "Question bank" + (f" ({', '.join(filters)})" if filters else "")
+        description = "\n".join(lines) or (
+            "No question matches."
+            if filters
+            else "The bank is empty: `/prompt add` or `/prompt submit`."
+        )
+        embed = make_embed(
+            title,
+            description,
+            footer=f"{window.label} · {listing.total} question{'' if listing.total == 1 else 's'}",
+        )
+        view = page_buttons(
+            window,
+            lambda target, direction, disabled: QuestionPageButton.leading_to(
+                target, direction, disabled, status=status, theme=theme
+            ),
+        )
+        return embed, view
+
+    @app_commands.command(name="edit", description="Change the text of a question")
+    @app_commands.describe(id="The question's number", text="The new text")
+    @require(Access.MEMBER)
+    async def edit(self, interaction: discord.Interaction[CopBot], id: int, text: str) -> None:
+        assert interaction.guild is not None
+        question, back_to_review = await bank.edit(
+            self.bot.db,
+            interaction.guild.id,
+            id,
+            editor_id=interaction.user.id,
+            is_moderator=await self._is_moderator(interaction),
+            text=text,
+        )
+        if back_to_review:
+            await self._ask_for_review(interaction.guild, question)
+            answer = f"Question #{id} is changed and waits for a moderator's review again."
+        else:
+            answer = f"Question #{id} is changed."
+        await send_ephemeral(interaction, answer)
+
+    async def _is_moderator(self, interaction: discord.Interaction[CopBot]) -> bool:
+        try:
+            await check_access(interaction, Access.MODERATOR)
+        except AccessDenied:
+            return False
+        return True
+
+    @app_commands.command(name="retire", description="Take a question out of the rotation")
+    @app_commands.describe(id="The question's number")
+    @require(Access.MODERATOR)
+    async def retire(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+        assert interaction.guild_id is not None
+        question = await bank.retire(
+            self.bot.db, interaction.guild_id, id, actor_id=interaction.user.id
+        )
+        await send_ephemeral(
+            interaction, f"Question #{question.id} is retired: it will not be posted again."
+        )
+
+    @app_commands.command(name="import", description="Add questions from a CSV file (text, theme)")
+    @app_commands.describe(file="A CSV with the columns text and theme")
+    @require(Access.MODERATOR)
+    async def import_csv(
+        self, interaction: discord.Interaction[CopBot], file: discord.Attachment
+    ) -> None:
+        await import_attachment(
+            interaction,
+            file,
+            bank.import_questions,
+            title="Questions imported",
+            what="questions",
+            footer="They are approved and in the rotation. See them with /prompt list.",
+        )
+
+    # --- schedules ------------------------------------------------------------------------------
+
+    @app_commands.command(name="schedule", description="Post a theme's questions on a schedule")
+    @app_commands.describe(
+        channel="Where the questions are posted",
+        when="e.g. daily 09:00, weekly mon,wed 09:00, every 2 weeks tue 14:00, "
+        "monthly first tue 10:00, or cron",
+        theme="Whose questions (offered as you type)",
+        timezone="Read the time in this zone (default: the server's)",
+        thread="Open a thread for the answers (default: yes)",
+        misfire="If the bot was down at the time: post late (within an hour) or skip",
+    )
+    @app_commands.autocomplete(theme=theme_names)
+    @app_commands.choices(misfire=MISFIRE_CHOICES)
+    @require(Access.MODERATOR)
+    async def schedule(
+        self,
+        interaction: discord.Interaction[CopBot],
+        channel: discord.TextChannel,
+        when: str,
+        theme: str,
+        timezone: str | None = None,
+        thread: bool = True,
+        misfire: app_commands.Choice[str] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        self._check_can_post(channel, thread)
+        community = await community_settings(
+            self.bot.db, interaction.guild.id, interaction.guild.name
+        )
+        zone = validate_timezone(timezone) if timezone else community.timezone
+        view, preview = await self.service.create_schedule(
+            interaction.guild.id,
+            interaction.guild.name,
+            channel_id=channel.id,
+            when_text=when,
+            theme=theme,
+            timezone=zone,
+            make_thread=thread,
+            misfire=misfire.value if misfire else None,
+            actor_id=interaction.user.id,
+        )
+        dates = "\n".join(f"- {_when(moment, zone)}" for moment in preview)
+        embed = make_embed(
+            f"Schedule #{view.id} saved",
+            f"**{view.prompt_schedule.theme}** in {channel.mention}: `{view.schedule.when_text}` "
+            f"({zone}).\n\nThe next {len(preview)} dates:\n{dates}",
+            tone=Tone.SUCCESS,
+            footer=f"Misfire: {view.schedule.misfire_policy} · pause, resume or remove it with "
+            f"/prompt pause|resume|unschedule id:{view.id}",
+        )
+        await send_ephemeral(interaction, embed=embed)
+
+    @schedule.autocomplete("timezone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[CopBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
+
+    def _check_can_post(self, channel: discord.TextChannel, thread: bool) -> None:
+        mine = channel.permissions_for(channel.guild.me)
+        if not (mine.view_channel and mine.send_messages and mine.embed_links):
+            raise NotAllowed(
+                f"I can't post in {channel.mention}.",
+                "Let my role view the channel, send messages and embed links there.",
+            )
+        if thread and not mine.create_public_threads:
+            raise NotAllowed(
+                f"I can't open threads in {channel.mention}.",
+                "Let my role create public threads there, or set `thread:False`.",
+            )
+
+    @app_commands.command(name="schedules", description="The prompt schedules and their next dates")
+    @require(Access.MODERATOR)
+    async def schedules(self, interaction: discord.Interaction[CopBot]) -> None:
+        assert interaction.guild_id is not None
+        views = await self.service.list_schedules(interaction.guild_id)
+        lines = [self._schedule_line(view) for view in views]
+        embed = make_embed(
+            "Prompt schedules",
+            "\n\n".join(lines)[:4000] or "No schedules yet. Make one with `/prompt schedule`.",
+        )
+        await send_ephemeral(interaction, embed=embed)
+
+    def _schedule_line(self, view: ScheduleView) -> str:
+        schedule = view.schedule
+        head = (
+            f"**#{view.id}** {view.prompt_schedule.theme} in <#{view.prompt_schedule.channel_id}>"
+            f": `{schedule.when_text}` ({schedule.timezone}), misfire {schedule.misfire_policy}"
+        )
+        if schedule.paused:
+            state = f"⏸ paused: {schedule.paused_reason or 'no reason given'}"
+        elif view.next_due is not None:
+            state = f"next: {_when(view.next_due, schedule.timezone)}"
+        else:
+            state = "no date left"
+        skips = "".join(
+            f"\n  skipped {discord.utils.format_dt(f.scheduled_for, 'f')}: {f.note}"
+            for f in view.skips
+        )
+        return f"{head}\n{state}{skips}"
+
+    @app_commands.command(name="pause", description="Pause a prompt schedule")
+    @app_commands.describe(id="The schedule's number (see /prompt schedules)")
+    @require(Access.MODERATOR)
+    async def pause(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+        assert interaction.guild_id is not None
+        await self.service.set_paused(
+            interaction.guild_id, id, paused=True, actor_id=interaction.user.id
+        )
+        await send_ephemeral(
+            interaction, f"Schedule #{id} is paused. `/prompt resume id:{id}` starts it again."
+        )
+
+    @app_commands.command(name="resume", description="Resume a paused prompt schedule")
+    @app_commands.describe(id="The schedule's number (see /prompt schedules)")
+    @require(Access.MODERATOR)
+    async def resume(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+        assert interaction.guild_id is not None
+        view = await self.service.set_paused(
+            interaction.guild_id, id, paused=False, actor_id=interaction.user.id
+        )
+        due = f" Next: {_when(view.next_due, view.schedule.timezone)}." if view.next_due else ""
+        await send_ephemeral(interaction, f"Schedule #{id} runs again.{due}")
+
+    @app_commands.command(name="unschedule", description="Remove a prompt schedule")
+    @app_commands.describe(id="The schedule's number (see /prompt schedules)")
+    @require(Access.MODERATOR)
+    async def unschedule(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+        assert interaction.guild_id is not None
+        await self.service.unschedule(interaction.guild_id, id, actor_id=interaction.user.id)
+        await send_ephemeral(interaction, f"Schedule #{id} is removed. Its past posts stay.")
+
+    # --- posting --------------------------------------------------------------------------------
+
+    @app_commands.command(name="post", description="Post the next question of a theme now")
+    @app_commands.describe(
+        theme="Whose question (default: the theme that waited longest)",
+        channel="Where (default: here)",
+    )
+    @app_commands.autocomplete(theme=theme_names)
+    @require(Access.MODERATOR)
+    async def post(
+        self,
+        interaction: discord.Interaction[CopBot],
+        theme: str | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        where = channel or interaction.channel
+        if not isinstance(where, discord.TextChannel):
+            raise BadInput("Questions are posted in text channels.", "Name one with `channel`.")
+        self._check_can_post(where, True)
+        key = await self.service.theme_to_post(interaction.guild_id, theme)
+        choice = await self.service.choose(interaction.guild_id, key)
+        assert choice is not None  # theme_to_post checked it has approved questions
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        message, _ = await self._post(
+            where,
+            choice,
+            make_thread=True,
+            schedule_id=None,
+            scheduled_for=None,
+            posted_by=interaction.user.id,
+        )
+        await interaction.followup.send(
+            f"Posted question #{choice.question.id} ({choice.question.theme}): {message.jump_url}",
+            ephemeral=True,
+        )
+
+    async def _post(
+        self,
+        channel: discord.TextChannel,
+        choice: Choice,
+        *,
+        make_thread: bool,
+        schedule_id: int | None,
+        scheduled_for: datetime | None,
+        posted_by: int | None,
+    ) -> tuple[discord.Message, discord.Thread | None]:
+        question = choice.question
+        credit = self._name(channel.guild, question.author_id) if question.show_author else None
+        embed = make_embed(
+            f"💬 {question.theme}",
+            f"**{neutralise_mentions(question.text)}**"
+            + ("\n\nAnswer in the thread below." if make_thread else ""),
+            footer=(f"Suggested by {credit} · " if credit else "") + f"Question #{question.id}",
+        )
+        nonce = None
+        if schedule_id is not None and scheduled_for is not None:
+            # A retried post of the same firing comes back from Discord instead of twice.
+            nonce = f"p{schedule_id}t{int(scheduled_for.timestamp())}"[:25]
+        message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=NO_PINGS)
+        thread = None
+        if make_thread:
+            thread = message.thread or await message.create_thread(
+                name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            )
+            self.thread_authors[thread.id] = question.author_id
+        prompt_schedule = (
+            await self.service.prompt_schedule_of(schedule_id) if schedule_id is not None else None
+        )
+        await self.service.record_post(
+            channel.guild.id,
+            choice,
+            channel_id=channel.id,
+            message_id=message.id,
+            thread_id=thread.id if thread else None,
+            prompt_schedule_id=prompt_schedule.id if prompt_schedule else None,
+            scheduled_for=scheduled_for,
+            posted_by=posted_by,
+        )
+        return message, thread
+
+    async def _on_firing(self, firing: Firing) -> str | None:
+        """A schedule's time has come: post its theme's next question, or pause and say why."""
+        schedule = firing.schedule
+        assert schedule.id is not None
+        prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
+        if prompt_schedule is None:
+            return "no prompt schedule for this schedule"
+        community_id = prompt_schedule.community_id
+        choice = await self.service.choose(community_id, prompt_schedule.theme_key)
+        if choice is None:
+            return await self._pause(
+                prompt_schedule.schedule_id,
+                community_id,
+                f"the theme {prompt_schedule.theme} has no approved question",
+                f"Approve or add questions in {prompt_schedule.theme}, then `/prompt resume "
+                f"id:{prompt_schedule.id}`.",
+                prompt_schedule.id,
+            )
+        channel = self.bot.get_channel(prompt_schedule.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return await self._pause(
+                prompt_schedule.schedule_id,
+                community_id,
+                "its channel no longer exists",
+                "Make a new schedule in another channel and remove this one.",
+                prompt_schedule.id,
+            )
+        try:
+            self._check_can_post(channel, prompt_schedule.make_thread)
+            message, _ = await self._post(
+                channel,
+                choice,
+                make_thread=prompt_schedule.make_thread,
+                schedule_id=schedule.id,
+                scheduled_for=firing.scheduled_for,
+                posted_by=None,
+            )
+        except (NotAllowed, discord.Forbidden, discord.NotFound):
+            return await self._pause(
+                prompt_schedule.schedule_id,
+                community_id,
+                f"I can no longer post in #{channel.name}",
+                f"Give my role the permissions to post and open threads there, then "
+                f"`/prompt resume id:{prompt_schedule.id}`.",
+                prompt_schedule.id,
+            )
+        late = (
+            f", {int(firing.late_by.total_seconds() // 60)} min late"
+            if firing.late_by.total_seconds() >= 60
+            else ""
+        )
+        return f"posted question #{choice.question.id} (message {message.id}{late})"
+
+    async def _pause(
+        self,
+        schedule_id: int,
+        community_id: int,
+        reason: str,
+        fix: str,
+        prompt_schedule_id: int | None,
+    ) -> str:
+        await self.service.pause_for(schedule_id, reason)
+        await self._tell_moderators(
+            community_id, f"⏸ Prompt schedule #{prompt_schedule_id} is paused: {reason}. {fix}"
+        )
+        return f"paused: {reason}"
+
+    async def _tell_moderators(self, community_id: int, text: str) -> None:
+        guild = self.bot.get_guild(community_id)
+        if guild is None:
+            return
+        community = await community_settings(self.bot.db, guild.id, guild.name)
+        channel = guild.get_channel(community.review_channel_id or 0)
+        if isinstance(channel, discord.TextChannel):
+            try:
+                await channel.send(text, allowed_mentions=NO_PINGS)
+            except discord.HTTPException:
+                log.warning("could not tell the moderators of %s: %s", community_id, text)
+        else:
+            log.warning("community %s has no review channel to say: %s", community_id, text)
+
+    @staticmethod
+    def _name(guild: discord.Guild, user_id: int | None) -> str | None:
+        member = guild.get_member(user_id) if user_id is not None else None
+        return None if member is None else member.display_name
+
+
+async def setup(bot: CopBot) -> None:
+    await bot.add_cog(Prompts(bot))

@@ -1,0 +1,86 @@
+"""/prompt through the real bot and the sandbox: the bank, review, schedules and posts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.sandbox import Channel, Member
+from bot.sandbox.interactions import SandboxInteraction, message_text
+from bot.sandbox.models import Message, walk_components
+from storage import prompts as queries
+from storage.models import Question, QuestionStatus
+from tests.e2e.harness import Harness
+
+WAIT = 15.0
+
+
+def questions_channel(harness: Harness) -> Channel:
+    return harness.community.channels["questions"]
+
+
+async def prompt(
+    harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
+) -> SandboxInteraction:
+    return await harness.sandbox.slash(
+        actor, channel or harness.general, f"prompt {command}", timeout=WAIT, **options
+    )
+
+
+async def answered(itx: SandboxInteraction) -> str:
+    if itx.deferred:
+        return message_text(await itx.wait_for_followup(timeout=WAIT))
+    return itx.text()
+
+
+async def stored(harness: Harness, question_id: int) -> Question | None:
+    async with harness.db.session() as session:
+        return await queries.get_question(session, harness.community.guild.id, question_id)
+
+
+def buttons(message: Message) -> dict[str, str]:
+    return {
+        c["label"]: c["custom_id"]
+        for c in walk_components(message.components)
+        if c.get("type") == 2 and "custom_id" in c
+    }
+
+
+async def add(harness: Harness, text: str, theme: str = "funding") -> int:
+    itx = await prompt(harness, harness.moderator, "add", text=text, theme=theme)
+    assert "Added question #" in itx.text(), itx.text()
+    return int(itx.text().split("#")[1].split()[0])
+
+
+async def test_submit_review_by_button_and_the_submitter_is_told(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    review = harness.community.channels["general"]
+    saved = await harness.sandbox.slash(
+        harness.moderator, harness.general, "settings review-channel", channel=review
+    )
+    assert "Review channel saved" in saved.text()
+    member = harness.plain_member
+    itx = await prompt(
+        harness,
+        member,
+        "submit",
+        text="Which resource centre helped you most this year, and how?",
+        theme="Resource centres",
+        credit=True,
+    )
+    assert "waits for a moderator's review" in itx.text()
+    question_id = int(itx.text().split("#")[1].split()[0])
+    question = await stored(harness, question_id)
+    assert question is not None and question.status == QuestionStatus.PENDING
+    card = review.messages[-1]
+    assert buttons(card) == {
+        "Approve": f"copbot:prompt:{question_id}:approve",
+        "Reject": f"copbot:prompt:{question_id}:reject",
+    }
+    refused = await harness.sandbox.click(member, card, buttons(card)["Approve"])
+    assert "Moderators" in refused.text()
+    approved = await harness.sandbox.click(harness.moderator, card, buttons(card)["Approve"])
+    assert "is approved" in approved.text()
+    assert (await stored(harness, question_id)).status == QuestionStatus.APPROVED  # type: ignore[union-attr]
+    assert buttons(review.messages[-1] if review.messages[-1].id == card.id else card) == {}
+    dm = [m for c in harness.sandbox._dm_channels.values() for m in c.messages]
+    assert any("was approved" in m.content for m in dm)
