@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import discord
@@ -104,6 +104,7 @@ class CopBot(commands.Bot):
         self.scheduler = Scheduler(db, process_id=self.process_id)
         self.optouts = OptOuts()
         self.contribution_writer = ContributionWriter(db, optouts=self.optouts)
+        self._receivers: dict[str, list[Callable[..., None]]] = {}
         if settings.discord_api_base and settings.discord_gateway_url:
             point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
 
@@ -167,6 +168,29 @@ class CopBot(commands.Bot):
             "synced %d commands %s", len(payload), f"to guild {guild.id}" if guild else "globally"
         )
         return True
+
+    def add_receiver(self, event: str, receiver: Callable[..., None]) -> None:
+        """Call ``receiver`` with every ``event`` (``"message"``, ``"raw_reaction_add"``, ...)
+        as it is dispatched, synchronously, in the order the gateway delivered the events.
+
+        For work that only hands an event on, such as the contribution log: discord.py runs
+        each listener in a task of its own, which at the gateway's pace costs as much as
+        parsing the event. A receiver must not block; what it raises is logged.
+        """
+        self._receivers.setdefault(event, []).append(receiver)
+
+    def remove_receiver(self, event: str, receiver: Callable[..., None]) -> None:
+        receivers = self._receivers.get(event, [])
+        if receiver in receivers:
+            receivers.remove(receiver)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        for receiver in self._receivers.get(event_name, ()):
+            try:
+                receiver(*args, **kwargs)
+            except Exception:
+                log.exception("receiver %s of the %s event failed", receiver, event_name)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """copbot has slash commands only: messages are not parsed for prefix commands.

@@ -1,9 +1,13 @@
 """The contribution log's listeners, gap repair at start-up, and /contributions backfill.
 
-Listeners translate only: a gateway event becomes plain facts (bot/contributions/classifier.py
+Receivers translate only: a gateway event becomes plain facts (bot/contributions/classifier.py
 decides the kinds), and an operation for the batched writer (bot/contributions/writer.py). The
 message text is read here to count characters, words, links and mentions, and then dropped.
 Opted-out members are dropped before anything is buffered.
+
+The events that only hand an operation to the writer are received synchronously as they are
+dispatched (CopBot.add_receiver), not by discord.py listeners: so the writer gets them in the
+order the gateway delivered them, without a task per event.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,8 +148,12 @@ class Contributions(
         # Taken before the gateway connects: live messages logged after READY must not hide
         # what was missed while the bot was down.
         self._newest_at_start = await newest_logged(self.bot.db)
+        for event, receiver in self.receivers().items():
+            self.bot.add_receiver(event, receiver)
 
     async def cog_unload(self) -> None:
+        for event, receiver in self.receivers().items():
+            self.bot.remove_receiver(event, receiver)
         if self._gap_repair is not None:
             self._gap_repair.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -153,17 +161,19 @@ class Contributions(
 
     # --- deciding ---------------------------------------------------------------------------
     def _logs(self, guild_id: int, user_id: int, channel: Any) -> bool:
+        return self._logs_at(guild_id, user_id, place_of(channel))
+
+    def _logs_at(self, guild_id: int, user_id: int, place: Place) -> bool:
         return not self.bot.optouts.is_opted_out(guild_id, user_id) and self.tracking.is_tracked(
-            guild_id, place_of(channel)
+            guild_id, place
         )
 
     def _contribution(self, message: discord.Message) -> StoreContribution | None:
         guild = message.guild
-        if (
-            guild is None
-            or message.author.bot
-            or not self._logs(guild.id, message.author.id, message.channel)
-        ):
+        if guild is None or message.author.bot:
+            return None
+        place = place_of(message.channel)
+        if not self._logs_at(guild.id, message.author.id, place):
             return None
         result = classify(facts_of(message, self.special_threads))
         if result is None:
@@ -171,12 +181,11 @@ class Contributions(
         reply_to = result.reply_to_author_id
         if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
             reply_to = None  # an opted-out member is not named in others' rows either
-        place = place_of(message.channel)
         self.writer.remember_community(guild.id, guild.name)
         row = {
             "message_id": message.id,
             "community_id": guild.id,
-            "channel_id": message.channel.id,
+            "channel_id": place.channel_id,
             "parent_channel_id": place.thread_parent_id,
             "author_id": message.author.id,
             "created_at": message.created_at,
@@ -186,15 +195,27 @@ class Contributions(
         }
         return StoreContribution(row)
 
-    # --- listeners --------------------------------------------------------------------------
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    # --- receivers --------------------------------------------------------------------------
+    def receivers(self) -> dict[str, Callable[..., None]]:
+        """The gateway events the log receives, each with its receiver."""
+        return {
+            "message": self.on_message,
+            "raw_message_edit": self.on_raw_message_edit,
+            "raw_message_delete": self.on_raw_message_delete,
+            "raw_bulk_message_delete": self.on_raw_bulk_message_delete,
+            "raw_reaction_add": self.on_raw_reaction_add,
+            "raw_reaction_remove": self.on_raw_reaction_remove,
+            "raw_reaction_clear": self.on_raw_reaction_clear,
+            "raw_reaction_clear_emoji": self.on_raw_reaction_clear_emoji,
+            "thread_create": self.on_thread_create,
+        }
+
+    def on_message(self, message: discord.Message) -> None:
         operation = self._contribution(message)
         if operation is not None:
-            await self.writer.put(operation)
+            self.writer.add(operation)
 
-    @commands.Cog.listener()
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+    def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
         guild = message.guild
         if guild is None or message.author.bot:
@@ -210,20 +231,17 @@ class Contributions(
         fields = kind_fields(result, reply_to)
         if message.edited_at is not None:  # link previews also arrive as updates, unedited
             fields["edited_at"] = message.edited_at
-        await self.writer.put(EditContribution(message.id, fields))
+        self.writer.add(EditContribution(message.id, fields))
 
-    @commands.Cog.listener()
-    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+    def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         if payload.guild_id is not None:
-            await self.writer.put(DeleteContributions([payload.message_id]))
+            self.writer.add(DeleteContributions([payload.message_id]))
 
-    @commands.Cog.listener()
-    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+    def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         if payload.guild_id is not None and payload.message_ids:
-            await self.writer.put(DeleteContributions(sorted(payload.message_ids)))
+            self.writer.add(DeleteContributions(sorted(payload.message_ids)))
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+    def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
         if guild is None:
             return
@@ -252,31 +270,25 @@ class Contributions(
             "emoji": str(payload.emoji)[:100],
             "created_at": datetime.now(UTC),
         }
-        await self.writer.put(StoreReaction(row))
+        self.writer.add(StoreReaction(row))
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+    def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.guild_id is not None:
-            await self.writer.put(
+            self.writer.add(
                 DeleteReaction(payload.message_id, payload.user_id, str(payload.emoji)[:100])
             )
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+    def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
         """Every reaction was removed from a message (a moderator's "Remove All Reactions")."""
         if payload.guild_id is not None:
-            await self.writer.put(ClearReactions(payload.message_id))
+            self.writer.add(ClearReactions(payload.message_id))
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_clear_emoji(
-        self, payload: discord.RawReactionClearEmojiEvent
-    ) -> None:
+    def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
         """Every reaction with one emoji was removed from a message."""
         if payload.guild_id is not None:
-            await self.writer.put(ClearReactions(payload.message_id, str(payload.emoji)[:100]))
+            self.writer.add(ClearReactions(payload.message_id, str(payload.emoji)[:100]))
 
-    @commands.Cog.listener()
-    async def on_thread_create(self, thread: discord.Thread) -> None:
+    def on_thread_create(self, thread: discord.Thread) -> None:
         """A member opened a thread from their own message: that message is a thread start."""
         owner_id = thread.owner_id
         if owner_id is None or (self.bot.user and owner_id == self.bot.user.id):
@@ -284,7 +296,7 @@ class Contributions(
         owner = thread.guild.get_member(owner_id)
         if (owner is not None and owner.bot) or not self._logs(thread.guild.id, owner_id, thread):
             return
-        await self.writer.put(MarkThreadStart(thread.id, owner_id))
+        self.writer.add(MarkThreadStart(thread.id, owner_id))
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:

@@ -3,17 +3,20 @@ message, user and emoji of a reaction), so replays and backfills never count twi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy import Integer, cast, delete, func, text, update
+from sqlalchemy import BigInteger, Integer, bindparam, cast, delete, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import Contribution, Organisation, Reaction, TrackedChannel
+from storage.models import AppState, Contribution, Organisation, Reaction, TrackedChannel
 from storage.types import utc_now
-from storage.upsert import full_records, insert_if_absent, insert_many_if_absent_sqlite
+from storage.upsert import full_records, insert_if_absent
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -23,6 +26,9 @@ def _insert(session: AsyncSession) -> Any:
 # From this many rows on, PostgreSQL gets them by COPY: asyncpg encodes COPY records natively,
 # where a multi-row INSERT costs Python work per value.
 COPY_FROM_ROWS = 50
+# SQLite gets this many rows per INSERT statement (23 columns: far below its limit of 32,766
+# values per statement).
+SQLITE_ROWS_PER_STATEMENT = 100
 
 
 async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -33,7 +39,7 @@ async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str,
         await _copy_new_contributions(session, rows)
         return
     if session.bind.dialect.name == "sqlite":
-        await insert_many_if_absent_sqlite(session, Contribution.__table__, rows, ["message_id"])
+        await _insert_new_contributions_sqlite(session, rows)
         return
     statement = _insert(session)(Contribution.__table__).on_conflict_do_nothing(
         index_elements=["message_id"]
@@ -42,28 +48,88 @@ async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str,
 
 
 async def _copy_new_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """COPY the rows into a temporary table, then insert those not logged yet: the same result
-    as the INSERT ... ON CONFLICT DO NOTHING, in the session's own transaction."""
+    """The rows whose message is not logged yet, by COPY, in the session's own transaction: the
+    same result as INSERT ... ON CONFLICT DO NOTHING in the rows' order.
+
+    Should another connection log one of these messages between the check and the COPY, the
+    COPY fails on the key and the whole transaction with it; the writer then stores the batch
+    one operation at a time, through INSERT ... ON CONFLICT DO NOTHING.
+    """
     names, records = full_records(Contribution.__table__, rows)
-    # The first statement goes through SQLAlchemy, which opens the session's transaction; the
-    # rest use the asyncpg connection underneath, inside that same transaction.
-    await session.execute(
-        text(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS contribution_incoming "
-            "(LIKE contribution INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
+    key = names.index("message_id")
+    # Through SQLAlchemy, which opens the session's transaction; the COPY then uses the asyncpg
+    # connection underneath, inside that same transaction.
+    logged = await session.execute(
+        text("SELECT message_id FROM contribution WHERE message_id = ANY(:ids)").bindparams(
+            bindparam("ids", type_=postgresql.ARRAY(BigInteger))
+        ),
+        {"ids": [record[key] for record in records]},
     )
+    seen = set(logged.scalars())
+    new = []
+    for record in records:
+        if record[key] not in seen:  # a replay later in the same batch is skipped too
+            seen.add(record[key])
+            new.append(record)
+    if not new:
+        return
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
-    await driver.copy_records_to_table("contribution_incoming", records=records, columns=names)
-    listed = ", ".join(names)
-    await driver.execute(
-        f"INSERT INTO contribution ({listed}) SELECT {listed} FROM contribution_incoming "
-        "ON CONFLICT (message_id) DO NOTHING"
-    )
-    # Emptied at once, not only at commit: a later batch in this transaction must not bring back
-    # a row deleted in between.
-    await driver.execute("DELETE FROM contribution_incoming")
+    await driver.copy_records_to_table("contribution", records=new, columns=names)
+
+
+async def _insert_new_contributions_sqlite(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Many rows into SQLite, each unless its message is logged already, in the session's
+    transaction.
+
+    Values are converted as everywhere else: by the column's SQLAlchemy type, then by sqlite3's
+    adapter; but once per distinct value (a batch shares its logged_at, and booleans have two).
+    A hundred rows go in each INSERT, run by sqlite3's executemany in C: one statement per row
+    would hand the interpreter lock between the event loop and the database thread every row.
+    """
+    table = Contribution.__table__
+    names, records = full_records(table, rows)
+    width = len(names)
+    values = list(chain.from_iterable(records))  # row after row, as the statements take them
+    dialect = session.bind.dialect
+    for index, column in enumerate(table.columns):
+        process = column.type.bind_processor(dialect)
+        if process is not None:
+            values[index::width] = map(_Converted(process).__getitem__, values[index::width])
+    size = SQLITE_ROWS_PER_STATEMENT
+    row_values = "(" + ", ".join("?" * width) + ")"
+
+    def statement(count: int) -> str:
+        return (
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+            f"{', '.join([row_values] * count)} ON CONFLICT (message_id) DO NOTHING"
+        )
+
+    full = (len(records) - len(records) % size) * width
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if full:
+        step = size * width
+        await driver.executemany(
+            statement(size), [values[start : start + step] for start in range(0, full, step)]
+        )
+    if full < len(values):
+        await driver.execute(statement((len(values) - full) // width), values[full:])
+
+
+class _Converted(dict[Any, Any]):
+    """Values through a column's bind processor and sqlite3's adapters, each distinct one once."""
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value: Any) -> Any:
+        result = self.process(value)
+        result = self[value] = sqlite3.adapt(result, sqlite3.PrepareProtocol, result)
+        return result
 
 
 async def update_contribution(session: AsyncSession, message_id: int, **fields: Any) -> None:
@@ -311,3 +377,48 @@ async def clear_reactions(session: AsyncSession, message_id: int, emoji: str | N
     if emoji is not None:
         statement = statement.where(col(Reaction.emoji) == emoji)
     await session.execute(statement)
+
+
+# --- the register's version, for the writer's attribution cache -------------------------------
+
+REGISTER_VERSION_PREFIX = "contributions.register_version"
+
+
+def _register_version_key(community_id: int) -> str:
+    return f"{REGISTER_VERSION_PREFIX}:{community_id}"
+
+
+async def register_changed(session: AsyncSession, community_id: int) -> None:
+    """Note, in the caller's transaction, that a community's register changed in a way that
+    attributes contributions differently: an organisation membership started or ended, a
+    member's stakeholder group or level, an organisation's stakeholder group or level.
+
+    The contribution writer keeps the register in memory and reads it again when this version
+    changes (in any process: a command-line import included). Every code path that makes such
+    a change calls this before it commits.
+    """
+    values = {
+        "key": _register_version_key(community_id),
+        "value": uuid4().hex,  # unique, so two changes racing never leave the same version
+        "updated_at": utc_now(),
+    }
+    statement = _insert(session)(AppState.__table__).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+    )
+    await session.execute(statement)
+
+
+async def register_versions(
+    session: AsyncSession, community_ids: Iterable[int]
+) -> dict[int, str | None]:
+    """Each community's register version (None: never changed since versions were kept)."""
+    by_key = {_register_version_key(community_id): community_id for community_id in community_ids}
+    found: dict[int, str | None] = dict.fromkeys(by_key.values())
+    statement = select(col(AppState.key), col(AppState.value)).where(
+        col(AppState.key).in_(list(by_key))
+    )
+    for key, value in (await session.execute(statement)).all():
+        found[by_key[key]] = value
+    return found

@@ -290,5 +290,6 @@ async def _forget(db: Database, community_id: int, user_id: int) -> Forgotten:
             audit_events_deleted=audit_deleted,
             audit_events_anonymised=audit_anonymised,
         )
+        await contributions.register_changed(session, community_id)
         await session.commit()
     return Forgotten(deleted, had_profile, audit_deleted, audit_anonymised)

@@ -12,29 +12,29 @@ a growing pause. The buffer is bounded: when it is full, :meth:`ContributionWrit
 room instead of dropping anything. :meth:`ContributionWriter.stop` writes what is left (on a
 clean shutdown); what a crash loses from the buffer, gap repair reads back from Discord.
 
-The author's organisation, stakeholder group and level at the moment of the message are looked
-up here, for the whole batch at once (two queries per community per flush, not one per row).
+The author's organisation, stakeholder group and level at the moment of the message are filled
+in here, per flush, from the membership history (bot/contributions/attribution.py keeps it in
+memory and reads it again whenever the register changes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.contributions.attribution import RegisterCache
 from storage import contributions as log_queries
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.members import members_by_user_id, membership_periods
 from storage.types import utc_now
 
 log = logging.getLogger(__name__)
@@ -103,47 +103,6 @@ class OptOutRegistry(Protocol):
     def is_opted_out(self, community_id: int, user_id: int) -> bool: ...
 
 
-# --- attribution (pure) -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    organisation_id: int | None = None
-    stakeholder: str | None = None
-    level: str | None = None
-
-
-NOBODY = Attribution()
-
-
-@dataclass
-class _Periods:
-    """One member's organisation memberships, sorted by start, for lookups by moment."""
-
-    member_stakeholder: str | None
-    member_level: str | None
-    starts: list[datetime] = field(default_factory=list)
-    periods: list[tuple[datetime, datetime | None, int, str, str]] = field(default_factory=list)
-
-    def at(self, moment: datetime) -> Attribution:
-        index = bisect.bisect_right(self.starts, moment) - 1
-        organisation: tuple[int, str, str] | None = None
-        # Memberships do not overlap (one open at a time), so the latest start before the
-        # moment is the only candidate; it counts if it had not ended by then.
-        if index >= 0:
-            _started, ended, organisation_id, stakeholder, level = self.periods[index]
-            if ended is None or ended > moment:
-                organisation = (organisation_id, stakeholder, level)
-        if organisation is None:
-            return Attribution(None, self.member_stakeholder, self.member_level)
-        # The person's own stakeholder group and level win; the organisation's fill the gaps.
-        return Attribution(
-            organisation[0],
-            self.member_stakeholder or organisation[1],
-            self.member_level or organisation[2],
-        )
-
-
 # --- the writer -------------------------------------------------------------------------------
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
@@ -175,10 +134,12 @@ class ContributionWriter:
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._waiting_for_room = 0
+        self._adding: set[asyncio.Task[None]] = set()  # add() calls waiting for room, in order
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._community_names: dict[int, str] = {}
         self._known_communities: set[int] = set()
+        self.register = RegisterCache()
         self.failures = 0  # flushes that failed and were retried (for tests and the log)
         self.dropped = 0  # operations a bad row made us give up on
 
@@ -196,6 +157,21 @@ class ContributionWriter:
         """Queue an operation; waits while the buffer is full (never drops)."""
         if self._waiting_for_room or len(self._buffer) >= self.max_buffer:
             await self._wait_for_room()
+        self._buffer.append(operation)
+        self._accepted += 1
+        if len(self._buffer) >= self.flush_rows:
+            self._wake.set()
+
+    def add(self, operation: Operation) -> None:
+        """Queue an operation from synchronous code (the bot's event receivers): at once if
+        there is room, else in a task that waits for it. Never drops; keeps the calls' order."""
+        if self._adding or self._waiting_for_room or len(self._buffer) >= self.max_buffer:
+            # Tasks start in the order they were made, and put() waits in FIFO order, so
+            # everything added after this waits behind it.
+            task = asyncio.create_task(self.put(operation), name="contribution-log-intake")
+            self._adding.add(task)
+            task.add_done_callback(self._adding.discard)
+            return
         self._buffer.append(operation)
         self._accepted += 1
         if len(self._buffer) >= self.flush_rows:
@@ -221,23 +197,29 @@ class ContributionWriter:
             self._task = asyncio.create_task(self._run(), name="contribution-writer")
 
     async def flush(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Return once everything put before this call is in the database."""
-        target = self._accepted
+        """Return once everything put (or added) before this call is in the database."""
         if self._task is None or self._task.done():
-            await self._write_all()
+            while self._buffer or self._adding:
+                await self._write_all()
+                await asyncio.sleep(0)  # lets waiting add() calls in
             return
-        self._flush_requested = max(self._flush_requested, target)
-        self._wake.set()
-        async with self._progress:
-            await asyncio.wait_for(
-                self._progress.wait_for(lambda: self._written >= target), timeout
-            )
+        async with asyncio.timeout(timeout):
+            self._wake.set()  # a full buffer drains, so added operations waiting get in
+            while self._adding:
+                await asyncio.wait(set(self._adding))
+            target = self._accepted
+            self._flush_requested = max(self._flush_requested, target)
+            self._wake.set()
+            async with self._progress:
+                await self._progress.wait_for(lambda: self._written >= target)
 
     async def stop(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
         """Write what is buffered and stop. If the database stays unavailable for ``timeout``
         seconds, what is left is given up (and logged); gap repair re-reads those messages."""
         if self._task is None:
             return
+        if self._adding:  # events received before the stop are written too
+            await asyncio.wait(set(self._adding), timeout=timeout)
         self._stopping = True
         self._wake.set()
         try:
@@ -251,6 +233,8 @@ class ContributionWriter:
             )
         finally:
             self._task = None
+            for task in self._adding:
+                task.cancel()
 
     async def _run(self) -> None:
         while True:
@@ -328,20 +312,20 @@ class ContributionWriter:
     async def _apply(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
         batch = [operation for operation in batch if not self._opted_out(operation)]
         await self._ensure_communities(session, batch)
-        attributions = await self._attributions(session, batch)
+        await self.register.refresh(session, _people(batch))
         logged_at = utc_now()
         for run in _runs(batch):
             first = run[0]
             if isinstance(first, StoreContribution):
                 rows = [
-                    _attributed(op.row, attributions, "author_id", logged_at)
+                    self._attributed(op.row, op.row["author_id"], logged_at)
                     for op in run
                     if isinstance(op, StoreContribution)
                 ]
                 await log_queries.store_contributions(session, rows)
             elif isinstance(first, StoreReaction):
                 rows = [
-                    _attributed(op.row, attributions, "user_id", None)
+                    self._attributed(op.row, op.row["user_id"], None)
                     for op in run
                     if isinstance(op, StoreReaction)
                 ]
@@ -386,37 +370,18 @@ class ContributionWriter:
                     await ensure_community(session, community_id, name)
                     self._known_communities.add(community_id)
 
-    async def _attributions(
-        self, session: AsyncSession, batch: Sequence[Operation]
-    ) -> dict[tuple[int, int], _Periods]:
-        """Each author's and reactor's membership history, looked up once per batch."""
-        wanted: dict[int, set[int]] = {}
-        for operation in batch:
-            if isinstance(operation, StoreContribution):
-                row = operation.row
-                wanted.setdefault(row["community_id"], set()).add(row["author_id"])
-            elif isinstance(operation, StoreReaction):
-                row = operation.row
-                wanted.setdefault(row["community_id"], set()).add(row["user_id"])
-        found: dict[tuple[int, int], _Periods] = {}
-        for community_id, user_ids in wanted.items():
-            members = await members_by_user_id(session, community_id, user_ids)
-            if not members:
-                continue
-            by_member_id = {}
-            for user_id, member in members.items():
-                periods = _Periods(member.stakeholder, member.level)
-                found[(community_id, user_id)] = periods
-                by_member_id[member.id] = periods
-            rows = await membership_periods(session, list(by_member_id))
-            for member_id, organisation, started, ended in sorted(rows, key=lambda r: r[2]):
-                periods = by_member_id[member_id]
-                assert organisation.id is not None
-                periods.starts.append(started)
-                periods.periods.append(
-                    (started, ended, organisation.id, organisation.stakeholder, organisation.level)
-                )
-        return found
+    def _attributed(
+        self, row: dict[str, Any], who: int, logged_at: datetime | None
+    ) -> dict[str, Any]:
+        """The row with its attribution (and the time it was logged) filled in."""
+        attribution = self.register.of(row["community_id"], who, row["created_at"])
+        out = row.copy()
+        out["organisation_id"] = attribution.organisation_id
+        out["stakeholder"] = attribution.stakeholder
+        out["level"] = attribution.level
+        if logged_at is not None:
+            out["logged_at"] = logged_at
+        return out
 
 
 _BATCHABLE = (StoreContribution, StoreReaction, DeleteContributions)
@@ -436,21 +401,17 @@ def _runs(batch: Sequence[Operation]) -> Iterable[Sequence[Operation]]:
         start = end
 
 
-def _attributed(
-    row: dict[str, Any],
-    attributions: dict[tuple[int, int], _Periods],
-    who: str,
-    logged_at: datetime | None,
-) -> dict[str, Any]:
-    periods = attributions.get((row["community_id"], row[who]))
-    attribution = NOBODY if periods is None else periods.at(row["created_at"])
-    out = dict(row)
-    out["organisation_id"] = attribution.organisation_id
-    out["stakeholder"] = attribution.stakeholder
-    out["level"] = attribution.level
-    if logged_at is not None:
-        out["logged_at"] = logged_at
-    return out
+def _people(batch: Sequence[Operation]) -> dict[int, set[int]]:
+    """The authors and reactors of a batch, by community: whose attribution it needs."""
+    wanted: dict[int, set[int]] = {}
+    for operation in batch:
+        if isinstance(operation, StoreContribution):
+            row = operation.row
+            wanted.setdefault(row["community_id"], set()).add(row["author_id"])
+        elif isinstance(operation, StoreReaction):
+            row = operation.row
+            wanted.setdefault(row["community_id"], set()).add(row["user_id"])
+    return wanted
 
 
 def _is_transient(error: DBAPIError) -> bool:

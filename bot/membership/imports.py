@@ -35,6 +35,7 @@ from bot.membership.csv_io import (
 from bot.membership.names import name_key, similar_names
 from storage import audit, members, organisations
 from storage.communities import ensure_community
+from storage.contributions import register_changed
 from storage.db import Database
 from storage.models import Member, Organisation
 from storage.types import utc_now
@@ -191,6 +192,7 @@ async def import_organisations(
             updated=updated,
             unchanged=unchanged,
         )
+        await register_changed(session, community_id)
         await session.commit()
         return result
 
@@ -331,6 +333,7 @@ async def import_members(
             updated=updated,
             unchanged=unchanged,
         )
+        await register_changed(session, community_id)
         await session.commit()
         return result
 

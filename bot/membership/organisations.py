@@ -15,6 +15,7 @@ from bot.membership.names import name_key, similar_names
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from storage import audit, members, organisations
 from storage.communities import ensure_community
+from storage.contributions import register_changed
 from storage.db import Database
 from storage.models import Member, Organisation, OrganisationCopStatus
 from storage.types import utc_now
@@ -280,6 +281,7 @@ async def edit_organisation(
             organisation_id=organisation.id,
             changes={key: {"before": b, "after": a} for key, (b, a) in changes.items()},
         )
+        await register_changed(session, community_id)
         await session.commit()
         changes.pop("name_key", None)
         return Edit(organisation, changes)

@@ -24,6 +24,7 @@ from bot.membership.rolesync import MemberFacts, RoleKey, RoleKind, wanted_roles
 from bot.membership.vocabulary import Level, Stakeholder, parse_choice
 from storage import audit, members, organisations, synced_roles
 from storage.communities import ensure_community, get_community, set_rolesync
+from storage.contributions import register_changed
 from storage.db import Database
 from storage.models import Member
 from storage.types import utc_now
@@ -251,6 +252,7 @@ async def set_profile(
                 previous[name] = getattr(member, name)
         if updates:
             await members.update_member(session, member, **updates)
+            await register_changed(session, community_id)
         changed.extend(updates)
         if changed:
             await audit.record_audit(

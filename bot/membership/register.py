@@ -13,6 +13,7 @@ from bot.membership.names import name_key, similar_names
 from bot.membership.vocabulary import CopStatus
 from storage import audit, members, organisations
 from storage.communities import ensure_community
+from storage.contributions import register_changed
 from storage.db import Database
 from storage.models import Member, Organisation
 from storage.types import utc_now
@@ -65,6 +66,7 @@ async def join_organisation(
                 organisation_id=organisation.id,
                 left_organisation_id=left.id if left else None,
             )
+        await register_changed(session, community_id)
         await session.commit()
         return organisation, left
 
@@ -84,6 +86,7 @@ async def leave_organisation(
         await audit.record_audit(
             session, community_id, user_id, "organisation.leave", organisation_id=current[1].id
         )
+        await register_changed(session, community_id)
         await session.commit()
         return current[1]
 

@@ -122,7 +122,8 @@ async def measure(harness: Harness) -> dict[str, float]:
     assert cog is not None
     await asyncio.sleep(0.5)  # let start-up work (gap repair) finish first
 
-    harness.bot.remove_listener(cog.on_message, "on_message")
+    # Bare: the log does not receive messages (it receives them in CopBot.dispatch).
+    harness.bot.remove_receiver("message", cog.on_message)
     await feed(harness, items[: MESSAGES // 10])  # warm-up: caches, first-call costs
     bare_seconds = await feed(harness, items)
 
@@ -133,7 +134,7 @@ async def measure(harness: Harness) -> dict[str, float]:
     harness.bot.add_listener(empty_listener, "on_message")
     empty_seconds = await feed(harness, items)
     harness.bot.remove_listener(empty_listener, "on_message")
-    harness.bot.add_listener(cog.on_message, "on_message")
+    harness.bot.add_receiver("message", cog.on_message)
 
     writer = harness.bot.contribution_writer
     began = time.perf_counter()
