@@ -200,10 +200,13 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 "Run the command in a text channel, or name one with `channel`.",
             )
         me = where.permissions_for(where.guild.me)
-        if not (me.send_messages and me.create_public_threads and me.manage_threads):
+        private = thread_type is not None and thread_type.value == "private"
+        can_open = me.create_private_threads if private else me.create_public_threads
+        if not (me.send_messages and me.embed_links and can_open and me.manage_threads):
+            kind = "private" if private else "public"
             raise NotAllowed(
-                f"I can't run a café in {where.mention}: I need to send messages, create "
-                "threads and manage threads there.",
+                f"I can't run a café in {where.mention}: I need to send messages, embed links, "
+                f"create {kind} threads and manage threads there.",
                 "Give my role those permissions in that channel, or choose another channel.",
             )
         community = await community_settings(

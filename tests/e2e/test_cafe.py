@@ -454,3 +454,29 @@ async def test_an_opted_out_members_words_do_not_go_into_the_harvest(harness: Ha
     refused = await harness.sandbox.context_menu(members[1], said, "Add to harvest")
     assert "asked not to be logged" in refused.text()
     assert await notes(harness, cafe.id or 0) == []
+
+
+async def test_a_cafe_needs_a_channel_where_the_bot_can_open_threads(harness: Harness) -> None:
+    from bot.sandbox.permissions import P
+
+    await harness.set_staff_roles()
+    guild = harness.community.guild
+    bot_member = guild.get_member(harness.community.bot.user.id)
+    assert bot_member is not None
+    guild.set_channel_overwrites(cafe_channel(harness), {bot_member: (0, P.CREATE_PRIVATE_THREADS)})
+    await asyncio.sleep(0.2)  # the channel update reaches the bot
+    refused = await cafe_cmd(
+        harness,
+        harness.moderator,
+        "create",
+        title="Closed doors",
+        questions="What matters?",
+        rounds=1,
+        round_minutes=10,
+        thread_type="private",
+    )
+    assert "create private threads" in refused.text() and refused.ephemeral
+    async with harness.db.session() as session:
+        assert await cafes.list_cafes(session, guild.id) == []
+    public = await create_cafe(harness, questions="What matters?", rounds=1, round_minutes=10)
+    assert public.thread_type == "public"
