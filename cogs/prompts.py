@@ -272,6 +272,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         wanted = QuestionStatus(status.value) if status else None
         if wanted in (QuestionStatus.PENDING, QuestionStatus.REJECTED):
             await check_access(interaction, Access.MODERATOR)
+        elif wanted is None and not await self._is_moderator(interaction):
+            # Members see the rotation: others' submissions and rejections are for moderators.
+            wanted = QuestionStatus.APPROVED
         embed, view = await self.question_listing(
             interaction.guild_id, theme.strip() if theme else None, wanted, 1
         )
