@@ -104,18 +104,24 @@ async def approved_question_ids(
 
 
 async def themes(session: AsyncSession, community_id: int) -> list[tuple[str, str, int]]:
-    """Every theme of the bank: (key, a display name, approved questions in it)."""
+    """Every theme of the bank: (key, the spelling it was first given, approved questions)."""
+    ours = col(Question.community_id) == community_id
     approved = func.sum(case((col(Question.status) == QuestionStatus.APPROVED.value, 1), else_=0))
-    statement = (
-        select(col(Question.theme_key), func.min(col(Question.theme)), approved)
-        .where(col(Question.community_id) == community_id)
+    counts = select(col(Question.theme_key), approved).where(ours).group_by(col(Question.theme_key))
+    # The oldest question's spelling: min(theme) would prefer "FUNDING" to "Funding".
+    first_ids = (
+        select(func.min(col(Question.id)).label("id"))
+        .where(ours)
         .group_by(col(Question.theme_key))
-        .order_by(col(Question.theme_key))
+        .subquery()
     )
-    return [
-        (key, name, int(count or 0))
-        for key, name, count in (await session.execute(statement)).all()
-    ]
+    names = select(col(Question.theme_key), col(Question.theme)).join(
+        first_ids, first_ids.c.id == col(Question.id)
+    )
+    shown = {key: name for key, name in (await session.execute(names)).all()}
+    return sorted(
+        (key, shown[key], int(count or 0)) for key, count in (await session.execute(counts)).all()
+    )
 
 
 async def forget_question_author(session: AsyncSession, community_id: int, user_id: int) -> None:
