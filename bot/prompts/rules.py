@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -39,7 +40,7 @@ def question_key(text: str) -> str:
     """What makes two questions the same: case, accents, spacing and the final ``?`` aside."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _TRAILING_PUNCTUATION.sub("", _SPACES.sub(" ", folded).strip())
+    return _bounded(_TRAILING_PUNCTUATION.sub("", _SPACES.sub(" ", folded).strip()), MAX_QUESTION)
 
 
 def clean_theme(text: str) -> tuple[str, str]:
@@ -56,4 +57,13 @@ def clean_theme(text: str) -> tuple[str, str]:
 
 
 def theme_key(text: str) -> str:
-    return _SPACES.sub(" ", text).strip().casefold()
+    return _bounded(_SPACES.sub(" ", text).strip().casefold(), MAX_THEME)
+
+
+def _bounded(key: str, limit: int) -> str:
+    """The key within its column's length. Folding can lengthen text ("ß" becomes "ss", "…"
+    becomes "..."), so a key over the limit keeps its start and a digest of the whole."""
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: limit - len(digest) - 1]}~{digest}"
