@@ -80,6 +80,8 @@ class PromptService:
         now: datetime | None = None,
     ) -> tuple[ScheduleView, list[datetime]]:
         """A new schedule, and its next five dates (UTC) for the preview."""
+        # The scheduler's clock, not the wall clock: "created at" is where catching up starts.
+        now = now or self.scheduler.clock()
         _, key = clean_theme(theme)
         try:
             when = parse_when(when_text, timezone, now=now)
@@ -113,6 +115,7 @@ class PromptService:
                 grace_seconds=int(DEFAULT_GRACE.total_seconds()),
                 created_by=actor_id,
             )
+            schedule.created_at = now
             assert schedule.id is not None
             prompt_schedule = await queries.add_prompt_schedule(
                 session,
@@ -136,7 +139,7 @@ class PromptService:
                 theme=key,
             )
         await self.scheduler.sync_schedule(schedule.id)
-        preview = when.upcoming(now or utc_now(), PREVIEW_COUNT)
+        preview = when.upcoming(now, PREVIEW_COUNT)
         return await self._view(community_id, prompt_schedule.id or 0), preview
 
     async def list_schedules(self, community_id: int) -> list[ScheduleView]:
@@ -199,7 +202,7 @@ class PromptService:
         async with self.db.transaction() as session:
             last = await schedules.latest_firing(session, schedule.id)
             since = last.scheduled_for if last is not None else schedule.created_at
-            now = utc_now()
+            now = self.scheduler.clock()
             missed = []
             due = when.next_after(since)
             while due is not None and due <= now and len(missed) < 100:
