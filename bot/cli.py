@@ -1,4 +1,5 @@
-"""The ``copbot`` command line: run, demo, migrate, and the register's CSV import and export."""
+"""The ``copbot`` command line: run, demo, migrate, the register's CSV import and export, and the
+question bank's CSV import."""
 
 from __future__ import annotations
 
@@ -75,10 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The register's CSV commands: the same service as /org import and /profile import.
+# The CSV commands: the same services as /org import, /profile import and /prompt import.
 REGISTER_COMMANDS = {
     "import-orgs": "import organisations from a CSV file: all rows or none",
     "import-members": "import members from a CSV file (organisations first): all rows or none",
+    "import-questions": "import questions (text, theme) into the bank, approved: all rows or none",
     "export-orgs": "export the organisations to CSV, in the columns import-orgs reads",
     "export-members": "export the present members to CSV, in the columns import-members reads",
 }
@@ -168,8 +170,10 @@ async def run(settings: Settings) -> int:
 
 
 async def register_csv(settings: Settings, command: str, file: str, guild_id: int) -> int:
-    """import-orgs, import-members, export-orgs, export-members: on a migrated database."""
+    """import-orgs, import-members, import-questions, export-orgs, export-members: on a migrated
+    database."""
     from bot.membership import imports
+    from bot.prompts import bank
     from storage.db import Database
 
     # The migration's progress lines would only bury the result the operator is after.
@@ -197,9 +201,11 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
                         file=sys.stderr,
                     )
                 return 0
-            apply = (
-                imports.import_organisations if command == "import-orgs" else imports.import_members
-            )
+            apply, what = {
+                "import-orgs": (imports.import_organisations, "organisations"),
+                "import-members": (imports.import_members, "members"),
+                "import-questions": (bank.import_questions, "questions"),
+            }[command]
             try:
                 result = await apply(db, guild_id, community_name, data, actor_id=None)
             except imports.ImportRejected as rejected:
@@ -210,7 +216,6 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
             except BadInput as error:
                 print(f"copbot: {error}", file=sys.stderr)
                 return 2
-            what = "organisations" if command == "import-orgs" else "members"
             print(f"copbot: imported {what} into {community_name}: {result.describe()}")
             return 0
     finally:
