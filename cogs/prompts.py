@@ -275,9 +275,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         elif wanted is None and not await self._is_moderator(interaction):
             # Members see the rotation: others' submissions and rejections are for moderators.
             wanted = QuestionStatus.APPROVED
-        embed, view = await self.question_listing(
-            interaction.guild_id, theme.strip() if theme else None, wanted, 1
-        )
+        # Tidied as themes are: the page buttons carry it, within Discord's custom_id length.
+        wanted_theme = " ".join((theme or "").split()) or None
+        embed, view = await self.question_listing(interaction.guild_id, wanted_theme, wanted, 1)
         if view is None:
             await interaction.response.send_message(embed=embed, ephemeral=True)
         else:

@@ -401,11 +401,11 @@ async def import_file(
 
 async def test_the_list_pages_with_buttons_that_survive_a_restart(harness: Harness) -> None:
     await ready(harness)
-    rows = [(f"Question number {n:02d}: what worked for you?", "Water") for n in range(1, 24)]
+    rows = [(f"Question number {n:02d}: what worked?", "Water supply") for n in range(1, 24)]
     rows += [(f"Sanitation question {n}: what did you try?", "Sanitation") for n in range(1, 4)]
     assert "26 added" in await answered(await import_file(harness, questions_csv(rows)))
 
-    itx = await prompt(harness, harness.plain_member, "list", theme="water")
+    itx = await prompt(harness, harness.plain_member, "list", theme="water supply")
     page = itx.original
     assert page is not None and itx.ephemeral
     assert "Page 1 of 3" in message_text(page) and "23 questions" in message_text(page)
@@ -429,6 +429,12 @@ async def test_the_list_pages_with_buttons_that_survive_a_restart(harness: Harne
     assert "Page 1 of 3" in everything.text() and "26 questions" in everything.text()
     few = await prompt(harness, harness.plain_member, "list", theme="Sanitation")
     assert "3 questions" in few.text() and buttons(few.original) == {}  # type: ignore[arg-type]
+    # However it is spaced, a theme is one, and its page buttons still fit Discord's custom_id.
+    spaced = await prompt(harness, harness.plain_member, "list", theme=f"WATER{' ' * 90}supply")
+    assert "Page 1 of 3" in spaced.text() and set(buttons(spaced.original)) == {  # type: ignore[arg-type]
+        "◀ Previous",
+        "Next ▶",
+    }
     unknown = await prompt(harness, harness.plain_member, "list", theme="nothing like it")
     assert "No question matches." in unknown.text()
 
