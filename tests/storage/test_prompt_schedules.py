@@ -83,6 +83,17 @@ class Bot:
     poster: Poster
 
 
+# Most of this runs on SQLite only; what depends on the claims runs on PostgreSQL too.
+BOTH = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2030, 3, 4, 7, 0, tzinfo=UTC))  # a Monday, 08:00 in Amsterdam
@@ -281,6 +292,7 @@ async def test_skip_policy_posts_only_on_time(db, clock, started) -> None:
 # --- restarts ----------------------------------------------------------------------------------
 
 
+@BOTH
 async def test_a_restart_within_the_grace_posts_once(db, clock, started) -> None:
     before = await start(db, clock, started, "before-restart")
     await fill_bank(db, 3)
@@ -301,6 +313,7 @@ async def test_a_restart_within_the_grace_posts_once(db, clock, started) -> None
     ]
 
 
+@BOTH
 async def test_a_restart_beyond_the_grace_records_skips(db, clock, started) -> None:
     before = await start(db, clock, started, "before-restart")
     await fill_bank(db, 3)
@@ -322,6 +335,7 @@ async def test_a_restart_beyond_the_grace_records_skips(db, clock, started) -> N
     assert listed.next_due == NINE_AM + timedelta(days=5)
 
 
+@BOTH
 async def test_two_processes_on_one_database_post_once(db, clock, started) -> None:
     one = await start(db, clock, started, "process-1")
     two = await start(db, clock, started, "process-2")
@@ -392,6 +406,7 @@ async def test_nine_am_local_stays_nine_am_across_daylight_saving(db, clock, sta
 # --- pause, resume, unschedule -----------------------------------------------------------------
 
 
+@BOTH
 async def test_missed_while_paused_is_skipped_not_posted_on_resume(db, clock, started) -> None:
     bot = await start(db, clock, started)
     await fill_bank(db, 3)
