@@ -7,6 +7,7 @@ of kind :data:`PROMPT_POST`, which the scheduler fires with its claims and misfi
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from bot.errors import BadInput, NotFound
 from bot.prompts import bank
 from bot.prompts.rotation import next_question
 from bot.prompts.rules import clean_theme, theme_key
-from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.scheduler import MAX_RECORDED_SKIPS, Scheduler
 from bot.scheduling.when import When, WhenError, parse_when
 from storage import audit, schedules
 from storage import prompts as queries
@@ -203,9 +204,11 @@ class PromptService:
             last = await schedules.latest_firing(session, schedule.id)
             since = last.scheduled_for if last is not None else schedule.created_at
             now = self.scheduler.clock()
-            missed = []
+            # The newest ones are kept: the latest must be recorded, or the scheduler would
+            # post it on resume as a firing still within its grace.
+            missed: deque[datetime] = deque(maxlen=MAX_RECORDED_SKIPS)
             due = when.next_after(since)
-            while due is not None and due <= now and len(missed) < 100:
+            while due is not None and due <= now:
                 missed.append(due)
                 due = when.next_after(due)
             for due in missed:

@@ -474,3 +474,18 @@ async def test_unschedule_stops_it_and_keeps_its_posts(db, clock, started) -> No
         await bot.service.unschedule(GUILD, view.id, actor_id=MODERATOR)
     await bot.scheduler.fire(view.schedule.id or 0, NINE_AM + timedelta(days=1))  # a stale alarm
     assert len(await posts(db)) == 1
+
+
+async def test_a_long_pause_is_not_posted_on_resume_either(db, clock, started) -> None:
+    # Hourly, paused for five days: more due times passed than are recorded one by one.
+    bot = await start(db, clock, started)
+    await fill_bank(db, 2)
+    view, _ = await schedule(bot, "0 * * * *")
+    await bot.service.set_paused(GUILD, view.id, paused=True, actor_id=MODERATOR)
+    clock.now = NINE_AM + timedelta(days=5, minutes=10)  # 10 min after a due time: in its grace
+    resumed = await bot.service.set_paused(GUILD, view.id, paused=False, actor_id=MODERATOR)
+    assert resumed.next_due == NINE_AM + timedelta(days=5, hours=1)
+    assert bot.poster.posted == []
+    listed = await only_view(bot)
+    assert listed.skips[0].scheduled_for == NINE_AM + timedelta(days=5)
+    assert listed.skips[0].note == "not posted: the schedule was paused"
