@@ -25,7 +25,8 @@ from bot.sandbox.sample import BOT_PERMISSIONS
 from storage import contributions as log_queries
 from storage import prompts as queries
 from storage.db import Database
-from storage.models import PromptPost
+from storage.models import FiringStatus, PromptPost
+from storage.schedules import firings_of
 from storage.types import utc_now
 from tests.databases import postgres_url
 from tests.e2e.harness import Harness, running_harness, settings_for
@@ -479,3 +480,8 @@ async def test_two_bots_on_one_postgresql_database_post_once(tmp_path: Path) -> 
             await second_db.dispose()
         [post] = embeds_in(questions)
         assert post.author.id in {harness.community.bot.user.id, second_account.user.id}
+        async with harness.db.session() as session:
+            [firing] = await firings_of(session, row)
+        assert (firing.scheduled_for, firing.status) == (due, FiringStatus.DONE)
+        assert firing.note is not None and firing.note.startswith("posted question #")
+        assert firing.claimed_by in {harness.bot.process_id, "second-process"}
