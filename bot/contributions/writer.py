@@ -125,6 +125,7 @@ class ContributionWriter:
         self.flush_interval = flush_interval
         self.flush_rows = flush_rows
         self.max_buffer = max_buffer
+        self._write_at = min(flush_rows, max_buffer)  # a full buffer is written at once
         self.max_batch = max_batch
         self.max_backoff = max_backoff
         self._buffer: deque[Operation] = deque()
@@ -159,7 +160,7 @@ class ContributionWriter:
             await self._wait_for_room()
         self._buffer.append(operation)
         self._accepted += 1
-        if len(self._buffer) >= self.flush_rows:
+        if len(self._buffer) >= self._write_at:
             self._wake.set()
 
     def add(self, operation: Operation) -> None:
@@ -174,7 +175,7 @@ class ContributionWriter:
             return
         self._buffer.append(operation)
         self._accepted += 1
-        if len(self._buffer) >= self.flush_rows:
+        if len(self._buffer) >= self._write_at:
             self._wake.set()
 
     async def put_many(self, operations: Iterable[Operation]) -> None:
@@ -240,7 +241,11 @@ class ContributionWriter:
         while True:
             if self._stopping and not self._buffer:
                 return
-            hurry = self._stopping or self._written < self._flush_requested
+            hurry = (
+                self._stopping
+                or self._written < self._flush_requested
+                or len(self._buffer) >= self.max_buffer  # intake is waiting for room
+            )
             if len(self._buffer) < self.flush_rows and not hurry:
                 # Let a batch gather: half a second, or until flush_rows are waiting.
                 self._wake.clear()

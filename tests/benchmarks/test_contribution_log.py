@@ -1,8 +1,9 @@
 """The contribution log at speed: MESSAGE_CREATE payloads through discord.py's own parser into
-the bot's listeners and the batched writer, until the rows are committed.
+the bot's receivers and the batched writer, until the rows are committed.
 
 Printed next to baselines from the same run:
-- the same payloads through the same parser with the contribution listener removed (bare);
+- the same payloads through the same parser with the contribution log's message receiver
+  removed (bare: the bot without the log);
 - on PostgreSQL, asyncpg's ``copy_records_to_table`` of the same rows (the fastest way in).
 
 Run: ``python -m pytest tests/benchmarks/test_contribution_log.py -s`` (BENCH_MESSAGES=N to
@@ -25,6 +26,7 @@ import discord
 import pytest
 from sqlmodel import select
 
+from bot.contributions.writer import StoreContribution
 from bot.sandbox import payloads
 from bot.sandbox.models import Attachment, Channel, Message, snowflake
 from storage import contributions as log_queries
@@ -85,23 +87,28 @@ def build_payloads(harness: Harness, threads: list[Channel], count: int) -> list
     return out
 
 
-async def drain(baseline: int) -> None:
+def listener_tasks() -> int:
+    return sum(1 for task in asyncio.all_tasks() if task.get_name().startswith("discord.py: "))
+
+
+async def drain() -> None:
     """Let every listener task discord.py scheduled run to its end."""
     # Polling is the point: there is no event for "every task discord.py made has finished".
-    while len(asyncio.all_tasks()) > baseline:  # noqa: ASYNC110
+    # Only discord.py's tasks count: the writer's own timer task comes and goes.
+    while listener_tasks():  # noqa: ASYNC110
         await asyncio.sleep(0)
 
 
 async def feed(harness: Harness, items: list[dict[str, Any]]) -> float:
     """Seconds to parse and dispatch every payload and let the listeners finish."""
     state = harness.bot._connection
-    baseline = len(asyncio.all_tasks())
+    await drain()
     began = time.perf_counter()
     for index, payload in enumerate(items):
         state.parse_message_create(payload)  # type: ignore[arg-type]
         if index % 200 == 199:
             await asyncio.sleep(0)  # the gateway reader yields between frames too
-    await drain(baseline)
+    await drain()
     return time.perf_counter() - began
 
 
@@ -125,7 +132,9 @@ async def measure(harness: Harness) -> dict[str, float]:
     # Bare: the log does not receive messages (it receives them in CopBot.dispatch).
     harness.bot.remove_receiver("message", cog.on_message)
     await feed(harness, items[: MESSAGES // 10])  # warm-up: caches, first-call costs
+    cpu = time.process_time()
     bare_seconds = await feed(harness, items)
+    bare_cpu = time.process_time() - cpu
 
     # What any listener costs in discord.py (one task per listener per event), doing nothing.
     async def empty_listener(message: discord.Message) -> None:
@@ -137,10 +146,12 @@ async def measure(harness: Harness) -> dict[str, float]:
     harness.bot.add_receiver("message", cog.on_message)
 
     writer = harness.bot.contribution_writer
+    cpu = time.process_time()
     began = time.perf_counter()
     await feed(harness, items)
     await writer.flush()
     logged_seconds = time.perf_counter() - began
+    logged_cpu = time.process_time() - cpu
 
     async with harness.db.session() as session:
         stored = await log_queries.count_contributions(session, harness.community.guild.id)
@@ -150,6 +161,9 @@ async def measure(harness: Harness) -> dict[str, float]:
         "bare": MESSAGES / bare_seconds,
         "empty": MESSAGES / empty_seconds,
         "logged": MESSAGES / logged_seconds,
+        "bare_cpu": bare_cpu / MESSAGES * 1e6,
+        "logged_cpu": logged_cpu / MESSAGES * 1e6,
+        "writer": await writer_rate(harness),
         "rss": current,
         "peak": peak,
     }
@@ -157,13 +171,19 @@ async def measure(harness: Harness) -> dict[str, float]:
 
 def report(backend: str, figures: dict[str, float], extra: str = "") -> None:
     ratio = figures["logged"] / figures["bare"]
+    cpu_ratio = figures["bare_cpu"] / figures["logged_cpu"]
     print(
         f"\n[{backend}] {MESSAGES} MESSAGE_CREATE payloads\n"
-        f"  bare parser, no listener:            {figures['bare']:>9,.0f} msg/s\n"
-        f"  parser + one empty listener:         {figures['empty']:>9,.0f} msg/s "
+        f"  bare parser (the bot without the log): {figures['bare']:>9,.0f} msg/s\n"
+        f"  parser + one empty listener:          {figures['empty']:>9,.0f} msg/s "
         f"({figures['empty'] / figures['bare']:.2f} of bare)\n"
-        f"  parser + listeners + writer, durable: {figures['logged']:>9,.0f} msg/s "
+        f"  parser + the log + writer, durable:   {figures['logged']:>9,.0f} msg/s "
         f"({ratio:.2f} of bare, {figures['logged'] / figures['empty']:.2f} of one empty listener)\n"
+        f"  CPU per message (all threads):        {figures['bare_cpu']:>9.1f} us bare, "
+        f"{figures['logged_cpu']:.1f} us logged ({cpu_ratio:.2f}; "
+        "less sensitive than wall time to other processes on the machine)\n"
+        f"  the writer alone, same rows, no Discord: {figures['writer']:>6,.0f} rows/s "
+        "(its own batching, attribution included)\n"
         f"{extra}"
         f"  memory: {figures['rss']:.0f} MB resident now, {figures['peak']:.0f} MB peak"
     )
@@ -196,21 +216,44 @@ async def test_contribution_log_postgresql(tmp_path: Path, quiet_logging: None) 
         copy_rate = await copy_baseline(harness, url)
         store_rate = await storage_rate(harness)
         extra = (
-            f"  asyncpg copy_records_to_table:       {copy_rate:>9,.0f} rows/s "
-            f"(logged = {figures['logged'] / copy_rate:.2f} of it)\n"
-            f"  the writer's storage path alone:     {store_rate:>9,.0f} rows/s "
+            f"  asyncpg copy_records_to_table:        {copy_rate:>9,.0f} rows/s "
+            f"(logged = {figures['logged'] / copy_rate:.2f} of it; "
+            f"the writer alone = {figures['writer'] / copy_rate:.2f} of it)\n"
+            f"  the writer's storage path alone:      {store_rate:>9,.0f} rows/s "
             f"({store_rate / copy_rate:.2f} of COPY; 500-row batches, each committed)\n"
         )
         report("PostgreSQL", figures, extra)
 
 
-async def storage_rate(harness: Harness) -> float:
-    """The same rows stored again with the writer's storage call, without Discord in front."""
+async def stored_rows_removed(harness: Harness) -> list[dict[str, Any]]:
+    """Every logged row, deleted from the log (to be stored again by what is measured)."""
     async with harness.db.session() as session:
         stored = list((await session.execute(select(Contribution))).scalars())
         rows = [row.model_dump() for row in stored]
         await log_queries.delete_contributions(session, [row["message_id"] for row in rows])
         await session.commit()
+    return rows
+
+
+async def writer_rate(harness: Harness) -> float:
+    """The same rows through the bot's writer, as the listeners hand them over, until durable."""
+    rows = await stored_rows_removed(harness)
+    for row in rows:
+        for filled_by_the_writer in ("organisation_id", "stakeholder", "level", "logged_at"):
+            del row[filled_by_the_writer]
+    writer = harness.bot.contribution_writer
+    began = time.perf_counter()
+    for index, row in enumerate(rows):
+        writer.add(StoreContribution(row))
+        if index % 200 == 199:
+            await asyncio.sleep(0)
+    await writer.flush()
+    return len(rows) / (time.perf_counter() - began)
+
+
+async def storage_rate(harness: Harness) -> float:
+    """The same rows stored again with the writer's storage call, without Discord in front."""
+    rows = await stored_rows_removed(harness)
     began = time.perf_counter()
     for start in range(0, len(rows), 500):
         async with harness.db.transaction() as session:

@@ -23,6 +23,7 @@ from bot.contributions.writer import (
     StoreContribution,
     StoreReaction,
 )
+from bot.membership import organisations, profiles, register
 from storage import contributions as log_queries
 from storage.communities import ensure_community
 from storage.db import Database
@@ -311,3 +312,136 @@ async def test_postgresql_unreachable_rows_wait_intake_slows_nothing_is_lost() -
             assert await count(direct) == 30
         finally:
             await writer.stop(timeout=10)
+
+
+# --- the register kept in memory ----------------------------------------------------------------
+
+
+async def attribution_of(
+    db: Database, message_id: int
+) -> tuple[int | None, str | None, str | None]:
+    async with db.session() as session:
+        row = await log_queries.get_contribution(session, message_id)
+    assert row is not None
+    return row.organisation_id, row.stakeholder, row.level
+
+
+async def test_register_changes_between_two_messages_reach_the_second_one(db: Database) -> None:
+    """The writer keeps the register in memory; every change through the register's services
+    (organisation joined or left, profile, organisation edited) shows in the next message."""
+    first = await organisations.create_organisation(
+        db,
+        GUILD,
+        "Water CoP",
+        actor_id=BOB,
+        name="IRC",
+        stakeholder="civil society",
+        level="national",
+    )
+    second = await organisations.create_organisation(
+        db,
+        GUILD,
+        "Water CoP",
+        actor_id=BOB,
+        name="Ministry",
+        stakeholder="government",
+        level="local",
+    )
+    writer = ContributionWriter(db, flush_interval=60)
+    writer.start()
+    now = T0 + timedelta(days=30)  # every change below happens before the next message
+
+    async def logged(message_id: int) -> tuple[int | None, str | None, str | None]:
+        await writer.put(message(message_id, at=now + timedelta(minutes=message_id)))
+        await writer.flush(timeout=10)
+        return await attribution_of(db, message_id)
+
+    try:
+        assert await logged(1) == (None, None, None)  # not in the register yet: cached so
+        await register.join_organisation(
+            db,
+            GUILD,
+            "Water CoP",
+            user_id=ALICE,
+            display_name="Alice",
+            organisation_name="IRC",
+            at=now,
+        )
+        assert await logged(2) == (first.id, "civil society", "national")
+        await organisations.edit_organisation(db, GUILD, actor_id=BOB, name="IRC", level="local")
+        assert await logged(3) == (first.id, "civil society", "local")
+        await profiles.set_profile(
+            db,
+            GUILD,
+            "Water CoP",
+            user_id=ALICE,
+            display_name="Alice",
+            given=profiles.ProfileInput(stakeholder="research"),
+            at=now,
+        )
+        assert await logged(4) == (first.id, "research", "local")
+        await register.join_organisation(
+            db,
+            GUILD,
+            "Water CoP",
+            user_id=ALICE,
+            display_name="Alice",
+            organisation_name="Ministry",
+            at=now + timedelta(minutes=4, seconds=30),
+        )
+        assert await logged(5) == (second.id, "research", "local")
+        await register.leave_organisation(
+            db, GUILD, user_id=ALICE, at=now + timedelta(minutes=5, seconds=30)
+        )
+        assert await logged(6) == (None, "research", None)
+        # A message from before the change, arriving late (a backfill): the history decides.
+        await writer.put(message(7, at=now + timedelta(minutes=5)))
+        await writer.flush(timeout=10)
+        assert await attribution_of(db, 7) == (second.id, "research", "local")
+    finally:
+        await writer.stop()
+
+
+async def test_the_register_is_read_again_only_when_it_changed(db: Database) -> None:
+    writer = ContributionWriter(db, flush_interval=60)
+    writer.start()
+    try:
+        await writer.put_many([message(1), message(2, author=BOB)])
+        await writer.flush(timeout=10)
+        loads = writer.register.loads
+        await writer.put_many([message(3), message(4, author=BOB)])
+        await writer.flush(timeout=10)
+        assert writer.register.loads == loads  # both people known, nothing changed
+        # Another process (a command-line import) changes the register: it bumps the version.
+        async with db.transaction() as session:
+            member = await ensure_member(session, GUILD, ALICE, "Alice")
+            await update_member(session, member, level="international")
+            await log_queries.register_changed(session, GUILD)
+        await writer.put(message(5))
+        await writer.flush(timeout=10)
+        assert writer.register.loads == loads + 1
+    finally:
+        await writer.stop()
+    assert await attribution_of(db, 5) == (None, None, "international")
+    assert await attribution_of(db, 3) == (None, None, None)
+
+
+# --- intake from synchronous receivers --------------------------------------------------------
+
+
+async def test_added_operations_wait_for_room_in_order_and_none_is_lost(db: Database) -> None:
+    writer = ContributionWriter(db, flush_interval=60, flush_rows=1_000, max_buffer=5)
+    writer.remember_community(GUILD, "Water CoP")
+    for message_id in range(1, 21):
+        writer.add(message(message_id))
+    writer.add(DeleteContributions([3]))  # queued behind the stores it follows
+    writer.add(message(3))  # stored again after its deletion
+    assert writer.pending == 5  # bounded: the rest wait in tasks, in the order they came
+    writer.start()
+    await writer.flush(timeout=10)
+    assert writer.pending == 0
+    assert await count(db) == 20
+    for message_id in range(21, 31):
+        writer.add(message(message_id))
+    await writer.stop()
+    assert await count(db) == 30
