@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.contributions.optouts import OptOuts, marker_of
 from bot.errors import BadInput
 from bot.membership import profiles
-from storage import app_state, audit, cafes, contributions, members
+from storage import app_state, audit, cafes, contributions, members, prompts
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.types import utc_now
@@ -56,6 +56,7 @@ PERSONAL_AUDIT_ACTIONS: tuple[str, ...] = (
     "privacy.optin",
     "cafe.join",
     "cafe.leave",
+    "prompt.submit",
 )
 
 
@@ -245,6 +246,8 @@ async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: 
         return False  # e.g. they set a profile again since
     if await cafes.has_cafe_traces(session, community_id, user_id):
         return False
+    if await prompts.has_question_traces(session, community_id, user_id):
+        return False
     counts = await contributions.contributions_by_kind(session, community_id, user_id)
     return not any(counts.values())
 
@@ -273,6 +276,8 @@ async def _forget(db: Database, community_id: int, user_id: int) -> Forgotten:
         had_profile = await members.forget_member(session, community_id, user_id)
         # Café seats and sign-ups go; tablecloth notes stay, by "a participant".
         await cafes.forget_participant(session, community_id, user_id)
+        # Their questions stay in the bank, no longer credited to them.
+        await prompts.forget_question_author(session, community_id, user_id)
         audit_deleted, audit_anonymised = await audit.forget_in_audit(
             session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
         )

@@ -14,7 +14,7 @@ from bot.contributions import privacy
 from bot.contributions.optouts import OptOuts
 from bot.errors import BadInput
 from bot.membership.names import name_key
-from storage import audit, cafes, contributions, members, organisations, schedules
+from storage import audit, cafes, contributions, members, organisations, prompts, schedules
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import (
@@ -23,6 +23,7 @@ from storage.models import (
     Contribution,
     NoteKind,
     Organisation,
+    QuestionStatus,
     Reaction,
     metadata,
 )
@@ -78,6 +79,20 @@ BIGINT_COLUMNS: dict[str, bool] = {
     "cafe_note.author_id": True,  # the note stays, by "a participant"
     "cafe_note.message_id": False,
     "cafe_note.added_by": True,
+    "community.review_channel_id": False,
+    "question.community_id": False,
+    "question.author_id": True,  # the question stays in the bank, without its author
+    "question.reviewed_by": True,
+    "question.review_channel_id": False,
+    "question.review_message_id": False,
+    "prompt_schedule.community_id": False,
+    "prompt_schedule.channel_id": False,
+    "prompt_schedule.created_by": True,
+    "prompt_post.community_id": False,
+    "prompt_post.channel_id": False,
+    "prompt_post.message_id": False,
+    "prompt_post.thread_id": False,
+    "prompt_post.posted_by": True,
 }
 
 
@@ -201,7 +216,50 @@ async def seed(db: Database) -> None:
         )
         await audit.record_audit(session, GUILD, MODERATOR, "settings.timezone", timezone="UTC")
         await seed_cafe(session)
+        await seed_prompts(session)
         await session.commit()
+
+
+async def seed_prompts(session: Any) -> None:
+    """A question the forgotten person submitted and reviewed, scheduled and posted."""
+    question = await prompts.add_question(
+        session,
+        community_id=GUILD,
+        text="Who pays for knowledge management?",
+        text_key="who pays for knowledge management",
+        theme="Funding",
+        theme_key="funding",
+        status=QuestionStatus.APPROVED,
+        author_id=FORGOTTEN,
+        show_author=True,
+        reviewed_by=FORGOTTEN,
+    )
+    schedule = await schedules.create_schedule(
+        session,
+        community_id=GUILD,
+        kind="prompt.post",
+        when_text="daily 09:00",
+        timezone="UTC",
+    )
+    prompt_schedule = await prompts.add_prompt_schedule(
+        session,
+        community_id=GUILD,
+        schedule_id=schedule.id,
+        channel_id=7001,
+        theme="Funding",
+        theme_key="funding",
+        created_by=FORGOTTEN,
+    )
+    await prompts.add_post(
+        session,
+        community_id=GUILD,
+        question_id=question.id,
+        prompt_schedule_id=prompt_schedule.id,
+        theme_key="funding",
+        channel_id=7001,
+        message_id=9100,
+        posted_by=FORGOTTEN,
+    )
 
 
 async def seed_cafe(session: Any) -> None:
@@ -287,6 +345,13 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database)
         ("Donors fund tools, not time", OTHER),
     ]
     assert [s.user_id for s in seats] == [OTHER]
+    async with db.session() as session:
+        (question,) = (await prompts.list_questions(session, GUILD))[0]
+    assert (question.text, question.author_id, question.show_author) == (
+        "Who pays for knowledge management?",
+        None,
+        False,
+    )
     assert optouts.is_opted_out(GUILD, FORGOTTEN)
     async with db.session() as session:
         assert await members.get_member(session, GUILD, FORGOTTEN) is None
