@@ -36,6 +36,7 @@ COGS: tuple[str, ...] = (
     "cogs.privacy",
     "cogs.contributions",
     "cogs.cafe",
+    "cogs.prompts",
 )
 
 
