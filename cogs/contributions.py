@@ -80,7 +80,8 @@ def facts_of(message: discord.Message, special_threads: SpecialThreads) -> Messa
     """A message as plain facts; the text is counted and goes no further."""
     reply_to_message_id = reply_to_author_id = None
     reply_to_is_bot = reply_to_is_question = False
-    if message.type is discord.MessageType.reply and message.reference is not None:
+    kind, author = message.type, message.author
+    if kind is discord.MessageType.reply and message.reference is not None:
         reply_to_message_id = message.reference.message_id
         resolved = message.reference.resolved
         if isinstance(resolved, discord.Message):
@@ -96,9 +97,9 @@ def facts_of(message: discord.Message, special_threads: SpecialThreads) -> Messa
         prompt_author_id = special.prompt_author_id if special else None
     return MessageFacts(
         message_id=message.id,
-        author_id=message.author.id,
-        author_is_bot=message.author.bot,
-        message_type=message.type.value,
+        author_id=author.id,
+        author_is_bot=author.bot,
+        message_type=kind.value,
         is_webhook=message.webhook_id is not None,
         counts=count_text(message.content, len(message.attachments)),
         reply_to_message_id=reply_to_message_id,
@@ -169,11 +170,11 @@ class Contributions(
         )
 
     def _contribution(self, message: discord.Message) -> StoreContribution | None:
-        guild = message.guild
-        if guild is None or message.author.bot:
+        guild, author = message.guild, message.author
+        if guild is None or author.bot:
             return None
         place = place_of(message.channel)
-        if not self._logs_at(guild.id, message.author.id, place):
+        if not self._logs_at(guild.id, author.id, place):
             return None
         result = classify(facts_of(message, self.special_threads))
         if result is None:
@@ -187,7 +188,7 @@ class Contributions(
             "community_id": guild.id,
             "channel_id": place.channel_id,
             "parent_channel_id": place.thread_parent_id,
-            "author_id": message.author.id,
+            "author_id": author.id,
             "created_at": message.created_at,
             "edited_at": message.edited_at,
             "is_thread_start": result.kinds.is_thread_start,

@@ -94,10 +94,6 @@ class RegisterCache:
         history = self._communities[community_id].histories[user_id]
         return NOBODY if history is None else history.at(moment)
 
-    def histories(self, community_id: int) -> Mapping[int, MembershipHistory | None]:
-        known = self._communities.get(community_id)
-        return {} if known is None else known.histories
-
 
 async def _load(
     session: AsyncSession, community_id: int, user_ids: Collection[int]
