@@ -15,9 +15,10 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.client import CopBot, start_until_ready
 from bot.config import Settings, configure_logging
@@ -27,6 +28,7 @@ from bot.sandbox.models import walk_components
 from bot.sandbox.sample import SampleCommunity, build_sample_community
 from storage import cafes as cafe_queries
 from storage import contributions as log_queries
+from storage import prompts as prompt_queries
 from storage.db import Database
 
 WIDTH = 96
@@ -34,7 +36,7 @@ ANSWER_WAIT = 15.0  # seconds: a café round opens several threads before the bo
 
 
 MENTION = re.compile(r"<@(&?)(\d+)>")
-TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
+TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
 CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 
 
@@ -57,7 +59,10 @@ class Transcript:
             return f"@{member.display_name}" if member else match.group(0)
 
         def moment(match: re.Match[str]) -> str:
-            return datetime.fromtimestamp(int(match.group(1)), UTC).strftime("%d %b %Y")
+            when = datetime.fromtimestamp(int(match.group(1)), UTC)
+            if match.group(2) == "R":  # Discord shows "in 3 days" to the reader
+                return _relative(when - datetime.now(UTC))
+            return when.strftime("%d %b %Y")
 
         def channel(match: re.Match[str]) -> str:
             found = guild.get_channel(int(match.group(1))) if guild is not None else None
@@ -122,6 +127,13 @@ class Transcript:
         if len(kept) < len(wrapped):
             self.write(f"      … ({len(wrapped) - len(kept)} more lines)")
 
+    def direct_message(
+        self, recipient: Member, message: Message, *, lines: int | None = None
+    ) -> None:
+        """A direct message the bot sent, cut after ``lines`` lines if given."""
+        self.write(f"\n✉ copbot to {recipient.display_name}, by direct message:")
+        self._block(message_text(message), lines)
+
     def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
@@ -154,9 +166,24 @@ def _place(channel: Channel) -> str:
     return f"#{channel.name}"
 
 
+def _relative(delta: timedelta) -> str:
+    """As Discord shows a relative time: "in 5 days", "20 minutes ago"."""
+    seconds = abs(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            amount = f"{count} {unit}{'' if count == 1 else 's'}"
+            break
+    else:
+        return "now"
+    return f"in {amount}" if delta.total_seconds() > 0 else f"{amount} ago"
+
+
 def _option_text(value: Any) -> str:
     if isinstance(value, tuple):  # an attached file: (filename, bytes)
         return f"📎{value[0]}"
+    if isinstance(value, Channel):
+        return f"#{value.name}"
     if hasattr(value, "display_name"):
         return f"@{value.display_name}"
     if hasattr(value, "name") and hasattr(value, "id"):
@@ -188,25 +215,34 @@ class Scene:
         self.transcript.said(actor, where, content, replied)
         return await self.sandbox.send_message(actor, where, content, reply_to=reply_to)
 
-    async def logged(
-        self, *, messages: int, reactions: int
-    ) -> list[tuple[str | None, dict[str, int]]]:
-        """The log's totals once it holds what was said (the gateway delivers it a moment later)."""
+    async def logged(self, **expected: int) -> list[tuple[str | None, dict[str, int]]]:
+        """The log's totals by organisation once they add up to ``expected`` for each kind
+        ("messages", "answer", "reactions" ...): the gateway delivers what was said a moment
+        later. With nothing expected, the totals as they are."""
         totals: list[tuple[str | None, dict[str, int]]] = []
         for _ in range(100):
             await self.bot.contribution_writer.flush()
             async with self.bot.db.session() as session:
                 totals = await log_queries.totals_by_organisation(session, self.community.guild.id)
-            held = [sum(counts[key] for _, counts in totals) for key in ("messages", "reactions")]
-            if held == [messages, reactions]:
+            held = {kind: sum(counts.get(kind, 0) for _, counts in totals) for kind in expected}
+            if held == expected:
                 break
             await asyncio.sleep(0.05)
         return totals
 
     async def slash(
-        self, actor: Member, command: str, /, channel: str | Channel = "general", **options: Any
+        self,
+        actor: Member,
+        command: str,
+        /,
+        channel: str | Channel = "general",
+        _options: dict[str, Any] | None = None,
+        **options: Any,
     ) -> SandboxInteraction:
+        """Type ``/command`` in ``channel``; a command's own ``channel`` option goes in
+        ``_options``, as with the sandbox's slash."""
         where = self.where(channel)
+        options = {**(_options or {}), **options}
         self.transcript.typed(actor, where, command, options)
         itx = await self.sandbox.slash(actor, where, command, timeout=ANSWER_WAIT, **options)
         return await self._answered(itx)
@@ -742,11 +778,180 @@ async def scene_cafe(scene: Scene) -> None:
     )
 
 
+PROMPT_THEME = "Learning together"
+# The moderators' questions, the member's suggestion, and how people from different
+# organisations answer each: the rotation's order is shuffled per community, so any may come first.
+ADDED_QUESTIONS = (
+    "People hold on to what they know because knowledge is power. What made someone in your "
+    "learning alliance share anyway?",
+    "Projects pay for implementation, not for learning. How does your organisation pay for "
+    "knowledge management?",
+)
+SUBMITTED_QUESTION = (
+    "Should we set up new resource centres, or strengthen the ones already in universities and "
+    "ministries? What has worked where you are?"
+)
+PROMPT_ANSWERS: dict[str, tuple[tuple[str, str], ...]] = {
+    ADDED_QUESTIONS[0]: (
+        (
+            "grace.banda",
+            "Our district officers started sharing once the national platform sent "
+            "a summary back each quarter: something came back for what they gave.",
+        ),
+        (
+            "hiroshi.tanaka",
+            "Credit. We name every contributor in the alliance's report, and "
+            "suddenly people want to be in it.",
+        ),
+        (
+            "maria.lopez",
+            "A shared failure: the same pumps broke in three municipalities, and "
+            "nobody could afford to keep their notes to themselves.",
+        ),
+    ),
+    ADDED_QUESTIONS[1]: (
+        (
+            "samuel.okello",
+            "A small learning line in every district budget. It survives when the projects end.",
+        ),
+        (
+            "ahmed.hassan",
+            "We ask for 5–10% of each grant for documentation and reflection, and "
+            "we check that it is spent.",
+        ),
+        (
+            "emma.jansen",
+            "Three projects co-fund our learning events, so no single project "
+            "carries them and none can drop them.",
+        ),
+    ),
+    SUBMITTED_QUESTION: (
+        (
+            "yaw.boateng",
+            "Strengthen. Ours grew inside a university department and has outlived three projects.",
+        ),
+        (
+            "claire.dubois",
+            "A new centre spends its first two years finding an office and staff. "
+            "Build on what exists.",
+        ),
+        (
+            "rahul.sharma",
+            "Link them: our partners use one centre for data and another for "
+            "training, and the two never talk.",
+        ),
+    ),
+}
+
+
+async def scene_prompts(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    priya = community.member("priya.raman")  # a moderator
+    nkosi = community.member("nkosi.dlamini")  # a moderator
+    daniel = community.member("daniel.kimani")  # Kenya Water Institute
+    questions = community.channels["questions"]
+
+    transcript.heading("Themed questions: a bank, a review, a schedule and a thread of answers")
+    review = community.guild.create_text_channel("moderation", topic="For the moderators")
+    await scene.sandbox.wait_until(lambda: scene.bot.get_channel(review.id) is not None)
+    transcript.note(
+        f"{priya.display_name} names the channel where members' questions wait for review, "
+        f"then adds questions to the theme “{PROMPT_THEME}”."
+    )
+    await scene.slash(priya, "settings review-channel", _options={"channel": review})
+    for text in ADDED_QUESTIONS:
+        await scene.slash(priya, "prompt add", text=text, theme=PROMPT_THEME)
+    transcript.note(f"{daniel.display_name} suggests one, and would like his name on it.")
+    await scene.slash(
+        daniel, "prompt submit", text=SUBMITTED_QUESTION, theme=PROMPT_THEME, credit=True
+    )
+    card = review.messages[-1]
+    transcript.posted(card)
+    await scene.click(nkosi, card, "Approve")
+    dm = scene.sandbox.dm_channel(community.bot, daniel.user)
+    await scene.sandbox.wait_until(lambda: bool(dm.messages), timeout=ANSWER_WAIT)
+    transcript.direct_message(daniel, dm.messages[-1])
+    title = card.embeds[0].get("title", "") if card.embeds else ""
+    left = "buttons gone" if not walk_components(card.components) else "buttons still there (!)"
+    transcript.note(f"The card in #{review.name} now reads “{title}”, its {left}.")
+
+    transcript.note(
+        f"{nkosi.display_name} schedules the theme for Monday mornings, in the community's time "
+        "zone, and gets the next five dates to check."
+    )
+    schedule = await scene.slash(
+        nkosi,
+        "prompt schedule",
+        _options={"channel": questions},
+        when="weekly mon 09:00",
+        theme=PROMPT_THEME,
+    )
+    await scene.slash(nkosi, "prompt schedules")
+
+    saved = schedule.embeds[0].get("title", "") if schedule.embeds else ""
+    number = int(match.group(1)) if (match := re.search(r"#(\d+)", saved)) else 0
+    async with scene.bot.db.session() as session:
+        found = await prompt_queries.get_prompt_schedule(session, community.guild.id, number)
+    if found is None or found[1].id is None:
+        transcript.note(f"(!) Schedule #{number} is not in the database.")
+        return
+    schedule_row = found[1].id
+    now = scene.bot.scheduler.clock().replace(microsecond=0)
+    zone = ZoneInfo(found[1].timezone)
+    transcript.note(
+        f"Nobody waits for Monday here: as a rehearsal would, the demo brings schedule "
+        f"#{number}'s firing forward and calls the scheduler's fire with the due time now "
+        f"({now.astimezone(zone):%H:%M} in {zone.key}). The bot posts what it would post on "
+        "Monday at 09:00:"
+    )
+    already = {m.id for m in questions.messages}
+    await scene.bot.scheduler.fire(schedule_row, now)
+    posted = [m for m in questions.messages if m.id not in already and m.embeds]
+    if not posted:
+        transcript.note("(!) Nothing was posted in #questions.")
+        return
+    transcript.posted(posted[0])
+    alarm = scene.bot.scheduler.next_alarm(schedule_row)
+    transcript.note(
+        "The schedule keeps its own dates: its next alarm is "
+        + (f"{alarm.astimezone(zone):%a %d %b %Y, %H:%M}." if alarm else "not set (!).")
+    )
+    thread = posted[0].thread
+    asked = next((q for q in PROMPT_ANSWERS if q in message_text(posted[0])), None)
+    if thread is None or asked is None:
+        transcript.note("(!) The question came without its answer thread.")
+        return
+
+    before = await scene.logged()
+    answers_before = sum(counts.get("answer", 0) for _, counts in before)
+    answers = PROMPT_ANSWERS[asked]
+    transcript.note("Members from three organisations answer in its thread.")
+    for username, text in answers:
+        await scene.say(community.member(username), text, channel=thread)
+    after = await scene.logged(answer=answers_before + len(answers))
+    counted = dict(before)
+    new = [
+        (
+            name or "(no organisation)",
+            counts.get("answer", 0) - counted.get(name, {}).get("answer", 0),
+        )
+        for name, counts in after
+    ]
+    rows = [(name, str(count)) for name, count in new if count]
+    transcript.note(
+        f"The contribution log holds them as answers (counted in the database): "
+        f"{sum(count for _, count in new)} new answers, by organisation:"
+    )
+    transcript.table(("organisation", "answers"), rows)
+
+
 SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_foundation,
     scene_register,
     scene_conversation,
     scene_cafe,
+    scene_prompts,
 )
 
 

@@ -26,7 +26,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert ["Akvo", "1", "1", "1", "0", "0", "0"] in summary
     assert "In the contribution log:" in text  # /privacy show
 
-    cafe = text[text.index("── A World Café") :]
+    cafe = text[text.index("── A World Café") : text.index("── Themed questions")]
     # the register gets every organisation, then the café opens for sign-up with its buttons
     assert "Organisations: 6 added, 0 updated, 0 unchanged." in cafe
     assert "Members: 0 added, 30 updated, 0 unchanged." in cafe
@@ -66,5 +66,36 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert re.search(r"as \d+ messages, the last with the Markdown file\s+harvest-1-", cafe)
     assert "Reflection · Sharing what we learn" in cafe
     assert "(none!)" not in cafe
+
+    prompts = text[text.index("── Themed questions") : text.index("── The end")]
+    flat = " ".join(prompts.split())  # notes wrap at any word
+    # the review channel, two questions added, one submitted with credit and approved by button
+    assert "Submitted questions now wait for review in #moderation" in prompts
+    assert "Added question #1 to **Learning together**" in prompts
+    assert "Added question #2 to **Learning together**" in prompts
+    assert "question #3 waits for a moderator's review" in prompts
+    assert "Question #3 · Waiting for review" in prompts and "[Approve] [Reject]" in prompts
+    assert "Credit when posted: yes" in prompts
+    assert "Nkosi Dlamini clicks [Approve]" in prompts and "Question #3 is approved." in prompts
+    assert "✉ copbot to Daniel Kimani, by direct message:" in prompts
+    assert "was approved and joins the rotation of **Learning" in prompts
+    assert "now reads “Question #3 · Approved”, its buttons gone." in flat
+    # the schedule and its five Monday dates in the community's time zone
+    assert 'when:"weekly mon 09:00"' in prompts and "channel:#questions" in prompts
+    assert "Schedule #1 saved" in prompts and "(Europe/Amsterdam)" in prompts
+    assert len(re.findall(r"- Mon \d\d \w{3} \d{4}, 09:00 \(in \d+ \w+\)", prompts)) == 5
+    assert re.search(r"\*\*#1\*\* Learning together in #questions: `weekly mon 09:00`", prompts)
+    assert re.search(r"next: Mon \d\d \w{3} \d{4}, 09:00", prompts)
+    # the firing brought forward posts a question with its thread; the schedule keeps Monday
+    assert "calls the scheduler's fire with the due time now" in flat
+    assert "#questions  copbot posted:\n      💬 Learning together" in prompts
+    assert "Answer in the thread below." in prompts
+    assert re.search(r"its next alarm is Mon \d\d \w{3} \d{4}, 09:00\.", flat)
+    assert len(re.findall(r"^#questions › .+: ", prompts, re.MULTILINE)) == 3
+    # the three answers are in the contribution log as answers, one per organisation
+    assert "3 new answers, by organisation:" in flat
+    table = prompts[prompts.index("  organisation ") :].strip().splitlines()[1:]
+    assert [row.split()[-1] for row in table] == ["1", "1", "1"], table
+    assert "(!)" not in prompts
     assert "Traceback" not in text and "error id" not in text.lower()
     assert (tmp_path / "demo.sqlite3").exists()
