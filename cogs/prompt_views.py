@@ -11,6 +11,7 @@ import discord
 
 from bot.embeds import Tone, make_embed
 from bot.pagination import PageButton
+from bot.permissions import Access, check_access
 from bot.tree import CopbotModal, CopbotView, report_interaction_error
 from storage.models import Question, QuestionStatus
 
@@ -146,6 +147,8 @@ class QuestionPageButton(
     async def show_page(self, interaction: discord.Interaction[Any], match: re.Match[str]) -> None:
         assert interaction.guild_id is not None
         status = STATUS_CODES.get(match["status"]) if match["status"] else None
+        if status in (QuestionStatus.PENDING, QuestionStatus.REJECTED):
+            await check_access(interaction, Access.MODERATOR)  # as /prompt list checks
         embed, view = await prompts_cog(interaction.client).question_listing(
             interaction.guild_id, match["theme"] or None, status, int(match["page"])
         )

@@ -228,8 +228,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         if not isinstance(channel, discord.TextChannel):
             return
         try:
+            pending = question.status == QuestionStatus.PENDING
             await channel.get_partial_message(question.review_message_id).edit(
-                embed=review_embed(question, self._name(guild, question.author_id)), view=None
+                embed=review_embed(question, self._name(guild, question.author_id)),
+                view=review_view(question.id or 0) if pending else None,
             )
         except discord.HTTPException:
             log.info("review message of question %s is gone", question.id)
@@ -351,6 +353,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             await self._ask_for_review(interaction.guild, question)
             answer = f"Question #{id} is changed and waits for a moderator's review again."
         else:
+            await self._update_review_message(interaction.guild, question)  # a pending card
             answer = f"Question #{id} is changed."
         await send_ephemeral(interaction, answer)
 

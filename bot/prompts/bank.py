@@ -323,7 +323,7 @@ async def import_questions(
         for line, text, _ in rows:
             found = existing.get(question_key(text))
             if found is not None:
-                errors.append(RowError(line, "text", f"already in the bank as #{found.id}"))
+                errors.append(RowError(line, "text", f"already in the bank as #{found.id}."))
         if errors:
             raise ImportRejected(sorted(errors, key=lambda e: e.line))
         now = utc_now()

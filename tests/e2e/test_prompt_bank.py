@@ -590,7 +590,7 @@ async def test_an_import_with_any_bad_row_applies_nothing(harness: Harness) -> N
     assert "line 3, column text: The question is empty." in text
     assert "line 4, column text: The question is 301 characters long" in text
     assert "line 5, column text: the same question as line 2." in text
-    assert f"line 6, column text: already in the bank as #{existing}" in text
+    assert f"line 6, column text: already in the bank as #{existing}." in text
     assert "line 7, column theme: The theme is empty." in text
     assert "line 2" not in text.replace("as line 2", "")
     assert snapshot(await bank(harness)) == before
@@ -607,3 +607,19 @@ async def test_import_refusals(harness: Harness) -> None:
     empty = await import_file(harness, b"")
     assert "the file is empty" in await answered(empty)
     assert await bank(harness) == []
+
+
+async def test_editing_a_pending_question_updates_its_review_card(harness: Harness) -> None:
+    channel = review_channel(harness)
+    await ready(harness, review_channel=channel)
+    member = harness.plain_member
+    question_id = await submit(harness, member, "How do districts fund their data officers?")
+    cards_before = len(channel.messages)
+    itx = await prompt(
+        harness, member, "edit", id=question_id, text="How do districts pay their data officers?"
+    )
+    assert f"Question #{question_id} is changed." in itx.text()
+    card = card_of(channel, question_id)
+    assert "pay their data officers" in message_text(card)
+    assert set(buttons(card)) == {"Approve", "Reject"}  # still waiting for a decision
+    assert len(channel.messages) == cards_before

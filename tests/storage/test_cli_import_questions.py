@@ -94,7 +94,7 @@ def test_import_questions_adds_every_row_approved(copbot: Copbot, url: str, tmp_
     lines = again.stderr.strip().splitlines()
     assert lines[0] == "copbot: Nothing was imported: the file has 3 problems."
     assert lines[1:] == [
-        f"line {line}, column text: already in the bank as #{q.id}"
+        f"line {line}, column text: already in the bank as #{q.id}."
         for line, q in zip((2, 3, 4), found, strict=True)
     ]
     assert len(questions_in(url, 7)) == 3
