@@ -14,6 +14,7 @@ import bisect
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +22,10 @@ from storage import contributions as log_queries
 from storage.members import members_by_user_id, membership_periods
 
 
-@dataclass(frozen=True, slots=True)
-class Attribution:
+class Attribution(NamedTuple):
+    """Made for every row written: a named tuple is several times cheaper to build than a
+    frozen dataclass, and as immutable."""
+
     organisation_id: int | None = None
     stakeholder: str | None = None
     level: str | None = None
