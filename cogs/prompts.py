@@ -26,7 +26,7 @@ from bot.scheduling.scheduler import Firing
 from bot.tree import send_ephemeral
 from cogs.csv_upload import import_attachment
 from cogs.prompt_views import QuestionPageButton, ReviewButton, review_embed, review_view
-from storage.models import Question, QuestionStatus
+from storage.models import PromptSchedule, Question, QuestionStatus
 
 log = logging.getLogger(__name__)
 
@@ -616,21 +616,17 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         choice = await self.service.choose(community_id, prompt_schedule.theme_key)
         if choice is None:
             return await self._pause(
-                prompt_schedule.schedule_id,
-                community_id,
+                prompt_schedule,
                 f"the theme {prompt_schedule.theme} has no approved question",
                 f"Approve or add questions in {prompt_schedule.theme}, then `/prompt resume "
                 f"id:{prompt_schedule.id}`.",
-                prompt_schedule.id,
             )
         channel = self.bot.get_channel(prompt_schedule.channel_id)
         if not isinstance(channel, discord.TextChannel):
             return await self._pause(
-                prompt_schedule.schedule_id,
-                community_id,
+                prompt_schedule,
                 "its channel no longer exists",
                 "Make a new schedule in another channel and remove this one.",
-                prompt_schedule.id,
             )
         try:
             self._check_can_post(channel, prompt_schedule.make_thread)
@@ -644,12 +640,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             )
         except (NotAllowed, discord.Forbidden, discord.NotFound):
             return await self._pause(
-                prompt_schedule.schedule_id,
-                community_id,
+                prompt_schedule,
                 f"I can no longer post in #{channel.name}",
                 f"Give my role the permissions to post and open threads there, then "
                 f"`/prompt resume id:{prompt_schedule.id}`.",
-                prompt_schedule.id,
             )
         late = (
             f", {int(firing.late_by.total_seconds() // 60)} min late"
@@ -658,33 +652,33 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         )
         return f"posted question #{choice.question.id} (message {message.id}{late})"
 
-    async def _pause(
-        self,
-        schedule_id: int,
-        community_id: int,
-        reason: str,
-        fix: str,
-        prompt_schedule_id: int | None,
-    ) -> str:
-        await self.service.pause_for(schedule_id, reason)
+    async def _pause(self, prompt_schedule: PromptSchedule, reason: str, fix: str) -> str:
+        await self.service.pause_for(prompt_schedule.schedule_id, reason)
         await self._tell_moderators(
-            community_id, f"⏸ Prompt schedule #{prompt_schedule_id} is paused: {reason}. {fix}"
+            prompt_schedule,
+            f"⏸ Prompt schedule #{prompt_schedule.id} is paused: {reason}. {fix}",
         )
         return f"paused: {reason}"
 
-    async def _tell_moderators(self, community_id: int, text: str) -> None:
-        guild = self.bot.get_guild(community_id)
+    async def _tell_moderators(self, prompt_schedule: PromptSchedule, text: str) -> None:
+        """In the review channel; without one, by direct message to whoever made the schedule.
+        The reason also stays on the schedule, shown by ``/prompt schedules``."""
+        guild = self.bot.get_guild(prompt_schedule.community_id)
         if guild is None:
             return
         community = await community_settings(self.bot.db, guild.id, guild.name)
         channel = guild.get_channel(community.review_channel_id or 0)
-        if isinstance(channel, discord.TextChannel):
-            try:
+        try:
+            if isinstance(channel, discord.TextChannel):
                 await channel.send(text, allowed_mentions=NO_PINGS)
-            except discord.HTTPException:
-                log.warning("could not tell the moderators of %s: %s", community_id, text)
-        else:
-            log.warning("community %s has no review channel to say: %s", community_id, text)
+                return
+            creator = guild.get_member(prompt_schedule.created_by or 0)
+            if creator is not None:
+                await creator.send(f"{guild.name}: {text}", allowed_mentions=NO_PINGS)
+                return
+        except discord.HTTPException:
+            pass
+        log.warning("could not tell the moderators of %s: %s", guild.id, text)
 
     @staticmethod
     def _name(guild: discord.Guild, user_id: int | None) -> str | None:

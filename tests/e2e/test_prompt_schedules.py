@@ -400,6 +400,23 @@ async def test_an_empty_theme_pauses_the_schedule_and_tells_the_moderators(
     assert harness.bot.scheduler.next_alarm(row) is None
 
 
+async def test_without_a_review_channel_the_schedules_maker_is_told_by_direct_message(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    only = await add(harness, "Is this the only question?", theme="Lonely")
+    schedule_id = await make_schedule(harness, "Lonely")
+    await prompt(harness, harness.moderator, "retire", id=only)
+    await harness.bot.scheduler.fire(await schedule_row_id(harness, schedule_id), utc_now())
+    sent = [
+        m.content
+        for key, dm in harness.sandbox._dm_channels.items()
+        if harness.moderator.id in key
+        for m in dm.messages
+    ]
+    assert any(f"Prompt schedule #{schedule_id} is paused" in text for text in sent), sent
+
+
 async def test_a_channel_the_bot_can_no_longer_post_in_pauses_the_schedule(
     harness: Harness,
 ) -> None:
