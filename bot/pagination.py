@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import discord
 
-from bot.tree import CopbotView, report_interaction_error
+from bot.tree import CopbotView, DynamicButton
 
 CUSTOM_ID_MAX = 100
 
@@ -58,12 +58,12 @@ class PageWindow:
         return f"Page {self.number} of {self.count}"
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+class PageButton(DynamicButton, template=r"(?!)"):
     """Base of a listing's Previous / Next button (this base matches no custom_id).
 
-    A subclass sets ``template`` (a regex with a ``page`` group and any filter groups),
-    builds its custom_id in :meth:`custom_id_for`, and draws a page in :meth:`show_page`, which
-    answers by editing the message (response type 7).
+    A subclass sets ``template`` (a regex with a ``page`` group, a ``direction`` group and any
+    filter groups), builds its custom_id, and draws a page in :meth:`show_page`, which answers
+    by editing the message (response type 7).
     """
 
     direction_labels: ClassVar[dict[str, str]] = {"prev": "◀ Previous", "next": "Next ▶"}
@@ -81,25 +81,13 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)
         )
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PageButton:
-        assert isinstance(item, discord.ui.Button) and item.custom_id is not None
-        return cls(item.custom_id, direction=match["direction"])
+    def from_match(cls, match: re.Match[str]) -> Self:
+        return cls(match.string, direction=match["direction"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # discord.py only logs what a dynamic item raises: route it to the one error handler,
-        # so the user is told what went wrong.
-        try:
-            match = self.template.fullmatch(self.custom_id)
-            assert match is not None
-            await self.show_page(interaction, match)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        match = self.template.fullmatch(self.custom_id)
+        assert match is not None
+        await self.show_page(interaction, match)
 
     async def show_page(self, interaction: discord.Interaction[Any], match: re.Match[str]) -> None:
         raise NotImplementedError

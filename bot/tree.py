@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+from typing import Any, Self
 
 import discord
 from discord import app_commands
@@ -115,3 +116,35 @@ class CopbotModal(discord.ui.Modal):
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
         await report_interaction_error(interaction, error)
+
+
+class DynamicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """Base of every button whose state lives in its custom_id (this base matches none).
+
+    Such buttons work after a restart with no view in memory. A subclass sets ``template``,
+    rebuilds itself from the template's match in :meth:`from_match`, and acts in :meth:`pressed`;
+    what that raises goes to the one error handler (discord.py would only log it).
+    """
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls.from_match(match)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> Self:
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.pressed(interaction)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError

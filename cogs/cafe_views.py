@@ -13,7 +13,7 @@ from bot.cafe import text
 from bot.cafe.service import describe_state
 from bot.embeds import Tone, make_embed
 from bot.errors import NotFound
-from bot.tree import CopbotModal, CopbotView, report_interaction_error
+from bot.tree import CopbotModal, CopbotView, DynamicButton
 from storage.models import Cafe, CafeState
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ def signup_embed(cafe: Cafe, participants: int, hosts: int) -> discord.Embed:
 
 
 class SignupButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"copbot:cafe:(?P<cafe>\d{1,12}):(?P<action>join|leave|host)",
+    DynamicButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):(?P<action>join|leave|host)"
 ):
     def __init__(self, cafe_id: int, action: str) -> None:
         label, style = SIGNUP_ACTIONS[action]
@@ -75,22 +74,11 @@ class SignupButton(
         self.action = action
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> SignupButton:
+    def from_match(cls, match: re.Match[str]) -> SignupButton:
         return cls(int(match["cafe"]), match["action"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await cafe_cog(interaction.client).sign_up_by_button(
-                interaction, self.cafe_id, self.action
-            )
-        except Exception as error:
-            await report_interaction_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await cafe_cog(interaction.client).sign_up_by_button(interaction, self.cafe_id, self.action)
 
 
 def signup_view(cafe_id: int, *, open_for_signup: bool = True) -> CopbotView | None:
@@ -142,8 +130,7 @@ async def refresh_signup(bot: CopBot, cafe_id: int) -> None:
 
 
 class TableclothButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"copbot:cafe:(?P<cafe>\d{1,12}):note:(?P<table>\d{1,12})",
+    DynamicButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):note:(?P<table>\d{1,12})"
 ):
     def __init__(self, cafe_id: int, table_id: int) -> None:
         super().__init__(
@@ -158,20 +145,11 @@ class TableclothButton(
         self.table_id = table_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> TableclothButton:
+    def from_match(cls, match: re.Match[str]) -> TableclothButton:
         return cls(int(match["cafe"]), int(match["table"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await interaction.response.send_modal(NoteModal(self.cafe_id, self.table_id))
-        except Exception as error:
-            await report_interaction_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(NoteModal(self.cafe_id, self.table_id))
 
 
 def tablecloth_view(cafe_id: int, table_id: int) -> CopbotView:

@@ -12,7 +12,7 @@ import discord
 from bot.embeds import Tone, make_embed
 from bot.pagination import PageButton
 from bot.permissions import Access, check_access
-from bot.tree import CopbotModal, CopbotView, report_interaction_error
+from bot.tree import CopbotModal, CopbotView, DynamicButton
 from storage.models import Question, QuestionStatus
 
 if TYPE_CHECKING:
@@ -55,8 +55,7 @@ def review_embed(question: Question, author: str | None) -> discord.Embed:
 
 
 class ReviewButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"copbot:prompt:(?P<question>\d{1,12}):(?P<decision>approve|reject)",
+    DynamicButton, template=r"copbot:prompt:(?P<question>\d{1,12}):(?P<decision>approve|reject)"
 ):
     def __init__(self, question_id: int, decision: str) -> None:
         approve = decision == "approve"
@@ -71,25 +70,16 @@ class ReviewButton(
         self.decision = decision
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReviewButton:
+    def from_match(cls, match: re.Match[str]) -> ReviewButton:
         return cls(int(match["question"]), match["decision"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            cog = prompts_cog(interaction.client)
-            if self.decision == "approve":
-                await cog.review_by_button(interaction, self.question_id, approve=True)
-            else:
-                await cog.check_reviewer(interaction)
-                await interaction.response.send_modal(RejectModal(self.question_id))
-        except Exception as error:
-            await report_interaction_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        cog = prompts_cog(interaction.client)
+        if self.decision == "approve":
+            await cog.review_by_button(interaction, self.question_id, approve=True)
+        else:
+            await cog.check_reviewer(interaction)
+            await interaction.response.send_modal(RejectModal(self.question_id))
 
 
 def review_view(question_id: int) -> CopbotView:

@@ -93,17 +93,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         theme: str,
         credit: bool = False,
     ) -> None:
-        assert interaction.guild is not None
-        question = await bank.add(
-            self.bot.db,
-            interaction.guild.id,
-            interaction.guild.name,
-            actor_id=interaction.user.id,
-            text=text,
-            theme=theme,
-            approved=True,
-            show_author=credit,
-        )
+        question = await self._add_question(interaction, text, theme, credit, approved=True)
         await send_ephemeral(
             interaction,
             f"Added question #{question.id} to **{question.theme}**: it is in the rotation.",
@@ -125,21 +115,33 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         credit: bool = False,
     ) -> None:
         assert interaction.guild is not None
-        question = await bank.add(
+        question = await self._add_question(interaction, text, theme, credit, approved=False)
+        await self._ask_for_review(interaction.guild, question)
+        await send_ephemeral(
+            interaction,
+            f"Thank you: question #{question.id} waits for a moderator's review. You will be told "
+            "when it is decided, by direct message if you accept them.",
+        )
+
+    async def _add_question(
+        self,
+        interaction: discord.Interaction[CopBot],
+        text: str,
+        theme: str,
+        credit: bool,
+        *,
+        approved: bool,
+    ) -> Question:
+        assert interaction.guild is not None
+        return await bank.add(
             self.bot.db,
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,
             text=text,
             theme=theme,
-            approved=False,
+            approved=approved,
             show_author=credit,
-        )
-        await self._ask_for_review(interaction.guild, question)
-        await send_ephemeral(
-            interaction,
-            f"Thank you: question #{question.id} waits for a moderator's review. You will be told "
-            "when it is decided, by direct message if you accept them.",
         )
 
     async def _ask_for_review(self, guild: discord.Guild, question: Question) -> None:

@@ -106,14 +106,16 @@ async def _theme_name(session: AsyncSession, community_id: int, key: str, typed:
     return typed
 
 
-async def get(db: Database, community_id: int, question_id: int) -> Question:
-    async with db.session() as session:
-        question = await queries.get_question(session, community_id, question_id)
+async def _question(
+    session: AsyncSession,
+    community_id: int,
+    question_id: int,
+    fix: str = "`/prompt list` shows the questions and their numbers.",
+) -> Question:
+    """The community's question, or NotFound saying where to look."""
+    question = await queries.get_question(session, community_id, question_id)
     if question is None:
-        raise NotFound(
-            f"There is no question #{question_id} in this server.",
-            "`/prompt list` shows the questions and their numbers.",
-        )
+        raise NotFound(f"There is no question #{question_id} in this server.", fix)
     return question
 
 
@@ -134,12 +136,12 @@ async def review(
             "Say it in a sentence or two.",
         )
     async with db.session() as session:
-        question = await queries.get_question(session, community_id, question_id)
-        if question is None:
-            raise NotFound(
-                f"There is no question #{question_id} in this server.",
-                "`/prompt list status:pending` shows the questions waiting for review.",
-            )
+        question = await _question(
+            session,
+            community_id,
+            question_id,
+            "`/prompt list status:pending` shows the questions waiting for review.",
+        )
         if question.status != QuestionStatus.PENDING:
             raise BadInput(
                 f"Question #{question_id} is {question.status}, not waiting for review.",
@@ -193,12 +195,7 @@ async def edit(
     clean = clean_question(text)
     key = question_key(clean)
     async with db.session() as session:
-        question = await queries.get_question(session, community_id, question_id)
-        if question is None:
-            raise NotFound(
-                f"There is no question #{question_id} in this server.",
-                "`/prompt list` shows the questions and their numbers.",
-            )
+        question = await _question(session, community_id, question_id)
         if not is_moderator and question.author_id != editor_id:
             raise NotAllowed(
                 f"Question #{question_id} is not yours to edit.",
@@ -230,12 +227,7 @@ async def edit(
 
 async def retire(db: Database, community_id: int, question_id: int, *, actor_id: int) -> Question:
     async with db.session() as session:
-        question = await queries.get_question(session, community_id, question_id)
-        if question is None:
-            raise NotFound(
-                f"There is no question #{question_id} in this server.",
-                "`/prompt list` shows the questions and their numbers.",
-            )
+        question = await _question(session, community_id, question_id)
         if question.status == QuestionStatus.RETIRED:
             raise BadInput(f"Question #{question_id} is retired already.")
         await queries.update_question(session, question, status=QuestionStatus.RETIRED)
