@@ -178,6 +178,11 @@ def run_plan(
 
 def _figures(quality: SeatingQuality) -> tuple[tuple[str, int, int], ...]:
     return (
+        (
+            "travellers back at a table they sat at",
+            quality.travellers_staying,
+            quality.travellers_staying_bound,
+        ),
         ("pairs meeting again", quality.repeat_pairs, quality.repeat_pairs_bound),
         ("same-organisation pairs", quality.same_org_pairs, quality.same_org_pairs_bound),
         (

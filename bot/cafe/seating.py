@@ -1,9 +1,10 @@
 """The World Café seating planner: who sits at which table in each round. Pure, no Discord.
 
 Rules, in priority order: hosts stay at their table every round; table sizes (hosts included)
-differ by at most one in every round; nobody shares a table with the same person twice where
-that can be avoided; people of one organisation are kept apart where that can be avoided;
-stakeholder groups and levels are spread over the tables.
+differ by at most one in every round; travellers (everyone who is not a host) move to a table
+they have not sat at, whenever that is possible; nobody shares a table with the same person
+twice where that can be avoided; people of one organisation are kept apart where that can be
+avoided; stakeholder groups and levels are spread over the tables.
 
 Only future rounds are planned. ``played`` rounds are kept exactly, and their meetings count as
 already met, so callers handle people joining or leaving between rounds by planning again with
@@ -26,7 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from bot.cafe.seating_bounds import gap_bound, org_pair_bound, repeat_bound
+from bot.cafe.seating_bounds import gap_bound, org_pair_bound, repeat_bound, stay_bound
 from bot.cafe.seating_constructions import affine_seating, max_rounds
 from bot.cafe.seating_search import Planner, Problem, Targets
 
@@ -82,8 +83,17 @@ class Seating:
 class SeatingQuality:
     """Figures over all rounds (played ones included), each next to a lower bound no seating
     of the request can beat. A gap is a stakeholder group present in a round but missing from a
-    table; gaps are counted per (round, table, group)."""
+    table; gaps are counted per (round, table, group).
 
+    ``travellers_staying`` counts (traveller, round) where the traveller sits at a table they
+    sat at in an earlier round; its bound is 0 when there are no more rounds than tables (and
+    hosts at most one a table), and forced above that. The rules rank travellers moving before
+    repeats, so when no traveller comes back to a hosted table in the planned rounds,
+    ``repeat_pairs_bound`` is the least among such seatings (often higher than without the rule).
+    """
+
+    travellers_staying: int
+    travellers_staying_bound: int
     repeat_pairs: int
     repeat_pairs_bound: int
     same_org_pairs: int
@@ -94,7 +104,8 @@ class SeatingQuality:
 
     def at_bounds(self) -> bool:
         return (
-            self.repeat_pairs <= self.repeat_pairs_bound
+            self.travellers_staying <= self.travellers_staying_bound
+            and self.repeat_pairs <= self.repeat_pairs_bound
             and self.same_org_pairs <= self.same_org_pairs_bound
             and self.tables_missing_stakeholder <= self.tables_missing_stakeholder_bound
         )
@@ -155,7 +166,9 @@ class _Prepared:
     played_repeats: int
     played_org_pairs: int
     played_gaps: int
-    repeat_bound: int  # all rounds
+    played_stays: int
+    repeat_bound: int  # all rounds, any seating
+    repeat_bound_moving: int  # all rounds, no traveller back at a hosted table in future rounds
     targets: Targets  # future rounds
 
 
@@ -169,7 +182,11 @@ def plan_seating(request: SeatingRequest) -> Seating:
     deadline = began + request.time_budget
     target = prepared.targets
     built = _constructed(request, prepared, deadline)
-    if built is not None and _at_targets(built, target):
+    if built is not None and built.at(target):
+        return _seating(request, prepared, built)
+    if built is not None and built.stays() <= target.stays and built.repeats() <= target.repeats:
+        # The construction is as good as it gets on stays and repeats: polish the rest.
+        built.polish(target)
         return _seating(request, prepared, built)
     if built is not None and built.repeats() > target.repeats:
         # Too many rounds for the construction alone: its rounds start the search.
@@ -179,26 +196,19 @@ def plan_seating(request: SeatingRequest) -> Seating:
             prepared.problem, random.Random(request.seed), deadline, request.max_steps
         )
         planner.greedy()
-    planner.reduce_repeats(target.repeats)
-    planner.polish(lambda: _at_targets(planner, target))
+    planner.reduce_repeats(target)
+    planner.polish(target)
     if built is not None and _rank(built) <= _rank(planner):
         planner = built
     return _seating(request, prepared, planner)
 
 
-def _at_targets(planner: Planner, targets: Targets) -> bool:
-    return (
-        planner.repeats() <= targets.repeats
-        and planner.org_pairs() <= targets.org_pairs
-        and planner.gaps() <= targets.gaps
-    )
-
-
-def _rank(planner: Planner) -> tuple[int, int, int]:
-    return planner.repeats(), planner.org_pairs(), planner.gaps()
+def _rank(planner: Planner) -> tuple[int, int, int, int]:
+    return planner.stays(), planner.repeats(), planner.org_pairs(), planner.gaps()
 
 
 def _seating(request: SeatingRequest, prepared: _Prepared, planner: Planner) -> Seating:
+    planner.relabel_tables()
     ids = prepared.ids
     planned = tuple(
         tuple(tuple(sorted(ids[x] for x in seated)) for seated in round_members)
@@ -269,7 +279,7 @@ def _constructed(request: SeatingRequest, prepared: _Prepared, deadline: float) 
     if most < request.rounds:
         planner.greedy(first_round=most)
     else:
-        planner.relabel(lambda: _at_targets(planner, prepared.targets))
+        planner.relabel(lambda: planner.at(prepared.targets))
     return planner
 
 
@@ -294,11 +304,16 @@ def _prepare(request: SeatingRequest) -> _Prepared:
     base = bytearray(n * n)
     played_meetings = [0] * n
     departed: list[set[int]] = [set() for _ in range(n)]
-    for played in request.played:
-        for seated in played:
+    played_tables: list[list[int]] = [[] for _ in range(n)]
+    last_played_table = [-1] * n
+    for number, played in enumerate(request.played, start=1):
+        for table, seated in enumerate(played):
             present = [index[pid] for pid in seated if pid in index]
             gone = [pid for pid in seated if pid not in index]
             for x in present:
+                played_tables[x].append(table)
+                if number == len(request.played):
+                    last_played_table[x] = table
                 played_meetings[x] += len(seated) - 1
                 departed[x].update(gone)
                 for z in present:
@@ -323,18 +338,36 @@ def _prepare(request: SeatingRequest) -> _Prepared:
         org_count=org_count,
         group_count=group_count,
         level_count=level_count,
+        played_tables=played_tables,
+        last_played_table=last_played_table,
     )
     by_id = {person.id: person for person in people}
     played_repeats = _repeats(request.played)
     played_org = sum(_org_pairs(played, by_id) for played in request.played)
     played_gaps = sum(_gaps(played, by_id) for played in request.played)
-    repeats_all = repeat_bound(problem, played_repeats, played_meetings, [len(d) for d in departed])
+    departed_partners = [len(d) for d in departed]
+    repeats_all = repeat_bound(problem, played_repeats, played_meetings, departed_partners)
+    repeats_moving = repeat_bound(
+        problem, played_repeats, played_meetings, departed_partners, travellers_move=True
+    )
+    stays = stay_bound(problem)
     targets = Targets(
-        repeats=repeats_all - played_repeats,
+        stays=stays,
+        repeats=(repeats_moving if stays == 0 else repeats_all) - played_repeats,
         org_pairs=org_pair_bound(problem),
         gaps=gap_bound(problem),
     )
-    return _Prepared(problem, ids, played_repeats, played_org, played_gaps, repeats_all, targets)
+    return _Prepared(
+        problem,
+        ids,
+        played_repeats,
+        played_org,
+        played_gaps,
+        _stays(request.played, set(request.hosts)),
+        repeats_all,
+        repeats_moving,
+        targets,
+    )
 
 
 def _table_sizes(people: int, hosts_per_table: list[int], round_index: int) -> tuple[int, ...]:
@@ -384,6 +417,25 @@ def _gaps(played: Round, by_id: Mapping[int, Person]) -> int:
     return sum(len(present - groups) for groups in groups_at)
 
 
+def _stays(
+    rounds: tuple[Round, ...] | list[Round], hosts: set[int], only: set[int] | None = None
+) -> int:
+    """(person, round) where someone not in ``hosts`` sits at a table they sat at before;
+    with ``only``, counting only returns to those tables."""
+    visited: dict[int, set[int]] = {}
+    total = 0
+    for played in rounds:
+        for table, seated in enumerate(played):
+            for pid in seated:
+                if pid in hosts:
+                    continue
+                tables = visited.setdefault(pid, set())
+                if table in tables and (only is None or table in only):
+                    total += 1
+                tables.add(table)
+    return total
+
+
 def assess(request: SeatingRequest, seating: Seating) -> SeatingQuality:
     """The seating's figures next to the request's bounds."""
     prepared = _prepare(request)
@@ -396,9 +448,16 @@ def assess(request: SeatingRequest, seating: Seating) -> SeatingQuality:
         played_spread,
         max((max(map(len, r)) - min(map(len, r)) for r in future if r), default=0),
     )
+    hosts = set(request.hosts)
+    hosted_tables = set(request.hosts.values())
+    returns = _stays(seating.rounds, hosts, hosted_tables) - _stays(
+        request.played, hosts, hosted_tables
+    )
     return SeatingQuality(
+        travellers_staying=_stays(seating.rounds, hosts),
+        travellers_staying_bound=prepared.played_stays + prepared.targets.stays,
         repeat_pairs=_repeats(seating.rounds),
-        repeat_pairs_bound=prepared.repeat_bound,
+        repeat_pairs_bound=prepared.repeat_bound_moving if returns == 0 else prepared.repeat_bound,
         same_org_pairs=sum(_org_pairs(r, by_id) for r in seating.rounds),
         same_org_pairs_bound=prepared.played_org_pairs + prepared.targets.org_pairs,
         tables_missing_stakeholder=sum(_gaps(r, by_id) for r in seating.rounds),

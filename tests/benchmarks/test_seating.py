@@ -60,6 +60,12 @@ def report(name: str, request: SeatingRequest) -> None:
     )
     print(f"  {'figure':<28}{'planner':>9}{'bound':>9}{'random':>9}")
     for figure, value, bound, random_value in (
+        (
+            "travellers staying",
+            planned.travellers_staying,
+            planned.travellers_staying_bound,
+            baseline.travellers_staying,
+        ),
         ("repeat pairs", planned.repeat_pairs, planned.repeat_pairs_bound, baseline.repeat_pairs),
         (
             "same-organisation pairs",
@@ -77,6 +83,7 @@ def report(name: str, request: SeatingRequest) -> None:
     ):
         print(f"  {figure:<28}{value:>9}{bound:>9}{random_value:>9}")
     assert planned.size_spread <= 1
+    assert planned.travellers_staying <= baseline.travellers_staying
     assert planned.repeat_pairs <= baseline.repeat_pairs
 
 

@@ -33,6 +33,7 @@ def test_prints_every_round_and_table_with_figures(tmp_path: Path, capsys) -> No
     assert tables[1].startswith("  Table 2: Person 1 (host), ")
     assert all(line.count(",") == 3 for line in tables)  # 4 people at each table
     assert "pairs meeting again: " in out
+    assert "travellers back at a table they sat at: 0 (0)" in out
     assert "same-organisation pairs: " in out
     assert "largest minus smallest table: 0" in out
 

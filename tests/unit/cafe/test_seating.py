@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import combinations
+from itertools import combinations, product
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +18,7 @@ from bot.cafe.seating import (
     plan_seating,
     validate_request,
 )
+from bot.cafe.seating import _prepare as prepare_bounds
 from bot.cafe.seating_constructions import affine_seating, field
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -281,3 +282,213 @@ def test_several_hosts_may_share_a_table() -> None:
     assert all(seating.table_of(0, r) == seating.table_of(1, r) == 0 for r in range(3))
     quality = assess(request, seating)
     assert quality.repeat_pairs_bound >= 2  # the two hosts meet in every round
+
+
+# --- travellers move ---------------------------------------------------------------------------
+
+
+@st.composite
+def hosted_cafes(draw: st.DrawFn, *, small_organisations: bool = False) -> SeatingRequest:
+    """One host a table, some travellers a table, no more rounds than tables. With
+    ``small_organisations``, organisations of one or two people and fewer rounds than tables."""
+    tables = draw(st.integers(3 if small_organisations else 2, 6))
+    travellers_per_table = draw(st.integers(1, 5))
+    count = tables * (1 + travellers_per_table) + draw(st.integers(0, tables - 1))
+    # With as many rounds as tables every traveller meets every host, their own
+    # organisation's too: small organisations leave a table to skip.
+    rounds = draw(st.integers(1, tables - 1 if small_organisations else tables))
+    organisations = draw(st.integers(1, 8))
+    if small_organisations:  # organisations of one or two people
+        order = draw(st.permutations(range(count)))
+        keys: list[str | None] = [f"org{order[i] // 2}" for i in range(count)]
+    else:
+        keys = [
+            draw(st.sampled_from([None, *[f"org{k}" for k in range(organisations)]]))
+            for _ in range(count)
+        ]
+    people = tuple(
+        Person(2000 + i, keys[i], draw(st.sampled_from([None, "government", "research"])))
+        for i in range(count)
+    )
+    return SeatingRequest(
+        people=people,
+        tables=tables,
+        rounds=rounds,
+        hosts={people[t].id: t for t in range(tables)},
+        seed=draw(st.integers(0, 3)),
+        time_budget=30.0,
+        max_steps=2000,
+    )
+
+
+def staying(request: SeatingRequest, rounds: tuple[tuple[tuple[int, ...], ...], ...]) -> int:
+    count = 0
+    for person in request.people:
+        if person.id in request.hosts:
+            continue
+        seen: set[int] = set()
+        for round_ in rounds:
+            table = next((t for t, seated in enumerate(round_) if person.id in seated), None)
+            if table is None:
+                continue
+            count += table in seen
+            seen.add(table)
+    return count
+
+
+@FAST
+@given(hosted_cafes())
+def test_travellers_never_return_when_rounds_fit_the_tables(request: SeatingRequest) -> None:
+    seating = plan_seating(request)
+    quality = assess(request, seating)
+    assert quality.travellers_staying_bound == 0
+    assert quality.travellers_staying == staying(request, seating.rounds) == 0
+
+
+@FAST
+@given(hosted_cafes(), st.integers(1, 3))
+def test_travellers_do_not_return_to_tables_of_played_rounds(
+    request: SeatingRequest, played_count: int
+) -> None:
+    if request.rounds < 2:
+        request = replace(request, rounds=2, tables=max(2, request.tables))
+    played_count = min(played_count, request.rounds - 1)
+    played = plan_seating(request).rounds[:played_count]
+    again = replace(request, played=played, seed=request.seed + 1)
+    seating = plan_seating(again)
+    assert seating.rounds[:played_count] == played
+    quality = assess(again, seating)
+    assert quality.travellers_staying == quality.travellers_staying_bound == 0
+
+
+def test_travellers_return_only_when_rounds_outnumber_tables() -> None:
+    people = tuple(Person(i) for i in range(9))
+    request = SeatingRequest(people, 3, 4, hosts={0: 0, 1: 1, 2: 2}, max_steps=500)
+    quality = assess(request, plan_seating(request))
+    assert quality.travellers_staying_bound == 6  # each of 6 travellers: 4 rounds, 3 tables
+    assert quality.travellers_staying == 6
+
+
+def test_the_demo_cafe_moves_everyone_and_reaches_every_bound() -> None:
+    # 24 people, 4 tables with a host and 5 travellers each, 3 rounds: the travellers at a
+    # table in round 2 and 3 come from the 3 other tables, so 2 pairs there met before.
+    people = tuple(Person(i, f"org{i % 16}", f"group{i % 5}") for i in range(24))
+    for seed in range(3):
+        request = SeatingRequest(people, 4, 3, hosts={i: i for i in range(4)}, seed=seed)
+        quality = assess(request, plan_seating(request))
+        assert quality.travellers_staying == quality.travellers_staying_bound == 0
+        assert quality.repeat_pairs == quality.repeat_pairs_bound == 16
+        assert quality.same_org_pairs == quality.same_org_pairs_bound == 0
+
+
+# --- the repeat bound against exhaustive search ------------------------------------------------
+
+
+def balanced_rounds(
+    travellers: list[int], hosts: dict[int, int], tables: int
+) -> list[tuple[tuple[int, ...], ...]]:
+    """Every round that seats the travellers at tables whose sizes differ by at most one."""
+    hosted = [sum(1 for t in hosts.values() if t == table) for table in range(tables)]
+    found = []
+    for choice in product(range(tables), repeat=len(travellers)):
+        sizes = list(hosted)
+        for table in choice:
+            sizes[table] += 1
+        if max(sizes) - min(sizes) > 1:
+            continue
+        seated = [[h for h, t in hosts.items() if t == table] for table in range(tables)]
+        for person, table in zip(travellers, choice, strict=True):
+            seated[table].append(person)
+        found.append(tuple(tuple(sorted(table)) for table in seated))
+    return found
+
+
+def repeats_of(rounds: tuple[tuple[tuple[int, ...], ...], ...]) -> int:
+    met: dict[tuple[int, int], int] = {}
+    extra = 0
+    for round_ in rounds:
+        for table in round_:
+            for pair in combinations(table, 2):
+                extra += met.get(pair, 0) > 0
+                met[pair] = met.get(pair, 0) + 1
+    return extra
+
+
+TINY = [
+    # (people, tables, rounds, hosts, played rounds)
+    (5, 2, 3, {0: 0, 1: 1}, 0),
+    (6, 2, 3, {0: 0}, 0),
+    (6, 3, 3, {0: 0, 1: 1, 2: 2}, 0),
+    (7, 3, 2, {0: 0, 1: 1, 2: 2}, 0),
+    (6, 3, 4, {0: 0, 1: 1, 2: 2}, 0),
+    (8, 2, 2, {0: 0, 1: 1}, 0),
+    (6, 2, 3, {}, 0),
+    (7, 2, 3, {0: 0, 1: 1}, 1),
+    (8, 3, 3, {0: 0, 1: 1, 2: 2}, 1),
+    (9, 2, 3, {0: 0, 1: 1}, 2),
+]
+
+
+@pytest.mark.parametrize(("count", "tables", "rounds", "hosts", "played_count"), TINY)
+def test_repeat_bound_never_above_the_true_optimum(
+    count: int, tables: int, rounds: int, hosts: dict[int, int], played_count: int
+) -> None:
+    people = tuple(Person(i) for i in range(count))
+    travellers = [i for i in range(count) if i not in hosts]
+    options = balanced_rounds(travellers, hosts, tables)
+    played = tuple(options[(7 * k) % len(options)] for k in range(played_count))
+    request = SeatingRequest(people, tables, rounds, hosts=hosts, played=played, max_steps=300)
+    best_any = best_moving = None
+    hosted = set(hosts.values())
+    for future in product(options, repeat=rounds - played_count):
+        rounds_ = played + future
+        repeats = repeats_of(rounds_)
+        best_any = repeats if best_any is None else min(best_any, repeats)
+        returns = staying_at(rounds_, set(hosts), hosted) - staying_at(played, set(hosts), hosted)
+        if returns == 0:
+            best_moving = repeats if best_moving is None else min(best_moving, repeats)
+    prepared = prepare_bounds(request)
+    assert best_any is not None
+    assert prepared.repeat_bound <= best_any
+    if best_moving is not None:
+        assert prepared.repeat_bound_moving <= best_moving
+    quality = assess(request, plan_seating(request))
+    assert quality.repeat_pairs >= quality.repeat_pairs_bound
+    if best_moving is not None:  # travellers can move: the planner finds the optimum then
+        assert quality.repeat_pairs == best_moving
+
+
+def staying_at(
+    rounds: tuple[tuple[tuple[int, ...], ...], ...], hosts: set[int], tables: set[int]
+) -> int:
+    count = 0
+    seen: dict[int, set[int]] = {}
+    for round_ in rounds:
+        for table, seated in enumerate(round_):
+            for person in seated:
+                if person not in hosts:
+                    count += table in tables and table in seen.get(person, set())
+                    seen.setdefault(person, set()).add(table)
+    return count
+
+
+def test_the_bound_is_tight_for_the_demo_shape() -> None:
+    # Hosted 4 x (1 + 5), 3 rounds: 5 travellers from 3 other tables put 2 known pairs at
+    # each table in rounds 2 and 3 -> 16; the old counting bound said 0.
+    people = tuple(Person(i) for i in range(24))
+    request = SeatingRequest(people, 4, 3, hosts={i: i for i in range(4)})
+    quality = assess(request, plan_seating(request))
+    assert quality.repeat_pairs_bound == 16
+
+
+# --- organisations on small hosted cafés ------------------------------------------------------
+
+
+@FAST
+@given(hosted_cafes(small_organisations=True))
+def test_same_organisation_pairs_reach_the_bound_on_small_hosted_cafes(
+    request: SeatingRequest,
+) -> None:
+    quality = assess(request, plan_seating(request))
+    if quality.repeat_pairs == quality.repeat_pairs_bound:
+        assert quality.same_org_pairs == quality.same_org_pairs_bound
