@@ -704,8 +704,8 @@ async def scene_cafe(scene: Scene) -> None:
     )
     await scene.slash(nkosi, "cafe plan", channel="cafe")
     transcript.note(
-        "A bound need not be reachable: with hosts who stay put, the five travellers at a table "
-        "come from at most four tables, so some of them always meet again."
+        "With hosts who stay put, the five travellers at a table come from at most four tables, "
+        "so some of them always meet again: the bound says how many no seating can avoid."
     )
     await scene.slash(nkosi, "cafe start", channel="cafe")
     transcript.posted(cafe.listing(1))

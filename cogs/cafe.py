@@ -740,7 +740,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             f"Same-organisation pairs: **{quality.same_org_pairs}** (cannot go below "
             f"{quality.same_org_pairs_bound})\n"
             f"Tables missing a stakeholder group: **{quality.tables_missing_stakeholder}** "
-            f"(cannot go below {quality.tables_missing_stakeholder_bound})"
+            f"(cannot go below {quality.tables_missing_stakeholder_bound})\n"
+            f"Travellers back at a table they sat at: **{quality.travellers_staying}** "
+            f"(cannot go below {quality.travellers_staying_bound})"
         )
         lines = []
         for index, seated in enumerate(preview.seating.rounds, start=1):
