@@ -1,4 +1,5 @@
-"""Insert-if-absent for both backends: the one primitive behind idempotent writes."""
+"""Insert-if-absent for both backends (the one primitive behind idempotent writes), and the
+row preparation the bulk paths share."""
 
 from __future__ import annotations
 
@@ -32,42 +33,6 @@ async def insert_if_absent(
     )
     result = await session.execute(statement)
     return result.first() is not None
-
-
-async def insert_many_if_absent_sqlite(
-    session: AsyncSession,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    conflict_columns: Sequence[str],
-) -> None:
-    """Many rows into SQLite, each unless its key exists, through sqlite3's own executemany.
-
-    The rows are converted with each column's SQLAlchemy type (so a datetime is stored exactly
-    as everywhere else) and inserted by one prepared statement run in C, in the session's
-    transaction; SQLAlchemy's multi-row INSERT would do Python work per value.
-    """
-    dialect = session.bind.dialect
-    names, records = full_records(table, rows)
-    # Only some columns need converting (times, booleans): touch just those, row by row.
-    conversions = [
-        (index, process)
-        for index, column in enumerate(table.columns)
-        if (process := column.type.bind_processor(dialect)) is not None
-    ]
-    parameters: list[Sequence[Any]] = []
-    for record in records:
-        values = list(record)
-        for index, process in conversions:
-            values[index] = process(values[index])
-        parameters.append(values)
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-        f"ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
-    )
-    connection = await session.connection()
-    await connection.exec_driver_sql("SELECT 1")  # opens the session's transaction if need be
-    driver = (await connection.get_raw_connection()).driver_connection
-    await driver.executemany(statement, parameters)
 
 
 def full_records(
