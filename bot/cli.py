@@ -154,6 +154,8 @@ async def run(settings: Settings) -> int:
         try:
             async with bot:
                 await bot.start(token)
+            # A SIGTERM closes the bot in a task of its own; the database must outlive it.
+            await bot.close()
         except discord.LoginFailure:
             raise ConfigError(
                 "DISCORD_TOKEN", "a valid bot token: Discord refused this one (reset it?)"

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 import discord
@@ -106,6 +106,8 @@ class CopBot(commands.Bot):
         self.optouts = OptOuts()
         self.contribution_writer = ContributionWriter(db, optouts=self.optouts)
         self._receivers: dict[str, list[Callable[..., None]]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._closing: asyncio.Task[None] | None = None
         if settings.discord_api_base and settings.discord_gateway_url:
             point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
 
@@ -203,27 +205,48 @@ class CopBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("ready: logged in as %s, in %d servers", self.user, len(self.guilds))
 
+    def run_in_background(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Start work that outlives the event that began it (start-up recovery, gap repair).
+
+        The bot keeps the task (asyncio holds only a weak reference) and ``close`` lets it
+        finish, or cancels it, before the database goes.
+        """
+        task = asyncio.create_task(work, name=f"copbot: {name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
     async def close(self) -> None:
+        """Stop everything in order. A second call (a signal, then ``async with`` leaving)
+        waits for the first: the caller may dispose of the database once it returns."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._shut_down(), name="copbot: close")
+        await asyncio.shield(self._closing)
+
+    async def _shut_down(self) -> None:
         await self.scheduler.shutdown()
         await super().close()
-        # Listeners still running (a start-up catch-up, a message being logged) finish first, so
-        # that what they hand the writer is written and nothing uses the database after us.
-        await self._finish_running_listeners()
+        # Listeners and background work still running (a start-up catch-up, a message being
+        # logged) finish first, so that what they hand the writer is written and nothing uses
+        # the database after us.
+        await self._finish_running_tasks()
         # After the gateway is closed no event can add to the buffer: write what it holds.
         await self.contribution_writer.stop()
 
-    async def _finish_running_listeners(self, within: float = LISTENER_SHUTDOWN_GRACE) -> None:
+    async def _finish_running_tasks(self, within: float = LISTENER_SHUTDOWN_GRACE) -> None:
         this = asyncio.current_task()
         running = [
             task
             for task in asyncio.all_tasks()
-            if task is not this and task.get_name().startswith("discord.py: ")
+            if task is not this
+            and task.get_name().startswith(("discord.py: ", "copbot: "))
+            and task is not self._closing
         ]
         if not running:
             return
         _, late = await asyncio.wait(running, timeout=within)
         for task in late:
-            log.warning("stopping listener %s: still running after %.0f s", task.get_name(), within)
+            log.warning("stopping %s: still running after %.0f s", task.get_name(), within)
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import Any
@@ -74,7 +73,6 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         self.service = CafeService(bot.db, bot.scheduler)
         self.runner = CafeRunner(bot, self.service)
         self._recovered = False
-        self._background: set[asyncio.Task[None]] = set()
         self.harvest_menu = app_commands.ContextMenu(
             name="Add to harvest", callback=self.add_to_harvest
         )
@@ -99,8 +97,6 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.harvest_menu.name, type=self.harvest_menu.type)
-        for task in list(self._background):
-            task.cancel()
 
     def _special_thread(self, thread_id: int) -> SpecialThread | None:
         kind = self.runner.special_thread(thread_id)
@@ -111,12 +107,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         if self._recovered:
             return
         self._recovered = True
-        self._in_background(self.runner.recover())
-
-    def _in_background(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self.bot.run_in_background(self.runner.recover(), "café recovery")
 
     # --- timers ---------------------------------------------------------------------------------
 

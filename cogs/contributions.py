@@ -309,7 +309,9 @@ class Contributions(
     async def on_ready(self) -> None:
         if self._gap_repair is not None and not self._gap_repair.done():
             return
-        self._gap_repair = asyncio.create_task(self._repair_gaps(), name="contribution-gap-repair")
+        self._gap_repair = self.bot.run_in_background(
+            self._repair_gaps(), "contribution gap repair"
+        )
 
     # --- gap repair ---------------------------------------------------------------------------
     async def _repair_gaps(self) -> None:
