@@ -1,10 +1,22 @@
-"""Test databases: a fresh SQLite file, or a fresh PostgreSQL database created and dropped."""
+"""Test databases: a fresh SQLite file, or a fresh PostgreSQL database created and dropped.
+
+Migrating a database takes longer than most tests, so a test that wants one at the newest
+migration gets a copy of one migrated once per test run: a copied SQLite file, or a PostgreSQL
+database created from a template database. (tests/storage/test_migrations.py still migrates
+empty databases step by step.)
+"""
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -29,18 +41,59 @@ async def _admin_connection() -> asyncpg.Connection:
         pytest.skip(message + " (set CI=true to make this a failure)")
 
 
+def _url_of(name: str) -> str:
+    host_part = POSTGRES_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+asyncpg://{host_part}/{name}"
+
+
+_postgres_template: str | None = None
+
+
+async def _migrated_postgres_template() -> str:
+    """A database at the newest migration, made once per test run, dropped at exit."""
+    global _postgres_template
+    if _postgres_template is None:  # tests run one at a time: no race to make it twice
+        name = f"copbot_template_{uuid.uuid4().hex[:12]}"
+        admin = await _admin_connection()
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        db = Database.connect(_url_of(name))
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()  # a template must have no open connections
+        atexit.register(_drop_database_at_exit, name)
+        _postgres_template = name
+    return _postgres_template
+
+
+def _drop_database_at_exit(name: str) -> None:
+    async def drop() -> None:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    with contextlib.suppress(OSError, asyncpg.PostgresError):  # the server went first
+        asyncio.run(drop())
+
+
 @asynccontextmanager
-async def postgres_url() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database for one test; dropped afterwards."""
+async def postgres_url(*, migrated: bool = False) -> AsyncIterator[str]:
+    """A new PostgreSQL database for one test, empty or at the newest migration; dropped
+    afterwards."""
     name = f"copbot_test_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{await _migrated_postgres_template()}"' if migrated else ""
     admin = await _admin_connection()
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"{template}')
     finally:
         await admin.close()
-    host_part = POSTGRES_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
     try:
-        yield f"postgresql+asyncpg://{host_part}/{name}"
+        yield _url_of(name)
     finally:
         admin = await _admin_connection()
         try:
@@ -55,6 +108,7 @@ def sqlite_url(directory: Path) -> str:
 
 @asynccontextmanager
 async def database_url(kind: str, directory: Path) -> AsyncIterator[str]:
+    """An empty database of either kind (for what migrates it itself, such as the CLI)."""
     if kind == "sqlite":
         yield sqlite_url(directory)
     elif kind == "postgresql":
@@ -64,12 +118,44 @@ async def database_url(kind: str, directory: Path) -> AsyncIterator[str]:
         raise ValueError(kind)
 
 
+_sqlite_template: Path | None = None
+
+
+def migrated_sqlite_url(directory: Path) -> str:
+    """A SQLite file at the newest migration in ``directory``: a copy of one migrated once."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        from storage.migrations.runner import upgrade_to_head
+
+        folder = Path(tempfile.mkdtemp(prefix="copbot-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / "template.sqlite3"
+        # Alembic runs an event loop of its own: in a thread, as Database.migrate does.
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            worker.submit(upgrade_to_head, f"sqlite+aiosqlite:///{template}").result()
+        _sqlite_template = template
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template, directory / "copbot-test.sqlite3")
+    return sqlite_url(directory)
+
+
 @asynccontextmanager
 async def migrated_database(kind: str, directory: Path) -> AsyncIterator[Database]:
-    async with database_url(kind, directory) as url:
+    """A database at the newest migration, on SQLite or PostgreSQL."""
+    if kind == "sqlite":
+        url_context = _just(migrated_sqlite_url(directory))
+    elif kind == "postgresql":
+        url_context = postgres_url(migrated=True)
+    else:
+        raise ValueError(kind)
+    async with url_context as url:
         db = Database.connect(url)
         try:
-            await db.migrate()
             yield db
         finally:
             await db.dispose()
+
+
+@asynccontextmanager
+async def _just(url: str) -> AsyncIterator[str]:
+    yield url

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.sandbox import Channel, Member, Role, Sandbox
 from bot.sandbox.sample import SampleCommunity, build_sample_community
 from storage.db import Database
-from tests.databases import sqlite_url
+from tests.databases import migrated_sqlite_url
 
 
 def settings_for(sandbox: Sandbox, token: str, database_url: str, **overrides: Any) -> Settings:
@@ -105,7 +105,7 @@ async def running_harness(
         community = build_sample_community(sandbox)
         if dev_guild:
             setting_overrides["dev_guild_id"] = community.guild.id
-        database_url = setting_overrides.pop("database_url", None) or sqlite_url(tmp_path)
+        database_url = setting_overrides.pop("database_url", None) or migrated_sqlite_url(tmp_path)
         settings = settings_for(sandbox, community.bot.token, database_url, **setting_overrides)
         db = Database.connect(settings.database_url)
         harness = Harness(sandbox, community, settings, db, None, None)  # type: ignore[arg-type]
