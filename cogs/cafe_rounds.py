@@ -31,7 +31,7 @@ from bot.contributions.classifier import ThreadKind
 from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError
 from cogs.cafe_views import post_signup, refresh_signup, tablecloth_view
-from storage.models import Cafe, CafeNote, CafeState, CafeTable
+from storage.models import Cafe, CafeNote, CafeState
 
 if TYPE_CHECKING:
     from bot.client import CopBot
@@ -480,8 +480,3 @@ class CafeRunner:
 def harvest_filename(cafe: Cafe) -> str:
     slug = "".join(ch if ch.isalnum() else "-" for ch in cafe.title.lower()).strip("-")
     return f"harvest-{cafe.id}-{'-'.join(filter(None, slug.split('-')))[:40] or 'cafe'}.md"
-
-
-def table_row_of(view: RoundView, user_id: int) -> CafeTable | None:
-    found = view.table_of(user_id)
-    return None if found is None else found.table
