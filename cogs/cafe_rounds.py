@@ -477,6 +477,13 @@ class CafeRunner:
         return names
 
 
-def harvest_filename(cafe: Cafe) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in cafe.title.lower()).strip("-")
-    return f"harvest-{cafe.id}-{'-'.join(filter(None, slug.split('-')))[:40] or 'cafe'}.md"
+def harvest_filename(cafe: Cafe, longest: int = 40) -> str:
+    """``harvest-3-funding-km.md``: the title's words, whole, within ``longest`` characters."""
+    words = "".join(ch if ch.isalnum() else " " for ch in cafe.title.lower()).split()
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > longest:
+            break
+        slug = candidate
+    return f"harvest-{cafe.id}-{slug or 'cafe'}.md"

@@ -480,3 +480,26 @@ async def test_a_cafe_needs_a_channel_where_the_bot_can_open_threads(harness: Ha
         assert await cafes.list_cafes(session, guild.id) == []
     public = await create_cafe(harness, questions="What matters?", rounds=1, round_minutes=10)
     assert public.thread_type == "public"
+
+
+def test_the_harvest_file_is_named_after_whole_words_of_the_title() -> None:
+    from cogs.cafe_rounds import harvest_filename
+
+    def named(title: str) -> str:
+        return harvest_filename(
+            Cafe(
+                id=7,
+                community_id=1,
+                title=title,
+                questions=[],
+                rounds=1,
+                round_minutes=1,
+                channel_id=1,
+            )
+        )
+
+    assert named("Sharing what we learn across the learning alliance") == (
+        "harvest-7-sharing-what-we-learn-across-the.md"
+    )
+    assert named("Funding KM: who pays?") == "harvest-7-funding-km-who-pays.md"
+    assert named("¿¡!") == "harvest-7-cafe.md"
