@@ -292,7 +292,9 @@ def _table_section(
         for note in notes:
             lines += _item_lines(note)
     if insights:
-        lines += ["", "**Insights**"]
+        if lines[-1]:  # the notes end with a blank line already
+            lines.append("")
+        lines.append("**Insights**")
         for insight in insights:
             lines += _item_lines(insight)
     if not notes and not insights:

@@ -107,6 +107,18 @@ def test_insights_keep_their_author_and_link() -> None:
     ) in text
 
 
+def test_notes_and_insights_of_a_table_are_one_blank_line_apart() -> None:
+    both = _cafe(
+        items=(
+            HarvestItem(1, 1, "Ana", "Funding follows projects."),
+            HarvestItem(1, 1, "Ben", "Share the budget lines", is_insight=True, link=LINK),
+        )
+    )
+    text = harvest_markdown(both)
+    assert "\n\n\n" not in text
+    assert "Funding follows projects.\n\n**Insights**" in text
+
+
 def test_a_table_without_notes_says_so_rather_than_vanish() -> None:
     text = harvest_markdown(_cafe())
     table_2_2 = text.split("### Round 2 · Table 2\n", 1)[1].split("\n## ", 1)[0]
