@@ -21,6 +21,7 @@ from bot.errors import BadInput, NotAllowed
 from bot.pagination import PageWindow, page_buttons
 from bot.permissions import Access, AccessDenied, check_access, require
 from bot.prompts import bank
+from bot.prompts.rules import theme_key
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, ScheduleView
 from bot.scheduling.scheduler import Firing
 from bot.tree import send_ephemeral
@@ -318,7 +319,12 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             + ("" if q.status == QuestionStatus.APPROVED else f" · *{q.status}*")
             for q in listing.questions
         ]
-        filters = [f for f in (theme, status.value if status else None) if f]
+        shown_theme = theme
+        if theme is not None:  # as the bank spells it, not as typed
+            key = theme_key(theme)
+            known = {t.key: t.name for t in await bank.themes(self.bot.db, guild_id)}
+            shown_theme = known.get(key, theme)
+        filters = [f for f in (shown_theme, status.value if status else None) if f]
         title = "Question bank" + (f" ({', '.join(filters)})" if filters else "")
         description = "\n".join(lines) or (
             "No question matches."

@@ -431,6 +431,7 @@ async def test_the_list_pages_with_buttons_that_survive_a_restart(harness: Harne
     assert "3 questions" in few.text() and buttons(few.original) == {}  # type: ignore[arg-type]
     # However it is spaced, a theme is one, and its page buttons still fit Discord's custom_id.
     spaced = await prompt(harness, harness.plain_member, "list", theme=f"WATER{' ' * 90}supply")
+XX
     assert "Page 1 of 3" in spaced.text() and set(buttons(spaced.original)) == {  # type: ignore[arg-type]
         "◀ Previous",
         "Next ▶",
