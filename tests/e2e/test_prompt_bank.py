@@ -431,7 +431,7 @@ async def test_the_list_pages_with_buttons_that_survive_a_restart(harness: Harne
     assert "3 questions" in few.text() and buttons(few.original) == {}  # type: ignore[arg-type]
     # However it is spaced, a theme is one, and its page buttons still fit Discord's custom_id.
     spaced = await prompt(harness, harness.plain_member, "list", theme=f"WATER{' ' * 90}supply")
-XX
+    assert "Question bank (Water supply," in spaced.text()  # the bank's spelling, not as typed
     assert "Page 1 of 3" in spaced.text() and set(buttons(spaced.original)) == {  # type: ignore[arg-type]
         "◀ Previous",
         "Next ▶",
@@ -459,7 +459,7 @@ async def test_the_list_filters_by_status_for_moderators(harness: Harness) -> No
     assert shown(await prompt(harness, moderator, "list", status="rejected")) == {rejected}
     assert shown(await prompt(harness, moderator, "list", status="retired")) == {retired}
     both = await prompt(harness, moderator, "list", theme="funding", status="pending")
-    assert shown(both) == {waiting} and "(funding, pending)" in both.text()
+    assert shown(both) == {waiting} and "(Funding, pending)" in both.text()
 
     member = harness.plain_member
     assert shown(await prompt(harness, member, "list")) == {kept}
