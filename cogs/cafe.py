@@ -359,7 +359,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN,), doing="start"
         )
-        await self._check_can_start(found)
+        await self.service.check_can_seat(found)  # before deferring: the answer comes at once
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.runner.start_round(found.id or 0, 1)
         await refresh_signup(self.bot, found.id or 0)
@@ -368,21 +368,6 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             f"<#{found.channel_id}>.",
             ephemeral=True,
         )
-
-    async def _check_can_start(self, cafe: Cafe) -> None:
-        """Refuse before deferring, so the moderator gets the reason at once."""
-        participants, _ = await self.service.counts(cafe.id or 0)
-        if participants == 0:
-            raise BadInput(
-                f"Nobody has signed up for **{cafe.title}** yet.",
-                "Members sign up with the Join button or `/cafe join`.",
-            )
-        if cafe.tables is not None and cafe.tables > participants:
-            raise BadInput(
-                f"**{cafe.title}** has {cafe.tables} tables but only {participants} "
-                f"{'person' if participants == 1 else 'people'} signed up.",
-                "Wait for more sign-ups, or cancel it and create it with fewer tables.",
-            )
 
     @app_commands.command(name="next", description="End the round now and seat the next one")
     @app_commands.describe(cafe=CAFE_HELP)
@@ -720,7 +705,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         found = await self.service.find(
             interaction.guild.id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="plan"
         )
-        await self._check_can_start(found)
+        await self.service.check_can_seat(found)  # before deferring: the answer comes at once
         await interaction.response.defer(ephemeral=True, thinking=True)
         preview = await self.service.preview(found)
         quality = preview.quality

@@ -19,19 +19,18 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.cafe import text
 from bot.cafe.harvest import HarvestItem, harvest_markdown, harvest_messages, tablecloth_messages
-from bot.cafe.service import FORGOTTEN_NAME, CafeService, RoundView, TableInRound
+from bot.cafe.service import CafeService, RoundView, TableInRound
 from bot.contributions.classifier import ThreadKind
 from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError
 from cogs.cafe_views import post_signup, refresh_signup, tablecloth_view
-from storage.models import Cafe, CafeNote, CafeState
+from storage.models import Cafe, CafeState
 
 if TYPE_CHECKING:
     from bot.client import CopBot
@@ -49,19 +48,6 @@ THREAD_ARCHIVE_MINUTES = 1440  # a round's thread stays open a day at most if ne
 def nonce(cafe_id: int, *parts: object) -> str:
     """A message's nonce (at most 25 characters): the same step sends the same nonce."""
     return f"c{cafe_id}" + "".join(str(part) for part in parts)[:20]
-
-
-def note_items(notes: Sequence[CafeNote], names: dict[int, str]) -> list[HarvestItem]:
-    return [
-        HarvestItem(
-            round_number=note.round_number,
-            table_number=note.table_number,
-            author=names.get(note.author_id or 0, FORGOTTEN_NAME),
-            text=note.text,
-            is_insight=False,
-        )
-        for note in notes
-    ]
 
 
 class RequestPacer:
@@ -203,9 +189,13 @@ class CafeRunner:
             channel, view, opened=len(view.tables) - len(pending)
         )
         last_edit = time.monotonic()
-        names = await self._names(cafe, [n for notes in view.earlier_notes.values() for n in notes])
+        tablecloths = await self.service.tablecloth_so_far(
+            view, lambda user_id: self._display_name(channel.guild, user_id)
+        )
         for done, table in enumerate(pending, start=len(view.tables) - len(pending) + 1):
-            await self._open_table(channel, view, table, names)
+            await self._open_table(
+                channel, view, table, tablecloths.get(table.table.table_number, [])
+            )
             if progress is not None and time.monotonic() - last_edit >= PROGRESS_EVERY_SECONDS:
                 await progress.edit(content=self._progress_text(view, done))
                 last_edit = time.monotonic()
@@ -218,7 +208,7 @@ class CafeRunner:
         channel: discord.TextChannel,
         view: RoundView,
         table: TableInRound,
-        names: dict[int, str],
+        tablecloth: list[HarvestItem],
     ) -> None:
         cafe, row = view.cafe, table.table
         assert cafe.id is not None and row.id is not None
@@ -268,9 +258,8 @@ class CafeRunner:
             allowed_mentions=mentions,
             view=tablecloth_view(cafe.id, row.id),
         )
-        earlier = view.earlier_notes.get(row.table_number, [])
         for index, part in enumerate(
-            tablecloth_messages(view.round_number, row.table_number, note_items(earlier, names))
+            tablecloth_messages(view.round_number, row.table_number, tablecloth)
         ):
             await thread.send(
                 part, nonce=nonce(cafe.id, *key, "n", index), allowed_mentions=NO_PINGS
@@ -467,14 +456,6 @@ class CafeRunner:
             return None
         member = guild.get_member(user_id)
         return None if member is None else member.display_name
-
-    async def _names(self, cafe: Cafe, notes: Sequence[CafeNote]) -> dict[int, str]:
-        guild = self.bot.get_guild(cafe.community_id)
-        names: dict[int, str] = {}
-        for note in notes:
-            if note.author_id is not None:
-                names[note.author_id] = self._display_name(guild, note.author_id) or FORGOTTEN_NAME
-        return names
 
 
 def harvest_filename(cafe: Cafe, longest: int = 40) -> str:

@@ -11,7 +11,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cafe.text import neutralise_mentions, shorten
 from bot.client import CopBot
 from bot.communities import community_settings, suggest_timezones, validate_timezone
 from bot.contributions.classifier import ThreadKind
@@ -24,6 +23,7 @@ from bot.prompts import bank
 from bot.prompts.rules import theme_key
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, ScheduleView
 from bot.scheduling.scheduler import Firing
+from bot.text import collapse_spaces, neutralise_mentions, shorten
 from bot.tree import send_ephemeral
 from cogs.csv_upload import import_attachment
 from cogs.prompt_views import QuestionPageButton, ReviewButton, review_embed, review_view
@@ -281,7 +281,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             # Members see the rotation: others' submissions and rejections are for moderators.
             wanted = QuestionStatus.APPROVED
         # Tidied as themes are: the page buttons carry it, within Discord's custom_id length.
-        wanted_theme = " ".join((theme or "").split()) or None
+        wanted_theme = collapse_spaces(theme or "") or None
         embed, view = await self.question_listing(interaction.guild_id, wanted_theme, wanted, 1)
         if view is None:
             await interaction.response.send_message(embed=embed, ephemeral=True)

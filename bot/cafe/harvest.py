@@ -17,14 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.cafe.text import (
-    collapse_spaces,
-    escape_markdown,
-    neutralise_mentions,
-    plural,
-    quote,
-    shorten,
-)
+from bot.cafe.text import plural, quote
+from bot.text import collapse_spaces, escape_markdown, neutralise_mentions, shorten
 
 DISCORD_MESSAGE_LIMIT = 2000
 # Below this a continued section's heading plus a few words no longer fit a message.

@@ -24,6 +24,7 @@ from bot.cafe.text import MAX_ROUND_MINUTES, MAX_ROUNDS, split_questions
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.when import WhenError, parse_when
+from bot.text import collapse_spaces
 from storage import audit, cafes, schedules
 from storage.communities import ensure_community
 from storage.db import Database
@@ -95,7 +96,7 @@ def read_cafe_request(
 ) -> CafeRequest:
     """Check every option of ``/cafe create``; raise BadInput saying what is wrong and how to
     put it right, before anything is written."""
-    clean_title = " ".join(title.split())
+    clean_title = collapse_spaces(title)
     if not clean_title:
         raise BadInput("The café needs a title.", "Give it a short title, e.g. `Funding KM`.")
     if len(clean_title) > MAX_TITLE:
@@ -519,6 +520,13 @@ class CafeService:
 
     # seating -------------------------------------------------------------------------------------
 
+    async def check_can_seat(self, cafe: Cafe) -> None:
+        """Raise BadInput if the café could not be seated now (asked before starting it)."""
+        assert cafe.id is not None
+        async with self.db.session() as session:
+            present = await cafes.present_participants(session, cafe.id)
+        _check_can_seat(cafe, _table_count(cafe, present), present)
+
     async def preview(self, cafe: Cafe) -> SeatingPreview:
         """The seating the café would get now, for every round still to come."""
         assert cafe.id is not None
@@ -821,6 +829,35 @@ class CafeService:
             )
         return note, True
 
+    async def tablecloth_so_far(
+        self, view: RoundView, name_of: Callable[[int], str | None]
+    ) -> dict[int, list[HarvestItem]]:
+        """Each table's notes of earlier rounds, as its newcomers read them (names from
+        ``name_of``, else the register)."""
+        notes = [note for table_notes in view.earlier_notes.values() for note in table_notes]
+        author = await self._namer(view.cafe, notes, name_of)
+        return {
+            table: [_harvest_item(note, author) for note in table_notes]
+            for table, table_notes in view.earlier_notes.items()
+        }
+
+    async def _namer(
+        self, cafe: Cafe, notes: Sequence[CafeNote], name_of: Callable[[int], str | None]
+    ) -> Callable[[int | None], str]:
+        """How a person is named in a harvest: ``name_of`` (the server's display name), else
+        the register's, else "a participant" (forgotten people too)."""
+        async with self.db.session() as session:
+            names = await cafes.display_names(
+                session, cafe.community_id, {n.author_id for n in notes if n.author_id}
+            )
+
+        def author(user_id: int | None) -> str:
+            if user_id is None:
+                return FORGOTTEN_NAME
+            return name_of(user_id) or names.get(user_id) or FORGOTTEN_NAME
+
+        return author
+
     async def harvest(
         self, cafe: Cafe, name_of: Callable[[int], str | None], *, reflection_link: str | None
     ) -> Harvest:
@@ -833,15 +870,7 @@ class CafeService:
             posters = await cafes.posters_by_thread(
                 session, [t.thread_id for t in tables if t.thread_id is not None]
             )
-            names = await cafes.display_names(
-                session, cafe.community_id, {n.author_id for n in notes if n.author_id}
-            )
-
-        def author(user_id: int | None) -> str:
-            if user_id is None:
-                return FORGOTTEN_NAME
-            return name_of(user_id) or names.get(user_id) or FORGOTTEN_NAME
-
+        author = await self._namer(cafe, notes, name_of)
         seated: dict[tuple[int, int], list[CafeSeat]] = defaultdict(list)
         for seat in seats:
             seated[(seat.round_number, seat.table_number)].append(seat)
@@ -859,17 +888,7 @@ class CafeService:
                     host=None if host is None else author(host),
                 )
             )
-        items = tuple(
-            HarvestItem(
-                round_number=note.round_number,
-                table_number=note.table_number,
-                author=author(note.author_id),
-                text=note.text,
-                is_insight=note.kind == NoteKind.INSIGHT,
-                link=note.jump_url,
-            )
-            for note in notes
-        )
+        items = tuple(_harvest_item(note, author) for note in notes)
         return Harvest(
             title=cafe.title,
             questions=tuple(cafe.questions),
@@ -883,6 +902,17 @@ class CafeService:
 
 
 # --- rules ---------------------------------------------------------------------------------------
+
+
+def _harvest_item(note: CafeNote, author: Callable[[int | None], str]) -> HarvestItem:
+    return HarvestItem(
+        round_number=note.round_number,
+        table_number=note.table_number,
+        author=author(note.author_id),
+        text=note.text,
+        is_insight=note.kind == NoteKind.INSIGHT,
+        link=note.jump_url,
+    )
 
 
 def describe_state(cafe: Cafe) -> str:
@@ -914,13 +944,14 @@ def _table_count(cafe: Cafe, present: Sequence[CafeParticipant]) -> int:
 def _check_can_seat(cafe: Cafe, tables: int, present: Sequence[CafeParticipant]) -> None:
     if not present:
         raise BadInput(
-            f"Nobody has signed up for {cafe.title} yet.",
+            f"Nobody has signed up for **{cafe.title}** yet.",
             "Members sign up with the Join button or `/cafe join`.",
         )
     if tables > len(present):
+        people = "person" if len(present) == 1 else "people"
         raise BadInput(
-            f"{cafe.title} has {tables} tables but only {len(present)} people signed up.",
-            "Wait for more sign-ups, or create the café with fewer tables.",
+            f"**{cafe.title}** has {tables} tables but only {len(present)} {people} signed up.",
+            "Wait for more sign-ups, or cancel it and create it with fewer tables.",
         )
 
 

@@ -8,10 +8,10 @@ a message were ever sent without ``allowed_mentions`` set to none (the cog sends
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from bot.errors import BadInput
+from bot.text import collapse_spaces, escape_markdown, neutralise_mentions, shorten
 
 # The café's limits, checked when a café is created.
 MAX_ROUNDS = 6  # the method runs two or three rounds; six leaves room without an endless café
@@ -23,8 +23,6 @@ MAX_THREAD_NAME = 100  # Discord's limit on a channel or thread name
 MAX_QUESTION_LENGTH = 300
 
 QUESTION_SEPARATOR = "|"
-ELLIPSIS = "…"
-ZERO_WIDTH_SPACE = "\u200b"
 
 # The World Café etiquette, as shown to participants; "topic: what it asks of you".
 CAFE_ETIQUETTE: tuple[str, ...] = (
@@ -36,44 +34,6 @@ CAFE_ETIQUETTE: tuple[str, ...] = (
     "Listen together for insights and deeper questions: notice patterns and what lies beneath.",
     "Play, doodle, draw: sketches, pictures and half-formed ideas are welcome here.",
 )
-
-_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
-_MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|\[\]<>#])")
-
-
-def neutralise_mentions(text: str) -> str:
-    """``text`` with ``@everyone`` and ``@here`` broken by a zero-width space, so they never ping.
-
-    User and role mentions are left as they are: they still show as names, and the cog's
-    ``allowed_mentions`` (none) keeps them from pinging.
-    """
-    return _MASS_MENTION.sub(lambda match: f"@{ZERO_WIDTH_SPACE}{match[1]}", text)
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` shown literally inside Markdown: for names, which should never format a line."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def collapse_spaces(text: str) -> str:
-    """One line: newlines and runs of whitespace become single spaces, ends trimmed."""
-    return " ".join(text.split())
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` on one line, at most ``limit`` characters: cut at a word boundary with an
-    ellipsis when too long (mid-word only when the first word alone is too long)."""
-    if limit < 1:
-        raise ValueError("the limit must leave room for at least one character")
-    text = collapse_spaces(text)
-    if len(text) <= limit:
-        return text
-    room = limit - len(ELLIPSIS)
-    cut = text.rfind(" ", 0, room + 1)
-    kept = text[:cut] if cut > 0 else text[:room]
-    # A cut after "fund," or "and -" reads better as "fund…" and "and…".
-    kept = kept.rstrip(" ,;:-–—·")
-    return (kept or text[:room]) + ELLIPSIS
 
 
 def check_rounds(rounds: int) -> None:

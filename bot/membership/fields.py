@@ -9,8 +9,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.errors import BadInput
-from bot.membership.names import tidy_name
 from bot.membership.vocabulary import CopStatus, E, Level, Stakeholder, parse_choice
+from bot.text import collapse_spaces
 
 NAME_MAX = 100
 COUNTRY_MAX = 60
@@ -22,7 +22,7 @@ EXPERTISE_TAG_MAX = 40
 
 
 def organisation_name(text: str) -> str:
-    name = tidy_name(text)
+    name = collapse_spaces(text)
     if not name:
         raise BadInput("The organisation needs a name.", "Type its name, e.g. `IRC WASH`.")
     if len(name) > NAME_MAX:
@@ -58,7 +58,7 @@ def cop_status(text: str) -> CopStatus:
 def country(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    value = tidy_name(text)
+    value = collapse_spaces(text)
     if len(value) > COUNTRY_MAX:
         raise BadInput(
             f"A country of {len(value)} characters is too long (at most {COUNTRY_MAX}).",
@@ -97,7 +97,7 @@ def description(text: str | None) -> str | None:
 
 
 def display_name(text: str) -> str:
-    value = tidy_name(text)
+    value = collapse_spaces(text)
     if not value:
         raise BadInput("The display name is empty.", "Give the person's name.")
     if len(value) > DISPLAY_NAME_MAX:
@@ -112,7 +112,7 @@ def expertise(text: str | None) -> list[str]:
     tags: list[str] = []
     seen: set[str] = set()
     for raw in text.split(","):
-        tag = tidy_name(raw)
+        tag = collapse_spaces(raw)
         if not tag or tag.casefold() in seen:
             continue
         if len(tag) > EXPERTISE_TAG_MAX:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import unicodedata
+
+from bot.text import fold
 
 
 def name_key(name: str) -> str:
-    """Fold a name for comparison: "IRC", " irc" and "Írc" all give "irc"."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(without_accents.casefold().split())
-
-
-def tidy_name(name: str) -> str:
-    """The name as it is shown: inner runs of spaces collapsed, ends trimmed."""
-    return " ".join(name.split())
+    """A name's key: "IRC", " irc" and "Írc" all give "irc"."""
+    return fold(name)
 
 
 def similar_names(name: str, existing: list[str], *, limit: int = 3) -> list[str]:

@@ -13,6 +13,7 @@ from bot.membership import csv_io
 from bot.membership.csv_io import RowError
 from bot.membership.imports import ImportRejected, ImportResult
 from bot.prompts.rules import clean_question, clean_theme, question_key, theme_key
+from bot.text import collapse_spaces
 from storage import audit
 from storage import prompts as queries
 from storage.communities import ensure_community
@@ -129,7 +130,7 @@ async def review(
     reason: str | None = None,
 ) -> Question:
     """Approve or reject a pending question."""
-    clean_reason = " ".join((reason or "").split()) or None
+    clean_reason = collapse_spaces(reason or "") or None
     if clean_reason is not None and len(clean_reason) > 300:
         raise BadInput(
             f"The reason is {len(clean_reason)} characters long; the most is 300.",

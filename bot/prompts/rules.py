@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
 from bot.errors import BadInput
+from bot.text import collapse_spaces, fold
 
 MAX_QUESTION = 300  # a question people read at a glance; the post's embed title holds 256
 MIN_QUESTION = 10
 MAX_THEME = 50
 
-_SPACES = re.compile(r"\s+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s?.!…]+$")
 
 
 def clean_question(text: str) -> str:
     """The question as it is kept and shown: spacing tidied, nothing else changed."""
-    clean = _SPACES.sub(" ", text).strip()
+    clean = collapse_spaces(text)
     if not clean:
         raise BadInput(
             "The question is empty.", "Write the question you want the community to answer."
@@ -38,14 +37,12 @@ def clean_question(text: str) -> str:
 
 def question_key(text: str) -> str:
     """What makes two questions the same: case, accents, spacing and the final ``?`` aside."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _bounded(_TRAILING_PUNCTUATION.sub("", _SPACES.sub(" ", folded).strip()), MAX_QUESTION)
+    return _bounded(_TRAILING_PUNCTUATION.sub("", fold(text)), MAX_QUESTION)
 
 
 def clean_theme(text: str) -> tuple[str, str]:
     """(the theme as shown, its key): "Funding  KM" and "funding km" are one theme."""
-    shown = _SPACES.sub(" ", text).strip()
+    shown = collapse_spaces(text)
     if not shown:
         raise BadInput("The theme is empty.", "Give a short theme, e.g. `funding` or `monitoring`.")
     if len(shown) > MAX_THEME:
@@ -57,7 +54,7 @@ def clean_theme(text: str) -> tuple[str, str]:
 
 
 def theme_key(text: str) -> str:
-    return _bounded(_SPACES.sub(" ", text).strip().casefold(), MAX_THEME)
+    return _bounded(collapse_spaces(text).casefold(), MAX_THEME)
 
 
 def _bounded(key: str, limit: int) -> str:

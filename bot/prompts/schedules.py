@@ -7,7 +7,6 @@ of kind :data:`PROMPT_POST`, which the scheduler fires with its claims and misfi
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,15 +16,14 @@ from bot.errors import BadInput, NotFound
 from bot.prompts import bank
 from bot.prompts.rotation import next_question
 from bot.prompts.rules import clean_theme, theme_key
-from bot.scheduling.scheduler import MAX_RECORDED_SKIPS, Scheduler
-from bot.scheduling.when import When, WhenError, parse_when
+from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.when import WhenError, parse_when
 from storage import audit, schedules
 from storage import prompts as queries
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import (
     Firing,
-    FiringStatus,
     MisfirePolicy,
     PromptPost,
     PromptSchedule,
@@ -192,34 +190,11 @@ class PromptService:
             )
         if not paused:
             # Resuming must not post everything missed while paused: count from now.
-            await self._skip_missed_while_paused(view.schedule)
+            await self.scheduler.skip_missed(
+                view.schedule.id or 0, "not posted: the schedule was paused"
+            )
         await self.scheduler.sync_schedule(view.schedule.id or 0)
         return await self._view(community_id, prompt_schedule_id)
-
-    async def _skip_missed_while_paused(self, schedule: Schedule) -> None:
-        """Due times that passed while the schedule was paused are recorded as skipped."""
-        assert schedule.id is not None
-        when = When(schedule.when_text, schedule.timezone)
-        async with self.db.transaction() as session:
-            last = await schedules.latest_firing(session, schedule.id)
-            since = last.scheduled_for if last is not None else schedule.created_at
-            now = self.scheduler.clock()
-            # The newest ones are kept: the latest must be recorded, or the scheduler would
-            # post it on resume as a firing still within its grace.
-            missed: deque[datetime] = deque(maxlen=MAX_RECORDED_SKIPS)
-            due = when.next_after(since)
-            while due is not None and due <= now:
-                missed.append(due)
-                due = when.next_after(due)
-            for due in missed:
-                await schedules.claim_firing(
-                    session,
-                    schedule.id,
-                    due,
-                    claimed_by=self.scheduler.process_id,
-                    status=FiringStatus.SKIPPED,
-                    note="not posted: the schedule was paused",
-                )
 
     async def unschedule(
         self, community_id: int, prompt_schedule_id: int, *, actor_id: int

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ from bot.errors import new_error_id
 from bot.scheduling.when import WhenError, parse_when
 from storage import schedules as schedule_queries
 from storage.db import Database
+from storage.models import Firing as FiringRow
 from storage.models import FiringStatus, MisfirePolicy, Schedule
 from storage.types import utc_now
 
@@ -110,17 +112,7 @@ class Scheduler:
                 await self._pause(schedule_id, f"its time can no longer be read: {error}")
                 return
             now = self.clock()
-            if last is not None:
-                since = last.scheduled_for
-            elif schedule.due_at is not None:
-                since = schedule.due_at - timedelta(microseconds=1)  # a timer set in the past
-            else:
-                since = schedule.created_at
-            missed: list[datetime] = []
-            due = next_after(since)
-            while due is not None and due <= now:
-                missed.append(due)
-                due = next_after(due)
+            missed, due = _missed(schedule, last, next_after, now)
             if missed:
                 await self._record_missed(schedule, missed[:-1])
                 latest_missed = missed[-1]
@@ -137,6 +129,23 @@ class Scheduler:
                     replace_existing=True,
                     misfire_grace_time=None,  # lateness is judged by our policy, in fire()
                 )
+
+    async def skip_missed(self, schedule_id: int, note: str) -> None:
+        """Record every due time that has passed since the last firing as skipped, saying why;
+        none of them is acted on late (a schedule resumed after a pause, say). Call
+        sync_schedule after to set the next alarm."""
+        async with self.db.session() as session:
+            schedule = await schedule_queries.get_schedule(session, schedule_id)
+            last = await schedule_queries.latest_firing(session, schedule_id)
+        if schedule is None:
+            return
+        try:
+            next_after = _due_times(schedule)
+        except WhenError:
+            return  # sync_schedule pauses it with the reason
+        missed, _ = _missed(schedule, last, next_after, self.clock())
+        for due in missed:
+            await self._record_skip(schedule, due, None, note=note)
 
     def next_alarm(self, schedule_id: int) -> datetime | None:
         """The due time the alarm of a schedule is set for (None: no alarm)."""
@@ -186,18 +195,24 @@ class Scheduler:
             )
             await session.commit()
 
-    async def _record_missed(self, schedule: Schedule, due_times: list[datetime]) -> None:
-        for due in due_times[-MAX_RECORDED_SKIPS:]:
+    async def _record_missed(self, schedule: Schedule, due_times: Sequence[datetime]) -> None:
+        for due in due_times:
             await self._record_skip(schedule, due, None)
 
     async def _record_skip(
-        self, schedule: Schedule, scheduled_for: datetime, late_by: timedelta | None
+        self,
+        schedule: Schedule,
+        scheduled_for: datetime,
+        late_by: timedelta | None,
+        *,
+        note: str | None = None,
     ) -> None:
-        note = (
-            "missed while the bot was offline"
-            if late_by is None
-            else f"missed by {_minutes(late_by)}, beyond the {schedule.misfire_policy} policy"
-        )
+        if note is None:
+            note = (
+                "missed while the bot was offline"
+                if late_by is None
+                else f"missed by {_minutes(late_by)}, beyond the {schedule.misfire_policy} policy"
+            )
         assert schedule.id is not None
         async with self.db.session() as session:
             recorded = await schedule_queries.claim_firing(
@@ -235,6 +250,28 @@ def _due_times(schedule: Schedule) -> Callable[[datetime], datetime | None]:
     if due_at is not None:
         return lambda moment: due_at if due_at > moment else None
     return parse_when(schedule.when_text, schedule.timezone).next_after
+
+
+def _missed(
+    schedule: Schedule,
+    last: FiringRow | None,
+    next_after: Callable[[datetime], datetime | None],
+    now: datetime,
+) -> tuple[list[datetime], datetime | None]:
+    """The due times passed since the last firing (the newest MAX_RECORDED_SKIPS + 1: the
+    latest may still be acted on, older ones are only recorded) and the next one to come."""
+    if last is not None:
+        since = last.scheduled_for
+    elif schedule.due_at is not None:
+        since = schedule.due_at - timedelta(microseconds=1)  # a timer set in the past
+    else:
+        since = schedule.created_at
+    missed: deque[datetime] = deque(maxlen=MAX_RECORDED_SKIPS + 1)
+    due = next_after(since)
+    while due is not None and due <= now:
+        missed.append(due)
+        due = next_after(due)
+    return list(missed), due
 
 
 def _job_id(schedule_id: int | None) -> str:

@@ -22,7 +22,7 @@ from bot.cafe.harvest import (
     split_for_discord,
     tablecloth_messages,
 )
-from bot.cafe.text import ZERO_WIDTH_SPACE
+from bot.text import ZERO_WIDTH_SPACE
 
 LINK = "https://discord.com/channels/1/2/3"
 

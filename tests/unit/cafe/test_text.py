@@ -12,25 +12,22 @@ from bot.cafe.text import (
     MAX_ROUND_MINUTES,
     MAX_ROUNDS,
     MAX_THREAD_NAME,
-    ZERO_WIDTH_SPACE,
     check_round_minutes,
     check_rounds,
-    escape_markdown,
     etiquette_text,
     format_minutes,
     format_seat_summary,
-    neutralise_mentions,
     questions_text,
     quote,
     reflection_thread_name,
     round_briefing,
     round_closed_text,
     round_warning,
-    shorten,
     split_questions,
     table_thread_name,
 )
 from bot.errors import BadInput
+from bot.text import ZERO_WIDTH_SPACE, escape_markdown, neutralise_mentions, shorten
 
 QUESTION = "How do we fund knowledge management when donors only pay for projects?"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.membership.names import name_key, similar_names, tidy_name
+from bot.membership.names import name_key, similar_names
+from bot.text import collapse_spaces
 
 
 @pytest.mark.parametrize("typed", ["IRC", " irc", "Írc", "iRc", "IRC  "])
@@ -23,9 +24,9 @@ def test_accents_of_other_scripts_fold_too() -> None:
     assert name_key("Straße") == "strasse"  # casefold, not lower
 
 
-def test_tidy_name_keeps_case_and_accents() -> None:
-    assert tidy_name("  Agua   para  Todos ") == "Agua para Todos"
-    assert tidy_name("Írc") == "Írc"
+def test_tidied_names_keep_case_and_accents() -> None:
+    assert collapse_spaces("  Agua   para  Todos ") == "Agua para Todos"
+    assert collapse_spaces("Írc") == "Írc"
 
 
 EXISTING = ["IRC WASH", "WaterAid", "Water.org", "Aguaconsult", "Agua para Todos", "SNV"]
