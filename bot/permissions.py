@@ -99,3 +99,26 @@ def require(needed: Access) -> Callable[[T], T]:
         return True
 
     return app_commands.check(predicate)
+
+
+def check_bot_can_post(
+    channel: discord.TextChannel,
+    *,
+    threads: bool = False,
+    or_else: str = "",
+    threads_or_else: str = "",
+) -> None:
+    """Raise NotAllowed unless the bot may post embeds in ``channel`` (and open public threads
+    there, with ``threads``). ``or_else`` and ``threads_or_else`` add the command's way around
+    each refusal to its fix, e.g. ", or choose another channel"."""
+    mine = channel.permissions_for(channel.guild.me)
+    if not (mine.view_channel and mine.send_messages and mine.embed_links):
+        raise NotAllowed(
+            f"I can't post in {channel.mention}.",
+            "Let my role view the channel, send messages and embed links there" + or_else + ".",
+        )
+    if threads and not mine.create_public_threads:
+        raise NotAllowed(
+            f"I can't open threads in {channel.mention}.",
+            "Let my role create public threads there" + threads_or_else + ".",
+        )

@@ -18,7 +18,7 @@ from bot.contributions.service import SpecialThread
 from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, NotAllowed
 from bot.pagination import PageWindow, page_buttons
-from bot.permissions import Access, AccessDenied, check_access, require
+from bot.permissions import Access, AccessDenied, check_access, check_bot_can_post, require
 from bot.prompts import bank
 from bot.prompts.rules import theme_key
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, ScheduleView
@@ -425,7 +425,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         misfire: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild is not None
-        self._check_can_post(channel, thread)
+        check_bot_can_post(channel, threads=thread, threads_or_else=", or set `thread:False`")
         community = await community_settings(
             self.bot.db, interaction.guild.id, interaction.guild.name
         )
@@ -457,19 +457,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         self, interaction: discord.Interaction[CopBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
-
-    def _check_can_post(self, channel: discord.TextChannel, thread: bool) -> None:
-        mine = channel.permissions_for(channel.guild.me)
-        if not (mine.view_channel and mine.send_messages and mine.embed_links):
-            raise NotAllowed(
-                f"I can't post in {channel.mention}.",
-                "Let my role view the channel, send messages and embed links there.",
-            )
-        if thread and not mine.create_public_threads:
-            raise NotAllowed(
-                f"I can't open threads in {channel.mention}.",
-                "Let my role create public threads there, or set `thread:False`.",
-            )
 
     @app_commands.command(name="schedules", description="The prompt schedules and their next dates")
     @require(Access.MODERATOR)
@@ -551,7 +538,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         where = channel or interaction.channel
         if not isinstance(where, discord.TextChannel):
             raise BadInput("Questions are posted in text channels.", "Name one with `channel`.")
-        self._check_can_post(where, True)
+        check_bot_can_post(where, threads=True)
         key = await self.service.theme_to_post(interaction.guild_id, theme)
         choice = await self.service.choose(interaction.guild_id, key)
         assert choice is not None  # theme_to_post checked it has approved questions
@@ -637,7 +624,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 "Make a new schedule in another channel and remove this one.",
             )
         try:
-            self._check_can_post(channel, prompt_schedule.make_thread)
+            check_bot_can_post(channel, threads=prompt_schedule.make_thread)
             message, _ = await self._post(
                 channel,
                 choice,

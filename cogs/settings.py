@@ -10,9 +10,9 @@ from bot import communities
 from bot.client import CopBot
 from bot.contributions import service as tracking_service
 from bot.embeds import Tone, make_embed
-from bot.errors import BadInput, NotAllowed
+from bot.errors import BadInput
 from bot.membership import profiles
-from bot.permissions import Access, require
+from bot.permissions import Access, check_bot_can_post, require
 from cogs.members import RoleSyncer, RoleSyncOutcome
 from storage.models import TrackedChannel
 
@@ -146,13 +146,7 @@ class CommunitySettings(
     ) -> None:
         assert interaction.guild is not None
         if channel is not None:
-            mine = channel.permissions_for(interaction.guild.me)
-            if not (mine.view_channel and mine.send_messages and mine.embed_links):
-                raise NotAllowed(
-                    f"I can't post in {channel.mention}.",
-                    "Let my role view the channel, send messages and embed links there, or "
-                    "choose another channel.",
-                )
+            check_bot_can_post(channel, or_else=", or choose another channel")
         await communities.set_review_channel(
             self.bot.db,
             interaction.guild.id,

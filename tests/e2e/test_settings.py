@@ -110,3 +110,43 @@ async def test_members_see_the_settings(harness: Harness) -> None:
     assert f"<@&{harness.community.moderators_role.id}>" in text
     assert f"<@&{harness.community.coordinators_role.id}>" in text
     assert "UTC" in text
+
+
+async def test_the_review_channel_is_set_shown_and_cleared_by_moderators(harness: Harness) -> None:
+    import asyncio
+
+    from bot.sandbox.permissions import P
+
+    await harness.set_staff_roles()
+    guild = harness.community.guild
+    questions = harness.community.channels["questions"]
+
+    refused = await harness.sandbox.slash(
+        harness.plain_member, harness.general, "settings review-channel", channel=questions
+    )
+    assert "Moderators" in refused.text()
+
+    bot_member = guild.get_member(harness.community.bot.user.id)
+    assert bot_member is not None
+    guild.set_channel_overwrites(questions, {bot_member: (0, P.SEND_MESSAGES)})
+    await asyncio.sleep(0.2)  # the channel update reaches the bot
+    blocked = await harness.sandbox.slash(
+        harness.moderator, harness.general, "settings review-channel", channel=questions
+    )
+    assert "I can't post in" in blocked.text() and "choose another channel" in blocked.text()
+    async with harness.db.session() as session:
+        assert (await get_community(session, guild.id)).review_channel_id is None  # type: ignore[union-attr]
+
+    general = harness.general
+    saved = await harness.sandbox.slash(
+        harness.moderator, harness.general, "settings review-channel", channel=general
+    )
+    assert "Review channel saved" in saved.text()
+    shown = await harness.sandbox.slash(harness.plain_member, harness.general, "settings show")
+    assert f"<#{general.id}>" in shown.text()
+    cleared = await harness.sandbox.slash(
+        harness.moderator, harness.general, "settings review-channel"
+    )
+    assert "No review channel" in cleared.text()
+    async with harness.db.session() as session:
+        assert (await get_community(session, guild.id)).review_channel_id is None  # type: ignore[union-attr]
