@@ -258,10 +258,6 @@ async def add_post(session: AsyncSession, **fields: Any) -> PromptPost:
     return post
 
 
-async def update_post(session: AsyncSession, post_id: int, **fields: Any) -> None:
-    await session.execute(update(PromptPost).where(col(PromptPost.id) == post_id).values(**fields))
-
-
 async def current_cycle(
     session: AsyncSession, community_id: int, theme_key: str
 ) -> tuple[int, set[int]]:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cafe import seating as planner
 from bot.cafe.harvest import Harvest, HarvestItem, TableTurnout
-from bot.cafe.text import MAX_ROUND_MINUTES, MAX_ROUNDS, split_questions
+from bot.cafe.text import check_round_minutes, check_rounds, split_questions
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.when import WhenError, parse_when
@@ -104,16 +104,8 @@ def read_cafe_request(
             f"The title is {len(clean_title)} characters long; the most is {MAX_TITLE}.",
             "Shorten it; the questions carry the detail.",
         )
-    if not 1 <= rounds <= MAX_ROUNDS:
-        raise BadInput(
-            f"A café has 1 to {MAX_ROUNDS} rounds; you asked for {rounds}.",
-            "Three rounds is the classic World Café.",
-        )
-    if not 1 <= round_minutes <= MAX_ROUND_MINUTES:
-        raise BadInput(
-            f"A round lasts 1 to {MAX_ROUND_MINUTES} minutes; you asked for {round_minutes}.",
-            "20 to 30 minutes works well.",
-        )
+    check_rounds(rounds)
+    check_round_minutes(round_minutes)
     if tables is not None and tables < 1:
         raise BadInput(
             f"A café needs at least one table; you asked for {tables}.",

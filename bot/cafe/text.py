@@ -40,8 +40,8 @@ def check_rounds(rounds: int) -> None:
     """Raise BadInput unless 1 <= rounds <= MAX_ROUNDS."""
     if not 1 <= rounds <= MAX_ROUNDS:
         raise BadInput(
-            f"A café has 1 to {MAX_ROUNDS} rounds; {rounds} is not possible.",
-            "Choose a number of rounds from 1 to 6 (two or three is usual).",
+            f"A café has 1 to {MAX_ROUNDS} rounds; you asked for {rounds}.",
+            "Three rounds is the classic World Café.",
         )
 
 
@@ -49,8 +49,8 @@ def check_round_minutes(minutes: int) -> None:
     """Raise BadInput unless 1 <= minutes <= MAX_ROUND_MINUTES."""
     if not 1 <= minutes <= MAX_ROUND_MINUTES:
         raise BadInput(
-            f"A round lasts 1 to {MAX_ROUND_MINUTES} minutes; {minutes} is not possible.",
-            "Choose a round length from 1 to 180 minutes (20 to 30 is usual).",
+            f"A round lasts 1 to {MAX_ROUND_MINUTES} minutes; you asked for {minutes}.",
+            "20 to 30 minutes works well.",
         )
 
 
