@@ -7,7 +7,10 @@ Opted-out members are dropped before anything is buffered.
 
 The events that only hand an operation to the writer are received synchronously as they are
 dispatched (CopBot.add_receiver), not by discord.py listeners: so the writer gets them in the
-order the gateway delivered them, without a task per event.
+order the gateway delivered them, without a task per event. A new message is only checked
+(a server, a person, not opted out) and handed over; the writer has it described
+(Contributions._contribution) with the rest of its batch, which costs a third of describing it
+between two gateway events.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from bot.contributions.service import (
     BACKFILL_LIMIT,
     GAP_REPAIR_LIMIT,
     Place,
+    SpecialThread,
     SpecialThreads,
     Tracking,
     logging_since,
@@ -50,6 +54,7 @@ from bot.contributions.writer import (
     ContributionWriter,
     DeleteContributions,
     DeleteReaction,
+    DescribeMessage,
     EditContribution,
     MarkThreadStart,
     StoreContribution,
@@ -76,8 +81,9 @@ def place_of(channel: Any) -> Place:
     return Place(channel.id, getattr(channel, "category_id", None))
 
 
-def facts_of(message: discord.Message, special_threads: SpecialThreads) -> MessageFacts:
-    """A message as plain facts; the text is counted and goes no further."""
+def facts_of(message: discord.Message, special: SpecialThread | None) -> MessageFacts:
+    """A message as plain facts; the text is counted and goes no further. ``special``: what
+    its thread is, if it is in a café table or prompt thread."""
     reply_to_message_id = reply_to_author_id = None
     reply_to_is_bot = reply_to_is_question = False
     kind, author = message.type, message.author
@@ -92,7 +98,6 @@ def facts_of(message: discord.Message, special_threads: SpecialThreads) -> Messa
     channel = message.channel
     if isinstance(channel, discord.Thread):
         thread_id, owner_id = channel.id, channel.owner_id
-        special = special_threads.of(channel.id)
         thread_kind = special.kind if special else ThreadKind.PLAIN
         prompt_author_id = special.prompt_author_id if special else None
     return MessageFacts(
@@ -169,31 +174,43 @@ class Contributions(
             guild_id, place
         )
 
+    def _by_opted_out(self, message: discord.Message) -> bool:
+        guild = message.guild
+        return guild is not None and self.bot.optouts.is_opted_out(guild.id, message.author.id)
+
+    def _special_thread_of(self, message: discord.Message) -> SpecialThread | None:
+        channel = message.channel
+        return self.special_threads.of(channel.id) if isinstance(channel, discord.Thread) else None
+
     def _contribution(self, message: discord.Message) -> StoreContribution | None:
+        """The message as a row for the log, or None if it is not logged.
+
+        Whether its author opted out is asked before (the receivers) and again by the writer
+        just before writing.
+        """
         guild, author = message.guild, message.author
         if guild is None or author.bot:
             return None
         place = place_of(message.channel)
-        if not self._logs_at(guild.id, author.id, place):
+        special = self._special_thread_of(message)
+        if not self.tracking.is_tracked(guild.id, place, special):
             return None
-        result = classify(facts_of(message, self.special_threads))
+        result = classify(facts_of(message, special))
         if result is None:
             return None
         reply_to = result.reply_to_author_id
         if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
             reply_to = None  # an opted-out member is not named in others' rows either
         self.writer.remember_community(guild.id, guild.name)
-        row = {
-            "message_id": message.id,
-            "community_id": guild.id,
-            "channel_id": place.channel_id,
-            "parent_channel_id": place.thread_parent_id,
-            "author_id": author.id,
-            "created_at": message.created_at,
-            "edited_at": message.edited_at,
-            "is_thread_start": result.kinds.is_thread_start,
-            **kind_fields(result, reply_to),
-        }
+        row = kind_fields(result, reply_to)
+        row["message_id"] = message.id
+        row["community_id"] = guild.id
+        row["channel_id"] = place.channel_id
+        row["parent_channel_id"] = place.thread_parent_id
+        row["author_id"] = author.id
+        row["created_at"] = message.created_at
+        row["edited_at"] = message.edited_at
+        row["is_thread_start"] = result.kinds.is_thread_start
         return StoreContribution(row)
 
     # --- receivers --------------------------------------------------------------------------
@@ -212,9 +229,11 @@ class Contributions(
         }
 
     def on_message(self, message: discord.Message) -> None:
-        operation = self._contribution(message)
-        if operation is not None:
-            self.writer.add(operation)
+        # Only the cheap checks here, between gateway events; the writer describes the message
+        # (self._contribution) with the rest of its batch.
+        if message.guild is None or message.author.bot or self._by_opted_out(message):
+            return
+        self.writer.add(DescribeMessage(message, self._contribution))
 
     def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
@@ -223,7 +242,7 @@ class Contributions(
             return
         if not self._logs(guild.id, message.author.id, message.channel):
             return
-        result = classify(facts_of(message, self.special_threads))
+        result = classify(facts_of(message, self._special_thread_of(message)))
         if result is None:
             return
         reply_to = result.reply_to_author_id
@@ -376,6 +395,8 @@ class Contributions(
             log.info("cannot read the history of #%s", channel)
 
     async def _log_history(self, message: discord.Message) -> int:
+        if self._by_opted_out(message):
+            return 0
         operation = self._contribution(message)
         if operation is None:
             return 0

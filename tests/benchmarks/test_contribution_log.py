@@ -6,6 +6,9 @@ Printed next to baselines from the same run:
   removed (bare: the bot without the log);
 - on PostgreSQL, asyncpg's ``copy_records_to_table`` of the same rows (the fastest way in).
 
+Each measurement is repeated (BENCH_REPEATS, default 3), the runs taking turns, and reported as the
+median with the range: on a shared two-core machine one run swings by a quarter.
+
 Run: ``python -m pytest tests/benchmarks/test_contribution_log.py -s`` (BENCH_MESSAGES=N to
 change the 20,000 messages). No timing assertions; the figures go in the note.
 """
@@ -13,28 +16,34 @@ change the 20,000 messages). No timing assertions; the figures go in the note.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import resource
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import asyncpg
 import discord
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.contributions.writer import StoreContribution
 from bot.sandbox import payloads
 from bot.sandbox.models import Attachment, Channel, Message, snowflake
 from storage import contributions as log_queries
 from storage.models import Contribution
+from storage.upsert import full_records
 from tests.databases import postgres_url
 from tests.e2e.harness import Harness, running_harness
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+SLICE = 2_000  # messages fed in turn to the bare parser, one empty listener and the log
 TEXTS = [
     "Good morning, here is our update from the district team",
     "Has anyone tried solar pumps in schools?",
@@ -112,6 +121,28 @@ async def feed(harness: Harness, items: list[dict[str, Any]]) -> float:
     return time.perf_counter() - began
 
 
+def renumber(items: list[dict[str, Any]], shift: int) -> None:
+    """Give the payloads new message ids (in place), so that a repeat logs new messages rather
+    than replays the database would skip."""
+    for payload in items:
+        payload["id"] = str(int(payload["id"]) + shift)
+        reference = payload.get("message_reference")
+        if reference is not None and "message_id" in reference:
+            reference["message_id"] = str(int(reference["message_id"]) + shift)
+            payload["referenced_message"]["id"] = reference["message_id"]
+
+
+def settle_heap() -> None:
+    """Take what exists now out of the garbage collector's sight (gc.freeze).
+
+    The sandbox (every message it holds) and the payloads live in this process, though in
+    production they are Discord's; each full collection would walk them and bill whichever run
+    it happened in, which is most of the noise between runs.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def rss_mb() -> tuple[float, float]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     current = 0.0
@@ -122,70 +153,123 @@ def rss_mb() -> tuple[float, float]:
     return current, peak
 
 
-async def measure(harness: Harness) -> dict[str, float]:
+class Timer:
+    """Wall and CPU seconds (every thread of the process) spent inside ``with`` blocks."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def __exit__(self, *_: object) -> None:
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += time.process_time() - self._cpu
+
+
+@dataclass
+class Figures:
+    """Messages per second of every repeat, and CPU microseconds per message."""
+
+    bare: list[float] = field(default_factory=list)
+    empty: list[float] = field(default_factory=list)
+    logged: list[float] = field(default_factory=list)
+    bare_cpu: list[float] = field(default_factory=list)
+    logged_cpu: list[float] = field(default_factory=list)
+    writer: list[float] = field(default_factory=list)
+    rss: float = 0.0
+    peak: float = 0.0
+
+
+async def measure(harness: Harness) -> Figures:
     threads = [await open_thread(harness, f"Table {i}") for i in range(1, 5)]
     items = build_payloads(harness, threads, MESSAGES)
     cog = harness.bot.get_cog("Contributions")
     assert cog is not None
+    writer = harness.bot.contribution_writer
     await asyncio.sleep(0.5)  # let start-up work (gap repair) finish first
-
-    # Bare: the log does not receive messages (it receives them in CopBot.dispatch).
-    harness.bot.remove_receiver("message", cog.on_message)
-    await feed(harness, items[: MESSAGES // 10])  # warm-up: caches, first-call costs
-    cpu = time.process_time()
-    bare_seconds = await feed(harness, items)
-    bare_cpu = time.process_time() - cpu
 
     # What any listener costs in discord.py (one task per listener per event), doing nothing.
     async def empty_listener(message: discord.Message) -> None:
         return None
 
-    harness.bot.add_listener(empty_listener, "on_message")
-    empty_seconds = await feed(harness, items)
-    harness.bot.remove_listener(empty_listener, "on_message")
-    harness.bot.add_receiver("message", cog.on_message)
+    # Bare: the log does not receive messages (it receives them in CopBot.dispatch).
+    harness.bot.remove_receiver("message", cog.on_message)
+    await feed(harness, items[: MESSAGES // 10])  # warm-up: caches, first-call costs
+    figures = Figures()
 
-    writer = harness.bot.contribution_writer
-    cpu = time.process_time()
-    began = time.perf_counter()
-    await feed(harness, items)
-    await writer.flush()
-    logged_seconds = time.perf_counter() - began
-    logged_cpu = time.process_time() - cpu
+    async def logged(part: list[dict[str, Any]]) -> None:
+        harness.bot.add_receiver("message", cog.on_message)
+        await feed(harness, part)
+        await writer.flush()
+        harness.bot.remove_receiver("message", cog.on_message)
+
+    async def with_empty_listener(part: list[dict[str, Any]]) -> None:
+        harness.bot.add_listener(empty_listener, "on_message")
+        await feed(harness, part)
+        harness.bot.remove_listener(empty_listener, "on_message")
+
+    async def bare(part: list[dict[str, Any]]) -> None:
+        await feed(harness, part)
+
+    for repeat in range(1, REPEATS + 1):
+        renumber(items, repeat << 32)  # new messages for the log, not replays
+        settle_heap()
+        # The three take turns slice by slice: whatever slows the process for a while (the
+        # allocator, the collector, a neighbour on the machine) slows all three alike.
+        spent = {bare: Timer(), with_empty_listener: Timer(), logged: Timer()}
+        for start in range(0, MESSAGES, SLICE):
+            part = items[start : start + SLICE]
+            for run, timer in spent.items():
+                with timer:
+                    await run(part)
+        figures.bare.append(MESSAGES / spent[bare].wall)
+        figures.bare_cpu.append(spent[bare].cpu / MESSAGES * 1e6)
+        figures.empty.append(MESSAGES / spent[with_empty_listener].wall)
+        figures.logged.append(MESSAGES / spent[logged].wall)
+        figures.logged_cpu.append(spent[logged].cpu / MESSAGES * 1e6)
+        gc.unfreeze()
 
     async with harness.db.session() as session:
         stored = await log_queries.count_contributions(session, harness.community.guild.id)
-    assert stored == MESSAGES
-    current, peak = rss_mb()
-    return {
-        "bare": MESSAGES / bare_seconds,
-        "empty": MESSAGES / empty_seconds,
-        "logged": MESSAGES / logged_seconds,
-        "bare_cpu": bare_cpu / MESSAGES * 1e6,
-        "logged_cpu": logged_cpu / MESSAGES * 1e6,
-        "writer": await writer_rate(harness),
-        "rss": current,
-        "peak": peak,
-    }
+    assert stored == MESSAGES * REPEATS
+    rows = await logged_rows(harness)
+    for repeat in range(1, REPEATS + 1):
+        figures.writer.append(await writer_rate(harness, rows, repeat << 40))
+    figures.rss, figures.peak = rss_mb()
+    return figures
 
 
-def report(backend: str, figures: dict[str, float], extra: str = "") -> None:
-    ratio = figures["logged"] / figures["bare"]
-    cpu_ratio = figures["bare_cpu"] / figures["logged_cpu"]
+def spread(values: list[float], unit: str = "msg/s", digits: int = 0) -> str:
+    """The median, then the range over the repeats."""
+    return (
+        f"{median(values):>9,.{digits}f} {unit} "
+        f"(runs {min(values):,.{digits}f}-{max(values):,.{digits}f})"
+    )
+
+
+def report(backend: str, figures: Figures, extra: str = "") -> None:
+    bare, empty, logged = median(figures.bare), median(figures.empty), median(figures.logged)
+    # Each repeat's log next to the bare parser of the same repeat, then the median of those.
+    ratios = [
+        logged_rate / bare_rate
+        for logged_rate, bare_rate in zip(figures.logged, figures.bare, strict=True)
+    ]
+    bare_cpu, logged_cpu = median(figures.bare_cpu), median(figures.logged_cpu)
     print(
-        f"\n[{backend}] {MESSAGES} MESSAGE_CREATE payloads\n"
-        f"  bare parser (the bot without the log): {figures['bare']:>9,.0f} msg/s\n"
-        f"  parser + one empty listener:          {figures['empty']:>9,.0f} msg/s "
-        f"({figures['empty'] / figures['bare']:.2f} of bare)\n"
-        f"  parser + the log + writer, durable:   {figures['logged']:>9,.0f} msg/s "
-        f"({ratio:.2f} of bare, {figures['logged'] / figures['empty']:.2f} of one empty listener)\n"
-        f"  CPU per message (all threads):        {figures['bare_cpu']:>9.1f} us bare, "
-        f"{figures['logged_cpu']:.1f} us logged ({cpu_ratio:.2f}; "
+        f"\n[{backend}] {MESSAGES} MESSAGE_CREATE payloads, {REPEATS} repeats (median, range)\n"
+        f"  bare parser (the bot without the log): {spread(figures.bare)}\n"
+        f"  parser + one empty listener:          {spread(figures.empty)} "
+        f"({empty / bare:.2f} of bare)\n"
+        f"  parser + the log + writer, durable:   {spread(figures.logged)}\n"
+        f"  the log against the bare parser:      {median(ratios):>9.2f} of bare "
+        f"(runs {min(ratios):.2f}-{max(ratios):.2f}; {logged / empty:.2f} of one empty listener)\n"
+        f"  CPU per message (all threads):        {bare_cpu:>9.1f} us bare, "
+        f"{logged_cpu:.1f} us logged ({bare_cpu / logged_cpu:.2f}; "
         "less sensitive than wall time to other processes on the machine)\n"
-        f"  the writer alone, same rows, no Discord: {figures['writer']:>6,.0f} rows/s "
-        "(its own batching, attribution included)\n"
+        f"  the writer alone, same rows, no Discord: {spread(figures.writer, 'rows/s')}\n"
         f"{extra}"
-        f"  memory: {figures['rss']:.0f} MB resident now, {figures['peak']:.0f} MB peak"
+        f"  memory: {figures.rss:.0f} MB resident now, {figures.peak:.0f} MB peak"
     )
 
 
@@ -213,67 +297,110 @@ async def test_contribution_log_postgresql(tmp_path: Path, quiet_logging: None) 
         running_harness(tmp_path, database_url=url, log_level="WARNING") as harness,
     ):
         figures = await measure(harness)
-        copy_rate = await copy_baseline(harness, url)
-        store_rate = await storage_rate(harness)
+        attributed = await attributed_rows(harness)
+        copy_rates, loose_copy_rates, store_rates = [], [], []
+        for repeat in range(1, REPEATS + 1):
+            copy_rates.append(await copy_baseline(url, with_new_ids(attributed, repeat << 48)))
+            loose_copy_rates.append(await copy_baseline(url, attributed, foreign_keys=False))
+            store_rates.append(await storage_rate(harness, attributed, repeat << 44))
+        copy_rate = median(copy_rates)
+        writer_share = [
+            writer / copy for writer, copy in zip(figures.writer, copy_rates, strict=True)
+        ]
+        store_share = [store / copy for store, copy in zip(store_rates, copy_rates, strict=True)]
         extra = (
-            f"  asyncpg copy_records_to_table:        {copy_rate:>9,.0f} rows/s "
-            f"(logged = {figures['logged'] / copy_rate:.2f} of it; "
-            f"the writer alone = {figures['writer'] / copy_rate:.2f} of it)\n"
-            f"  the writer's storage path alone:      {store_rate:>9,.0f} rows/s "
-            f"({store_rate / copy_rate:.2f} of COPY; 500-row batches, each committed)\n"
+            f"  asyncpg copy_records_to_table:        {spread(copy_rates, 'rows/s')}\n"
+            f"    (into a copy without the foreign keys: {spread(loose_copy_rates, 'rows/s')}; "
+            f"the writer alone = {median(figures.writer) / median(loose_copy_rates):.2f} of that)\n"
+            f"  the writer alone against COPY:        {median(writer_share):>9.2f} of it "
+            f"(runs {min(writer_share):.2f}-{max(writer_share):.2f}); "
+            f"logged through the parser = {median(figures.logged) / copy_rate:.2f} of it\n"
+            f"  the writer's storage path alone:      {spread(store_rates, 'rows/s')} = "
+            f"{median(store_share):.2f} of COPY "
+            f"(runs {min(store_share):.2f}-{max(store_share):.2f}; batches of the writer's "
+            "flush size, each committed)\n"
         )
         report("PostgreSQL", figures, extra)
 
 
-async def stored_rows_removed(harness: Harness) -> list[dict[str, Any]]:
-    """Every logged row, deleted from the log (to be stored again by what is measured)."""
+async def attributed_rows(harness: Harness) -> list[dict[str, Any]]:
+    """The last repeat's rows as stored (attribution and logged_at included)."""
     async with harness.db.session() as session:
-        stored = list((await session.execute(select(Contribution))).scalars())
-        rows = [row.model_dump() for row in stored]
-        await log_queries.delete_contributions(session, [row["message_id"] for row in rows])
-        await session.commit()
-    return rows
+        statement = select(Contribution).order_by(col(Contribution.message_id))
+        stored = list((await session.execute(statement)).scalars())
+    return [row.model_dump() for row in stored[-MESSAGES:]]
 
 
-async def writer_rate(harness: Harness) -> float:
-    """The same rows through the bot's writer, as the listeners hand them over, until durable."""
-    rows = await stored_rows_removed(harness)
+async def logged_rows(harness: Harness) -> list[dict[str, Any]]:
+    """The rows the last logged repeat stored, as the listeners hand them to the writer."""
+    async with harness.db.session() as session:
+        statement = select(Contribution).order_by(col(Contribution.message_id))
+        stored = list((await session.execute(statement)).scalars())
+    rows = [row.model_dump() for row in stored[-MESSAGES:]]
     for row in rows:
         for filled_by_the_writer in ("organisation_id", "stakeholder", "level", "logged_at"):
             del row[filled_by_the_writer]
+    return rows
+
+
+def with_new_ids(rows: list[dict[str, Any]], shift: int) -> list[dict[str, Any]]:
+    """The rows as other messages: measured writes insert new keys, not replays."""
+    return [{**row, "message_id": row["message_id"] + shift} for row in rows]
+
+
+async def writer_rate(harness: Harness, rows: list[dict[str, Any]], shift: int) -> float:
+    """The same rows through the bot's writer, as the listeners hand them over, until durable."""
+    operations = [StoreContribution(row) for row in with_new_ids(rows, shift)]
     writer = harness.bot.contribution_writer
+    settle_heap()
     began = time.perf_counter()
-    for index, row in enumerate(rows):
-        writer.add(StoreContribution(row))
+    for index, operation in enumerate(operations):
+        writer.add(operation)
         if index % 200 == 199:
             await asyncio.sleep(0)
     await writer.flush()
-    return len(rows) / (time.perf_counter() - began)
+    rate = len(operations) / (time.perf_counter() - began)
+    gc.unfreeze()
+    return rate
 
 
-async def storage_rate(harness: Harness) -> float:
-    """The same rows stored again with the writer's storage call, without Discord in front."""
-    rows = await stored_rows_removed(harness)
+async def storage_rate(harness: Harness, rows: list[dict[str, Any]], shift: int) -> float:
+    """The same rows (attributed) stored with the writer's storage call, without Discord in
+    front, in batches of the writer's flush size, each committed."""
+    rows = with_new_ids(rows, shift)
+    batch = harness.bot.contribution_writer.flush_rows
+    settle_heap()
     began = time.perf_counter()
-    for start in range(0, len(rows), 500):
+    for start in range(0, len(rows), batch):
         async with harness.db.transaction() as session:
-            await log_queries.store_contributions(session, rows[start : start + 500])
-    return len(rows) / (time.perf_counter() - began)
+            await log_queries.store_contributions(session, rows[start : start + batch])
+    rate = len(rows) / (time.perf_counter() - began)
+    gc.unfreeze()
+    return rate
 
 
-async def copy_baseline(harness: Harness, url: str) -> float:
-    """The same rows into a copy of the table with COPY: the ceiling for getting them in."""
-    async with harness.db.session() as session:
-        rows = list((await session.execute(select(Contribution))).scalars())
-    columns = list(Contribution.__table__.columns.keys())
-    records = [tuple(getattr(row, name) for name in columns) for row in rows]
+async def copy_baseline(
+    url: str, rows: list[dict[str, Any]], *, foreign_keys: bool = True
+) -> float:
+    """The same rows (as other messages) with one COPY: the ceiling for getting them in.
+
+    Into the log's own table, with the same indexes and foreign keys to check; or, with
+    ``foreign_keys=False``, into an empty copy made by ``LIKE contribution INCLUDING ALL``, which
+    has the indexes but no foreign keys (PostgreSQL checks those row by row).
+    """
+    columns, records = full_records(Contribution.__table__, rows)
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    table = "contribution" if foreign_keys else "contribution_copy"
     try:
-        await connection.execute("CREATE TABLE contribution_copy (LIKE contribution INCLUDING ALL)")
+        if not foreign_keys:
+            await connection.execute(f"CREATE TABLE {table} (LIKE contribution INCLUDING ALL)")
+        settle_heap()
         began = time.perf_counter()
-        await connection.copy_records_to_table(
-            "contribution_copy", records=records, columns=columns
-        )
-        return len(records) / (time.perf_counter() - began)
+        await connection.copy_records_to_table(table, records=records, columns=columns)
+        rate = len(records) / (time.perf_counter() - began)
+        gc.unfreeze()
+        if not foreign_keys:
+            await connection.execute(f"DROP TABLE {table}")
+        return rate
     finally:
         await connection.close()

@@ -19,6 +19,7 @@ from bot.contributions.writer import (
     ClearReactions,
     ContributionWriter,
     DeleteContributions,
+    DescribeMessage,
     EditContribution,
     StoreContribution,
     StoreReaction,
@@ -172,6 +173,49 @@ async def test_the_organisation_is_the_one_at_the_moment_of_the_message(db: Data
     assert rows[3] is not None and rows[3].organisation_id == ids[1]
     assert rows[3].stakeholder == "government"
     assert rows[4] is not None and rows[4].organisation_id is None
+
+
+async def test_messages_are_described_when_their_batch_is_written(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The receiver hands over the message; the writer asks for its row at write time, in the
+    batch's order. None (not a contribution) writes nothing; a description that fails is
+    logged and skipped, and the rest of the batch is written."""
+    described: list[int] = []
+
+    def describe(message_id: int) -> StoreContribution | None:
+        described.append(message_id)
+        if message_id == 3:
+            return None  # e.g. a channel that is not tracked
+        if message_id == 4:
+            raise ValueError("a message we cannot read")
+        return message(message_id)
+
+    optouts = OptOuts()
+    writer = ContributionWriter(db, optouts=optouts, flush_interval=60, flush_rows=1_000)
+    writer.start()
+    try:
+        writer.add(DescribeMessage(1, describe))
+        writer.add(DescribeMessage(2, describe))
+        writer.add(DeleteContributions([2]))
+        writer.add(DescribeMessage(3, describe))
+        writer.add(DescribeMessage(4, describe))
+        writer.add(DescribeMessage(5, describe))
+        writer.add(EditContribution(5, {"characters": 9}))
+        assert described == []  # nothing is described on the way in
+        optouts.opt_out(GUILD, BOB)  # opting out before the write still counts
+        writer.add(DescribeMessage(6, lambda _: message(6, author=BOB)))
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    assert described == [1, 2, 3, 4, 5]
+    assert "could not describe a message" in caplog.text
+    async with db.session() as session:
+        stored = {i: await log_queries.get_contribution(session, i) for i in range(1, 7)}
+    assert stored[1] is not None
+    assert stored[2] is None and stored[3] is None and stored[4] is None and stored[6] is None
+    fifth = stored[5]
+    assert fifth is not None and fifth.characters == 9
 
 
 async def test_members_who_opted_out_while_waiting_are_not_written(db: Database) -> None:
