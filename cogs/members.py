@@ -220,11 +220,16 @@ class Members(commands.Cog):
         report = await profiles.reconcile_presence(
             self.bot.db, guild.id, guild.name, people, complete=guild.chunked, listed_at=listed_at
         )
+        reconciled_at = discord.utils.utcnow()
         # Someone may have left while the register was being written: the snapshot is stale.
+        # A join or leave event handled since then is newer than this conclusion, though (a
+        # member who left and came straight back must not be marked as gone).
         still_here = {m.id for m in guild.members}
         for person in people:
             if person.user_id not in still_here:
-                await profiles.register_departure(self.bot.db, guild.id, person.user_id)
+                await profiles.register_departure(
+                    self.bot.db, guild.id, person.user_id, unless_changed_after=reconciled_at
+                )
         if not guild.chunked:
             log.warning(
                 "guild %s: member list incomplete; nobody was marked as left this time", guild.id

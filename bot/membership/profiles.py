@@ -325,12 +325,23 @@ async def register_arrival(
 
 
 async def register_departure(
-    db: Database, community_id: int, user_id: int, *, at: datetime | None = None
+    db: Database,
+    community_id: int,
+    user_id: int,
+    *,
+    at: datetime | None = None,
+    unless_changed_after: datetime | None = None,
 ) -> bool:
-    """Mark the person as having left (the row and its history stay). True if they were present."""
+    """Mark the person as having left (the row and its history stay). True if they were present.
+
+    ``unless_changed_after``: for a departure concluded from an older member list, leave alone a
+    row that a join or leave event changed after that moment (the event is newer news).
+    """
     async with db.session() as session:
         member = await members.get_member(session, community_id, user_id)
         if member is None or member.left_at is not None:
+            return False
+        if unless_changed_after is not None and member.updated_at > unless_changed_after:
             return False
         await members.mark_left(session, community_id, user_id, at or utc_now())
         await session.commit()

@@ -188,6 +188,22 @@ async def test_presence_and_history_survive_leaving_and_returning(db: Database) 
         assert row.joined_at == T1 + timedelta(days=3) and row.left_at is None
 
 
+async def test_a_departure_from_an_older_list_leaves_a_newer_event_alone(db: Database) -> None:
+    person = profiles.PresentPerson(USER, "Nkosi Dlamini", T0)
+    await profiles.register_arrival(db, GUILD, "Water CoP", person)
+    concluded_from = utc_now()  # a member list without them, taken now...
+    await profiles.register_departure(db, GUILD, USER)  # ...they left (the event)
+    back = profiles.PresentPerson(USER, "Nkosi Dlamini", T1)
+    await profiles.register_arrival(db, GUILD, "Water CoP", back)  # and came straight back
+    stale = await profiles.register_departure(db, GUILD, USER, unless_changed_after=concluded_from)
+    assert not stale
+    profile = await profiles.profile_of(db, GUILD, USER)
+    assert profile is not None and profile.present
+    # Nothing newer than the list: the departure holds.
+    later = utc_now()
+    assert await profiles.register_departure(db, GUILD, USER, unless_changed_after=later)
+
+
 async def test_reconcile_marks_the_missing_as_left_only_with_a_complete_list(
     db: Database,
 ) -> None:
