@@ -16,7 +16,7 @@ from bot.communities import community_settings, suggest_timezones, validate_time
 from bot.contributions.classifier import ThreadKind
 from bot.contributions.service import SpecialThread
 from bot.embeds import Tone, make_embed
-from bot.errors import BadInput, NotAllowed
+from bot.errors import BadInput, NotAllowed, NotFound
 from bot.pagination import PageWindow, page_buttons
 from bot.permissions import Access, AccessDenied, check_access, check_bot_can_post, require
 from bot.prompts import bank
@@ -540,17 +540,21 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             raise BadInput("Questions are posted in text channels.", "Name one with `channel`.")
         check_bot_can_post(where, threads=True)
         key = await self.service.theme_to_post(interaction.guild_id, theme)
-        choice = await self.service.choose(interaction.guild_id, key)
-        assert choice is not None  # theme_to_post checked it has approved questions
         await interaction.response.defer(ephemeral=True, thinking=True)
-        message, _ = await self._post(
-            where,
-            choice,
-            make_thread=True,
-            schedule_id=None,
-            scheduled_for=None,
-            posted_by=interaction.user.id,
-        )
+        async with self.service.posting(interaction.guild_id, key):
+            choice = await self.service.choose(interaction.guild_id, key)
+            if choice is None:  # its last approved question was retired a moment ago
+                raise NotFound(
+                    "That theme has no approved question any more.", "Approve one, then post."
+                )
+            message, _ = await self._post(
+                where,
+                choice,
+                make_thread=True,
+                schedule_id=None,
+                scheduled_for=None,
+                posted_by=interaction.user.id,
+            )
         await interaction.followup.send(
             f"Posted question #{choice.question.id} ({choice.question.theme}): {message.jump_url}",
             ephemeral=True,
@@ -607,8 +611,13 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
         if prompt_schedule is None:
             return "no prompt schedule for this schedule"
-        community_id = prompt_schedule.community_id
-        choice = await self.service.choose(community_id, prompt_schedule.theme_key)
+        async with self.service.posting(prompt_schedule.community_id, prompt_schedule.theme_key):
+            return await self._post_on_time(firing, prompt_schedule)
+
+    async def _post_on_time(self, firing: Firing, prompt_schedule: PromptSchedule) -> str:
+        schedule = firing.schedule
+        assert schedule.id is not None
+        choice = await self.service.choose(prompt_schedule.community_id, prompt_schedule.theme_key)
         if choice is None:
             return await self._pause(
                 prompt_schedule,

@@ -7,6 +7,7 @@ of kind :data:`PROMPT_POST`, which the scheduler fires with its claims and misfi
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,6 +62,7 @@ class PromptService:
     def __init__(self, db: Database, scheduler: Scheduler) -> None:
         self.db = db
         self.scheduler = scheduler
+        self._posting: dict[tuple[int, str], asyncio.Lock] = {}
 
     # --- schedules ------------------------------------------------------------------------------
 
@@ -224,6 +226,11 @@ class PromptService:
             return await queries.prompt_schedule_of(session, schedule_id)
 
     # --- choosing and recording -----------------------------------------------------------------
+
+    def posting(self, community_id: int, theme: str) -> asyncio.Lock:
+        """Held from choosing a theme's question until its post is recorded: a post by hand and
+        a schedule firing at the same moment would otherwise both choose the same question."""
+        return self._posting.setdefault((community_id, theme_key(theme)), asyncio.Lock())
 
     async def choose(self, community_id: int, theme: str) -> Choice | None:
         """The next question of a theme (None: it has no approved question)."""

@@ -367,6 +367,24 @@ async def test_a_schedule_firing_posts_with_a_thread_once(harness: Harness) -> N
     )
 
 
+async def test_a_post_by_hand_and_a_firing_at_once_post_two_different_questions(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    first = await add(harness, "What did you stop doing this year?")
+    second = await add(harness, "Who taught you most this year?")
+    row = await schedule_row_id(harness, await make_schedule(harness))
+    questions = channel(harness, "questions")
+    by_hand, _ = await asyncio.gather(
+        prompt(harness, harness.moderator, "post", theme="Funding", channel=questions),
+        harness.bot.scheduler.fire(row, utc_now().replace(microsecond=0)),
+    )
+    assert "Posted question #" in await answered(by_hand)
+    posts = await stored_posts(harness)
+    assert sorted(post.question_id for post in posts) == sorted([first, second])
+    assert len(embeds_in(questions)) == 2
+
+
 async def test_a_schedule_without_a_thread_posts_only_the_question(harness: Harness) -> None:
     await harness.set_staff_roles()
     await add(harness, "One word for this year?")
