@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 THREAD_ARCHIVE_MINUTES = 10080  # answers come over days: a week before the thread archives
+MAX_ACTIVE_THREADS_REACHED = 160006  # Discord's error code for a new thread over the limit
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in QuestionStatus]
 MISFIRE_CHOICES = [
     app_commands.Choice(name="late: post late, within an hour (default)", value="late"),
@@ -583,12 +584,15 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             # A retried post of the same firing comes back from Discord instead of twice.
             nonce = f"p{schedule_id}t{int(scheduled_for.timestamp())}"[:25]
         message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=NO_PINGS)
-        thread = None
+        thread, thread_refused = None, None
         if make_thread:
-            thread = message.thread or await message.create_thread(
-                name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-            self.thread_authors[thread.id] = question.author_id
+            try:
+                thread = message.thread or await message.create_thread(
+                    name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
+                )
+                self.thread_authors[thread.id] = question.author_id
+            except discord.HTTPException as error:
+                thread_refused = error  # the question is out: it is recorded all the same
         prompt_schedule = (
             await self.service.prompt_schedule_of(schedule_id) if schedule_id is not None else None
         )
@@ -602,6 +606,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             scheduled_for=scheduled_for,
             posted_by=posted_by,
         )
+        if thread_refused is not None:
+            raise ThreadRefused(message, thread_refused)
         return message, thread
 
     async def _on_firing(self, firing: Firing) -> str | None:
@@ -641,6 +647,14 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 schedule_id=schedule.id,
                 scheduled_for=firing.scheduled_for,
                 posted_by=None,
+            )
+        except ThreadRefused as refused:
+            return await self._pause(
+                prompt_schedule,
+                f"question #{choice.question.id} is posted in #{channel.name} "
+                f"({refused.message.jump_url}), but I could not open its thread for answers: "
+                f"{refused.reason}",
+                f"{refused.fix} Then `/prompt resume id:{prompt_schedule.id}`.",
             )
         except (NotAllowed, discord.Forbidden, discord.NotFound):
             return await self._pause(
@@ -688,6 +702,27 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     def _name(guild: discord.Guild, user_id: int | None) -> str | None:
         member = guild.get_member(user_id) if user_id is not None else None
         return None if member is None else member.display_name
+
+
+class ThreadRefused(NotAllowed):
+    """A question went out but Discord refused its thread for answers."""
+
+    def __init__(self, message: discord.Message, error: discord.HTTPException) -> None:
+        self.message = message
+        if error.code == MAX_ACTIVE_THREADS_REACHED:
+            self.reason = "the server has as many active threads as Discord allows"
+            self.fix = "Archive threads that are done (or let them archive themselves)."
+        elif isinstance(error, discord.Forbidden):
+            self.reason = "I am not allowed to open threads there"
+            self.fix = "Give my role Create Public Threads in that channel."
+        else:
+            self.reason = f"Discord said: {error.text or error.status}"
+            self.fix = "Try again later."
+        super().__init__(
+            f"The question is posted ({message.jump_url}), but I could not open its thread for "
+            f"answers: {self.reason}.",
+            f"{self.fix} Members can answer in the channel meanwhile.",
+        )
 
 
 async def setup(bot: CopBot) -> None:

@@ -57,6 +57,10 @@ def max_roles_reached(limit: int) -> DiscordHTTPError:
     return DiscordHTTPError(400, 30005, f"Maximum number of server roles reached ({limit})")
 
 
+def max_active_threads_reached() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 160006, "Maximum number of active threads reached")
+
+
 def invalid_role() -> DiscordHTTPError:
     return DiscordHTTPError(400, 50028, "Invalid role")
 

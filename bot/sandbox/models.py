@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 DISCORD_EPOCH_MS = 1420070400000
 MAX_ROLES = 250  # per guild, @everyone included
+MAX_ACTIVE_THREADS = 1000  # per guild: unarchived threads, public and private
 MAX_ROLE_NAME = 100
 MAX_NICK = 32
 
@@ -256,6 +257,8 @@ class Guild:
         ]
         self.channels: list[Channel] = []
         self.threads: list[Channel] = []
+        # Discord refuses a new thread while this many are active; a test may lower it.
+        self.max_active_threads = MAX_ACTIVE_THREADS
         self.members: dict[int, Member] = {}
         self.system_channel: Channel | None = None
 

@@ -14,6 +14,7 @@ from bot.sandbox.errors import (
     UNKNOWN_MEMBER,
     DiscordHTTPError,
     FormErrors,
+    max_active_threads_reached,
     missing_permissions,
     not_found,
 )
@@ -495,6 +496,12 @@ def _new_thread(
     ttype: int,
     starter: Message | None = None,
 ) -> Channel:
+    """The thread, once the request passed its checks and permissions: Discord then refuses
+    it only when the server has as many active threads as it allows."""
+    guild = parent.guild
+    assert guild is not None
+    if sum(1 for thread in guild.threads if not thread.archived) >= guild.max_active_threads:
+        raise max_active_threads_reached()
     return sandbox_of(request)._start_thread(
         parent,
         current_bot(request).user,

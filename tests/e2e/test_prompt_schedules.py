@@ -435,6 +435,40 @@ async def test_without_a_review_channel_the_schedules_maker_is_told_by_direct_me
     assert any(f"Prompt schedule #{schedule_id} is paused" in text for text in sent), sent
 
 
+async def test_a_question_whose_thread_discord_refuses_is_recorded_and_the_schedule_paused(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    review = channel(harness, "cafe")
+    await use_review_channel(harness, review)
+    first = await add(harness, "What would you teach a newcomer first?")
+    second = await add(harness, "Which mistake taught you most?")
+    schedule_id = await make_schedule(harness)
+    questions = channel(harness, "questions")
+    guild = harness.community.guild
+    guild.max_active_threads = sum(1 for t in guild.threads if not t.archived)  # full
+
+    row = await schedule_row_id(harness, schedule_id)
+    await harness.bot.scheduler.fire(row, utc_now().replace(microsecond=0))
+    [posted] = embeds_in(questions)
+    assert posted.thread is None
+    [stored] = await stored_posts(harness)  # out is out: the rotation moves on
+    assert stored.thread_id is None and stored.message_id == posted.id
+    told = review.messages[-1].content
+    assert f"Prompt schedule #{schedule_id} is paused" in told
+    assert "could not open its thread for answers" in told and "active threads" in told
+    assert harness.bot.scheduler.next_alarm(row) is None
+
+    # By hand: the moderator is told the same, the post recorded, nothing crashes.
+    by_hand = await prompt(harness, harness.moderator, "post", theme="Funding", channel=questions)
+    said = await answered(by_hand)
+    assert "The question is posted" in said and "active threads" in said, said
+    assert "error id" not in said.lower()
+    posts = await stored_posts(harness)
+    assert sorted(post.question_id for post in posts) == sorted([first, second])
+    assert len(embeds_in(questions)) == 2
+
+
 async def test_a_channel_the_bot_can_no_longer_post_in_pauses_the_schedule(
     harness: Harness,
 ) -> None:

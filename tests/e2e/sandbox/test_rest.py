@@ -154,6 +154,18 @@ async def test_threads(world: World, client: discord.Client) -> None:
     assert edited.archived and world.guild.get_channel(public.id).archived
     active = await client.get_guild(world.guild.id).active_threads()
     assert [t.name for t in active] == ["Hosts only"]
+    # As many active threads as the server allows: no more, from a message or without one;
+    # archiving one makes room again.
+    world.guild.max_active_threads = 1
+    another = await cafe.send("Table 2 starts here")
+    with pytest.raises(discord.HTTPException) as caught:
+        await another.create_thread(name="Table 2")
+    assert caught.value.status == 400 and caught.value.code == 160006
+    with pytest.raises(discord.HTTPException) as caught:
+        await cafe.create_thread(name="Table 3")
+    assert caught.value.code == 160006
+    await private.edit(archived=True)
+    assert (await another.create_thread(name="Table 2")).name == "Table 2"
 
 
 async def test_reactions_and_pins(world: World, client: discord.Client) -> None:
