@@ -78,13 +78,16 @@ class CafeRunner:
 
     # --- moving on -------------------------------------------------------------------------
 
-    async def start_round(self, cafe_id: int, round_number: int) -> None:
-        """Seat round ``round_number`` and open its tables (or finish opening them)."""
+    async def start_round(
+        self, cafe_id: int, round_number: int, *, recovering: bool = False
+    ) -> None:
+        """Seat round ``round_number`` and open its tables (or finish opening them, and after a
+        restart finish their listing)."""
         async with self.service.running(cafe_id):
             await self.service.begin_round(cafe_id, round_number)
             view = await self.service.round_view(cafe_id)
             if view is not None and view.round_number == round_number:
-                await self._open_tables(view)
+                await self._open_tables(view, recovering=recovering)
 
     async def advance(self, cafe_id: int, from_round: int) -> None:
         """End round ``from_round``: close its tables, then seat the next or harvest."""
@@ -169,13 +172,13 @@ class CafeRunner:
                 elif cafe.round_ends_at is not None and cafe.round_ends_at <= self.service.clock():
                     await self.advance(cafe.id, cafe.current_round)
                 else:
-                    await self.start_round(cafe.id, cafe.current_round)
+                    await self.start_round(cafe.id, cafe.current_round, recovering=True)
             except Exception:
                 log.exception("café %s: recovery failed", cafe.id)
 
     # --- opening and closing tables --------------------------------------------------------
 
-    async def _open_tables(self, view: RoundView) -> None:
+    async def _open_tables(self, view: RoundView, *, recovering: bool = False) -> None:
         cafe = view.cafe
         assert cafe.id is not None
         channel = await self._channel(cafe.channel_id)
@@ -184,6 +187,8 @@ class CafeRunner:
             return
         pending = [t for t in view.tables if not t.table.opened]
         if not pending and cafe.progress_message_id is not None:
+            if recovering:  # the bot may have stopped between the last table and the listing
+                await self._finish_listing(channel, view)
             return  # opened and listed already
         progress = await self._progress_message(
             channel, view, opened=len(view.tables) - len(pending)
@@ -387,6 +392,18 @@ class CafeRunner:
         )
         await self.service.update(cafe.id, progress_message_id=message.id)
         return message
+
+    async def _finish_listing(self, channel: discord.TextChannel, view: RoundView) -> None:
+        """The round's listing shows its tables, not the progress of opening them."""
+        progress_id = view.cafe.progress_message_id
+        if progress_id is None or view.cafe.current_round != view.round_number:
+            return
+        try:
+            message = await channel.fetch_message(progress_id)
+            if not message.embeds:
+                await message.edit(content=None, embed=self._tables_embed(view))
+        except discord.NotFound:
+            pass  # deleted by someone: the threads are there all the same
 
     def _progress_text(self, view: RoundView, opened: int) -> str:
         return (

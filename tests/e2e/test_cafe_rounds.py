@@ -131,6 +131,24 @@ async def test_a_restart_mid_round_makes_nothing_twice_and_ends_the_round_on_tim
     assert members[8].id in seated and len(seated) == 9
 
 
+async def test_a_restart_finishes_a_listing_left_halfway(harness: Harness) -> None:
+    """As after a crash between opening the last table and editing the round's listing."""
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters?", rounds=2, round_minutes=30)
+    await sign_up(harness, people(harness, 8))
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    listing_id = (await stored_cafe(harness, cafe.id or 0)).progress_message_id
+    assert listing_id is not None
+    listing = harness.sandbox.get_message(listing_id)
+    assert listing is not None and listing.embeds
+    await harness.stop_bot()
+    listing.content, listing.embeds = "Round 1 of 2 is starting. Opening tables: 2 of 2…", []
+    await harness.start_bot()
+    await harness.sandbox.wait_until(lambda: bool(listing.embeds) and not listing.content)
+    assert "Table 1" in listing.embeds[0]["description"]
+    assert len(table_threads(harness, 1)) == 2  # nothing opened twice
+
+
 async def test_a_hundred_tables_open_paced_within_the_rate_limits(tmp_path: Path) -> None:
     async with running_harness(tmp_path) as harness:
         harness.sandbox.set_rate_limits(RateLimitConfig())  # Discord's usual buckets
