@@ -122,3 +122,13 @@ def check_bot_can_post(
             f"I can't open threads in {channel.mention}.",
             "Let my role create public threads there" + threads_or_else + ".",
         )
+
+
+# Discord's error code when a server already has as many active threads as it allows: a limit,
+# not a permission, but like one it stops the bot from opening a thread there.
+MAX_ACTIVE_THREADS_REACHED = 160006
+
+
+def is_thread_limit(error: discord.HTTPException) -> bool:
+    """Discord refused a new thread because the server has too many active ones."""
+    return error.code == MAX_ACTIVE_THREADS_REACHED

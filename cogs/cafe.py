@@ -347,7 +347,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     # --- running rounds ---------------------------------------------------------------------------
 
     @app_commands.command(
-        name="start", description="Start a café: seat round 1 and open the tables"
+        name="start",
+        description="Start a café: seat round 1 and open the tables (or open those left)",
     )
     @app_commands.describe(cafe=CAFE_HELP)
     @app_commands.autocomplete(cafe=cafe_numbers)
@@ -357,15 +358,38 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
-            interaction.guild_id, cafe, states=(CafeState.OPEN,), doing="start"
+            interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="start"
         )
+        if found.state == CafeState.RUNNING:
+            await self._open_tables_left(interaction, found)
+            return
         await self.service.check_can_seat(found)  # before deferring: the answer comes at once
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.runner.start_round(found.id or 0, 1)
-        await refresh_signup(self.bot, found.id or 0)
+        try:
+            await self.runner.start_round(found.id or 0, 1)
+        finally:
+            await refresh_signup(self.bot, found.id or 0)
         await interaction.followup.send(
             f"**{found.title}** has started: round 1 is open. The tables are listed in "
             f"<#{found.channel_id}>.",
+            ephemeral=True,
+        )
+
+    async def _open_tables_left(
+        self, interaction: discord.Interaction[CopBot], found: Cafe
+    ) -> None:
+        """``/cafe start`` on a running café opens the tables a start could not open."""
+        view = await self.service.round_view(found.id or 0)
+        if view is None or not view.unopened:
+            raise BadInput(
+                f"**{found.title}** is running: round {found.current_round} is open.",
+                "`/cafe next` ends the round and seats the next one.",
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.runner.start_round(found.id or 0, found.current_round)
+        await interaction.followup.send(
+            f"The other tables of round {found.current_round} of **{found.title}** are open "
+            f"now. The tables are listed in <#{found.channel_id}>.",
             ephemeral=True,
         )
 

@@ -29,6 +29,7 @@ from bot.cafe.service import CafeService, RoundView, TableInRound
 from bot.contributions.classifier import ThreadKind
 from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError
+from bot.permissions import is_thread_limit
 from cogs.cafe_views import post_signup, refresh_signup, tablecloth_view
 from storage.models import Cafe, CafeState
 
@@ -197,16 +198,35 @@ class CafeRunner:
         tablecloths = await self.service.tablecloth_so_far(
             view, lambda user_id: self._display_name(channel.guild, user_id)
         )
+        refused: discord.HTTPException | None = None
         for done, table in enumerate(pending, start=len(view.tables) - len(pending) + 1):
-            await self._open_table(
-                channel, view, table, tablecloths.get(table.table.table_number, [])
-            )
+            try:
+                await self._open_table(
+                    channel, view, table, tablecloths.get(table.table.table_number, [])
+                )
+            except discord.HTTPException as error:
+                if not is_thread_limit(error):
+                    raise
+                refused = error  # the other tables would be refused too
+                break
             if progress is not None and time.monotonic() - last_edit >= PROGRESS_EVERY_SECONDS:
                 await progress.edit(content=self._progress_text(view, done))
                 last_edit = time.monotonic()
         view = await self.service.round_view(cafe.id, view.round_number) or view
         if progress is not None:
             await progress.edit(content=None, embed=self._tables_embed(view))
+        if refused is not None:
+            opened = sum(1 for table in view.tables if table.table.opened)
+            problem = (
+                f"Discord allows no more active threads in this server: {opened} of "
+                f"{len(view.tables)} tables of round {view.round_number} are open."
+            )
+            fix = (
+                "Archive threads that are done (or wait until they archive themselves), then "
+                "`/cafe start` opens the rest; everyone keeps their seat."
+            )
+            await self._say(cafe, f"⚠️ {problem} A moderator can fix it: {fix}")
+            raise CopbotError(problem, fix)
 
     async def _open_table(
         self,

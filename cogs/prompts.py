@@ -18,7 +18,14 @@ from bot.contributions.service import SpecialThread
 from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.pagination import PageWindow, page_buttons
-from bot.permissions import Access, AccessDenied, check_access, check_bot_can_post, require
+from bot.permissions import (
+    Access,
+    AccessDenied,
+    check_access,
+    check_bot_can_post,
+    is_thread_limit,
+    require,
+)
 from bot.prompts import bank
 from bot.prompts.rules import theme_key
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, ScheduleView
@@ -33,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 THREAD_ARCHIVE_MINUTES = 10080  # answers come over days: a week before the thread archives
-MAX_ACTIVE_THREADS_REACHED = 160006  # Discord's error code for a new thread over the limit
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in QuestionStatus]
 MISFIRE_CHOICES = [
     app_commands.Choice(name="late: post late, within an hour (default)", value="late"),
@@ -709,7 +715,7 @@ class ThreadRefused(NotAllowed):
 
     def __init__(self, message: discord.Message, error: discord.HTTPException) -> None:
         self.message = message
-        if error.code == MAX_ACTIVE_THREADS_REACHED:
+        if is_thread_limit(error):
             self.reason = "the server has as many active threads as Discord allows"
             self.fix = "Archive threads that are done (or let them archive themselves)."
         elif isinstance(error, discord.Forbidden):

@@ -206,6 +206,11 @@ class RoundView:
                 return table
         return None
 
+    @property
+    def unopened(self) -> int:
+        """Tables whose thread is not open yet (a start cut short: Discord's thread limit)."""
+        return sum(1 for table in self.tables if not table.table.opened)
+
 
 @dataclass(frozen=True, slots=True)
 class SignUp:

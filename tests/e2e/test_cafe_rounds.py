@@ -215,6 +215,33 @@ async def test_a_recurring_cafe_opens_the_next_one_when_it_ends(harness: Harness
     assert (await stored_cafe(harness, following_cafe.id or 0)).state == CafeState.OPEN
 
 
+async def test_tables_discord_refuses_to_open_are_opened_by_start_once_there_is_room(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions="What matters?", rounds=2, tables=2)
+    await sign_up(harness, people(harness, 8))
+    guild = harness.community.guild
+    guild.max_active_threads = sum(1 for t in guild.threads if not t.archived) + 1  # room for one
+
+    said = await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    assert "1 of 2 tables of round 1 are open" in said, said
+    assert "`/cafe start` opens the rest" in said
+    assert len(table_threads(harness, 1)) == 1
+    assert any("1 of 2 tables" in m.content for m in cafe_channel(harness).messages)
+    assert (await stored_cafe(harness, cafe.id or 0)).state == CafeState.RUNNING
+
+    guild.max_active_threads = 1000
+    rest = await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    assert "other tables of round 1" in rest, rest
+    threads = table_threads(harness, 1)
+    assert len(threads) == 2 and all(t.messages for t in threads)
+    seated = {u.id for t in threads for u in t.messages[0].mentions}
+    assert len(seated) == 8
+    again = await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    assert "is running: round 1 is open" in again and "/cafe next" in again
+
+
 async def test_a_table_opened_but_not_recorded_is_not_opened_twice(harness: Harness) -> None:
     """As after a crash between Discord's answer and the database write: the thread is found
     by its name and the briefing comes back from Discord by its nonce."""
