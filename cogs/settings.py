@@ -13,7 +13,7 @@ from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership import profiles
 from bot.permissions import Access, check_bot_can_post, require
-from cogs.members import RoleSyncer, RoleSyncOutcome
+from cogs.role_sync import RoleSyncer, RoleSyncOutcome
 from storage.models import TrackedChannel
 
 
@@ -187,8 +187,7 @@ class CommunitySettings(
         guild = interaction.guild
         if mode not in ("on", "off"):
             raise BadInput(f"`{mode[:20]}` is not a mode.", "Choose `on` or `off`.")
-        # Looked up by name, not isinstance: load_extension executes cogs.members afresh, so
-        # its classes are not the ones imported here.
+        # The register's cog owns the syncer (one sync per server at a time, its own included).
         role_sync: RoleSyncer | None = getattr(self.bot.get_cog("Members"), "role_sync", None)
         if role_sync is None:
             raise BadInput(
