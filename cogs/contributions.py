@@ -202,15 +202,17 @@ class Contributions(
         if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
             reply_to = None  # an opted-out member is not named in others' rows either
         self.writer.remember_community(guild.id, guild.name)
-        row = kind_fields(result, reply_to)
-        row["message_id"] = message.id
-        row["community_id"] = guild.id
-        row["channel_id"] = place.channel_id
-        row["parent_channel_id"] = place.thread_parent_id
-        row["author_id"] = author.id
-        row["created_at"] = message.created_at
-        row["edited_at"] = message.edited_at
-        row["is_thread_start"] = result.kinds.is_thread_start
+        row = {
+            "message_id": message.id,
+            "community_id": guild.id,
+            "channel_id": place.channel_id,
+            "parent_channel_id": place.thread_parent_id,
+            "author_id": author.id,
+            "created_at": message.created_at,
+            "edited_at": message.edited_at,
+            "is_thread_start": result.kinds.is_thread_start,
+            **kind_fields(result, reply_to),
+        }
         return StoreContribution(row)
 
     # --- receivers --------------------------------------------------------------------------
