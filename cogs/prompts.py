@@ -261,13 +261,32 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 f"Your question for {guild.name} was not taken up:\n"
                 f"> {neutralise_mentions(question.text)}{why}"
             )
+        await self._send_to(question.author_id, text, about=f"question {question.id}")
+
+    async def _tell_submitter_posted(
+        self,
+        guild: discord.Guild,
+        question: Question,
+        message: discord.Message,
+        posted_by: int | None,
+    ) -> None:
+        """A member whose question goes out hears of it (not a moderator posting their own)."""
+        if question.author_id is None or question.author_id in (posted_by, question.reviewed_by):
+            return
+        await self._send_to(
+            question.author_id,
+            f"Your question for {guild.name} is posted: {message.jump_url}\n"
+            f"> {neutralise_mentions(question.text)}",
+            about=f"the post of question {question.id}",
+        )
+
+    async def _send_to(self, user_id: int, text: str, *, about: str) -> None:
+        """A direct message; people who do not accept them are simply not told."""
         try:
-            user = self.bot.get_user(question.author_id) or await self.bot.fetch_user(
-                question.author_id
-            )
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
             await user.send(text, allowed_mentions=NO_PINGS)
         except discord.HTTPException:
-            log.info("could not tell user %s about question %s", question.author_id, question.id)
+            log.info("could not tell user %s about %s", user_id, about)
 
     @app_commands.command(name="list", description="The question bank, page by page")
     @app_commands.describe(theme="Only this theme", status="Only questions in this state")
@@ -612,6 +631,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             scheduled_for=scheduled_for,
             posted_by=posted_by,
         )
+        await self._tell_submitter_posted(channel.guild, question, message, posted_by)
         if thread_refused is not None:
             raise ThreadRefused(message, thread_refused)
         return message, thread

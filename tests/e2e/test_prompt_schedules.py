@@ -312,6 +312,34 @@ async def test_credit_only_when_the_submitter_chose_it(harness: Harness) -> None
     assert "Suggested by" not in footers["💬 Moderated"]
 
 
+async def test_a_submitter_is_told_when_their_question_is_posted(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    member = harness.plain_member
+    submitted = await prompt(harness, member, "submit", text="Who mentors you?", theme="People")
+    question_id = int(submitted.text().split("#")[1].split()[0])
+    await prompt(harness, harness.moderator, "approve", id=question_id)
+    await add(harness, "Which tool do you miss?", theme="Tools")
+
+    def told(user: Member) -> list[str]:
+        return [
+            m.content
+            for key, dm in harness.sandbox._dm_channels.items()
+            if user.id in key
+            for m in dm.messages
+            if "is posted" in m.content
+        ]
+
+    row = await schedule_row_id(harness, await make_schedule(harness, "People"))
+    await harness.bot.scheduler.fire(row, utc_now().replace(microsecond=0))
+    [posted] = embeds_in(channel(harness, "questions"))
+    [note] = told(member)
+    assert str(posted.id) in note and "Who mentors you?" in note
+    # A moderator posting their own question is not told about it.
+    itx = await prompt(harness, harness.moderator, "post", theme="Tools")
+    assert "Posted question" in await answered(itx)
+    assert told(harness.moderator) == []
+
+
 async def test_an_answer_in_a_prompt_thread_is_logged_as_an_answer(harness: Harness) -> None:
     await harness.set_staff_roles()
     tracked = await harness.sandbox.slash(
