@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from typing import Any
 
 import discord
@@ -31,6 +32,7 @@ from bot.scheduling.scheduler import Firing
 from bot.tree import send_ephemeral
 from cogs.cafe_rounds import CafeRunner
 from cogs.cafe_views import (
+    FacilitatorButton,
     SignupButton,
     TableclothButton,
     post_signup,
@@ -46,6 +48,7 @@ THREAD_TYPE_CHOICES = [
 ]
 CAFE_HELP = "The café's number (see /cafe list); leave it out when only one café is on"
 MAX_BROADCAST = 1800
+FACILITATOR_CALL_COOLDOWN = 120.0  # seconds: one call per table in that time reaches the channel
 EMBED_DESCRIPTION_MAX = 4096
 
 
@@ -73,12 +76,13 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         self.service = CafeService(bot.db, bot.scheduler)
         self.runner = CafeRunner(bot, self.service)
         self._recovered = False
+        self._facilitator_called: dict[int, float] = {}  # table row -> when (time.monotonic)
         self.harvest_menu = app_commands.ContextMenu(
             name="Add to harvest", callback=self.add_to_harvest
         )
         self.harvest_menu.guild_only = True
 
-    dynamic_items = (SignupButton, TableclothButton)
+    dynamic_items = (SignupButton, TableclothButton, FacilitatorButton)
 
     async def cog_load(self) -> None:
         self.runner.thread_ids.update(await self.service.table_thread_ids())
@@ -545,6 +549,33 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             f"Added to the tablecloth of table {table.table_number} (round {table.round_number}). "
             "The next round's travellers will read it, and it goes into the harvest.",
         )
+
+    async def call_facilitator(
+        self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable
+    ) -> None:
+        """The table's button: the facilitator is called once, not once per impatient click."""
+        await check_access(interaction, Access.MEMBER)
+        await self._check_at_table(interaction, cafe, table)
+        if (
+            cafe.state != CafeState.RUNNING
+            or table.round_number != cafe.current_round
+            or table.closed
+        ):
+            raise BadInput(
+                f"Round {table.round_number} of **{cafe.title}** is over.",
+                f"Ask in <#{cafe.channel_id}> instead.",
+            )
+        assert table.id is not None
+        now = time.monotonic()
+        called = self._facilitator_called.get(table.id)
+        if called is not None and now - called < FACILITATOR_CALL_COOLDOWN:
+            await send_ephemeral(
+                interaction, "The facilitator was called a moment ago and knows where you are."
+            )
+            return
+        self._facilitator_called[table.id] = now
+        await self.runner.call_facilitator(cafe, table, interaction.user.display_name)
+        await send_ephemeral(interaction, "The facilitator has been called to this table.")
 
     async def _check_at_table(
         self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable

@@ -28,10 +28,10 @@ from bot.cafe.harvest import HarvestItem, harvest_markdown, harvest_messages, ta
 from bot.cafe.service import CafeService, RoundView, TableInRound
 from bot.contributions.classifier import ThreadKind
 from bot.embeds import Tone, make_embed
-from bot.errors import CopbotError
+from bot.errors import CopbotError, NotFound
 from bot.permissions import is_thread_limit
-from cogs.cafe_views import post_signup, refresh_signup, tablecloth_view
-from storage.models import Cafe, CafeState
+from cogs.cafe_views import post_signup, refresh_signup, table_view, tablecloth_view
+from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:
     from bot.client import CopBot
@@ -281,7 +281,7 @@ class CafeRunner:
             f"{briefing}\n\nAt this table: {seated}",
             nonce=nonce(cafe.id, *key, "b"),
             allowed_mentions=mentions,
-            view=tablecloth_view(cafe.id, row.id),
+            view=table_view(cafe.id, row.id),
         )
         for index, part in enumerate(
             tablecloth_messages(view.round_number, row.table_number, tablecloth)
@@ -452,6 +452,22 @@ class CafeRunner:
             description,
             tone=Tone.SUCCESS,
             footer="Your own table: /cafe status",
+        )
+
+    async def call_facilitator(self, cafe: Cafe, table: CafeTable, asked_by: str) -> None:
+        """Tell whoever runs the café, in its channel, that a table asks for them."""
+        channel = await self._channel(cafe.channel_id)
+        if channel is None:
+            raise NotFound("The café's channel is gone.", "Ask a moderator directly.")
+        facilitator = f" <@{cafe.created_by}>" if cafe.created_by else ""
+        await channel.send(
+            f"🙋 **Table {table.table_number}** (round {table.round_number}) of **{cafe.title}** "
+            f"asks for the facilitator: <#{table.thread_id}> ({asked_by} asked).{facilitator}",
+            allowed_mentions=discord.AllowedMentions(
+                users=[discord.Object(cafe.created_by)] if cafe.created_by else False,
+                roles=False,
+                everyone=False,
+            ),
         )
 
     async def _say(self, cafe: Cafe, content: str) -> None:

@@ -1,6 +1,6 @@
-"""The café's buttons and modal: Join / Leave / Host a table on the sign-up message, and Add to
-tablecloth in table threads. They are dynamic items (the café and table are in the custom_id),
-so they keep working after a restart without any view held in memory."""
+"""The café's buttons and modal: Join / Leave / Host a table on the sign-up message; Add to
+tablecloth and Call the facilitator in table threads. They are dynamic items (the café and table
+are in the custom_id), so they keep working after a restart without any view held in memory."""
 
 from __future__ import annotations
 
@@ -152,9 +152,47 @@ class TableclothButton(
         await interaction.response.send_modal(NoteModal(self.cafe_id, self.table_id))
 
 
+class FacilitatorButton(
+    DynamicButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):call:(?P<table>\d{1,12})"
+):
+    """A table calls whoever runs the café (as a breakout room calls its host)."""
+
+    def __init__(self, cafe_id: int, table_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Call the facilitator",
+                emoji="🙋",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"copbot:cafe:{cafe_id}:call:{table_id}",
+            )
+        )
+        self.cafe_id = cafe_id
+        self.table_id = table_id
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> FacilitatorButton:
+        return cls(int(match["cafe"]), int(match["table"]))
+
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        cog = cafe_cog(interaction.client)
+        found = await cog.service.table_by_id(self.cafe_id, self.table_id)
+        if found is None:
+            raise NotFound("That café table no longer exists.")
+        await cog.call_facilitator(interaction, *found)
+
+
 def tablecloth_view(cafe_id: int, table_id: int) -> CopbotView:
+    """The button under a round's closing message: the tablecloth, once more."""
     view = CopbotView(timeout=None)
     view.add_item(TableclothButton(cafe_id, table_id))
+    return view
+
+
+def table_view(cafe_id: int, table_id: int) -> CopbotView:
+    """The buttons under a table's briefing: the tablecloth, and a call for the facilitator."""
+    view = CopbotView(timeout=None)
+    view.add_item(TableclothButton(cafe_id, table_id))
+    view.add_item(FacilitatorButton(cafe_id, table_id))
     return view
 
 

@@ -242,6 +242,43 @@ async def test_tables_discord_refuses_to_open_are_opened_by_start_once_there_is_
     assert "is running: round 1 is open" in again and "/cafe next" in again
 
 
+async def test_a_table_calls_the_facilitator_once_not_once_per_click(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    await create_cafe(harness, questions="What matters? | And now?", rounds=2, tables=2)
+    members = people(harness, 8)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    table = table_threads(harness, 1)[0]
+    briefing = table.messages[0]
+    seated = [m for m in members if m.user in briefing.mentions]
+    call = custom_ids(briefing)["Call the facilitator"]
+
+    def calls() -> list[str]:
+        return [
+            m.content
+            for m in cafe_channel(harness).messages
+            if "asks for the facilitator" in m.content
+        ]
+
+    itx = await harness.sandbox.click(seated[0], briefing, call, timeout=10)
+    assert itx.ephemeral and "has been called" in itx.text()
+    [calling] = calls()
+    assert "**Table 1** (round 1)" in calling and f"<#{table.id}>" in calling
+    assert f"<@{harness.moderator.id}>" in calling  # the café's creator is pinged
+    again = await harness.sandbox.click(seated[1], briefing, call, timeout=10)
+    assert "a moment ago" in again.text()
+    assert len(calls()) == 1
+
+    visitor = harness.community.guild.add_member(harness.sandbox.create_user("visitor"))
+    stranger = await harness.sandbox.click(visitor, briefing, call, timeout=10)
+    assert stranger.ephemeral and "not seated at table 1" in stranger.text()
+
+    await answered(await cafe_cmd(harness, harness.moderator, "next"))  # round 1 is over
+    late = await harness.sandbox.click(seated[0], briefing, call, timeout=10)
+    assert "Round 1 of" in late.text() and "is over" in late.text()
+    assert len(calls()) == 1
+
+
 async def test_a_table_opened_but_not_recorded_is_not_opened_twice(harness: Harness) -> None:
     """As after a crash between Discord's answer and the database write: the thread is found
     by its name and the briefing comes back from Discord by its nonce."""
