@@ -30,6 +30,7 @@ from bot.contributions.classifier import ThreadKind
 from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, NotFound
 from bot.permissions import is_thread_limit
+from bot.text import escape_markdown
 from cogs.cafe_views import post_signup, refresh_signup, table_view, tablecloth_view
 from storage.models import Cafe, CafeState, CafeTable
 
@@ -198,7 +199,7 @@ class CafeRunner:
         tablecloths = await self.service.tablecloth_so_far(
             view, lambda user_id: self._display_name(channel.guild, user_id)
         )
-        refused: discord.HTTPException | None = None
+        refused = False
         for done, table in enumerate(pending, start=len(view.tables) - len(pending) + 1):
             try:
                 await self._open_table(
@@ -207,7 +208,7 @@ class CafeRunner:
             except discord.HTTPException as error:
                 if not is_thread_limit(error):
                     raise
-                refused = error  # the other tables would be refused too
+                refused = True  # the other tables would be refused too
                 break
             if progress is not None and time.monotonic() - last_edit >= PROGRESS_EVERY_SECONDS:
                 await progress.edit(content=self._progress_text(view, done))
@@ -215,7 +216,7 @@ class CafeRunner:
         view = await self.service.round_view(cafe.id, view.round_number) or view
         if progress is not None:
             await progress.edit(content=None, embed=self._tables_embed(view))
-        if refused is not None:
+        if refused:
             opened = sum(1 for table in view.tables if table.table.opened)
             problem = (
                 f"Discord allows no more active threads in this server: {opened} of "
@@ -462,7 +463,8 @@ class CafeRunner:
         facilitator = f" <@{cafe.created_by}>" if cafe.created_by else ""
         await channel.send(
             f"🙋 **Table {table.table_number}** (round {table.round_number}) of **{cafe.title}** "
-            f"asks for the facilitator: <#{table.thread_id}> ({asked_by} asked).{facilitator}",
+            f"asks for the facilitator: <#{table.thread_id}> ({escape_markdown(asked_by)} asked)."
+            f"{facilitator}",
             allowed_mentions=discord.AllowedMentions(
                 users=[discord.Object(cafe.created_by)] if cafe.created_by else False,
                 roles=False,

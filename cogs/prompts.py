@@ -680,7 +680,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 f"question #{choice.question.id} is posted in #{channel.name} "
                 f"({refused.message.jump_url}), but I could not open its thread for answers: "
                 f"{refused.reason}",
-                f"{refused.fix} Then `/prompt resume id:{prompt_schedule.id}`.",
+                f"{refused.remedy} Then `/prompt resume id:{prompt_schedule.id}`.",
             )
         except (NotAllowed, discord.Forbidden, discord.NotFound):
             return await self._pause(
@@ -737,17 +737,17 @@ class ThreadRefused(NotAllowed):
         self.message = message
         if is_thread_limit(error):
             self.reason = "the server has as many active threads as Discord allows"
-            self.fix = "Archive threads that are done (or let them archive themselves)."
+            self.remedy = "Archive threads that are done (or let them archive themselves)."
         elif isinstance(error, discord.Forbidden):
             self.reason = "I am not allowed to open threads there"
-            self.fix = "Give my role Create Public Threads in that channel."
+            self.remedy = "Give my role Create Public Threads in that channel."
         else:
             self.reason = f"Discord said: {error.text or error.status}"
-            self.fix = "Try again later."
+            self.remedy = "Try again later."
         super().__init__(
             f"The question is posted ({message.jump_url}), but I could not open its thread for "
             f"answers: {self.reason}.",
-            f"{self.fix} Members can answer in the channel meanwhile.",
+            f"{self.remedy} Members can answer in the channel meanwhile.",
         )
 
 
