@@ -195,6 +195,35 @@ async def seats_of(
     return list((await session.execute(statement)).scalars())
 
 
+async def tables_of_earlier_cafes(
+    session: AsyncSession, cafe: Cafe, *, last: int
+) -> list[list[int]]:
+    """Who sat together, table by table and round by round, at the ``last`` cafés of this
+    café's recurring series held before it (ended ones; none for a café outside a series)."""
+    assert cafe.id is not None
+    root = cafe.series_id if cafe.series_id is not None else cafe.id
+    earlier = (
+        select(Cafe.id)
+        .where(
+            (col(Cafe.id) == root) | (col(Cafe.series_id) == root),
+            col(Cafe.id) < cafe.id,
+            col(Cafe.state) == CafeState.CLOSED.value,
+        )
+        .order_by(col(Cafe.id).desc())
+        .limit(last)
+    )
+    statement = (
+        select(CafeSeat)
+        .where(col(CafeSeat.cafe_id).in_(earlier))
+        .order_by(col(CafeSeat.cafe_id), col(CafeSeat.round_number), col(CafeSeat.table_number))
+    )
+    tables: dict[tuple[int, int, int], list[int]] = {}
+    for seat in (await session.execute(statement)).scalars():
+        key = (seat.cafe_id, seat.round_number, seat.table_number)
+        tables.setdefault(key, []).append(seat.user_id)
+    return list(tables.values())
+
+
 async def remove_future_seat(
     session: AsyncSession, cafe_id: int, user_id: int, from_round: int
 ) -> None:

@@ -54,8 +54,10 @@ class SeatingRequest:
     ``hosts`` maps a person id to the table (0-based) they host every round; a table may have
     several hosts. The default is an empty dict, so a request is hashable only when ``hosts`` is
     (pass e.g. a ``frozendict``-like mapping if you need that). ``played`` rounds are kept as
-    they are and may name people no longer in ``people``. ``max_steps`` (optional) caps the
-    search by steps as well as by ``time_budget`` seconds.
+    they are and may name people no longer in ``people``. ``met_before`` holds pairs of ids
+    who shared a table at an earlier café (of a recurring series): meeting again counts as a
+    repeat, as meeting twice in this café does. ``max_steps`` (optional) caps the search by
+    steps as well as by ``time_budget`` seconds.
     """
 
     people: tuple[Person, ...]
@@ -63,6 +65,7 @@ class SeatingRequest:
     rounds: int
     hosts: Mapping[int, int] = field(default_factory=dict)
     played: tuple[Round, ...] = ()
+    met_before: frozenset[tuple[int, int]] = frozenset()
     seed: int = 0
     time_budget: float = 0.4
     max_steps: int | None = None
@@ -319,6 +322,13 @@ def _prepare(request: SeatingRequest) -> _Prepared:
                 for z in present:
                     if z != x:
                         base[x * n + z] += 1
+
+    # Pairs who met at an earlier café start as met once (the bounds below stay lower bounds:
+    # they count these as played meetings would be, or leave them out).
+    for a, b in request.met_before:
+        x, y = index.get(a), index.get(b)
+        if x is not None and y is not None and x != y and base[x * n + y] == 0:
+            base[x * n + y] = base[y * n + x] = 1
 
     future = request.rounds - len(request.played)
     hosts_per_table = [0] * tables

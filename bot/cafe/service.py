@@ -46,6 +46,7 @@ ROUND_END = "cafe.round_end"
 ROUND_WARNING = "cafe.round_warning"
 CAFE_START = "cafe.start"  # a café's one start time (timer)
 SERIES_START = "cafe.series"  # a recurring café: starts the series' open café
+SERIES_MEMORY = 3  # a recurring café seats apart who met at the series' last this many cafés
 
 # A round must end even if the bot was down far longer than the round.
 ROUND_END_GRACE = timedelta(days=30)
@@ -533,8 +534,9 @@ class CafeService:
             facts = await cafes.seating_facts(
                 session, cafe.community_id, [p.user_id for p in present]
             )
+            earlier = await cafes.tables_of_earlier_cafes(session, cafe, last=SERIES_MEMORY)
         tables = _table_count(cafe, present)
-        request = _seating_request(cafe, tables, present, seats, facts)
+        request = _seating_request(cafe, tables, present, seats, facts, earlier)
         seating = await asyncio.to_thread(planner.plan_seating, request)
         quality = planner.assess(request, seating)
         return SeatingPreview(cafe, tables, seating, quality, len(request.played) + 1)
@@ -555,9 +557,10 @@ class CafeService:
             facts = await cafes.seating_facts(
                 session, cafe.community_id, [p.user_id for p in present]
             )
+            earlier = await cafes.tables_of_earlier_cafes(session, cafe, last=SERIES_MEMORY)
         tables = _table_count(cafe, present)
         _check_can_seat(cafe, tables, present)
-        request = _seating_request(cafe, tables, present, seats, facts)
+        request = _seating_request(cafe, tables, present, seats, facts, earlier)
         seating = await asyncio.to_thread(planner.plan_seating, request)
         planned = seating.rounds[round_number - 1]
         hosts = {p.user_id for p in present if p.role == CafeRole.HOST}
@@ -983,6 +986,7 @@ def _seating_request(
     present: Sequence[CafeParticipant],
     seats: Sequence[CafeSeat],
     facts: dict[int, tuple[str | None, str | None, str | None]],
+    earlier_tables: Sequence[Sequence[int]] = (),
 ) -> planner.SeatingRequest:
     played: dict[int, list[list[int]]] = {}
     for seat in seats:
@@ -1000,11 +1004,19 @@ def _seating_request(
         for p in present
         if p.role == CafeRole.HOST and p.host_table and p.host_table <= tables
     }
+    # Who met at the series' earlier cafés should meet new people this time, as in one café.
+    met_before = frozenset(
+        (a, b) if a < b else (b, a)
+        for seated in earlier_tables
+        for i, a in enumerate(seated)
+        for b in seated[i + 1 :]
+    )
     return planner.SeatingRequest(
         people=people,
         tables=tables,
         rounds=cafe.rounds,
         hosts=hosts,
         played=rounds_played,
+        met_before=met_before,
         seed=cafe.seed,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.cafe.service import CAFE_START, SERIES_START, CafeService
 from bot.sandbox import RateLimitConfig
 from storage import cafes, schedules
-from storage.models import CafeState
+from storage.models import Cafe, CafeState
 from storage.types import utc_now
 from tests.e2e.harness import Harness, running_harness
 from tests.e2e.test_cafe import (
@@ -213,6 +213,48 @@ async def test_a_recurring_cafe_opens_the_next_one_when_it_ends(harness: Harness
     # The same due time again (a second process, a replay) starts nothing: it was claimed.
     await harness.bot.scheduler.fire(series.id, due)
     assert (await stored_cafe(harness, following_cafe.id or 0)).state == CafeState.OPEN
+
+
+async def test_a_recurring_cafe_seats_apart_who_sat_together_last_time(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    first = await create_cafe(
+        harness, questions="What matters?", rounds=1, repeat="weekly tue 14:00"
+    )
+    guild = harness.community.guild
+    for number in range(25):  # five tables of five, however many the sample server has
+        guild.add_member(harness.sandbox.create_user(f"member{number}"))
+    members = people(harness, 25)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    assert "harvest" in await answered(await cafe_cmd(harness, harness.moderator, "next"))
+
+    async def pairs_at(cafe_id: int) -> set[frozenset[int]]:
+        async with harness.db.session() as session:
+            seats = await cafes.seats_of(session, cafe_id, 1)
+        tables: dict[int, set[int]] = {}
+        for seat in seats:
+            tables.setdefault(seat.table_number, set()).add(seat.user_id)
+        assert sorted(len(table) for table in tables.values()) == [5] * 5
+        return {
+            frozenset((a, b)) for table in tables.values() for a in table for b in table if a < b
+        }
+
+    last_time = await pairs_at(first.id or 0)
+    following = next(
+        c for c in await cafes_listed(harness) if c.id != first.id and c.state == CafeState.OPEN
+    )
+    # The same draw as last time: without the memory of who met, the same tables again.
+    async with harness.db.transaction() as session:
+        await cafes.update_cafe(session, following, seed=first.seed)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start", cafe=following.id))
+    this_time = await pairs_at(following.id or 0)
+    assert not this_time & last_time  # everyone meets five new people
+
+
+async def cafes_listed(harness: Harness) -> list[Cafe]:
+    async with harness.db.session() as session:
+        return await cafes.list_cafes(session, harness.community.guild.id)
 
 
 async def test_tables_discord_refuses_to_open_are_opened_by_start_once_there_is_room(

@@ -135,6 +135,38 @@ async def test_cafes_in_states_looks_across_communities_in_id_order(db: Database
     assert none == []
 
 
+async def test_earlier_cafes_of_a_series_give_their_tables_newest_ended_ones_only(
+    db: Database,
+) -> None:
+    async with db.session() as session:
+        await communities(session)
+        root = await new_cafe(session, state=CafeState.CLOSED)
+        assert root.id is not None
+        second = await new_cafe(session, series_id=root.id, state=CafeState.CLOSED)
+        cancelled = await new_cafe(session, series_id=root.id, state=CafeState.CANCELLED)
+        third = await new_cafe(session, series_id=root.id, state=CafeState.CLOSED)
+        current = await new_cafe(session, series_id=root.id)
+        alone = await new_cafe(session)
+        for cafe, who in ((root, ANNA), (second, BEN), (cancelled, CLARA), (third, DAAN)):
+            assert cafe.id is not None
+            await cafes.seat_round(session, cafe.id, 1, [(1, [(who, False), (EVA, False)])])
+        await cafes.seat_round(session, third.id or 0, 2, [(1, [(DAAN, False), (FENNA, False)])])
+        await session.commit()
+        everything = await cafes.tables_of_earlier_cafes(session, current, last=5)
+        latest_two = await cafes.tables_of_earlier_cafes(session, current, last=2)
+        before_second = await cafes.tables_of_earlier_cafes(session, second, last=5)
+        outside = await cafes.tables_of_earlier_cafes(session, alone, last=5)
+    # Ended cafés of the series only (not the cancelled one), each table of each round.
+    assert sorted(map(sorted, everything)) == sorted(
+        map(sorted, [[ANNA, EVA], [BEN, EVA], [DAAN, EVA], [DAAN, FENNA]])
+    )
+    assert sorted(map(sorted, latest_two)) == sorted(
+        map(sorted, [[BEN, EVA], [DAAN, EVA], [DAAN, FENNA]])
+    )
+    assert before_second == [[ANNA, EVA]]
+    assert outside == []
+
+
 async def test_lock_cafe_returns_the_row_as_stored_now(db: Database) -> None:
     [cafe_id] = await cafe_ids(db)
     async with db.session() as reader, db.session() as writer:

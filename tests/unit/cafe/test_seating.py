@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.cafe.seating import (
     Person,
+    Seating,
     SeatingError,
     SeatingRequest,
     assess,
@@ -150,6 +151,33 @@ def test_played_meetings_count_as_met() -> None:
     assert quality.repeat_pairs == 0
     met = [set(combinations(table, 2)) for round_ in seating.rounds for table in round_]
     assert sum(len(pairs) for pairs in met) == len(set().union(*met))
+
+
+def test_pairs_who_met_at_an_earlier_cafe_are_kept_apart_when_possible() -> None:
+    people = tuple(Person(i) for i in range(16))
+    earlier = plan_seating(SeatingRequest(people, 4, 2, seed=3))
+    met = frozenset(
+        pair for round_ in earlier.rounds for table in round_ for pair in combinations(table, 2)
+    )
+
+    def meetings_again(seating: Seating) -> int:
+        return sum(
+            pair in met
+            for round_ in seating.rounds
+            for table in round_
+            for pair in combinations(table, 2)
+        )
+
+    assert meetings_again(plan_seating(SeatingRequest(people, 4, 2, seed=3))) == 48  # the same
+    again = plan_seating(SeatingRequest(people, 4, 2, seed=3, met_before=met))
+    assert meetings_again(again) == 0
+    quality = assess(SeatingRequest(people, 4, 2, met_before=met), again)
+    assert quality.repeat_pairs == 0  # and nobody meets twice within the café either
+    # Pairs naming people who are not here change nothing.
+    strangers = frozenset({(100, 101), (0, 100)})
+    assert plan_seating(SeatingRequest(people, 4, 2, seed=3, met_before=strangers)) == (
+        plan_seating(SeatingRequest(people, 4, 2, seed=3))
+    )
 
 
 @FAST
