@@ -3,8 +3,9 @@
 Rules, in priority order: hosts stay at their table every round; table sizes (hosts included)
 differ by at most one in every round; travellers (everyone who is not a host) move to a table
 they have not sat at, whenever that is possible; nobody shares a table with the same person
-twice where that can be avoided; people of one organisation are kept apart where that can be
-avoided; stakeholder groups and levels are spread over the tables.
+twice where that can be avoided (nor with someone met at an earlier café, ``met_before``);
+people of one organisation are kept apart where that can be avoided; stakeholder groups and
+levels are spread over the tables.
 
 Only future rounds are planned. ``played`` rounds are kept exactly, and their meetings count as
 already met, so callers handle people joining or leaving between rounds by planning again with
