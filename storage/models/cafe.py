@@ -45,7 +45,8 @@ class Cafe(SQLModel, table=True):
     questions: list[str] = Field(sa_column=Column(JSON, nullable=False))  # one per round
     rounds: int
     round_minutes: int
-    tables: int | None = None  # None: about five seats per table, decided at each round
+    tables: int | None = None  # in use once started; before: as asked (None: five seats a table)
+    tables_asked: int | None = None  # what the moderator asked for: the next café of a series too
     thread_type: str = Field(default="public", sa_type=String(8))  # public | private
     channel_id: int = Field(sa_type=BigInteger)  # where the sign-up and the harvest go
     signup_message_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -185,7 +185,7 @@ async def test_a_hundred_tables_open_paced_within_the_rate_limits(tmp_path: Path
 async def test_a_recurring_cafe_opens_the_next_one_when_it_ends(harness: Harness) -> None:
     await harness.set_staff_roles()
     first = await create_cafe(
-        harness, questions="What matters?", rounds=1, repeat="weekly tue 14:00"
+        harness, questions="What matters?", rounds=1, tables=2, repeat="weekly tue 14:00"
     )
     assert "Repeats: `weekly tue 14:00`" in str(signup_message(harness).embeds[0])
     await sign_up(harness, people(harness, 6))
@@ -208,6 +208,7 @@ async def test_a_recurring_cafe_opens_the_next_one_when_it_ends(harness: Harness
     assert len(following) == 1
     following_cafe = following[0]
     assert following_cafe.state == CafeState.OPEN and following_cafe.series_id == first.id
+    assert following_cafe.tables == following_cafe.tables_asked == 2  # as the moderator asked
     assert f"Café #{following_cafe.id}" in str(signup_message(harness).embeds[0])
 
     # The same due time again (a second process, a replay) starts nothing: it was claimed.

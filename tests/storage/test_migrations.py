@@ -68,3 +68,34 @@ async def test_upgrades_keep_existing_rows(db: Database) -> None:
         community = await get_community(session, 1)
     assert community is not None and community.name == "Existing CoP"
     assert community.rolesync is False
+
+
+async def test_cafes_keep_the_table_count_asked_for_when_not_started(db: Database) -> None:
+    """0006: a café not started yet still holds the count asked for; a started one, the count
+    it used, which is no request."""
+    config = alembic_config(db.url)
+    await asyncio.to_thread(command.downgrade, config, "0005")
+    now = datetime(2026, 1, 1)
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO community (id, name, timezone, created_at, updated_at) "
+                "VALUES (1, 'Existing CoP', 'UTC', :now, :now)"
+            ),
+            {"now": now},
+        )
+        for cafe_id, tables, current_round in ((1, 3, 0), (2, 4, 2), (3, None, 0)):
+            await session.execute(
+                text(
+                    "INSERT INTO cafe (id, community_id, title, questions, rounds, round_minutes,"
+                    " tables, thread_type, channel_id, warning_minutes, seed, state,"
+                    " current_round, harvest_posted, created_at, updated_at) VALUES (:id, 1,"
+                    " 'Café', '[\"Why?\"]', 3, 20, :tables, 'public', 5, 2, 0, 'open', :round,"
+                    " false, :now, :now)"
+                ),
+                {"id": cafe_id, "tables": tables, "round": current_round, "now": now},
+            )
+    await db.migrate()
+    async with db.session() as session:
+        rows = (await session.execute(text("SELECT id, tables_asked FROM cafe ORDER BY id"))).all()
+    assert [tuple(row) for row in rows] == [(1, 3), (2, None), (3, None)]
