@@ -775,6 +775,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             f"Travellers back at a table they sat at: **{quality.travellers_staying}** "
             f"(cannot go below {quality.travellers_staying_bound})"
         )
+        if quality.met_before_again is not None:
+            figures += (
+                f"\nPairs who sat together at the series' last cafés, together again: "
+                f"**{quality.met_before_again}**"
+            )
         lines = []
         for index, seated in enumerate(preview.seating.rounds, start=1):
             if index < preview.first_round:

@@ -94,6 +94,9 @@ class SeatingQuality:
     hosts at most one a table), and forced above that. The rules rank travellers moving before
     repeats, so when no traveller comes back to a hosted table in the planned rounds,
     ``repeat_pairs_bound`` is the least among such seatings (often higher than without the rule).
+
+    ``met_before_again``: pairs of the request's ``met_before`` who share a table here (None
+    when the request names no earlier meetings); it has no bound of its own.
     """
 
     travellers_staying: int
@@ -105,6 +108,7 @@ class SeatingQuality:
     tables_missing_stakeholder: int
     tables_missing_stakeholder_bound: int
     size_spread: int
+    met_before_again: int | None = None
 
     def at_bounds(self) -> bool:
         return (
@@ -474,4 +478,19 @@ def assess(request: SeatingRequest, seating: Seating) -> SeatingQuality:
         tables_missing_stakeholder=sum(_gaps(r, by_id) for r in seating.rounds),
         tables_missing_stakeholder_bound=prepared.played_gaps + prepared.targets.gaps,
         size_spread=spread,
+        met_before_again=_met_again(seating.rounds, request.met_before)
+        if request.met_before
+        else None,
     )
+
+
+def _met_again(rounds: tuple[Round, ...], met_before: frozenset[tuple[int, int]]) -> int:
+    """Pairs who met at an earlier café and share a table again (each pair once)."""
+    again = {
+        (a, b)
+        for seated in (table for round_ in rounds for table in round_)
+        for i, a in enumerate(seated)
+        for b in seated[i + 1 :]
+        if (a, b) in met_before or (b, a) in met_before
+    }
+    return len(again)

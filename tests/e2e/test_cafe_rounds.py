@@ -248,6 +248,8 @@ async def test_a_recurring_cafe_seats_apart_who_sat_together_last_time(harness: 
     async with harness.db.transaction() as session:
         await cafes.update_cafe(session, following, seed=first.seed)
     await sign_up(harness, members)
+    plan = await cafe_cmd(harness, harness.moderator, "plan", cafe=following.id)
+    assert "at the series' last cafés, together again: **0**" in await answered(plan)
     await answered(await cafe_cmd(harness, harness.moderator, "start", cafe=following.id))
     this_time = await pairs_at(following.id or 0)
     assert not this_time & last_time  # everyone meets five new people

@@ -168,11 +168,15 @@ def test_pairs_who_met_at_an_earlier_cafe_are_kept_apart_when_possible() -> None
             for pair in combinations(table, 2)
         )
 
-    assert meetings_again(plan_seating(SeatingRequest(people, 4, 2, seed=3))) == 48  # the same
+    same = plan_seating(SeatingRequest(people, 4, 2, seed=3))
+    assert meetings_again(same) == 48  # the same tables as last time
+    assert assess(SeatingRequest(people, 4, 2, met_before=met), same).met_before_again == 48
     again = plan_seating(SeatingRequest(people, 4, 2, seed=3, met_before=met))
     assert meetings_again(again) == 0
     quality = assess(SeatingRequest(people, 4, 2, met_before=met), again)
+    assert quality.met_before_again == 0
     assert quality.repeat_pairs == 0  # and nobody meets twice within the café either
+    assert assess(SeatingRequest(people, 4, 2), again).met_before_again is None
     # Pairs naming people who are not here change nothing.
     strangers = frozenset({(100, 101), (0, 100)})
     assert plan_seating(SeatingRequest(people, 4, 2, seed=3, met_before=strangers)) == (
