@@ -5,7 +5,7 @@ are in the custom_id), so they keep working after a restart without any view hel
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
@@ -126,52 +126,51 @@ async def refresh_signup(bot: CopBot, cafe_id: int) -> None:
         await service.update(cafe_id, signup_message_id=None)
 
 
-# --- the tablecloth ------------------------------------------------------------------------------
+# --- a table's buttons -------------------------------------------------------------------------
 
 
-class TableclothButton(
-    DynamicButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):note:(?P<table>\d{1,12})"
-):
+class TableButton(DynamicButton, template=r"(?!)"):
+    """A button of one table in one round: ``copbot:cafe:<café>:<action>:<table row>``. A
+    subclass names its action in its template and sets the button's looks."""
+
+    action: ClassVar[str]
+    label: ClassVar[str]
+    emoji: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle]
+
     def __init__(self, cafe_id: int, table_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Add to tablecloth",
-                emoji="📝",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"copbot:cafe:{cafe_id}:note:{table_id}",
+                label=self.label,
+                emoji=self.emoji,
+                style=self.style,
+                custom_id=f"copbot:cafe:{cafe_id}:{self.action}:{table_id}",
             )
         )
         self.cafe_id = cafe_id
         self.table_id = table_id
 
     @classmethod
-    def from_match(cls, match: re.Match[str]) -> TableclothButton:
+    def from_match(cls, match: re.Match[str]) -> Self:
         return cls(int(match["cafe"]), int(match["table"]))
+
+
+class TableclothButton(
+    TableButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):note:(?P<table>\d{1,12})"
+):
+    action, label, emoji, style = "note", "Add to tablecloth", "📝", discord.ButtonStyle.primary
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(NoteModal(self.cafe_id, self.table_id))
 
 
 class FacilitatorButton(
-    DynamicButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):call:(?P<table>\d{1,12})"
+    TableButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):call:(?P<table>\d{1,12})"
 ):
     """A table calls whoever runs the café (as a breakout room calls its host)."""
 
-    def __init__(self, cafe_id: int, table_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Call the facilitator",
-                emoji="🙋",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"copbot:cafe:{cafe_id}:call:{table_id}",
-            )
-        )
-        self.cafe_id = cafe_id
-        self.table_id = table_id
-
-    @classmethod
-    def from_match(cls, match: re.Match[str]) -> FacilitatorButton:
-        return cls(int(match["cafe"]), int(match["table"]))
+    action, label, emoji = "call", "Call the facilitator", "🙋"
+    style = discord.ButtonStyle.secondary
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         cog = cafe_cog(interaction.client)
