@@ -193,13 +193,21 @@ class CopBot(commands.Bot):
                 receiver(*args, **kwargs)
             except Exception:
                 log.exception("receiver %s of the %s event failed", receiver, event_name)
+        if event_name == "message" and not self._message_listeners():
+            # Only our no-op on_message would get it: spare the task discord.py makes to run
+            # it, a tenth of what parsing the message costs.
+            return
         super().dispatch(event_name, *args, **kwargs)
+
+    def _message_listeners(self) -> bool:
+        """Whether a listener (a cog's, or ``wait_for``) waits for messages."""
+        return bool(self.extra_events.get("on_message") or self._listeners.get("message"))
 
     async def on_message(self, message: discord.Message, /) -> None:
         """copbot has slash commands only: messages are not parsed for prefix commands.
 
         (commands.Bot would build a command context for every message; the contribution log
-        listens to messages in its own cog.)
+        receives messages in its own cog, and ``dispatch`` skips this when nobody else listens.)
         """
 
     async def on_ready(self) -> None:

@@ -3,7 +3,8 @@ the bot's receivers and the batched writer, until the rows are committed.
 
 Printed next to baselines from the same run:
 - the same payloads through the same parser with the contribution log's message receiver
-  removed (bare: the bot without the log);
+  removed (bare: the bot without the log, which is the parser with no listener at all: nothing
+  else in the bot listens to messages, and CopBot.dispatch then makes no task);
 - on PostgreSQL, asyncpg's ``copy_records_to_table`` of the same rows (the fastest way in).
 
 Each measurement is repeated (BENCH_REPEATS, default 3), the runs taking turns, and reported as the
