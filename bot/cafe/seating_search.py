@@ -624,23 +624,13 @@ class Planner:
     ) -> tuple[int, int, int] | None:
         """(delta, x, y) of the cheapest trade of all future seats between a traveller among
         ``candidates`` and another: who meets whom as a set of schedules stays the same."""
-        rng, rounds = self.rng, self.p.rounds
-        travellers = self.travellers
+        rounds = self.p.rounds
         best: tuple[int, int, int] | None = None
         for x in {x for _, x in candidates}:
-            others = (
-                travellers
-                if len(travellers) <= TRADE_PARTNERS
-                else rng.sample(travellers, TRADE_PARTNERS)
-            )
-            for y in others:
+            for y in self._partners(TRADE_PARTNERS):
                 if y == x:
                     continue
-                delta = 0
-                for r in range(rounds):
-                    source, target = self.seat[r][x], self.seat[r][y]
-                    if source != target:
-                        delta += self.cheap_delta(r, x, source, y, target)
+                delta = self._trade_delta(x, y)
                 if delta >= aspiration and any(
                     tabu.get((r, z), -1) > step for r in range(rounds) for z in (x, y)
                 ):
@@ -648,6 +638,27 @@ class Planner:
                 if best is None or delta < best[0]:
                     best = (delta, x, y)
         return best
+
+    def _partners(self, most: int) -> Sequence[int]:
+        """The travellers a traveller may trade with: all of them, or ``most`` at random."""
+        travellers = self.travellers
+        return travellers if len(travellers) <= most else self.rng.sample(travellers, most)
+
+    def _trade_delta(self, x: int, y: int) -> int:
+        """The change in everything but stays and repeats if x and y trade all future seats."""
+        delta = 0
+        for r in range(self.p.rounds):
+            source, target = self.seat[r][x], self.seat[r][y]
+            if source != target:
+                delta += self.cheap_delta(r, x, source, y, target)
+        return delta
+
+    def _trade(self, x: int, y: int) -> None:
+        """x and y trade their seats in every future round."""
+        for r in range(self.p.rounds):
+            target = self.seat[r][y]
+            if self.seat[r][x] != target:
+                self.swap(r, x, y, target)
 
     def _tabu_polish(self, targets: Targets) -> None:
         rng = self.rng
@@ -667,10 +678,8 @@ class Planner:
             trade = self._best_trade(candidates, tabu, step, best - now) if trades else None
             if trade is not None and (choice is None or trade[0] < choice[0]):
                 delta, x, y = trade
+                self._trade(x, y)
                 for r in range(self.p.rounds):
-                    target = self.seat[r][y]
-                    if self.seat[r][x] != target:
-                        self.swap(r, x, y, target)
                     tabu[(r, x)] = tabu[(r, y)] = step + 2 + rng.randrange(5)
                 now += delta
                 if now < best:
@@ -750,8 +759,7 @@ class Planner:
     def relabel(self, at_targets: Callable[[], bool]) -> None:
         """Improving swaps of who is who (the same two travellers trade places in every round):
         a construction's meetings stay as they are; organisations and groups spread."""
-        rng, p = self.rng, self.p
-        travellers = self.travellers
+        rng, travellers = self.rng, self.travellers
         improved = True
         while improved and not at_targets():
             improved = False
@@ -761,26 +769,14 @@ class Planner:
                 if self.out_of_time():
                     return
                 best_delta, best_y = 0, -1
-                others = (
-                    travellers
-                    if len(travellers) <= RELABEL_PARTNERS
-                    else rng.sample(travellers, RELABEL_PARTNERS)
-                )
-                for y in others:
+                for y in self._partners(RELABEL_PARTNERS):
                     if y == x:
                         continue
-                    delta = 0
-                    for r in range(p.rounds):
-                        source, target = self.seat[r][x], self.seat[r][y]
-                        if source != target:
-                            delta += self.cheap_delta(r, x, source, y, target)
+                    delta = self._trade_delta(x, y)
                     if delta < best_delta:
                         best_delta, best_y = delta, y
                 if best_y >= 0:
-                    for r in range(p.rounds):
-                        source, target = self.seat[r][x], self.seat[r][best_y]
-                        if source != target:
-                            self.swap(r, x, best_y, target)
+                    self._trade(x, best_y)
                     improved = True
                     if at_targets():
                         return
