@@ -577,7 +577,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 where,
                 choice,
                 make_thread=True,
-                schedule_id=None,
+                prompt_schedule=None,
                 scheduled_for=None,
                 posted_by=interaction.user.id,
             )
@@ -592,7 +592,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         choice: Choice,
         *,
         make_thread: bool,
-        schedule_id: int | None,
+        prompt_schedule: PromptSchedule | None,
         scheduled_for: datetime | None,
         posted_by: int | None,
     ) -> tuple[discord.Message, discord.Thread | None]:
@@ -605,9 +605,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             footer=(f"Suggested by {credit} · " if credit else "") + f"Question #{question.id}",
         )
         nonce = None
-        if schedule_id is not None and scheduled_for is not None:
+        if prompt_schedule is not None and scheduled_for is not None:
             # A retried post of the same firing comes back from Discord instead of twice.
-            nonce = f"p{schedule_id}t{int(scheduled_for.timestamp())}"[:25]
+            nonce = f"p{prompt_schedule.schedule_id}t{int(scheduled_for.timestamp())}"[:25]
         message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=NO_PINGS)
         thread, thread_refused = None, None
         if make_thread:
@@ -618,9 +618,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 self.thread_authors[thread.id] = question.author_id
             except discord.HTTPException as error:
                 thread_refused = error  # the question is out: it is recorded all the same
-        prompt_schedule = (
-            await self.service.prompt_schedule_of(schedule_id) if schedule_id is not None else None
-        )
         await self.service.record_post(
             channel.guild.id,
             choice,
@@ -647,8 +644,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             return await self._post_on_time(firing, prompt_schedule)
 
     async def _post_on_time(self, firing: Firing, prompt_schedule: PromptSchedule) -> str:
-        schedule = firing.schedule
-        assert schedule.id is not None
         choice = await self.service.choose(prompt_schedule.community_id, prompt_schedule.theme_key)
         if choice is None:
             return await self._pause(
@@ -670,7 +665,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 channel,
                 choice,
                 make_thread=prompt_schedule.make_thread,
-                schedule_id=schedule.id,
+                prompt_schedule=prompt_schedule,
                 scheduled_for=firing.scheduled_for,
                 posted_by=None,
             )
