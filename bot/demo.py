@@ -756,6 +756,13 @@ async def scene_cafe(scene: Scene) -> None:
     third = cafe.threads(3)[2]
     said = await cafe.talk(3, third, lines=2)
     await scene.slash(said[-1][0], "cafe note", channel=third, text=ROUND_THREE_NOTE)
+    caller = said[0][0]
+    transcript.note(f"Table 3 would like the facilitator to join: {caller.display_name} asks.")
+    await scene.click(caller, third.messages[0], "Call the facilitator")
+    call = next(
+        m for m in reversed(cafe.channel.messages) if "asks for the facilitator" in m.content
+    )
+    transcript.posted(call)
 
     already = len(cafe.channel.messages)
     transcript.note("The third /cafe next ends the last round: the harvest.")

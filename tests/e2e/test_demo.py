@@ -56,6 +56,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert "copbot opens a form: “Add to the tablecloth”" in cafe
     assert "Added to the tablecloth of table 2 (round 2)." in cafe
     assert "Added to the tablecloth of table 3 (round 3)." in cafe
+    assert "clicks [Call the facilitator]" in cafe and "asks for\n      the facilitator" in cafe
     assert "Marked for the harvest of **Sharing" in cafe
     round_two = cafe[cafe.index("## The tablecloth so far · Table 1") :]
     assert "Knowledge leaves with projects and people" in round_two.split("carries the idea")[0]
