@@ -21,6 +21,7 @@ import gc
 import os
 import random
 import resource
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -31,12 +32,14 @@ from typing import Any
 import asyncpg
 import discord
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.contributions.writer import StoreContribution
 from bot.sandbox import payloads
 from bot.sandbox.models import Attachment, Channel, Message, snowflake
 from storage import contributions as log_queries
+from storage.contributions import SQLITE_ROWS_PER_STATEMENT
 from storage.models import Contribution
 from storage.upsert import full_records
 from tests.databases import postgres_url
@@ -178,6 +181,7 @@ class Figures:
     bare_cpu: list[float] = field(default_factory=list)
     logged_cpu: list[float] = field(default_factory=list)
     writer: list[float] = field(default_factory=list)
+    sqlite_floor: list[float] = field(default_factory=list)  # SQLite's own insert, rows/s
     rss: float = 0.0
     peak: float = 0.0
 
@@ -237,6 +241,15 @@ async def measure(harness: Harness) -> Figures:
     rows = await logged_rows(harness)
     for repeat in range(1, REPEATS + 1):
         figures.writer.append(await writer_rate(harness, rows, repeat << 40))
+    if harness.db.engine.dialect.name == "sqlite":
+        database = make_url(str(harness.db.engine.url)).database
+        assert database is not None
+        names, records = stored_records(database)
+        for repeat in range(1, REPEATS + 1):
+            floor = await asyncio.to_thread(
+                sqlite_floor, database, names, records, writer.flush_rows, repeat << 44
+            )
+            figures.sqlite_floor.append(floor)
     figures.rss, figures.peak = rss_mb()
     return figures
 
@@ -269,9 +282,77 @@ def report(backend: str, figures: Figures, extra: str = "") -> None:
         f"{logged_cpu:.1f} us logged ({bare_cpu / logged_cpu:.2f}; "
         "less sensitive than wall time to other processes on the machine)\n"
         f"  the writer alone, same rows, no Discord: {spread(figures.writer, 'rows/s')}\n"
+        f"{floor_report(figures)}"
         f"{extra}"
         f"  memory: {figures.rss:.0f} MB resident now, {figures.peak:.0f} MB peak"
     )
+
+
+def floor_report(figures: Figures) -> str:
+    """SQLite's own insert next to the parse: what is left of the budget for everything else."""
+    if not figures.sqlite_floor:
+        return ""
+    parse_us = 1e6 / median(figures.bare)
+    floor_us = 1e6 / median(figures.sqlite_floor)
+    return (
+        f"  SQLite's own insert, plain sqlite3:    {spread(figures.sqlite_floor, 'rows/s')}\n"
+        f"    = {floor_us:.1f} us a row against {parse_us:.1f} us to parse a message: at half the "
+        f"bare rate the whole log (receiving, describing, attributing, storing) has "
+        f"{parse_us:.1f} us a message, {parse_us - floor_us:.1f} us of it beside SQLite's insert\n"
+    )
+
+
+def stored_records(database: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The log's newest rows in the form SQLite stores them, with their column names."""
+    connection = sqlite3.connect(database)
+    try:
+        cursor = connection.execute(
+            "SELECT * FROM contribution ORDER BY message_id DESC LIMIT ?", (MESSAGES,)
+        )
+        return [column[0] for column in cursor.description], cursor.fetchall()[::-1]
+    finally:
+        connection.close()
+
+
+def sqlite_floor(
+    database: str, names: list[str], records: list[tuple[Any, ...]], batch: int, shift: int
+) -> float:
+    """SQLite's own cost of storing the log's rows: rows as stored, inserted again as new
+    messages with plain sqlite3 (values in stored form, no Python between rows), in the writer's
+    batches and statement size, each batch committed, into the bot's own database file with its
+    pragmas, indexes and foreign keys."""
+    size, width, key = SQLITE_ROWS_PER_STATEMENT, len(names), names.index("message_id")
+    assert batch % size == 0, "the writer's batch is a whole number of statements"
+    renumbered = [(*row[:key], row[key] + shift, *row[key + 1 :]) for row in records]
+    values_of_rows = ", ".join(["(" + ", ".join("?" * width) + ")"] * size)
+    statement = (
+        f"INSERT INTO contribution ({', '.join(names)}) VALUES {values_of_rows} "
+        "ON CONFLICT (message_id) DO NOTHING"
+    )
+    batches = [
+        [
+            [value for record in renumbered[at : at + size] for value in record]
+            for at in range(start, start + batch, size)
+        ]
+        for start in range(0, len(renumbered) - len(renumbered) % batch, batch)
+    ]
+    connection = sqlite3.connect(database, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+            connection.execute(f"PRAGMA {pragma}")
+        began = time.perf_counter()
+        for parameters in batches:
+            connection.execute("BEGIN")
+            connection.executemany(statement, parameters)
+            connection.execute("COMMIT")
+        spent = time.perf_counter() - began
+        inserted = connection.execute(
+            "SELECT count(*) FROM contribution WHERE message_id >= ?", (renumbered[0][key],)
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    assert inserted == len(batches) * batch, "every row was new"
+    return inserted / spent
 
 
 @pytest.fixture
