@@ -390,12 +390,26 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 "`/cafe next` ends the round and seats the next one.",
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.runner.start_round(found.id or 0, found.current_round)
-        await interaction.followup.send(
-            f"The other tables of round {found.current_round} of **{found.title}** are open "
-            f"now. The tables are listed in <#{found.channel_id}>.",
-            ephemeral=True,
+        # The late tables get the whole round, counted from now (their briefings say so), and
+        # the tables open already get the same time more.
+        restarted = await self.service.restart_round_clock(
+            found.id or 0, actor_id=interaction.user.id
         )
+        again = ""
+        if restarted is not None and restarted.round_ends_at is not None:
+            ends = discord.utils.format_dt(restarted.round_ends_at, "R")
+            await self._broadcast(
+                restarted,
+                f"⏳ The tables that could not open are opening now, so the round starts again "
+                f"for everyone: it ends {ends}.",
+            )
+            again = f" The round starts again for everyone: it ends {ends}."
+        await self.runner.start_round(found.id or 0, found.current_round)
+        answer = (
+            f"The other tables of round {found.current_round} of **{found.title}** are open "
+            f"now. The tables are listed in <#{found.channel_id}>.{again}"
+        )
+        await interaction.followup.send(answer, ephemeral=True)
 
     @app_commands.command(name="next", description="End the round now and seat the next one")
     @app_commands.describe(cafe=CAFE_HELP)

@@ -99,7 +99,9 @@ class CafeRunner:
                 return  # moved on already (a timer and a command, or a restart)
             view = await self.service.round_view(cafe_id)
             assert view is not None
-            await self._open_tables(view)  # a restart may have left some unopened
+            # A restart may have left some unopened. Tables Discord refused (its limit of
+            # active threads) stay unopened: closing the others makes room for the next round.
+            await self._open_tables(view, ending=True)
             await self._close_tables(view)
             if from_round < cafe.rounds:
                 try:
@@ -180,7 +182,15 @@ class CafeRunner:
 
     # --- opening and closing tables --------------------------------------------------------
 
-    async def _open_tables(self, view: RoundView, *, recovering: bool = False) -> None:
+    async def _open_tables(
+        self, view: RoundView, *, recovering: bool = False, ending: bool = False
+    ) -> None:
+        """Open the round's tables not open yet and list them in the café channel.
+
+        When Discord refuses more threads, the channel is told how many are open and
+        CopbotError raised (``/cafe start`` opens the rest later); unless the round is
+        ``ending``, when the tables left are of no use any more and the café moves on.
+        """
         cafe = view.cafe
         assert cafe.id is not None
         channel = await self._channel(cafe.channel_id)
@@ -216,7 +226,11 @@ class CafeRunner:
         view = await self.service.round_view(cafe.id, view.round_number) or view
         if progress is not None:
             await progress.edit(content=None, embed=self._tables_embed(view))
-        if refused:
+        if refused and ending:
+            log.info(
+                "café %s: round %s ends with tables Discord refused", cafe.id, view.round_number
+            )
+        elif refused:
             opened = sum(1 for table in view.tables if table.table.opened)
             problem = (
                 f"Discord allows no more active threads in this server: {opened} of "

@@ -706,6 +706,19 @@ class CafeService:
             await self.scheduler.sync_schedule(timer_id)
         return current
 
+    async def restart_round_clock(self, cafe_id: int, *, actor_id: int | None) -> Cafe | None:
+        """Give the running round its whole time again, counted from now: tables Discord
+        refused to open have opened late. None if the round has that much left already."""
+        current = await self.get(cafe_id)
+        if current is None or current.state != CafeState.RUNNING or current.round_ends_at is None:
+            return None
+        whole_round = self.clock() + timedelta(minutes=current.round_minutes)
+        if current.round_ends_at >= whole_round - timedelta(seconds=30):
+            return None
+        return await self.move_round_end(
+            current, whole_round - current.round_ends_at, actor_id=actor_id
+        )
+
     async def to_harvest(self, cafe_id: int) -> bool:
         """The rounds are over: the café moves to its harvest (once)."""
         async with self.db.transaction() as session:
