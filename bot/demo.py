@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.cafe.text import format_seat_summary
 from bot.client import CopBot, start_until_ready
 from bot.config import Settings, configure_logging
 from bot.sandbox import Channel, Guild, Member, Message, Sandbox, SandboxInteraction
@@ -691,12 +692,12 @@ async def scene_cafe(scene: Scene) -> None:
         itx = await scene.click(member, cafe.signup(), "Host a table", quietly=True)
         if "You host table" not in itx.text():
             transcript.answered(itx)
-    counts = next(
-        line
-        for line in cafe.signup().embeds[0]["description"].splitlines()
-        if "participant" in line
+    # The bot answers each click first and updates the sign-up message after.
+    signed_up = format_seat_summary(len(travellers) + len(cafe.hosts), len(cafe.hosts))
+    await scene.sandbox.wait_until(
+        lambda: signed_up in cafe.signup().embeds[0]["description"], timeout=ANSWER_WAIT
     )
-    transcript.note(f"The sign-up message now says {counts}.")
+    transcript.note(f"The sign-up message now says **{signed_up}**.")
 
     transcript.note(
         f"{nkosi.display_name} previews the seating: each figure stands next to a bound no "
@@ -873,6 +874,8 @@ async def scene_prompts(scene: Scene) -> None:
     await scene.slash(
         daniel, "prompt submit", text=SUBMITTED_QUESTION, theme=PROMPT_THEME, credit=True
     )
+    # The bot answers Daniel first, then posts the card for review.
+    await scene.sandbox.wait_until(lambda: bool(review.messages), timeout=ANSWER_WAIT)
     card = review.messages[-1]
     transcript.posted(card)
     await scene.click(nkosi, card, "Approve")

@@ -36,7 +36,6 @@ from cogs.cafe_views import (
     SignupButton,
     TableclothButton,
     post_signup,
-    refresh_signup,
 )
 from storage.models import Cafe, CafeState, CafeTable
 
@@ -146,7 +145,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         except CopbotError as error:
             await self._tell_channel(cafe, f"**{cafe.title}** could not start: {error.problem}")
             return error.problem
-        await refresh_signup(self.bot, cafe.id or 0)
+        await self.runner.signups.refresh(cafe.id or 0)
         return "started"
 
     async def _tell_channel(self, cafe: Cafe, content: str) -> None:
@@ -289,7 +288,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         signup = await self.service.host(
             found, member.id, table=table, actor_id=interaction.user.id
         )
-        await refresh_signup(self.bot, found.id or 0)
+        self.runner.signups.request(found.id or 0)
         await send_ephemeral(
             interaction,
             f"{member.mention} hosts table {signup.participant.host_table} of **{found.title}**."
@@ -319,7 +318,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                     "Join as a traveller instead.",
                 )
             signup = await self.service.host(cafe, user_id, table=None, actor_id=user_id)
-            await refresh_signup(self.bot, cafe_id)
+            self.runner.signups.request(cafe_id)
             answer = (
                 f"You host table {signup.participant.host_table} of **{cafe.title}**: you stay at "
                 "your table every round, welcome the travellers and keep the tablecloth."
@@ -329,7 +328,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     async def _join(self, cafe: Cafe, user_id: int) -> str:
         signup = await self.service.join(cafe, user_id)
         if not signup.already:
-            await refresh_signup(self.bot, cafe.id or 0)
+            self.runner.signups.request(cafe.id or 0)
         if signup.already:
             return f"You are already signed up for **{cafe.title}**."
         if cafe.state == CafeState.RUNNING:
@@ -343,7 +342,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     async def _leave(self, cafe: Cafe, user_id: int) -> str:
         await self.service.leave(cafe, user_id)
-        await refresh_signup(self.bot, cafe.id or 0)
+        self.runner.signups.request(cafe.id or 0)
         if cafe.state == CafeState.RUNNING:
             return f"You have left **{cafe.title}**: you won't be seated in the coming rounds."
         return f"You have left **{cafe.title}**."
@@ -372,7 +371,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         try:
             await self.runner.start_round(found.id or 0, 1)
         finally:
-            await refresh_signup(self.bot, found.id or 0)
+            await self.runner.signups.refresh(found.id or 0)
         await interaction.followup.send(
             f"**{found.title}** has started: round 1 is open. The tables are listed in "
             f"<#{found.channel_id}>.",
@@ -501,7 +500,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.runner.finish_early(found)
-        await refresh_signup(self.bot, found.id or 0)
+        await self.runner.signups.refresh(found.id or 0)
         await interaction.followup.send(
             f"**{found.title}** has ended; its harvest is in <#{found.channel_id}>.", ephemeral=True
         )
@@ -527,7 +526,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                     await thread.send("This café has been cancelled. Thank you for coming.")
                     await thread.edit(locked=True, archived=True)
                 await self.service.record_table(table.table.id or 0, closed=True)
-        await refresh_signup(self.bot, found.id or 0)
+        await self.runner.signups.refresh(found.id or 0)
         await interaction.followup.send(f"**{cancelled.title}** is cancelled.", ephemeral=True)
 
     # --- the tablecloth and the harvest -----------------------------------------------------------
@@ -588,6 +587,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             )
             return
         self._facilitator_called[table.id] = now
+        # The call is a message in the café channel, which may wait on Discord's rate limit
+        # for that channel longer than an answer may take.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         await self.runner.call_facilitator(cafe, table, interaction.user.display_name)
         await send_ephemeral(interaction, "The facilitator has been called to this table.")
 

@@ -31,7 +31,7 @@ from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, NotFound
 from bot.permissions import is_thread_limit
 from bot.text import escape_markdown
-from cogs.cafe_views import post_signup, refresh_signup, table_view, tablecloth_view
+from cogs.cafe_views import SignupRefresher, post_signup, table_view, tablecloth_view
 from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class CafeRunner:
         self.service = service
         self.pacer = RequestPacer(CAFE_REQUESTS_PER_SECOND)
         self.thread_ids: set[int] = set()  # every café thread: the log always records them
+        self.signups = SignupRefresher(bot)
 
     def special_thread(self, thread_id: int) -> ThreadKind | None:
         return ThreadKind.CAFE if thread_id in self.thread_ids else None
@@ -346,7 +347,7 @@ class CafeRunner:
                 await self.post_harvest(channel, cafe, reflection, first_time=True)
                 await self.service.update(cafe_id, harvest_posted=True)
             closed = await self.service.close(cafe_id)
-        await refresh_signup(self.bot, cafe_id)
+        await self.signups.refresh(cafe_id)
         if closed is not None:
             following = await self.service.next_of_series(closed)
             if following is not None:

@@ -4,6 +4,8 @@ are in the custom_id), so they keep working after a restart without any view hel
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -19,6 +21,8 @@ from storage.models import Cafe, CafeState
 if TYPE_CHECKING:
     from bot.client import CopBot
     from cogs.cafe import CafeCog
+
+log = logging.getLogger(__name__)
 
 SIGNUP_ACTIONS = {
     "join": ("Join", discord.ButtonStyle.success),
@@ -104,6 +108,49 @@ async def post_signup(bot: CopBot, channel: discord.abc.Messageable, cafe: Cafe)
     )
     await service.update(cafe.id, signup_message_id=message.id)
     return message
+
+
+class SignupRefresher:
+    """Keeps each café's sign-up message up to date, one edit at a time per café.
+
+    Clicks on Join are answered first and the message is edited after, in the background:
+    edits wait on Discord's rate limits, and a click whose answer waited on them would fail
+    after Discord's three seconds. A burst of clicks makes one edit at a time, each showing
+    the counts when it starts, and one more if anyone clicked meanwhile: the last edit always
+    shows the last click, which two edits racing could not promise.
+    """
+
+    def __init__(self, bot: CopBot) -> None:
+        self.bot = bot
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+
+    def request(self, cafe_id: int) -> asyncio.Task[None]:
+        """Edit the message soon; returns the task that will have done it."""
+        task = self._running.get(cafe_id)
+        if task is not None and not task.done():
+            self._again.add(cafe_id)  # the running edit may have read the counts already
+            return task
+        task = self.bot.run_in_background(self._edit(cafe_id), f"café {cafe_id} sign-up message")
+        self._running[cafe_id] = task
+        return task
+
+    async def refresh(self, cafe_id: int) -> None:
+        """Edit the message and return once it shows the café as it is now."""
+        await asyncio.shield(self.request(cafe_id))
+
+    async def _edit(self, cafe_id: int) -> None:
+        try:
+            while True:
+                self._again.discard(cafe_id)
+                try:
+                    await refresh_signup(self.bot, cafe_id)
+                except discord.HTTPException:
+                    log.exception("café %s: could not update the sign-up message", cafe_id)
+                if cafe_id not in self._again:
+                    return
+        finally:
+            self._running.pop(cafe_id, None)
 
 
 async def refresh_signup(bot: CopBot, cafe_id: int) -> None:

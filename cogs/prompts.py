@@ -124,12 +124,12 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     ) -> None:
         assert interaction.guild is not None
         question = await self._add_question(interaction, text, theme, credit, approved=False)
-        await self._ask_for_review(interaction.guild, question)
         await send_ephemeral(
             interaction,
             f"Thank you: question #{question.id} waits for a moderator's review. You will be told "
             "when it is decided, by direct message if you accept them.",
         )
+        await self._ask_for_review(interaction.guild, question)
 
     async def _add_question(
         self,
@@ -179,6 +179,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         await send_ephemeral(
             interaction, f"Question #{question.id} is approved: it joins the rotation."
         )
+        await self._announce_review(interaction, question)
 
     @app_commands.command(name="reject", description="Reject a submitted question")
     @app_commands.describe(id="The question's number", reason="Why (the submitter is told)")
@@ -191,6 +192,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     ) -> None:
         question = await self._review(interaction, id, approve=False, reason=reason)
         await send_ephemeral(interaction, f"Question #{question.id} is rejected.")
+        await self._announce_review(interaction, question)
 
     async def check_reviewer(self, interaction: discord.Interaction[CopBot]) -> None:
         await check_access(interaction, Access.MODERATOR)
@@ -209,6 +211,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             interaction,
             f"Question #{question.id} is {'approved' if approve else 'rejected'}.",
         )
+        await self._announce_review(interaction, question)
 
     async def _review(
         self,
@@ -218,8 +221,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         approve: bool,
         reason: str | None,
     ) -> Question:
+        """Record the decision. The caller answers, then :meth:`_announce_review`: the review
+        card and the submitter's message wait on Discord's rate limits, the answer may not."""
         assert interaction.guild is not None
-        question = await bank.review(
+        return await bank.review(
             self.bot.db,
             interaction.guild.id,
             question_id,
@@ -227,9 +232,14 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             approve=approve,
             reason=reason,
         )
+
+    async def _announce_review(
+        self, interaction: discord.Interaction[CopBot], question: Question
+    ) -> None:
+        """The decision on the review card, and to the submitter."""
+        assert interaction.guild is not None
         await self._update_review_message(interaction.guild, question)
         await self._tell_submitter(interaction.guild, question)
-        return question
 
     async def _update_review_message(self, guild: discord.Guild, question: Question) -> None:
         if question.review_channel_id is None or question.review_message_id is None:
@@ -384,12 +394,13 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             text=text,
         )
         if back_to_review:
+            await send_ephemeral(
+                interaction, f"Question #{id} is changed and waits for a moderator's review again."
+            )
             await self._ask_for_review(interaction.guild, question)
-            answer = f"Question #{id} is changed and waits for a moderator's review again."
         else:
+            await send_ephemeral(interaction, f"Question #{id} is changed.")
             await self._update_review_message(interaction.guild, question)  # a pending card
-            answer = f"Question #{id} is changed."
-        await send_ephemeral(interaction, answer)
 
     async def _is_moderator(self, interaction: discord.Interaction[CopBot]) -> bool:
         try:

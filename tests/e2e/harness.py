@@ -42,6 +42,16 @@ def member_with_roles(community: SampleCommunity, roles: Sequence[Role]) -> Memb
     raise LookupError(f"the sample community has no member with exactly the roles {roles}")
 
 
+# The tasks discord.py runs interaction handlers in: slash commands, buttons of views and
+# dynamic items, modals.
+HANDLER_TASKS = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-dynamic-item-",
+    "discord-ui-modal-dispatch-",
+)
+
+
 @dataclasses.dataclass
 class Harness:
     sandbox: Sandbox
@@ -79,6 +89,19 @@ class Harness:
             coordinator=self.community.coordinators_role,
         )
         assert "Roles saved" in itx.text(), itx.text()
+
+    async def handled(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Until the bot has finished handling every interaction it received. The bot answers
+        first; what a handler does after its answer (a review card, a direct message) may still
+        be under way when the sandbox has the answer."""
+        handling = [
+            task
+            for task in asyncio.all_tasks()
+            if task.get_name().startswith(HANDLER_TASKS) and not task.done()
+        ]
+        if handling:
+            _, pending = await asyncio.wait(handling, timeout=timeout)
+            assert not pending, f"the bot was still handling interactions after {timeout} s"
 
     async def start_bot(self, cogs: Sequence[str] = COGS) -> None:
         self.bot = CopBot(self.settings, self.db, cogs=cogs, guild_ready_timeout=0.05)

@@ -143,7 +143,10 @@ async def test_a_whole_cafe_with_hosts_notes_insights_and_harvest(harness: Harne
     assert "Café etiquette" in str(signup.embeds[0])
     members = people(harness, 18)
     await sign_up(harness, members, hosts=4)
-    assert "18 participants · 4 hosts" in str(signup_message(harness).embeds[0])
+    # Clicks are answered first; the sign-up message is brought up to date after them.
+    await harness.sandbox.wait_until(
+        lambda: "18 participants · 4 hosts" in str(signup_message(harness).embeds[0])
+    )
 
     start = await cafe_cmd(harness, harness.moderator, "start")
     assert "has started" in await answered(start)

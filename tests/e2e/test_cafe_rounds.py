@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import discord
+
 from bot.cafe.service import CAFE_START, SERIES_START, CafeService
-from bot.sandbox import RateLimitConfig
+from bot.sandbox import Channel, RateLimitConfig
 from storage import cafes, schedules
 from storage.models import Cafe, CafeState
 from storage.types import utc_now
@@ -339,7 +341,7 @@ async def test_a_table_calls_the_facilitator_once_not_once_per_click(harness: Ha
         ]
 
     itx = await harness.sandbox.click(seated[0], briefing, call, timeout=10)
-    assert itx.ephemeral and "has been called" in itx.text()
+    assert itx.ephemeral and "has been called" in await answered(itx)
     [calling] = calls()
     assert "**Table 1** (round 1)" in calling and f"<#{table.id}>" in calling
     assert f"<@{harness.moderator.id}>" in calling  # the café's creator is pinged
@@ -355,6 +357,55 @@ async def test_a_table_calls_the_facilitator_once_not_once_per_click(harness: Ha
     late = await harness.sandbox.click(seated[0], briefing, call, timeout=10)
     assert "Round 1 of" in late.text() and "is over" in late.text()
     assert len(calls()) == 1
+
+
+async def test_answers_come_in_time_while_the_cafe_channel_waits_on_its_rate_limit(
+    harness: Harness,
+) -> None:
+    """Calling the facilitator posts in the café channel, and the sign-up buttons edit the
+    sign-up message there: a busy channel's rate limit may hold those past the three seconds
+    Discord gives an answer, so the answer comes first."""
+    await harness.set_staff_roles()
+    await create_cafe(harness, questions="What matters? | And now?", rounds=2, tables=2)
+    members = people(harness, 8)
+    await sign_up(harness, members)
+    await answered(await cafe_cmd(harness, harness.moderator, "start"))
+    # From now on the bot may post once in five seconds in a channel, and edit a message in
+    # the café channel once in five seconds: the limits of a very busy channel.
+    channel = cafe_channel(harness)
+    harness.sandbox.set_rate_limits(
+        RateLimitConfig(
+            message_create=(1, 5.0),
+            routes={"PATCH /channels/{channel_id}/messages/{message_id}": (1, 5.0)},
+        )
+    )
+    await channel_send_spent(harness, channel)
+
+    briefing = table_threads(harness, 1)[0].messages[0]
+    seated = [m for m in members if m.user in briefing.mentions]
+    call = custom_ids(briefing)["Call the facilitator"]
+    itx = await harness.sandbox.click(seated[0], briefing, call, timeout=10)
+    assert "has been called" in await answered(itx)
+
+    newcomers = [
+        harness.community.guild.add_member(harness.sandbox.create_user(f"late{n}"))
+        for n in range(2)
+    ]
+    signup = signup_message(harness)
+    for member in newcomers:  # two clicks in a row: each answered in time
+        joined = await harness.sandbox.click(member, signup, custom_ids(signup)["Join"], timeout=10)
+        assert "You are in" in joined.text(), joined.text()
+    # The message catches up: the last edit shows every click.
+    await harness.sandbox.wait_until(
+        lambda: "10 participants" in str(signup_message(harness).embeds[0]), timeout=20
+    )
+
+
+async def channel_send_spent(harness: Harness, channel: Channel) -> None:
+    """Use up the bot's message bucket in ``channel``: its next post waits."""
+    bot_channel = harness.bot.get_channel(channel.id)
+    assert isinstance(bot_channel, discord.TextChannel)
+    await bot_channel.send("Tea is served in the hall.")
 
 
 async def test_a_table_opened_but_not_recorded_is_not_opened_twice(harness: Harness) -> None:

@@ -25,9 +25,11 @@ REFUSED = "Only moderators can use this command."
 async def prompt(
     harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
 ) -> SandboxInteraction:
-    return await harness.sandbox.slash(
+    itx = await harness.sandbox.slash(
         actor, channel or harness.general, f"prompt {command}", timeout=WAIT, **options
     )
+    await harness.handled()  # a review card or a direct message may follow the answer
+    return itx
 
 
 async def answered(itx: SandboxInteraction) -> str:
@@ -277,6 +279,7 @@ async def test_review_by_buttons_reject_asks_for_a_reason_in_a_modal(harness: Ha
     submitted = await harness.sandbox.submit_modal(
         harness.moderator, opened, {"reason": reason}, timeout=WAIT
     )
+    await harness.handled()
     assert submitted.ephemeral and "is rejected" in submitted.text()
     question = await stored(harness, first)
     assert question.status == QuestionStatus.REJECTED and question.reject_reason == reason
@@ -285,6 +288,7 @@ async def test_review_by_buttons_reject_asks_for_a_reason_in_a_modal(harness: Ha
 
     other = card_of(review, second)
     clicked = await harness.sandbox.click(harness.moderator, other, buttons(other)["Approve"])
+    await harness.handled()
     assert "is approved" in clicked.text()
     assert (await stored(harness, second)).status == QuestionStatus.APPROVED
     assert buttons(other) == {} and "Approved" in message_text(other)
@@ -297,6 +301,7 @@ async def test_an_empty_reason_in_the_modal_rejects_without_one(harness: Harness
     card = card_of(review, question_id)
     opened = await harness.sandbox.click(harness.moderator, card, buttons(card)["Reject"])
     done = await harness.sandbox.submit_modal(harness.moderator, opened, {"reason": ""})
+    await harness.handled()
     assert "is rejected" in done.text()
     question = await stored(harness, question_id)
     assert question.status == QuestionStatus.REJECTED and question.reject_reason is None
@@ -317,6 +322,7 @@ async def test_a_submitter_who_takes_no_direct_messages_is_reviewed_all_the_same
     card = card_of(review, rejected)
     opened = await harness.sandbox.click(harness.moderator, card, buttons(card)["Reject"])
     no = await harness.sandbox.submit_modal(harness.moderator, opened, {"reason": "Not now."})
+    await harness.handled()
     assert "is rejected" in no.text() and "something went wrong" not in no.text()
 
     assert (await stored(harness, approved)).status == QuestionStatus.APPROVED
@@ -502,6 +508,7 @@ async def test_editing_questions(harness: Harness) -> None:
     clicked = await harness.sandbox.click(
         harness.moderator, second_card, buttons(second_card)["Approve"]
     )
+    await harness.handled()
     assert "is approved" in clicked.text()
     assert (await stored(harness, mine)).status == QuestionStatus.APPROVED
 

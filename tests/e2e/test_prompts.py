@@ -21,9 +21,11 @@ def questions_channel(harness: Harness) -> Channel:
 async def prompt(
     harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
 ) -> SandboxInteraction:
-    return await harness.sandbox.slash(
+    itx = await harness.sandbox.slash(
         actor, channel or harness.general, f"prompt {command}", timeout=WAIT, **options
     )
+    await harness.handled()  # a review card or a direct message may follow the answer
+    return itx
 
 
 async def answered(itx: SandboxInteraction) -> str:
@@ -79,6 +81,7 @@ async def test_submit_review_by_button_and_the_submitter_is_told(harness: Harnes
     refused = await harness.sandbox.click(member, card, buttons(card)["Approve"])
     assert "Moderators" in refused.text()
     approved = await harness.sandbox.click(harness.moderator, card, buttons(card)["Approve"])
+    await harness.handled()
     assert "is approved" in approved.text()
     assert (await stored(harness, question_id)).status == QuestionStatus.APPROVED  # type: ignore[union-attr]
     assert buttons(review.messages[-1] if review.messages[-1].id == card.id else card) == {}
