@@ -62,8 +62,9 @@ class DescribeMessage:
     The event receiver stays short this way. Describing a message between two gateway events
     costs two to three times what it costs in a run of many at flush time, when the code and
     data it touches are still in the processor's caches. ``source`` is opaque to the writer.
-    While the database is unavailable the buffer holds these sources (discord.py's message
-    objects, a few kilobytes each), as many as ``max_buffer``.
+    Once a write fails (the database is unavailable), the messages waiting are described at
+    once: the buffer then holds their rows, not discord.py's message objects (several times
+    the memory each, and what they refer to), as many as ``max_buffer``.
     """
 
     source: Any
@@ -281,6 +282,7 @@ class ContributionWriter:
                 await self._write_batch()
                 return
             except TRANSIENT_ERRORS as error:
+                await self._describe_waiting()
                 self.failures += 1
                 reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
                 log.warning(
@@ -303,9 +305,13 @@ class ContributionWriter:
             async with self.db.transaction() as session:
                 await self._apply(session, batch)
         except TRANSIENT_ERRORS:
+            # The error's traceback, which the connection pool may keep, holds this frame:
+            # the list must not keep the waiting messages alive (they stay in the buffer).
+            batch.clear()
             raise
         except DBAPIError as error:
             if _is_transient(error):
+                batch.clear()
                 raise
             # A row the database refuses (it should not happen) must not block the log:
             # write one operation per transaction and give up only on the refused ones.
@@ -381,17 +387,30 @@ class ContributionWriter:
         out: list[Operation] = []
         for operation in batch:
             if isinstance(operation, DescribeMessage):
-                try:
-                    described = operation.describe(operation.source)
-                except Exception:
-                    # A message we cannot describe must not stop the log (nor be retried).
-                    log.exception("contribution log: could not describe a message; skipped")
-                    continue
+                described = _describe(operation)
                 if described is not None:
                     out.append(described)
             else:
                 out.append(operation)
         return out
+
+    async def _describe_waiting(self) -> None:
+        """While the database is unavailable: the messages waiting become their rows, and
+        those that are no contribution leave the buffer (and make room in it)."""
+        if not any(isinstance(operation, DescribeMessage) for operation in self._buffer):
+            return
+        kept: deque[Operation] = deque()
+        for operation in self._buffer:
+            if isinstance(operation, DescribeMessage):
+                described = _describe(operation)
+                if described is None:
+                    self._written += 1  # done with: there is nothing to write
+                    continue
+                operation = described
+            kept.append(operation)
+        self._buffer = kept
+        async with self._progress:
+            self._progress.notify_all()  # flush() and intake waiting for room look again
 
     def _opted_out(self, operation: Operation) -> bool:
         # Checked again here: a member may opt out while their events wait in the buffer.
@@ -429,6 +448,15 @@ class ContributionWriter:
 
 
 _BATCHABLE = (StoreContribution, StoreReaction, DeleteContributions)
+
+
+def _describe(operation: DescribeMessage) -> StoreContribution | None:
+    try:
+        return operation.describe(operation.source)
+    except Exception:
+        # A message we cannot describe must not stop the log (nor be retried).
+        log.exception("contribution log: could not describe a message; skipped")
+        return None
 
 
 def _runs(batch: Sequence[Operation]) -> Iterable[Sequence[Operation]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -354,6 +356,49 @@ async def test_postgresql_unreachable_rows_wait_intake_slows_nothing_is_lost() -
             await asyncio.wait_for(intake, 30)
             await writer.flush(timeout=30)
             assert await count(direct) == 30
+        finally:
+            await writer.stop(timeout=10)
+
+
+class Gateway:
+    """Stands in for a discord.py message object, which the writer must not keep alive."""
+
+    def __init__(self, message_id: int) -> None:
+        self.id = message_id
+
+
+@pytest.mark.postgres
+async def test_messages_waiting_for_an_unavailable_database_wait_as_rows() -> None:
+    """Once a write fails, the messages waiting are described: the buffer holds their rows,
+    not the message objects, and those that are no contribution make room at once."""
+
+    def describe(source: Gateway) -> StoreContribution | None:
+        return None if source.id == 5 else message(source.id)  # 5: not a contribution
+
+    async with postgres_behind_relay() as (direct, relayed, outage):
+        writer = ContributionWriter(relayed, flush_interval=0.05, flush_rows=100, max_backoff=0.5)
+        writer.remember_community(GUILD, "Water CoP")
+        writer.start()
+        try:
+            await writer.put(message(1))
+            await writer.flush(timeout=10)  # the pool has a live connection now
+            await outage.down()
+            sources = [Gateway(i) for i in range(2, 12)]
+            held = [weakref.ref(source) for source in sources]
+            for operation in [DescribeMessage(source, describe) for source in sources]:
+                writer.add(operation)
+            del sources, operation
+            for _ in range(300):
+                if writer.failures >= 1:
+                    break
+                await asyncio.sleep(0.02)
+            assert writer.failures >= 1, "the writer never noticed the outage"
+            gc.collect()
+            assert [ref() for ref in held] == [None] * 10  # no message object is kept
+            assert writer.pending == 9  # the rows of the nine contributions
+            await outage.up()
+            await writer.flush(timeout=30)
+            assert await count(direct) == 10
         finally:
             await writer.stop(timeout=10)
 
