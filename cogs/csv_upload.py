@@ -15,8 +15,8 @@ from bot.membership.imports import MAX_IMPORT_BYTES, ImportResult
 Importer = Callable[..., Awaitable[ImportResult]]
 
 
-async def read_csv_attachment(attachment: discord.Attachment) -> bytes:
-    """The attached file's bytes, once it looks like a CSV of a size we accept."""
+def check_csv_attachment(attachment: discord.Attachment) -> None:
+    """BadInput unless the attached file looks like a CSV of a size we accept."""
     looks_like_csv = attachment.filename.lower().endswith((".csv", ".txt")) or (
         attachment.content_type or ""
     ).startswith(("text/csv", "text/plain"))
@@ -31,7 +31,6 @@ async def read_csv_attachment(attachment: discord.Attachment) -> bytes:
             f"The file is {attachment.size:,} bytes; the limit is {MAX_IMPORT_BYTES:,}.",
             "Split it into smaller files and import them one after the other.",
         )
-    return await attachment.read()
 
 
 async def import_attachment(
@@ -48,8 +47,10 @@ async def import_attachment(
     A file with errors raises ImportRejected, which the error handler shows line by line.
     """
     assert interaction.guild is not None
-    data = await read_csv_attachment(file)
-    await interaction.response.defer(ephemeral=True, thinking=True)  # large files take a while
+    check_csv_attachment(file)
+    # Downloading the file and applying it may take longer than an answer may wait.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    data = await file.read()
     result = await importer(
         interaction.client.db,
         interaction.guild.id,

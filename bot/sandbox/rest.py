@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -159,6 +160,8 @@ async def get_attachment(request: web.Request) -> web.Response:
         att = sandbox._attachments[int(request.match_info["attachment_id"])]
     except (KeyError, ValueError):
         raise web.HTTPNotFound() from None
+    if sandbox.attachment_latency:
+        await asyncio.sleep(sandbox.attachment_latency)
     return web.Response(body=att.data, content_type=att.content_type or "application/octet-stream")
 
 

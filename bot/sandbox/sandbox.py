@@ -75,6 +75,9 @@ class Sandbox(Actors):
     ) -> None:
         self.rate_limits = rate_limits
         self.interaction_deadline = interaction_deadline
+        # Seconds the attachment server takes before it sends a file (a large file on a slow
+        # link); tests raise it to see what waits on a download.
+        self.attachment_latency = 0.0
         self.rate_limit_config = rate_limit_config or RateLimitConfig()
         self.limiter = RateLimiter(self.rate_limit_config, enabled=rate_limits)
         self.users: dict[int, User] = {}

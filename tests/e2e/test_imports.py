@@ -51,6 +51,14 @@ async def test_a_moderator_imports_organisations(harness: Harness) -> None:
     assert "Organisations: 0 added, 0 updated, 3 unchanged" in await answered(again)
 
 
+async def test_an_import_is_answered_while_a_large_file_downloads(harness: Harness) -> None:
+    """Reading the file waits on Discord's attachment server, longer than the three seconds
+    an answer may take: the bot answers "thinking" first."""
+    harness.sandbox.attachment_latency = harness.sandbox.interaction_deadline + 0.5
+    itx = await import_organisations(harness, ORGANISATIONS)
+    assert "Organisations: 3 added" in await answered(itx)
+
+
 async def test_a_bad_row_in_the_middle_imports_nothing(harness: Harness) -> None:
     broken = ORGANISATIONS.replace("government,national", "government,regional")
     itx = await import_organisations(harness, broken)
