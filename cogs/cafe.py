@@ -445,10 +445,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         updated = await self.service.extend(found, minutes, actor_id=interaction.user.id)
         assert updated.round_ends_at is not None
         ends = discord.utils.format_dt(updated.round_ends_at, "R")
+        # Answered first: telling a hundred tables takes longer than an answer may wait.
+        await send_ephemeral(interaction, f"Round {updated.current_round} now ends {ends}.")
         await self._broadcast(
             updated, f"⏳ This round has {text.format_minutes(minutes)} more: it now ends {ends}."
         )
-        await send_ephemeral(interaction, f"Round {updated.current_round} now ends {ends}.")
 
     @app_commands.command(name="broadcast", description="Post a message in every table thread")
     @app_commands.describe(message="What every table should read", cafe=CAFE_HELP)

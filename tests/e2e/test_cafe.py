@@ -390,6 +390,7 @@ async def test_plan_list_extend_broadcast_and_cancel(harness: Harness) -> None:
     assert before is not None
     extended = await cafe_cmd(harness, mod, "extend", minutes=10)
     assert "now ends" in extended.text()
+    await harness.handled()  # the tables are told after the answer
     after = (await stored_cafe(harness, cafe.id or 0)).round_ends_at
     assert after is not None and after - before == timedelta(minutes=10)
     assert all("10 minutes more" in t.messages[-1].content for t in table_threads(harness, 1))
