@@ -270,14 +270,22 @@ async def cafes_listed(harness: Harness) -> list[Cafe]:
         return await cafes.list_cafes(session, harness.community.guild.id)
 
 
+async def cafe_with_room_for_one_thread(harness: Harness, questions: str) -> Cafe:
+    """A café of two tables, eight people signed up, in a server where Discord allows only one
+    more active thread."""
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness, questions=questions, rounds=2, tables=2)
+    await sign_up(harness, people(harness, 8))
+    guild = harness.community.guild
+    guild.max_active_threads = sum(1 for t in guild.threads if not t.archived) + 1
+    return cafe
+
+
 async def test_tables_discord_refuses_to_open_are_opened_by_start_once_there_is_room(
     harness: Harness,
 ) -> None:
-    await harness.set_staff_roles()
-    cafe = await create_cafe(harness, questions="What matters?", rounds=2, tables=2)
-    await sign_up(harness, people(harness, 8))
+    cafe = await cafe_with_room_for_one_thread(harness, "What matters?")
     guild = harness.community.guild
-    guild.max_active_threads = sum(1 for t in guild.threads if not t.archived) + 1  # room for one
 
     said = await answered(await cafe_cmd(harness, harness.moderator, "start"))
     assert "1 of 2 tables of round 1 are open" in said, said
@@ -311,11 +319,7 @@ async def test_tables_discord_refuses_to_open_are_opened_by_start_once_there_is_
 async def test_a_round_ends_and_the_next_begins_while_discord_refuses_threads(
     harness: Harness,
 ) -> None:
-    await harness.set_staff_roles()
-    cafe = await create_cafe(harness, questions="What matters? | And now?", rounds=2, tables=2)
-    await sign_up(harness, people(harness, 8))
-    guild = harness.community.guild
-    guild.max_active_threads = sum(1 for t in guild.threads if not t.archived) + 1  # room for one
+    cafe = await cafe_with_room_for_one_thread(harness, "What matters? | And now?")
     await answered(await cafe_cmd(harness, harness.moderator, "start"))
     assert len(table_threads(harness, 1)) == 1
 

@@ -331,33 +331,45 @@ async def postgres_behind_relay() -> AsyncIterator[tuple[Database, Database, Out
                 await outage.down()
 
 
-@pytest.mark.postgres
-async def test_postgresql_unreachable_rows_wait_intake_slows_nothing_is_lost() -> None:
+@contextlib.asynccontextmanager
+async def writer_cut_off(
+    **options: Any,
+) -> AsyncIterator[tuple[ContributionWriter, Database, Outage]]:
+    """A writer on PostgreSQL behind a relay, with one message written, then the relay cut:
+    the writer, a direct connection to read what arrived, and the relay to restore."""
     async with postgres_behind_relay() as (direct, relayed, outage):
-        writer = ContributionWriter(
-            relayed, flush_interval=0.05, flush_rows=5, max_buffer=10, max_backoff=0.5
-        )
+        writer = ContributionWriter(relayed, flush_interval=0.05, max_backoff=0.5, **options)
         writer.remember_community(GUILD, "Water CoP")
         writer.start()
         try:
             await writer.put(message(1))
             await writer.flush(timeout=10)  # the pool has a live connection now
             await outage.down()
-            intake = asyncio.create_task(writer.put_many([message(i) for i in range(2, 31)]))
-            for _ in range(300):
-                if writer.failures >= 2:
-                    break
-                await asyncio.sleep(0.02)
-            assert writer.failures >= 2, "the writer never noticed the outage"
-            assert not intake.done(), "intake should wait while the buffer is full"
-            assert writer.pending == 10  # bounded: full, nothing dropped
-            assert await count(direct) == 1
-            await outage.up()
-            await asyncio.wait_for(intake, 30)
-            await writer.flush(timeout=30)
-            assert await count(direct) == 30
+            yield writer, direct, outage
         finally:
             await writer.stop(timeout=10)
+
+
+async def until_failed(writer: ContributionWriter, times: int) -> None:
+    for _ in range(300):
+        if writer.failures >= times:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the writer never noticed the outage")
+
+
+@pytest.mark.postgres
+async def test_postgresql_unreachable_rows_wait_intake_slows_nothing_is_lost() -> None:
+    async with writer_cut_off(flush_rows=5, max_buffer=10) as (writer, direct, outage):
+        intake = asyncio.create_task(writer.put_many([message(i) for i in range(2, 31)]))
+        await until_failed(writer, 2)
+        assert not intake.done(), "intake should wait while the buffer is full"
+        assert writer.pending == 10  # bounded: full, nothing dropped
+        assert await count(direct) == 1
+        await outage.up()
+        await asyncio.wait_for(intake, 30)
+        await writer.flush(timeout=30)
+        assert await count(direct) == 30
 
 
 class Gateway:
@@ -375,32 +387,19 @@ async def test_messages_waiting_for_an_unavailable_database_wait_as_rows() -> No
     def describe(source: Gateway) -> StoreContribution | None:
         return None if source.id == 5 else message(source.id)  # 5: not a contribution
 
-    async with postgres_behind_relay() as (direct, relayed, outage):
-        writer = ContributionWriter(relayed, flush_interval=0.05, flush_rows=100, max_backoff=0.5)
-        writer.remember_community(GUILD, "Water CoP")
-        writer.start()
-        try:
-            await writer.put(message(1))
-            await writer.flush(timeout=10)  # the pool has a live connection now
-            await outage.down()
-            sources = [Gateway(i) for i in range(2, 12)]
-            held = [weakref.ref(source) for source in sources]
-            for operation in [DescribeMessage(source, describe) for source in sources]:
-                writer.add(operation)
-            del sources, operation
-            for _ in range(300):
-                if writer.failures >= 1:
-                    break
-                await asyncio.sleep(0.02)
-            assert writer.failures >= 1, "the writer never noticed the outage"
-            gc.collect()
-            assert [ref() for ref in held] == [None] * 10  # no message object is kept
-            assert writer.pending == 9  # the rows of the nine contributions
-            await outage.up()
-            await writer.flush(timeout=30)
-            assert await count(direct) == 10
-        finally:
-            await writer.stop(timeout=10)
+    async with writer_cut_off(flush_rows=100) as (writer, direct, outage):
+        sources = [Gateway(i) for i in range(2, 12)]
+        held = [weakref.ref(source) for source in sources]
+        for operation in [DescribeMessage(source, describe) for source in sources]:
+            writer.add(operation)
+        del sources, operation
+        await until_failed(writer, 1)
+        gc.collect()
+        assert [ref() for ref in held] == [None] * 10  # no message object is kept
+        assert writer.pending == 9  # the rows of the nine contributions
+        await outage.up()
+        await writer.flush(timeout=30)
+        assert await count(direct) == 10
 
 
 # --- the register kept in memory ----------------------------------------------------------------
