@@ -399,8 +399,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             ends = discord.utils.format_dt(restarted.round_ends_at, "R")
             await self._broadcast(
                 restarted,
-                f"⏳ The tables that could not open are opening now, so the round starts again "
-                f"for everyone: it ends {ends}.",
+                f"⏳ The round starts again for everyone, so that the tables opening late get "
+                f"the whole round: it ends {ends}.",
             )
             again = f" The round starts again for everyone: it ends {ends}."
         await self.runner.start_round(found.id or 0, found.current_round)

@@ -145,7 +145,8 @@ class SignupRefresher:
                 self._again.discard(cafe_id)
                 try:
                     await refresh_signup(self.bot, cafe_id)
-                except discord.HTTPException:
+                except Exception:
+                    # Nobody waits on this edit to report it; the next one puts the counts right.
                     log.exception("café %s: could not update the sign-up message", cafe_id)
                 if cafe_id not in self._again:
                     return
