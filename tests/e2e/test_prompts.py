@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.sandbox import Channel, Member
+from bot.sandbox import Channel
 from bot.sandbox.interactions import SandboxInteraction, message_text
-from bot.sandbox.models import Message, walk_components
 from storage import prompts as queries
 from storage.models import Question, QuestionStatus
 from tests.e2e.harness import Harness
-
-WAIT = 15.0
+from tests.e2e.test_prompt_bank import WAIT, buttons, prompt
 
 
 def questions_channel(harness: Harness) -> Channel:
     return harness.community.channels["questions"]
-
-
-async def prompt(
-    harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
-) -> SandboxInteraction:
-    itx = await harness.sandbox.slash(
-        actor, channel or harness.general, f"prompt {command}", timeout=WAIT, **options
-    )
-    await harness.handled()  # a review card or a direct message may follow the answer
-    return itx
 
 
 async def answered(itx: SandboxInteraction) -> str:
@@ -37,14 +23,6 @@ async def answered(itx: SandboxInteraction) -> str:
 async def stored(harness: Harness, question_id: int) -> Question | None:
     async with harness.db.session() as session:
         return await queries.get_question(session, harness.community.guild.id, question_id)
-
-
-def buttons(message: Message) -> dict[str, str]:
-    return {
-        c["label"]: c["custom_id"]
-        for c in walk_components(message.components)
-        if c.get("type") == 2 and "custom_id" in c
-    }
 
 
 async def add(harness: Harness, text: str, theme: str = "funding") -> int:
