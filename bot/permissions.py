@@ -129,6 +129,10 @@ def check_bot_can_post(
 MAX_ACTIVE_THREADS_REACHED = 160006
 
 
+# What a moderator can do about it.
+THREAD_LIMIT_FIX = "Archive threads that are done (or let them archive themselves)"
+
+
 def is_thread_limit(error: discord.HTTPException) -> bool:
     """Discord refused a new thread because the server has too many active ones."""
     return error.code == MAX_ACTIVE_THREADS_REACHED

@@ -19,6 +19,7 @@ from bot.cafe.service import (
     ROUND_WARNING,
     SERIES_START,
     CafeService,
+    check_table_in_play,
     describe_state,
     read_cafe_request,
 )
@@ -570,15 +571,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         """The table's button: the facilitator is called once, not once per impatient click."""
         await check_access(interaction, Access.MEMBER)
         await self._check_at_table(interaction, cafe, table)
-        if (
-            cafe.state != CafeState.RUNNING
-            or table.round_number != cafe.current_round
-            or table.closed
-        ):
-            raise BadInput(
-                f"Round {table.round_number} of **{cafe.title}** is over.",
-                f"Ask in <#{cafe.channel_id}> instead.",
-            )
+        check_table_in_play(cafe, table)
         assert table.id is not None
         now = time.monotonic()
         called = self._facilitator_called.get(table.id)

@@ -29,7 +29,7 @@ from bot.cafe.service import CafeService, RoundView, TableInRound
 from bot.contributions.classifier import ThreadKind
 from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, NotFound
-from bot.permissions import is_thread_limit
+from bot.permissions import THREAD_LIMIT_FIX, is_thread_limit
 from bot.text import escape_markdown
 from cogs.cafe_views import SignupRefresher, post_signup, table_view, tablecloth_view
 from storage.models import Cafe, CafeState, CafeTable
@@ -232,15 +232,15 @@ class CafeRunner:
                 "café %s: round %s ends with tables Discord refused", cafe.id, view.round_number
             )
         elif refused:
-            opened = sum(1 for table in view.tables if table.table.opened)
             problem = (
-                f"Discord allows no more active threads in this server: {opened} of "
-                f"{len(view.tables)} tables of round {view.round_number} are open."
+                "Discord allows no more active threads in this server: "
+                f"{len(view.tables) - view.unopened} of {len(view.tables)} tables of round "
+                f"{view.round_number} are open."
             )
             fix = (
-                "Archive threads that are done (or wait until they archive themselves), then "
-                "`/cafe start` opens the rest; everyone keeps their seat."
+                f"{THREAD_LIMIT_FIX}, then `/cafe start` opens the rest; everyone keeps their seat."
             )
+
             await self._say(cafe, f"⚠️ {problem} A moderator can fix it: {fix}")
             raise CopbotError(problem, fix)
 

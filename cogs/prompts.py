@@ -19,6 +19,7 @@ from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.pagination import PageWindow, page_buttons
 from bot.permissions import (
+    THREAD_LIMIT_FIX,
     Access,
     AccessDenied,
     check_access,
@@ -743,7 +744,7 @@ class ThreadRefused(NotAllowed):
         self.message = message
         if is_thread_limit(error):
             self.reason = "the server has as many active threads as Discord allows"
-            self.remedy = "Archive threads that are done (or let them archive themselves)."
+            self.remedy = f"{THREAD_LIMIT_FIX}."
         elif isinstance(error, discord.Forbidden):
             self.reason = "I am not allowed to open threads there"
             self.remedy = "Give my role Create Public Threads in that channel."

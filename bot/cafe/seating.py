@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.cafe.seating_bounds import gap_bound, org_pair_bound, repeat_bound, stay_bound
@@ -401,14 +401,18 @@ def _table_sizes(people: int, hosts_per_table: list[int], round_index: int) -> t
 # --- assessing -----------------------------------------------------------------------------------
 
 
+def table_pairs(tables: Iterable[Sequence[int]]) -> Iterator[tuple[int, int]]:
+    """Every pair of people who share one of ``tables``, smaller id first, once per table."""
+    for seated in tables:
+        for i, a in enumerate(seated):
+            for b in seated[i + 1 :]:
+                yield (a, b) if a < b else (b, a)
+
+
 def _repeats(rounds: tuple[Round, ...] | list[Round]) -> int:
     meetings: dict[tuple[int, int], int] = {}
-    for played in rounds:
-        for seated in played:
-            for i, a in enumerate(seated):
-                for b in seated[i + 1 :]:
-                    pair = (a, b) if a < b else (b, a)
-                    meetings[pair] = meetings.get(pair, 0) + 1
+    for pair in table_pairs(table for played in rounds for table in played):
+        meetings[pair] = meetings.get(pair, 0) + 1
     return sum(count - 1 for count in meetings.values())
 
 
@@ -486,11 +490,7 @@ def assess(request: SeatingRequest, seating: Seating) -> SeatingQuality:
 
 def _met_again(rounds: tuple[Round, ...], met_before: frozenset[tuple[int, int]]) -> int:
     """Pairs who met at an earlier café and share a table again (each pair once)."""
-    again = {
-        (a, b)
-        for seated in (table for round_ in rounds for table in round_)
-        for i, a in enumerate(seated)
-        for b in seated[i + 1 :]
-        if (a, b) in met_before or (b, a) in met_before
-    }
-    return len(again)
+    tables = (table for round_ in rounds for table in round_)
+    return len(
+        {pair for pair in table_pairs(tables) if pair in met_before or pair[::-1] in met_before}
+    )

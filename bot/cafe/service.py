@@ -528,16 +528,8 @@ class CafeService:
 
     async def preview(self, cafe: Cafe) -> SeatingPreview:
         """The seating the café would get now, for every round still to come."""
-        assert cafe.id is not None
         async with self.db.session() as session:
-            present = await cafes.present_participants(session, cafe.id)
-            seats = await cafes.seats_of(session, cafe.id)
-            facts = await cafes.seating_facts(
-                session, cafe.community_id, [p.user_id for p in present]
-            )
-            earlier = await cafes.tables_of_earlier_cafes(session, cafe, last=SERIES_MEMORY)
-        tables = _table_count(cafe, present)
-        request = _seating_request(cafe, tables, present, seats, facts, earlier)
+            _, tables, request = await _seating_now(session, cafe)
         seating = await asyncio.to_thread(planner.plan_seating, request)
         quality = planner.assess(request, seating)
         return SeatingPreview(cafe, tables, seating, quality, len(request.played) + 1)
@@ -553,15 +545,8 @@ class CafeService:
             cafe = await cafes.get_cafe_by_id(session, cafe_id)
             if cafe is None or not _ready_for_round(cafe, round_number):
                 return False
-            present = await cafes.present_participants(session, cafe_id)
-            seats = await cafes.seats_of(session, cafe_id)
-            facts = await cafes.seating_facts(
-                session, cafe.community_id, [p.user_id for p in present]
-            )
-            earlier = await cafes.tables_of_earlier_cafes(session, cafe, last=SERIES_MEMORY)
-        tables = _table_count(cafe, present)
+            present, tables, request = await _seating_now(session, cafe)
         _check_can_seat(cafe, tables, present)
-        request = _seating_request(cafe, tables, present, seats, facts, earlier)
         seating = await asyncio.to_thread(planner.plan_seating, request)
         planned = seating.rounds[round_number - 1]
         hosts = {p.user_id for p in present if p.role == CafeRole.HOST}
@@ -955,6 +940,15 @@ def _table_count(cafe: Cafe, present: Sequence[CafeParticipant]) -> int:
     return max(planner.default_table_count(len(present), SEATS_PER_TABLE), hosted)
 
 
+def check_table_in_play(cafe: Cafe, table: CafeTable) -> None:
+    """Raise BadInput unless ``table`` is a table of the café's running round."""
+    if cafe.state != CafeState.RUNNING or table.round_number != cafe.current_round or table.closed:
+        raise BadInput(
+            f"Round {table.round_number} of **{cafe.title}** is over.",
+            f"Ask in <#{cafe.channel_id}> instead.",
+        )
+
+
 def _check_can_seat(cafe: Cafe, tables: int, present: Sequence[CafeParticipant]) -> None:
     if not present:
         raise BadInput(
@@ -994,6 +988,19 @@ def _host_table(
     return number
 
 
+async def _seating_now(
+    session: AsyncSession, cafe: Cafe
+) -> tuple[list[CafeParticipant], int, planner.SeatingRequest]:
+    """Who is present, how many tables, and what the planner is asked for the café now."""
+    assert cafe.id is not None
+    present = await cafes.present_participants(session, cafe.id)
+    seats = await cafes.seats_of(session, cafe.id)
+    facts = await cafes.seating_facts(session, cafe.community_id, [p.user_id for p in present])
+    earlier = await cafes.tables_of_earlier_cafes(session, cafe, last=SERIES_MEMORY)
+    tables = _table_count(cafe, present)
+    return present, tables, _seating_request(cafe, tables, present, seats, facts, earlier)
+
+
 def _seating_request(
     cafe: Cafe,
     tables: int,
@@ -1019,12 +1026,7 @@ def _seating_request(
         if p.role == CafeRole.HOST and p.host_table and p.host_table <= tables
     }
     # Who met at the series' earlier cafés should meet new people this time, as in one café.
-    met_before = frozenset(
-        (a, b) if a < b else (b, a)
-        for seated in earlier_tables
-        for i, a in enumerate(seated)
-        for b in seated[i + 1 :]
-    )
+    met_before = frozenset(planner.table_pairs(earlier_tables))
     return planner.SeatingRequest(
         people=people,
         tables=tables,

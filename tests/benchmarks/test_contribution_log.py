@@ -415,10 +415,7 @@ async def attributed_rows(harness: Harness) -> list[dict[str, Any]]:
 
 async def logged_rows(harness: Harness) -> list[dict[str, Any]]:
     """The rows the last logged repeat stored, as the listeners hand them to the writer."""
-    async with harness.db.session() as session:
-        statement = select(Contribution).order_by(col(Contribution.message_id))
-        stored = list((await session.execute(statement)).scalars())
-    rows = [row.model_dump() for row in stored[-MESSAGES:]]
+    rows = await attributed_rows(harness)
     for row in rows:
         for filled_by_the_writer in ("organisation_id", "stakeholder", "level", "logged_at"):
             del row[filled_by_the_writer]
