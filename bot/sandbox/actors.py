@@ -63,6 +63,9 @@ _TYPE_NAMES = {
 
 Actor = Member | User
 
+# Discord's integer options hold what a JavaScript number holds exactly: -(2^53 - 1) to 2^53 - 1.
+MAX_SAFE_INTEGER = 2**53 - 1
+
 
 class Actors:
     """Mixed into Sandbox: what a simulated user can do. Async because the bot answers."""
@@ -538,6 +541,11 @@ def _convert(
     elif otype == INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise SandboxError(
+                f"/{path} {name}: {value} is outside Discord's integers "
+                f"(-{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER})"
+            )
     elif otype == NUMBER:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise wrong

@@ -60,7 +60,7 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[in
                 ctype = part.headers.get("Content-Type")  # type: ignore[union-attr]
                 files.append((index, (filename, bytes(raw), ctype)))
         return body, files
-    if not request.can_read_body:
+    if not request.body_exists:  # (not can_read_body: a held request's body is read already)
         return {}, files
     raw = await request.read()
     if not raw:

@@ -102,6 +102,20 @@ class RateLimiter:
             return Decision(False, headers, max(reset_after, 0.001))
         return Decision(True, headers)
 
+    def refused(self, method: str, template: str, retry_after: float, scope: str) -> Decision:
+        """A 429 on a route's bucket whatever its count (an injected failure): the headers
+        Discord sends with one, naming the same bucket as the route's other answers."""
+        name, (limit, _) = self.config.for_route(method, template)
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+            "X-RateLimit-Bucket": hashlib.sha1(name.encode()).hexdigest()[:16],
+            "X-RateLimit-Scope": scope,
+        }
+        return Decision(False, headers, retry_after)
+
 
 def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))

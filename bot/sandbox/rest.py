@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.sandbox import payloads
 from bot.sandbox.errors import DiscordHTTPError, unauthorized
+from bot.sandbox.faults import server_error_body
 from bot.sandbox.http_util import (
     BOT_KEY,
     SANDBOX_KEY,
@@ -63,9 +64,21 @@ async def discord_middleware(request: web.Request, handler: Handler) -> web.Stre
         major = ":".join(request.match_info.get(k, "") for k in _MAJOR)
         if "webhook_token" in request.match_info:
             major += ":" + request.match_info["webhook_token"][:16]
-        decision = sandbox.limiter.check(
-            request.method, template, major, identity, use_global=authenticated
-        )
+        fault = sandbox.faults.take(request.method, template)
+        if fault is not None and fault.status != 429:
+            response = json_response(server_error_body(fault.status), status=fault.status)
+            response.headers["Via"] = "1.1 google"
+            sandbox.requests.append((request.method, short, fault.status))
+            log.debug("%s (injected) %s %s", fault.status, request.method, short)
+            return response
+        if fault is not None:  # a shared bucket Discord says is spent, whatever our count
+            decision = sandbox.limiter.refused(
+                request.method, template, fault.retry_after, scope="shared"
+            )
+        else:
+            decision = sandbox.limiter.check(
+                request.method, template, major, identity, use_global=authenticated
+            )
         if not decision.allowed:
             sandbox.rate_limited_count += 1
             body = {
@@ -81,6 +94,7 @@ async def discord_middleware(request: web.Request, handler: Handler) -> web.Stre
             log.debug("429 %s %s", request.method, short)
             return response
         headers = decision.headers
+        await sandbox.holds.wait(request, template)
         response = await handler(request)
     except DiscordHTTPError as exc:
         response = json_response(exc.body(), status=exc.status)
@@ -181,6 +195,11 @@ def _routes() -> RouteList:
     routes += rest_channels.routes()
     routes += rest_interactions.routes()
     return routes
+
+
+def route_templates() -> set[tuple[str, str]]:
+    """Every REST route the sandbox answers, as (method, template without the API prefix)."""
+    return {(method, path) for method, path, _ in _routes()}
 
 
 def build_app(sandbox: Sandbox, gateway: Gateway) -> web.Application:

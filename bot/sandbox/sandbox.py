@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.sandbox import payloads
 from bot.sandbox.actors import Actors
 from bot.sandbox.errors import SandboxError, SandboxTimeout
+from bot.sandbox.faults import Faults
 from bot.sandbox.gateway import (
     DIRECT_MESSAGE_REACTIONS,
     DIRECT_MESSAGES,
@@ -28,6 +29,7 @@ from bot.sandbox.gateway import (
     Gateway,
     GatewaySession,
 )
+from bot.sandbox.holds import Hold, Holds
 from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.models import (
     DM,
@@ -45,7 +47,7 @@ from bot.sandbox.models import (
 )
 from bot.sandbox.permissions import P, channel_permissions
 from bot.sandbox.ratelimits import RateLimitConfig, RateLimiter
-from bot.sandbox.rest import build_app
+from bot.sandbox.rest import build_app, route_templates
 
 log = logging.getLogger("bot.sandbox")
 
@@ -86,6 +88,8 @@ class Sandbox(Actors):
         self.requests: list[tuple[str, str, int]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.rate_limited_count = 0
+        self.faults = Faults()
+        self.holds = Holds()
         self.command_sync_count = 0
         self._commands: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
         self._sessions: dict[int, GatewaySession] = {}
@@ -126,6 +130,7 @@ class Sandbox(Actors):
     async def stop(self) -> None:
         if self._runner is None:
             return
+        self.holds.clear()  # a request still held would keep the server from stopping
         await self._gateway.close_all()
         await self._runner.cleanup()
         self._runner = None
@@ -141,6 +146,33 @@ class Sandbox(Actors):
         self.rate_limits = enabled
         self.rate_limit_config = config
         self.limiter = RateLimiter(config, enabled=enabled)
+
+    def inject_failures(
+        self,
+        method: str,
+        route: str,
+        count: int | None,
+        *,
+        status: int = 429,
+        retry_after: float = 0.2,
+    ) -> None:
+        """The next ``count`` requests to ``route`` (a template as Discord documents it, e.g.
+        ``"/channels/{channel_id}/threads"``; None: until :meth:`clear_failures`) fail with
+        ``status``: a 429 with Discord's body and headers (``retry_after``, ``Via``, the route's
+        bucket), or a 5xx. Any request to the route takes one, whichever channel it names."""
+        if (method.upper(), route) not in route_templates():
+            raise SandboxError(f"the sandbox has no route {method.upper()} {route}")
+        self.faults.inject(method, route, count, status=status, retry_after=retry_after)
+
+    def clear_failures(self) -> None:
+        self.faults.clear()
+
+    def hold(self, method: str, route: str) -> Hold:
+        """Keep the next request to ``route`` (a template, as for :meth:`inject_failures`)
+        waiting until the returned hold is released; ``hold.arrived`` is set when it comes."""
+        if (method.upper(), route) not in route_templates():
+            raise SandboxError(f"the sandbox has no route {method.upper()} {route}")
+        return self.holds.add(method, route)
 
     # world building ------------------------------------------------------
     def create_user(
