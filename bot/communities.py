@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import BadInput
+from bot.scheduling.when import iana_timezones
 from storage import audit, communities
 from storage.db import Database
 from storage.models import Community
@@ -19,9 +19,9 @@ class StaffRoles:
     coordinator_role_id: int | None
 
 
-@cache
 def known_timezones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
+    """The one list of zones (the schedules' parser's): real IANA zones, not the host's own."""
+    return iana_timezones()
 
 
 def validate_timezone(name: str) -> str:

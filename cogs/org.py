@@ -20,10 +20,12 @@ from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership import imports
 from bot.membership import organisations as service
+from bot.membership.fields import COUNTRY_MAX, DESCRIPTION_MAX, NAME_MAX, WEBSITE_MAX
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from bot.pagination import PageButton, PageWindow, page_buttons
 from bot.permissions import Access, require
 from cogs.csv_upload import import_attachment
+from cogs.options import FreeText
 
 PAGE_SIZE = 10
 FIELD_MAX = 1024  # Discord's limit for an embed field's value
@@ -39,6 +41,10 @@ ADMIT_CHOICES = [
 
 NAME_HELP = "The organisation's name (case, accents and spacing do not matter)"
 DISTINCT_HELP = "True if it is a different organisation from a similar name already here"
+Name = app_commands.Transform[str, FreeText("name", NAME_MAX)]
+Country = app_commands.Transform[str, FreeText("country", COUNTRY_MAX)]
+Website = app_commands.Transform[str, FreeText("website", WEBSITE_MAX)]
+Description = app_commands.Transform[str, FreeText("description", DESCRIPTION_MAX)]
 
 
 def _date(moment: datetime) -> str:
@@ -223,12 +229,12 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     async def create(
         self,
         interaction: discord.Interaction[CopBot],
-        name: str,
+        name: Name,
         stakeholder: app_commands.Choice[str],
         level: app_commands.Choice[str],
-        country: str | None = None,
-        website: str | None = None,
-        description: str | None = None,
+        country: Country | None = None,
+        website: Website | None = None,
+        description: Description | None = None,
         distinct: bool = False,
     ) -> None:
         assert interaction.guild is not None
@@ -271,13 +277,13 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     async def edit(
         self,
         interaction: discord.Interaction[CopBot],
-        name: str,
-        new_name: str | None = None,
+        name: Name,
+        new_name: app_commands.Transform[str, FreeText("new_name", NAME_MAX)] | None = None,
         stakeholder: app_commands.Choice[str] | None = None,
         level: app_commands.Choice[str] | None = None,
-        country: str | None = None,
-        website: str | None = None,
-        description: str | None = None,
+        country: Country | None = None,
+        website: Website | None = None,
+        description: Description | None = None,
         distinct: bool = False,
     ) -> None:
         assert interaction.guild is not None
@@ -312,7 +318,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     @app_commands.describe(name=NAME_HELP)
     @app_commands.autocomplete(name=organisation_names)
     @require(Access.MEMBER)
-    async def show(self, interaction: discord.Interaction[CopBot], name: str) -> None:
+    async def show(self, interaction: discord.Interaction[CopBot], name: Name) -> None:
         assert interaction.guild is not None
         profile = await service.organisation_profile(self.bot.db, interaction.guild.id, name)
         organisation = profile.organisation
@@ -361,7 +367,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     @app_commands.describe(name=NAME_HELP)
     @app_commands.autocomplete(name=organisation_names)
     @require(Access.MEMBER)
-    async def join(self, interaction: discord.Interaction[CopBot], name: str) -> None:
+    async def join(self, interaction: discord.Interaction[CopBot], name: Name) -> None:
         assert interaction.guild is not None
         result = await service.join(
             self.bot.db,
@@ -411,7 +417,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     async def admit(
         self,
         interaction: discord.Interaction[CopBot],
-        name: str,
+        name: Name,
         status: app_commands.Choice[str] | None = None,
     ) -> None:
         wanted = CopStatus(status.value) if status else CopStatus.MEMBER
@@ -421,7 +427,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     @app_commands.describe(name=NAME_HELP)
     @app_commands.autocomplete(name=organisation_names)
     @require(Access.MODERATOR)
-    async def lapse(self, interaction: discord.Interaction[CopBot], name: str) -> None:
+    async def lapse(self, interaction: discord.Interaction[CopBot], name: Name) -> None:
         await self._change_status(interaction, name, CopStatus.LAPSED)
 
     async def _change_status(
@@ -479,7 +485,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     async def representative(
         self,
         interaction: discord.Interaction[CopBot],
-        name: str,
+        name: Name,
         member: discord.Member | discord.User,
         primary: bool | None = None,
         remove: bool = False,

@@ -13,6 +13,8 @@ from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership import profiles
 from bot.permissions import Access, check_bot_can_post, require
+from bot.scheduling.when import MAX_TIMEZONE_NAME
+from cogs.options import FreeText
 from cogs.role_sync import RoleSyncer, RoleSyncOutcome
 from storage.models import TrackedChannel
 
@@ -108,7 +110,11 @@ class CommunitySettings(
     @app_commands.command(name="timezone", description="Set the community's time zone")
     @app_commands.describe(name="An IANA time zone, such as Europe/Amsterdam or Africa/Accra")
     @require(Access.MODERATOR)
-    async def timezone(self, interaction: discord.Interaction[CopBot], name: str) -> None:
+    async def timezone(
+        self,
+        interaction: discord.Interaction[CopBot],
+        name: app_commands.Transform[str, FreeText("name", MAX_TIMEZONE_NAME)],
+    ) -> None:
         assert interaction.guild is not None
         community = await communities.set_timezone(
             self.bot.db,

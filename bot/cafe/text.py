@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.errors import BadInput
-from bot.text import collapse_spaces, escape_markdown, neutralise_mentions, shorten
+from bot.text import (
+    clean_text,
+    collapse_spaces,
+    escape_markdown,
+    has_visible,
+    neutralise_mentions,
+    shorten,
+    tidy,
+)
 
 # The café's limits, checked when a café is created.
 MAX_ROUNDS = 6  # the method runs two or three rounds; six leaves room without an endless café
@@ -58,14 +66,12 @@ def split_questions(text: str, rounds: int) -> tuple[str, ...]:
     """One question per round from ``text``: either one question for every round, or one per
     round separated by ``|``. Each question is trimmed and put on one line."""
     check_rounds(rounds)
-    if not text.strip():
-        raise BadInput(
-            "The questions are empty.",
-            "Write one question for every round, or one per round separated by |.",
-        )
-    parts = [collapse_spaces(part) for part in text.split(QUESTION_SEPARATOR)]
+    clean_text(
+        text, "the questions", example="one question, or one per round separated by |"
+    )
+    parts = [tidy(part) for part in text.split(QUESTION_SEPARATOR)]
     for number, part in enumerate(parts, start=1):
-        if not part:
+        if not has_visible(part):
             raise BadInput(
                 f"Question {number} of {len(parts)} is empty: there is nothing between two |, "
                 "or a | at the start or end.",

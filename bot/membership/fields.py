@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import BadInput
 from bot.membership.vocabulary import CopStatus, E, Level, Stakeholder, parse_choice
-from bot.text import collapse_spaces
+from bot.text import clean_text, has_visible, tidy
 
 NAME_MAX = 100
 COUNTRY_MAX = 60
@@ -22,9 +22,7 @@ EXPERTISE_TAG_MAX = 40
 
 
 def organisation_name(text: str) -> str:
-    name = collapse_spaces(text)
-    if not name:
-        raise BadInput("The organisation needs a name.", "Type its name, e.g. `IRC WASH`.")
+    name = clean_text(text, "the organisation's name", example="`IRC WASH`")
     if len(name) > NAME_MAX:
         raise BadInput(
             f"That name is {len(name)} characters long; the limit is {NAME_MAX}.",
@@ -58,7 +56,7 @@ def cop_status(text: str) -> CopStatus:
 def country(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    value = collapse_spaces(text)
+    value = clean_text(text, "the country", example="`Ghana`")
     if len(value) > COUNTRY_MAX:
         raise BadInput(
             f"A country of {len(value)} characters is too long (at most {COUNTRY_MAX}).",
@@ -70,7 +68,7 @@ def country(text: str | None) -> str | None:
 def website(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    value = text.strip()
+    value = clean_text(text, "the web address", example="`ircwash.org`")
     if "://" not in value:
         value = "https://" + value
     parts = urlsplit(value)
@@ -87,7 +85,7 @@ def website(text: str | None) -> str | None:
 def description(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    value = text.strip()
+    value = clean_text(text, "the description", multiline=True)
     if len(value) > DESCRIPTION_MAX:
         raise BadInput(
             f"The description is {len(value)} characters long; the limit is {DESCRIPTION_MAX}.",
@@ -97,9 +95,7 @@ def description(text: str | None) -> str | None:
 
 
 def display_name(text: str) -> str:
-    value = collapse_spaces(text)
-    if not value:
-        raise BadInput("The display name is empty.", "Give the person's name.")
+    value = clean_text(text, "the display name")
     if len(value) > DISPLAY_NAME_MAX:
         raise BadInput(f"A display name can have at most {DISPLAY_NAME_MAX} characters.")
     return value
@@ -109,11 +105,12 @@ def expertise(text: str | None) -> list[str]:
     """Comma-separated tags: trimmed, duplicates (ignoring case) dropped, at most 10."""
     if text is None or not text.strip():
         return []
+    clean_text(text, "the expertise", example="`sanitation, monitoring`")
     tags: list[str] = []
     seen: set[str] = set()
     for raw in text.split(","):
-        tag = collapse_spaces(raw)
-        if not tag or tag.casefold() in seen:
+        tag = tidy(raw)
+        if not has_visible(tag) or tag.casefold() in seen:
             continue
         if len(tag) > EXPERTISE_TAG_MAX:
             raise BadInput(

@@ -12,8 +12,13 @@ from bot.errors import BadInput, NotAllowed, NotFound
 from bot.membership import csv_io
 from bot.membership.csv_io import RowError
 from bot.membership.imports import ImportRejected, ImportResult
-from bot.prompts.rules import clean_question, clean_theme, question_key, theme_key
-from bot.text import collapse_spaces
+from bot.prompts.rules import (
+    clean_question,
+    clean_reason,
+    clean_theme,
+    question_key,
+    theme_key,
+)
 from storage import audit
 from storage import prompts as queries
 from storage.communities import ensure_community
@@ -130,12 +135,7 @@ async def review(
     reason: str | None = None,
 ) -> Question:
     """Approve or reject a pending question."""
-    clean_reason = collapse_spaces(reason or "") or None
-    if clean_reason is not None and len(clean_reason) > 300:
-        raise BadInput(
-            f"The reason is {len(clean_reason)} characters long; the most is 300.",
-            "Say it in a sentence or two.",
-        )
+    reason_kept = clean_reason(reason)
     async with db.session() as session:
         question = await _question(
             session,
@@ -154,7 +154,7 @@ async def review(
             status=QuestionStatus.APPROVED if approve else QuestionStatus.REJECTED,
             reviewed_by=reviewer_id,
             reviewed_at=utc_now(),
-            reject_reason=None if approve else clean_reason,
+            reject_reason=None if approve else reason_kept,
         )
         await audit.record_audit(
             session,

@@ -6,22 +6,19 @@ import hashlib
 import re
 
 from bot.errors import BadInput
-from bot.text import collapse_spaces, fold
+from bot.text import clean_text, collapse_spaces, fold
 
 MAX_QUESTION = 300  # a question people read at a glance; the post's embed title holds 256
 MIN_QUESTION = 10
 MAX_THEME = 50
+MAX_REASON = 300  # why a question was rejected: a sentence or two for its submitter
 
 _TRAILING_PUNCTUATION = re.compile(r"[\s?.!…]+$")
 
 
 def clean_question(text: str) -> str:
     """The question as it is kept and shown: spacing tidied, nothing else changed."""
-    clean = collapse_spaces(text)
-    if not clean:
-        raise BadInput(
-            "The question is empty.", "Write the question you want the community to answer."
-        )
+    clean = clean_text(text, "the question")
     if len(clean) < MIN_QUESTION:
         raise BadInput(
             f"“{clean}” is too short to be a question ({len(clean)} characters).",
@@ -42,15 +39,26 @@ def question_key(text: str) -> str:
 
 def clean_theme(text: str) -> tuple[str, str]:
     """(the theme as shown, its key): "Funding  KM" and "funding km" are one theme."""
-    shown = collapse_spaces(text)
-    if not shown:
-        raise BadInput("The theme is empty.", "Give a short theme, e.g. `funding` or `monitoring`.")
+    shown = clean_text(text, "the theme", example="`funding` or `monitoring`")
     if len(shown) > MAX_THEME:
         raise BadInput(
             f"The theme is {len(shown)} characters long; the most is {MAX_THEME}.",
             "Use a word or two; the question carries the detail.",
         )
     return shown, theme_key(shown)
+
+
+def clean_reason(text: str | None) -> str | None:
+    """Why a question was rejected, as kept; None when no reason was given (left empty)."""
+    if text is None or not text.strip():
+        return None
+    reason = clean_text(text, "the reason")
+    if len(reason) > MAX_REASON:
+        raise BadInput(
+            f"The reason is {len(reason)} characters long; the most is {MAX_REASON}.",
+            "Say it in a sentence or two.",
+        )
+    return reason
 
 
 def theme_key(text: str) -> str:

@@ -54,11 +54,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, available_timezones
 
-__all__ = ["When", "WhenError", "parse_when"]
+__all__ = ["When", "WhenError", "describe_gap", "iana_timezones", "parse_when"]
 
 MAX_TEXT_LENGTH = 200
+MAX_TIMEZONE_NAME = 64  # the longest IANA name has 32 characters
+# Occurrences looked at to find how often a schedule fires at its busiest.
+GAP_SAMPLE = 100
+# Names the time-zone database holds that are not zones anyone lives in: the host machine's
+# own zone (whatever the server running the bot is set to), a build artefact, and "Factory"
+# (time unknown, shown as "-00").
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAY_ABBR = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -413,6 +421,25 @@ class When:
         """A sentence for people, e.g. "every Monday and Wednesday at 09:00 (Europe/Amsterdam)"."""
         return self._checked_rule.describe(self.timezone)
 
+    def shortest_gap(self, after: datetime) -> timedelta | None:
+        """How close together two occurrences come at the schedule's busiest: the shortest
+        time between two of its next GAP_SAMPLE occurrences after ``after``, or between two of
+        its times of day. None for a schedule that happens at most once. Measured on the wall
+        clock, so that a daily time stays a day apart across a daylight-saving change."""
+        zone = ZoneInfo(self.timezone)
+        moments = [
+            moment.astimezone(zone).replace(tzinfo=None)
+            for moment in self.upcoming(after, GAP_SAMPLE)
+        ]
+        gaps = [later - earlier for earlier, later in pairwise(moments)]
+        if len(moments) > 1:  # times of one day: the sample may not reach a busy day's
+            minutes = [hour * 60 + minute for hour, minute in self.times]
+            gaps += [
+                timedelta(minutes=later - earlier)
+                for earlier, later in pairwise(minutes)
+            ]
+        return min(gaps, default=None)
+
     def _occurrences(self, after: datetime) -> Iterator[datetime]:
         """Occurrences after ``after`` in non-decreasing order (gap shifts may repeat one)."""
         if not isinstance(after, datetime) or after.utcoffset() is None:
@@ -461,9 +488,14 @@ def parse_when(text: str, timezone: str, *, now: datetime | None = None) -> When
 
 
 @lru_cache(maxsize=1)
+def iana_timezones() -> tuple[str, ...]:
+    """The IANA time zones a schedule or a community may use, sorted."""
+    return tuple(sorted(available_timezones() - _NOT_ZONES))
+
+
+@lru_cache(maxsize=1)
 def _known_timezones() -> dict[str, str]:
-    names = available_timezones() - {"localtime", "posixrules"}
-    return {name.lower(): name for name in names}
+    return {name.lower(): name for name in iana_timezones()}
 
 
 def _check_timezone(timezone: str) -> str:
@@ -861,6 +893,21 @@ def _nth_weekday(year: int, month: int, ordinal: int, weekday: int) -> date:
 
 
 # --------------------------------------------------------------------------- wording
+
+
+def describe_gap(gap: timedelta) -> str:
+    """ "1 minute", "30 minutes", "8 hours", "2 h 30 min", "3 days": a time between two
+    occurrences, in words."""
+    minutes = int(gap.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days} day" + ("" if days == 1 else "s")
+    hours, rest = divmod(minutes, 60)
+    if rest == 0:
+        return f"{hours} hour" + ("" if hours == 1 else "s")
+    return f"{hours} h {rest} min"
 
 
 def _times_text(times: Iterable[Time]) -> str:

@@ -141,3 +141,19 @@ async def running_harness(
             await db.dispose()
     finally:
         await sandbox.stop()
+
+
+def forget_option_limits(sandbox: Sandbox) -> None:
+    """The commands as an older version of the bot registered them, with no length limits on
+    their text options: Discord lets longer text through, and only the bot's own checks stand.
+    (Discord checks option values against the commands as they were last synced.)"""
+
+    def strip(options: list[dict[str, Any]]) -> None:
+        for option in options:
+            option.pop("min_length", None)
+            option.pop("max_length", None)
+            strip(option.get("options") or [])
+
+    for guild in (None, *sandbox.guilds):
+        for command in sandbox.commands(guild):
+            strip(command.get("options") or [])

@@ -117,10 +117,12 @@ def test_any_bad_row_imports_nothing_and_prints_every_problem(
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
         "copbot: Nothing was imported: the file has 4 problems.",
-        "line 3, column text: The question is empty.",
+        "line 3, column text: Nothing in the question can be seen: it is empty, or only "
+        "spaces and invisible characters.",
         "line 4, column text: The question is 301 characters long; the most is 300.",
         "line 5, column text: the same question as line 2.",
-        "line 6, column theme: The theme is empty.",
+        "line 6, column theme: Nothing in the theme can be seen: it is empty, or only spaces "
+        "and invisible characters.",
     ]
     assert questions_in(url, 7) == []
 

@@ -44,7 +44,7 @@ def refusal(**changes: Any) -> BadInput:
 @pytest.mark.parametrize("title", ["", "   ", "\n\t"])
 def test_an_empty_title_is_refused_with_an_example(title: str) -> None:
     error = refusal(title=title)
-    assert error.problem == "The café needs a title."
+    assert error.problem.startswith("Nothing in the title can be seen")
     assert error.fix is not None and "`Funding KM`" in error.fix
 
 
@@ -116,7 +116,7 @@ def test_too_many_questions_are_refused_too() -> None:
 
 def test_empty_questions_are_refused() -> None:
     error = refusal(questions="  ")
-    assert error.problem == "The questions are empty."
+    assert error.problem.startswith("Nothing in the questions can be seen")
     assert error.fix is not None and "separated by |" in error.fix
 
 

@@ -39,7 +39,7 @@ def test_a_question_keeps_its_words_and_loses_its_extra_spacing() -> None:
 
 @pytest.mark.parametrize("typed", ["", "   ", "\n\t "])
 def test_an_empty_question_is_refused(typed: str) -> None:
-    with pytest.raises(BadInput, match="The question is empty"):
+    with pytest.raises(BadInput, match="Nothing in the question can be seen"):
         clean_question(typed)
 
 
@@ -154,7 +154,7 @@ def test_a_theme_is_shown_as_typed_and_compared_without_case_or_spacing() -> Non
 
 @pytest.mark.parametrize("typed", ["", "  ", "\t"])
 def test_an_empty_theme_is_refused(typed: str) -> None:
-    with pytest.raises(BadInput, match="The theme is empty"):
+    with pytest.raises(BadInput, match="Nothing in the theme can be seen"):
         clean_theme(typed)
 
 
