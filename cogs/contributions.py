@@ -63,9 +63,11 @@ from bot.contributions.writer import (
 from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.permissions import Access, require
+from cogs.options import FreeText
 
 log = logging.getLogger(__name__)
 
+MAX_SINCE = 40  # a date, e.g. 2026-01-31, with room for spaces around it
 PROGRESS_EVERY = 2.0  # seconds between edits of the backfill progress message
 
 
@@ -418,7 +420,7 @@ class Contributions(
         self,
         interaction: discord.Interaction[CopBot],
         channel: discord.TextChannel | discord.Thread,
-        since: str | None = None,
+        since: app_commands.Transform[str, FreeText("since", MAX_SINCE)] | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None

@@ -68,6 +68,7 @@ class ReviewButton(
         )
         self.question_id = question_id
         self.decision = decision
+        self.opens_modal = decision == "reject"  # the reason's form
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> ReviewButton:

@@ -4,7 +4,9 @@ bot/prompts/, a message out. Scheduled posts come from the scheduler (kind ``pro
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
@@ -16,7 +18,7 @@ from bot.communities import community_settings, suggest_timezones, validate_time
 from bot.contributions.classifier import ThreadKind
 from bot.contributions.service import SpecialThread
 from bot.embeds import Tone, make_embed
-from bot.errors import BadInput, NotAllowed, NotFound
+from bot.errors import BadInput, NotAllowed, NotFound, new_error_id
 from bot.pagination import PageWindow, page_buttons
 from bot.permissions import (
     THREAD_LIMIT_FIX,
@@ -28,14 +30,24 @@ from bot.permissions import (
     require,
 )
 from bot.prompts import bank
-from bot.prompts.rules import theme_key
-from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, ScheduleView
-from bot.scheduling.scheduler import Firing
+from bot.prompts.rules import MAX_QUESTION, MAX_REASON, MAX_THEME, theme_key
+from bot.prompts.schedules import (
+    PROMPT_POST,
+    Choice,
+    PromptService,
+    ScheduleView,
+    UnfinishedPost,
+    post_nonce,
+)
+from bot.scheduling.scheduler import Firing, tolerance
+from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
+from bot.scheduling.when import MAX_TIMEZONE_NAME
 from bot.text import collapse_spaces, neutralise_mentions, shorten
 from bot.tree import send_ephemeral
 from cogs.csv_upload import import_attachment
+from cogs.options import FreeText, RowNumber
 from cogs.prompt_views import QuestionPageButton, ReviewButton, review_embed, review_view
-from storage.models import PromptSchedule, Question, QuestionStatus
+from storage.models import FiringStatus, PromptPost, PromptSchedule, Question, QuestionStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,19 @@ MISFIRE_CHOICES = [
     app_commands.Choice(name="skip: never post late; record the skip", value="skip"),
 ]
 NO_PINGS = discord.AllowedMentions.none()
+ANSWER_IN_THREAD = "Answer in the thread below."
+ANSWER_IN_CHANNEL = "Answer here in the channel: Discord refused a thread for this question."
+THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+# How many messages after a post was begun are read to find it after a crash: it is the bot's
+# own message, sent right after, so it is among the first ones.
+SEARCH_LIMIT = 100
+NOT_SENT_IN_TIME = (
+    "not posted: the bot stopped before posting it, and it is now too late by the misfire policy"
+)
+QuestionText = app_commands.Transform[str, FreeText("text", MAX_QUESTION)]
+Theme = app_commands.Transform[str, FreeText("theme", MAX_THEME)]
+QuestionNumber = app_commands.Transform[int, RowNumber("question", "/prompt list")]
+ScheduleNumber = app_commands.Transform[int, RowNumber("schedule", "/prompt schedules")]
 
 
 async def theme_names(
@@ -69,6 +94,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         self.bot = bot
         self.service = PromptService(bot.db, bot.scheduler)
         self.thread_authors: dict[int, int | None] = {}  # prompt thread -> question's author
+        self._making: set[int] = set()  # posts this process is making (the recovery leaves them)
+        self._recovered = False
 
     dynamic_items = (ReviewButton, QuestionPageButton)
 
@@ -98,8 +125,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def add(
         self,
         interaction: discord.Interaction[CopBot],
-        text: str,
-        theme: str,
+        text: QuestionText,
+        theme: Theme,
         credit: bool = False,
     ) -> None:
         question = await self._add_question(interaction, text, theme, credit, approved=True)
@@ -119,8 +146,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def submit(
         self,
         interaction: discord.Interaction[CopBot],
-        text: str,
-        theme: str,
+        text: QuestionText,
+        theme: Theme,
         credit: bool = False,
     ) -> None:
         assert interaction.guild is not None
@@ -175,7 +202,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="approve", description="Approve a submitted question")
     @app_commands.describe(id="The question's number")
     @require(Access.MODERATOR)
-    async def approve(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+    async def approve(
+        self, interaction: discord.Interaction[CopBot], id: QuestionNumber
+    ) -> None:
         question = await self._review(interaction, id, approve=True, reason=None)
         await send_ephemeral(
             interaction, f"Question #{question.id} is approved: it joins the rotation."
@@ -188,8 +217,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def reject(
         self,
         interaction: discord.Interaction[CopBot],
-        id: int,
-        reason: str | None = None,
+        id: QuestionNumber,
+        reason: app_commands.Transform[str, FreeText("reason", MAX_REASON)] | None = None,
     ) -> None:
         question = await self._review(interaction, id, approve=False, reason=reason)
         await send_ephemeral(interaction, f"Question #{question.id} is rejected.")
@@ -307,7 +336,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def list_questions(
         self,
         interaction: discord.Interaction[CopBot],
-        theme: str | None = None,
+        theme: Theme | None = None,
         status: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
@@ -384,7 +413,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="edit", description="Change the text of a question")
     @app_commands.describe(id="The question's number", text="The new text")
     @require(Access.MEMBER)
-    async def edit(self, interaction: discord.Interaction[CopBot], id: int, text: str) -> None:
+    async def edit(
+        self, interaction: discord.Interaction[CopBot], id: QuestionNumber, text: QuestionText
+    ) -> None:
         assert interaction.guild is not None
         question, back_to_review = await bank.edit(
             self.bot.db,
@@ -413,7 +444,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="retire", description="Take a question out of the rotation")
     @app_commands.describe(id="The question's number")
     @require(Access.MODERATOR)
-    async def retire(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+    async def retire(
+        self, interaction: discord.Interaction[CopBot], id: QuestionNumber
+    ) -> None:
         assert interaction.guild_id is not None
         question = await bank.retire(
             self.bot.db, interaction.guild_id, id, actor_id=interaction.user.id
@@ -456,9 +489,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         self,
         interaction: discord.Interaction[CopBot],
         channel: discord.TextChannel,
-        when: str,
-        theme: str,
-        timezone: str | None = None,
+        when: app_commands.Transform[str, FreeText("when", MAX_WHEN)],
+        theme: Theme,
+        timezone: app_commands.Transform[str, FreeText("timezone", MAX_TIMEZONE_NAME)]
+        | None = None,
         thread: bool = True,
         misfire: app_commands.Choice[str] | None = None,
     ) -> None:
@@ -529,7 +563,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="pause", description="Pause a prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def pause(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+    async def pause(
+        self, interaction: discord.Interaction[CopBot], id: ScheduleNumber
+    ) -> None:
         assert interaction.guild_id is not None
         await self.service.set_paused(
             interaction.guild_id, id, paused=True, actor_id=interaction.user.id
@@ -541,7 +577,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="resume", description="Resume a paused prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def resume(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+    async def resume(
+        self, interaction: discord.Interaction[CopBot], id: ScheduleNumber
+    ) -> None:
         assert interaction.guild_id is not None
         view = await self.service.set_paused(
             interaction.guild_id, id, paused=False, actor_id=interaction.user.id
@@ -552,7 +590,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="unschedule", description="Remove a prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def unschedule(self, interaction: discord.Interaction[CopBot], id: int) -> None:
+    async def unschedule(
+        self, interaction: discord.Interaction[CopBot], id: ScheduleNumber
+    ) -> None:
         assert interaction.guild_id is not None
         await self.service.unschedule(interaction.guild_id, id, actor_id=interaction.user.id)
         await send_ephemeral(interaction, f"Schedule #{id} is removed. Its past posts stay.")
@@ -569,7 +609,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def post(
         self,
         interaction: discord.Interaction[CopBot],
-        theme: str | None = None,
+        theme: Theme | None = None,
         channel: discord.TextChannel | None = None,
     ) -> None:
         assert interaction.guild_id is not None
@@ -585,7 +625,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 raise NotFound(
                     "That theme has no approved question any more.", "Approve one, then post."
                 )
-            message, _ = await self._post(
+            posted = await self._post(
                 where,
                 choice,
                 make_thread=True,
@@ -593,6 +633,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 scheduled_for=None,
                 posted_by=interaction.user.id,
             )
+        assert posted is not None  # only a schedule's firing can be begun elsewhere
+        message = posted[0]
         await interaction.followup.send(
             f"Posted question #{choice.question.id} ({choice.question.theme}): {message.jump_url}",
             ephemeral=True,
@@ -607,43 +649,160 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         prompt_schedule: PromptSchedule | None,
         scheduled_for: datetime | None,
         posted_by: int | None,
-    ) -> tuple[discord.Message, discord.Thread | None]:
-        question = choice.question
-        credit = self._name(channel.guild, question.author_id) if question.show_author else None
-        embed = make_embed(
-            f"💬 {question.theme}",
-            f"**{neutralise_mentions(question.text)}**"
-            + ("\n\nAnswer in the thread below." if make_thread else ""),
-            footer=(f"Suggested by {credit} · " if credit else "") + f"Question #{question.id}",
-        )
-        nonce = None
-        if prompt_schedule is not None and scheduled_for is not None:
-            # A retried post of the same firing comes back from Discord instead of twice.
-            nonce = f"p{prompt_schedule.schedule_id}t{int(scheduled_for.timestamp())}"[:25]
-        message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=NO_PINGS)
-        thread, thread_refused = None, None
-        if make_thread:
-            try:
-                thread = message.thread or await message.create_thread(
-                    name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
-                )
-                self.thread_authors[thread.id] = question.author_id
-            except discord.HTTPException as error:
-                thread_refused = error  # the question is out: it is recorded all the same
-        await self.service.record_post(
+    ) -> tuple[discord.Message, discord.Thread | None] | None:
+        """Post a question step by step (bot/prompts/schedules.py says why). None: this
+        firing's post was begun elsewhere (another process, or the start-up recovery)."""
+        post = await self.service.begin_post(
             channel.guild.id,
             choice,
             channel_id=channel.id,
-            message_id=message.id,
-            thread_id=thread.id if thread else None,
+            make_thread=make_thread,
             prompt_schedule_id=prompt_schedule.id if prompt_schedule else None,
             scheduled_for=scheduled_for,
             posted_by=posted_by,
         )
-        await self._tell_submitter_posted(channel.guild, question, message, posted_by)
-        if thread_refused is not None:
-            raise ThreadRefused(message, thread_refused)
+        if post is None:
+            return None
+        assert post.id is not None
+        self._making.add(post.id)
+        try:
+            message = await self._send(channel, post.id, choice.question, make_thread)
+            thread = await self._finish(
+                channel, post.id, choice.question, message, make_thread, posted_by
+            )
+        finally:
+            self._making.discard(post.id)
         return message, thread
+
+    def _question_embed(
+        self, guild: discord.Guild, question: Question, *, answer_in: str | None
+    ) -> discord.Embed:
+        credit = self._name(guild, question.author_id) if question.show_author else None
+        return make_embed(
+            f"💬 {question.theme}",
+            f"**{neutralise_mentions(question.text)}**" + (f"\n\n{answer_in}" if answer_in else ""),
+            footer=(f"Suggested by {credit} · " if credit else "") + f"Question #{question.id}",
+        )
+
+    async def _send(
+        self, channel: discord.TextChannel, post_id: int, question: Question, make_thread: bool
+    ) -> discord.Message:
+        """Step 2: the message, with the post's nonce; then its id in the record."""
+        embed = self._question_embed(
+            channel.guild, question, answer_in=ANSWER_IN_THREAD if make_thread else None
+        )
+        try:
+            message = await channel.send(
+                embed=embed, nonce=post_nonce(post_id), allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException as error:
+            if error.status < 500:  # refused (or five 429s): nothing was sent
+                await self.service.drop_post(post_id)
+                raise
+            found = await self._look_for_sent(channel, post_id, question, error)
+            if found is None:
+                raise
+            message = found
+        except Exception as error:  # the connection died: it may have gone out
+            found = await self._look_for_sent(channel, post_id, question, error)
+            if found is None:
+                raise
+            message = found
+        await self.service.post_sent(post_id, message.id)
+        return message
+
+    async def _look_for_sent(
+        self,
+        channel: discord.TextChannel,
+        post_id: int,
+        question: Question,
+        error: Exception,
+    ) -> discord.Message | None:
+        """After a send that failed without a clear refusal: the message if it went out after
+        all. Not found, the post is dropped; if the channel cannot be read either, the post is
+        left for the start-up recovery."""
+        post = await self.service.get_post(post_id)
+        if post is None:
+            return None
+        try:
+            found = await self._find_sent(channel, post, question)
+        except (discord.HTTPException, OSError, TimeoutError):
+            log.warning(
+                "post %s: sending failed (%s); its channel cannot be read", post_id, error
+            )
+            return None
+        if found is None:
+            await self.service.drop_post(post_id)
+        return found
+
+    async def _find_sent(
+        self, channel: discord.TextChannel, post: PromptPost, question: Question
+    ) -> discord.Message | None:
+        """The message of a post whose id was never recorded, if it went out: the bot's first
+        message with that question after the post was begun that is no other post's. (Reading
+        history does not show a message's nonce.)"""
+        # A minute's margin for a clock that differs from Discord's.
+        after = discord.Object(discord.utils.time_snowflake(post.posted_at - timedelta(minutes=1)))
+        footer = f"Question #{question.id}"
+        assert self.bot.user is not None
+        async for message in channel.history(after=after, limit=SEARCH_LIMIT, oldest_first=True):
+            if message.author.id != self.bot.user.id or not message.embeds:
+                continue
+            if not (message.embeds[0].footer.text or "").endswith(footer):
+                continue
+            if await self.service.is_recorded(message.id):
+                continue
+            return message
+        return None
+
+    async def _finish(
+        self,
+        channel: discord.TextChannel,
+        post_id: int,
+        question: Question,
+        message: discord.Message,
+        make_thread: bool,
+        posted_by: int | None,
+    ) -> discord.Thread | None:
+        """Step 3: the thread for answers, then the post is finished. Raises ThreadRefused
+        (after recording the post) when Discord refuses the thread."""
+        thread, refused = None, None
+        if make_thread:
+            try:
+                thread = await self._thread_of(message, question)
+                self.thread_authors[thread.id] = question.author_id
+            except discord.HTTPException as error:
+                refused = error  # the question is out: it is recorded all the same
+        await self.service.finish_post(post_id, thread.id if thread else None)
+        if refused is not None:
+            try:  # the post promised a thread: say where to answer instead
+                await message.edit(
+                    embed=self._question_embed(
+                        channel.guild, question, answer_in=ANSWER_IN_CHANNEL
+                    )
+                )
+            except discord.HTTPException:
+                log.info("could not edit post %s to say where to answer", message.id)
+        await self._tell_submitter_posted(channel.guild, question, message, posted_by)
+        if refused is not None:
+            raise ThreadRefused(message, refused)
+        return thread
+
+    async def _thread_of(self, message: discord.Message, question: Question) -> discord.Thread:
+        """The message's thread, opened now unless it is open already."""
+        if message.thread is not None:
+            return message.thread
+        try:
+            return await message.create_thread(
+                name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            )
+        except discord.HTTPException as error:
+            if error.code != THREAD_EXISTS:
+                raise
+        # Opened by a process that stopped before recording it: a message's thread has its id.
+        thread = await self.bot.fetch_channel(message.id)
+        assert isinstance(thread, discord.Thread)
+        return thread
 
     async def _on_firing(self, firing: Firing) -> str | None:
         """A schedule's time has come: post its theme's next question, or pause and say why."""
@@ -652,6 +811,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
         if prompt_schedule is None:
             return "no prompt schedule for this schedule"
+        # An alarm due while the bot was down rings during start-up, before the gateway has
+        # told the bot about any channel.
+        await self.bot.wait_until_ready()
         async with self.service.posting(prompt_schedule.community_id, prompt_schedule.theme_key):
             return await self._post_on_time(firing, prompt_schedule)
 
@@ -671,9 +833,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 "its channel no longer exists",
                 "Make a new schedule in another channel and remove this one.",
             )
-        try:
+
+        async def post() -> discord.Message | None:
             check_bot_can_post(channel, threads=prompt_schedule.make_thread)
-            message, _ = await self._post(
+            posted = await self._post(
                 channel,
                 choice,
                 make_thread=prompt_schedule.make_thread,
@@ -681,27 +844,168 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 scheduled_for=firing.scheduled_for,
                 posted_by=None,
             )
+            return None if posted is None else posted[0]
+
+        return await self._scheduled_outcome(
+            firing, prompt_schedule, channel, choice.question, post()
+        )
+
+    async def _scheduled_outcome(
+        self,
+        firing: Firing,
+        prompt_schedule: PromptSchedule,
+        channel: discord.TextChannel,
+        question: Question,
+        posting: Coroutine[Any, Any, discord.Message | None],
+    ) -> str:
+        """Run a scheduled post and say how it went (the firing's note); the schedule pauses,
+        and the moderators are told, when it cannot go on."""
+        try:
+            message = await posting
         except ThreadRefused as refused:
-            return await self._pause(
-                prompt_schedule,
-                f"question #{choice.question.id} is posted in #{channel.name} "
-                f"({refused.message.jump_url}), but I could not open its thread for answers: "
-                f"{refused.reason}",
-                f"{refused.remedy} Then `/prompt resume id:{prompt_schedule.id}`.",
-            )
+            return await self._pause_thread_refused(prompt_schedule, question, channel, refused)
         except (NotAllowed, discord.Forbidden, discord.NotFound):
-            return await self._pause(
-                prompt_schedule,
-                f"I can no longer post in #{channel.name}",
-                f"Give my role the permissions to post and open threads there, then "
-                f"`/prompt resume id:{prompt_schedule.id}`.",
-            )
+            return await self._pause_cannot_post(prompt_schedule, f"#{channel.name}")
+        if message is None:
+            return "posted by another process"
         late = (
             f", {int(firing.late_by.total_seconds() // 60)} min late"
             if firing.late_by.total_seconds() >= 60
             else ""
         )
-        return f"posted question #{choice.question.id} (message {message.id}{late})"
+        return f"posted question #{question.id} (message {message.id}{late})"
+
+    async def _pause_thread_refused(
+        self,
+        prompt_schedule: PromptSchedule,
+        question: Question,
+        channel: discord.TextChannel,
+        refused: ThreadRefused,
+    ) -> str:
+        return await self._pause(
+            prompt_schedule,
+            f"question #{question.id} is posted in #{channel.name} "
+            f"({refused.message.jump_url}), but I could not open its thread for answers: "
+            f"{refused.reason}",
+            f"{refused.remedy} Then `/prompt resume id:{prompt_schedule.id}`.",
+        )
+
+    async def _pause_cannot_post(self, prompt_schedule: PromptSchedule, where: str) -> str:
+        return await self._pause(
+            prompt_schedule,
+            f"I can no longer post in {where}",
+            f"Give my role the permissions to post and open threads there, then "
+            f"`/prompt resume id:{prompt_schedule.id}`.",
+        )
+
+    # --- start-up recovery ----------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self._recovered:
+            return
+        self._recovered = True
+        self.bot.run_in_background(self.recover(), "prompt post recovery")
+
+    async def recover(self) -> None:
+        """Finish the posts and firings that a process which stopped left half done (the steps
+        and the rules are in bot/prompts/schedules.py)."""
+        for pending in await self.service.unfinished_posts():
+            if pending.id in self._making:
+                continue  # this process is making it right now
+            try:
+                await self._recover_post(pending)
+            except Exception:
+                log.exception("prompt post %s: recovery failed", pending.id)
+        for firing in await self.bot.scheduler.stale_claims(PROMPT_POST):
+            try:
+                await self._recover_firing(firing)
+            except Exception:
+                log.exception("schedule %s: recovering a firing failed", firing.schedule.id)
+
+    async def _recover_post(self, pending: UnfinishedPost) -> None:
+        post, question, prompt_schedule = pending.post, pending.question, pending.prompt_schedule
+        channel = self.bot.get_channel(post.channel_id)
+        status, note = FiringStatus.DONE, ""
+        try:
+            if not isinstance(channel, discord.TextChannel):
+                raise NotAllowed("The channel of the post no longer exists.")
+            message = await self._message_of(channel, pending)
+            if message is None:
+                await self.service.drop_post(pending.id)
+                status, note = FiringStatus.SKIPPED, NOT_SENT_IN_TIME
+            else:
+                await self._finish(
+                    channel, pending.id, question, message, post.make_thread, post.posted_by
+                )
+                note = (
+                    f"posted question #{question.id} (message {message.id}), "
+                    "finished at start-up"
+                )
+        except ThreadRefused as refused:  # the post is recorded, without a thread
+            note = f"posted question #{question.id}; Discord refused its thread"
+            if prompt_schedule is not None and isinstance(channel, discord.TextChannel):
+                note = await self._pause_thread_refused(prompt_schedule, question, channel, refused)
+        except (NotAllowed, discord.Forbidden, discord.NotFound) as error:
+            await self.service.abandon_post(pending.id)
+            if isinstance(error, discord.NotFound) and isinstance(channel, discord.TextChannel):
+                note = f"question #{question.id} was posted, but its message is deleted"
+            else:
+                status, note = FiringStatus.FAILED, f"I can no longer post in <#{post.channel_id}>"
+                if prompt_schedule is not None:
+                    note = await self._pause_cannot_post(prompt_schedule, f"<#{post.channel_id}>")
+        log.info("prompt post %s, after a restart: %s", pending.id, note)
+        if pending.schedule is not None and post.scheduled_for is not None:
+            await self.bot.scheduler.finish_claim(
+                pending.schedule.id or 0, post.scheduled_for, status=status, note=note
+            )
+
+    async def _message_of(
+        self, channel: discord.TextChannel, pending: UnfinishedPost
+    ) -> discord.Message | None:
+        """The message of a post a process left unfinished: found, or sent now if it never went
+        out and still may; None when it never went out and it is too late now."""
+        post = pending.post
+        if post.message_id is not None:
+            return await channel.fetch_message(post.message_id)
+        found = await self._find_sent(channel, post, pending.question)
+        if found is not None:
+            await self.service.post_sent(pending.id, found.id)
+            return found
+        if not pending.may_still_send(self.service.scheduler.clock()):
+            return None
+        check_bot_can_post(channel, threads=post.make_thread)
+        return await self._send(channel, pending.id, pending.question, post.make_thread)
+
+    async def _recover_firing(self, firing: Firing) -> None:
+        """A firing still claimed by a process that stopped: finished if its post is, posted
+        now if still in time and never begun, else recorded as skipped."""
+        schedule = firing.schedule
+        assert schedule.id is not None
+        prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
+        post = None
+        if prompt_schedule is not None and prompt_schedule.id is not None:
+            post = await self.service.post_for_firing(prompt_schedule.id, firing.scheduled_for)
+        status = FiringStatus.DONE
+        if post is not None:
+            if post.finished_at is None:
+                return  # still being made (by this process, or by another one still running)
+            note = (
+                f"posted question #{post.question_id} (message {post.message_id}), "
+                "finished at start-up"
+            )
+        elif firing.late_by <= tolerance(schedule):
+            try:
+                note = await self._on_firing(firing) or ""
+            except Exception:
+                error_id = new_error_id()
+                log.exception("schedule %s failed [error %s]", schedule.id, error_id)
+                status, note = FiringStatus.FAILED, f"error {error_id}"
+        else:
+            status, note = FiringStatus.SKIPPED, NOT_SENT_IN_TIME
+        await self.bot.scheduler.finish_claim(
+            schedule.id, firing.scheduled_for, status=status, note=note
+        )
 
     async def _pause(self, prompt_schedule: PromptSchedule, reason: str, fix: str) -> str:
         await self.service.pause_for(prompt_schedule.schedule_id, reason)

@@ -20,6 +20,7 @@ from storage.models import (
     Schedule,
 )
 from storage.types import utc_now
+from storage.upsert import insert_if_absent
 
 # --- the question bank -----------------------------------------------------------------------
 
@@ -147,6 +148,34 @@ async def forget_question_author(session: AsyncSession, community_id: int, user_
     )
 
 
+async def questions_written_by(session: AsyncSession, community_id: int, user_id: int) -> int:
+    """How many questions of the bank the person submitted or added (whatever their state)."""
+    statement = (
+        select(func.count())
+        .select_from(Question)
+        .where(col(Question.community_id) == community_id, col(Question.author_id) == user_id)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def delete_questions_written_by(
+    session: AsyncSession, community_id: int, user_id: int
+) -> int:
+    """Delete the person's questions, and the records of their posts (run before
+    forget_question_author, which otherwise keeps them without a name). The posts go explicitly,
+    not through ON DELETE CASCADE, which SQLite applies only with its foreign keys on."""
+    theirs = select(col(Question.id)).where(
+        col(Question.community_id) == community_id, col(Question.author_id) == user_id
+    )
+    await session.execute(delete(PromptPost).where(col(PromptPost.question_id).in_(theirs)))
+    result = await session.execute(
+        delete(Question).where(
+            col(Question.community_id) == community_id, col(Question.author_id) == user_id
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 async def has_question_traces(session: AsyncSession, community_id: int, user_id: int) -> bool:
     checks = (
         select(col(Question.id)).where(
@@ -256,6 +285,68 @@ async def add_post(session: AsyncSession, **fields: Any) -> PromptPost:
     session.add(post)
     await session.flush()
     return post
+
+
+async def begin_post(session: AsyncSession, **fields: Any) -> PromptPost | None:
+    """The row of a post about to be sent. A schedule's firing gets one row whoever asks
+    (None: another process or the start-up recovery has begun it); a post by hand always does."""
+    if fields.get("prompt_schedule_id") is None or fields.get("scheduled_for") is None:
+        return await add_post(session, **fields)
+    values = {"posted_at": utc_now(), "cycle": 1, "make_thread": True, **fields}
+    inserted = await insert_if_absent(
+        session, PromptPost.__table__, values, ["prompt_schedule_id", "scheduled_for"]
+    )
+    if not inserted:
+        return None
+    return await post_for_firing(session, fields["prompt_schedule_id"], fields["scheduled_for"])
+
+
+async def get_post(session: AsyncSession, post_id: int) -> PromptPost | None:
+    return await session.get(PromptPost, post_id, populate_existing=True)
+
+
+async def post_for_firing(
+    session: AsyncSession, prompt_schedule_id: int, scheduled_for: datetime
+) -> PromptPost | None:
+    statement = select(PromptPost).where(
+        col(PromptPost.prompt_schedule_id) == prompt_schedule_id,
+        col(PromptPost.scheduled_for) == scheduled_for,
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+async def post_of_message(session: AsyncSession, message_id: int) -> PromptPost | None:
+    statement = select(PromptPost).where(col(PromptPost.message_id) == message_id)
+    return (await session.execute(statement)).scalars().first()
+
+
+async def set_post_message(session: AsyncSession, post_id: int, message_id: int) -> None:
+    await session.execute(
+        update(PromptPost).where(col(PromptPost.id) == post_id).values(message_id=message_id)
+    )
+
+
+async def finish_post(session: AsyncSession, post_id: int, thread_id: int | None) -> None:
+    await session.execute(
+        update(PromptPost)
+        .where(col(PromptPost.id) == post_id)
+        .values(thread_id=thread_id, finished_at=utc_now())
+    )
+
+
+async def delete_post(session: AsyncSession, post_id: int) -> None:
+    await session.execute(delete(PromptPost).where(col(PromptPost.id) == post_id))
+
+
+async def unfinished_posts(session: AsyncSession) -> list[PromptPost]:
+    """Posts begun and not finished (a process stopped half-way), oldest first."""
+    statement = (
+        select(PromptPost)
+        .where(col(PromptPost.finished_at).is_(None))
+        .order_by(col(PromptPost.id))
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(statement)).scalars())
 
 
 async def current_cycle(

@@ -133,6 +133,24 @@ async def finish_firing(
     )
 
 
+async def claimed_firings(
+    session: AsyncSession, kind: str, *, not_claimed_by: str
+) -> list[tuple[Firing, Schedule]]:
+    """Firings of schedules of ``kind`` still claimed by another process (one that stopped
+    before finishing them, or is still at work), oldest first, with their schedules."""
+    statement = (
+        select(Firing, Schedule)
+        .join(Schedule, col(Schedule.id) == col(Firing.schedule_id))
+        .where(
+            col(Schedule.kind) == kind,
+            col(Firing.status) == FiringStatus.CLAIMED.value,
+            col(Firing.claimed_by) != not_claimed_by,
+        )
+        .order_by(col(Firing.scheduled_for), col(Firing.id))
+    )
+    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+
+
 async def latest_firing(session: AsyncSession, schedule_id: int) -> Firing | None:
     statement = (
         select(Firing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from bot.contributions.classifier import ThreadKind
 from bot.errors import BadInput, NotFound
 from storage import audit, communities
 from storage import contributions as log_queries
-from storage.app_state import get_state, set_state
+from storage.app_state import get_state, state_or_set
 from storage.db import Database
 from storage.models import TrackedChannel
 
@@ -206,9 +206,10 @@ async def logging_since(db: Database, guild_id: int, guild_name: str, first_time
     async with db.session() as session:
         value = await get_state(session, key)
         if value is None:
-            value = str(first_time)
+            # Two callers at start-up (the guild's arrival and gap repair) may both get here:
+            # whichever inserts first decides, and both return that value.
             await communities.ensure_community(session, guild_id, guild_name)
-            await set_state(session, key, value)
+            value = await state_or_set(session, key, str(first_time))
             await session.commit()
     return int(value)
 
@@ -231,12 +232,18 @@ def parse_since(text: str, timezone: str, *, now: datetime | None = None) -> dat
         day = datetime(int(match[1]), int(match[2]), int(match[3])).date()
     except ValueError:
         raise BadInput(f"`{text[:40]}` is not a date in the calendar.", fix) from None
-    moment = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    if moment > (now or datetime.now(UTC)):
-        raise BadInput(
-            f"{day.isoformat()} is in the future: there is no history after it yet.",
-            "Give a date in the past, or leave `since` out to read the whole history.",
-        )
+    # Both checks come before the conversion to UTC, which overflows at the ends of the
+    # calendar (0001-01-01 east of Greenwich is still year 0 in UTC).
     if day.year < 2015:  # Discord's first messages are from 2015
         raise BadInput(f"{day.isoformat()} is before Discord existed.", fix)
+    now = now or datetime.now(UTC)
+    future = BadInput(
+        f"{day.isoformat()} is in the future: there is no history after it yet.",
+        "Give a date in the past, or leave `since` out to read the whole history.",
+    )
+    if day > (now + timedelta(days=1)).date():  # a day ahead in any time zone
+        raise future
+    moment = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    if moment > now:
+        raise future
     return moment

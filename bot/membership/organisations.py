@@ -3,10 +3,13 @@ and who speaks for them. Plain values in and out; every change is audited. No Di
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadInput
@@ -156,6 +159,24 @@ async def _check_name_is_free(
         )
 
 
+@asynccontextmanager
+async def _name_claimed(db: Database, community_id: int, name: str | None) -> AsyncIterator[None]:
+    """Turn the loss of a race for ``name`` (a new organisation's, or a new name) into the
+    answer the check before it gives.
+
+    Two moderators may both find a name free and both write it; the database's unique key lets
+    one through, and the other hears that the name is taken, as if it had been all along.
+    """
+    try:
+        yield
+    except IntegrityError:
+        if name is not None:
+            async with db.session() as session:
+                await _check_name_is_free(session, community_id, name, distinct=True)
+        raise  # not the name after all
+
+
+
 def _optional_text(
     given: dict[str, Any],
     name: str,
@@ -198,7 +219,10 @@ async def create_organisation(
         "website": fields.website(website),
         "description": fields.description(description),
     }
-    async with db.session() as session:
+    async with (
+        _name_claimed(db, community_id, clean_name),
+        db.session() as session,
+    ):
         await ensure_community(session, community_id, community_name)
         await _check_name_is_free(session, community_id, clean_name, distinct=distinct)
         organisation = await organisations.create_organisation(
@@ -253,7 +277,10 @@ async def edit_organisation(
             "website or description.",
             f"To empty country, website or description, give `{CLEAR}`.",
         )
-    async with db.session() as session:
+    async with (
+        _name_claimed(db, community_id, given.get("name")),
+        db.session() as session,
+    ):
         organisation = await register.find_organisation(session, community_id, name)
         changes = {
             key: (getattr(organisation, key), value)

@@ -3,6 +3,29 @@ question of a theme, recording each post. No Discord here: cogs/prompts.py posts
 
 A prompt schedule is a row of its own (channel, theme, thread or not) beside a ``schedule`` row
 of kind :data:`PROMPT_POST`, which the scheduler fires with its claims and misfire policy.
+
+A post takes several steps, and the process may die between any two of them (a kill, a crash,
+five 429s in a row). So that a post is never lost from the record nor made twice, each step is
+written down before the next one starts:
+
+1. :meth:`PromptService.begin_post` writes the ``prompt_post`` row first, without a message (the
+   intent). From then on the rotation counts the question as posted. A schedule's firing gets
+   at most one such row (unique on schedule and due time), whichever process asks.
+2. The message is sent with the nonce :func:`post_nonce` (unique to the row) and
+   ``enforce_nonce``: Discord returns the message already sent with that nonce, for a few
+   minutes, instead of sending another. Then :meth:`PromptService.post_sent` records its id.
+3. The thread for answers is opened (Discord opens one thread per message at most: a second
+   try is refused, and the thread has the message's id), then :meth:`PromptService.finish_post`
+   records it and marks the post finished; the firing is finished after that.
+
+At start-up, ``cogs/prompts.py`` finishes what a stopped process left: a row without a message
+is looked for in the channel (the bot's message with that question after the row was written;
+a message's nonce is not shown when reading history); found, it is recorded; not found, it was
+never sent, and it is sent now (same nonce) if still within the schedule's misfire policy (by
+hand: :data:`HAND_POST_GRACE`), else the row is removed and the firing recorded as skipped. A
+row with a message but no thread gets its thread. Claimed firings without any row are posted
+now or recorded as skipped, by the same policy. Every step being idempotent, a recovery that
+meets a process still at work (an overlapping deploy) cannot make a second post either.
 """
 
 from __future__ import annotations
@@ -17,8 +40,8 @@ from bot.errors import BadInput, NotFound
 from bot.prompts import bank
 from bot.prompts.rotation import next_question
 from bot.prompts.rules import clean_theme, theme_key
-from bot.scheduling.scheduler import Scheduler
-from bot.scheduling.when import WhenError, parse_when
+from bot.scheduling.scheduler import Scheduler, tolerance
+from bot.scheduling.when import WhenError, describe_gap, parse_when
 from storage import audit, schedules
 from storage import prompts as queries
 from storage.communities import ensure_community
@@ -35,7 +58,11 @@ from storage.types import utc_now
 
 PROMPT_POST = "prompt.post"
 DEFAULT_GRACE = timedelta(hours=1)
+# A post by hand that a stopped process never sent is sent at start-up only this soon after it
+# was asked for (well within the few minutes Discord keeps a nonce); later, it is dropped.
+HAND_POST_GRACE = timedelta(minutes=2)
 PREVIEW_COUNT = 5
+MIN_PROMPT_GAP = timedelta(hours=1)  # a schedule posts at most once an hour
 MISFIRE_CHOICES = {"late": MisfirePolicy.LATE, "skip": MisfirePolicy.SKIP}
 
 
@@ -56,6 +83,33 @@ class ScheduleView:
 class Choice:
     question: Question
     cycle: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnfinishedPost:
+    """A post a process began and did not finish, with what is needed to finish it."""
+
+    post: PromptPost
+    question: Question
+    # Both None: posted by hand (or its schedule was removed since).
+    prompt_schedule: PromptSchedule | None
+    schedule: Schedule | None
+
+    @property
+    def id(self) -> int:
+        assert self.post.id is not None
+        return self.post.id
+
+    def may_still_send(self, now: datetime) -> bool:
+        """Whether a post that never went out may go out now, late."""
+        if self.schedule is not None and self.post.scheduled_for is not None:
+            return now - self.post.scheduled_for <= tolerance(self.schedule)
+        return now - self.post.posted_at <= HAND_POST_GRACE
+
+
+def post_nonce(post_id: int) -> str:
+    """The nonce a post's message is sent with (Discord allows 25 characters)."""
+    return f"copbot-prompt-{post_id}"
 
 
 class PromptService:
@@ -93,6 +147,14 @@ class PromptService:
                 "That is a single date, not a schedule.",
                 "For one question now, use `/prompt post`; a schedule repeats, e.g. "
                 "`weekly mon 09:00`.",
+            )
+        gap = when.shortest_gap(now)
+        if gap is not None and gap < MIN_PROMPT_GAP:
+            raise BadInput(
+                f"`{when.text}` would post questions {describe_gap(gap)} apart; a schedule "
+                "posts at most once an hour (nobody answers a question a minute).",
+                "Use an hourly or rarer rule, e.g. `daily 09:00`, `weekdays 09:00,15:00` or "
+                "`0 9-17 * * 1-5`.",
             )
         policy = MISFIRE_CHOICES.get((misfire or "late").strip().lower())
         if policy is None:
@@ -264,20 +326,21 @@ class PromptService:
         never = datetime.min.replace(tzinfo=utc_now().tzinfo)
         return min(themes, key=lambda t: (last.get(t.key, never), t.key)).key
 
-    async def record_post(
+    async def begin_post(
         self,
         community_id: int,
         choice: Choice,
         *,
         channel_id: int,
-        message_id: int,
-        thread_id: int | None,
+        make_thread: bool,
         prompt_schedule_id: int | None,
         scheduled_for: datetime | None,
         posted_by: int | None,
-    ) -> PromptPost:
+    ) -> PromptPost | None:
+        """Step 1: the post's row, before anything is sent (None: this firing's post is begun
+        already, by another process or by the start-up recovery)."""
         async with self.db.transaction() as session:
-            post = await queries.add_post(
+            return await queries.begin_post(
                 session,
                 community_id=community_id,
                 question_id=choice.question.id,
@@ -285,20 +348,78 @@ class PromptService:
                 theme_key=choice.question.theme_key,
                 cycle=choice.cycle,
                 channel_id=channel_id,
-                message_id=message_id,
-                thread_id=thread_id,
+                make_thread=make_thread,
                 scheduled_for=scheduled_for,
                 posted_by=posted_by,
             )
-            if posted_by is not None:
+
+    async def post_sent(self, post_id: int, message_id: int) -> None:
+        """Step 2: the message is out."""
+        async with self.db.transaction() as session:
+            await queries.set_post_message(session, post_id, message_id)
+
+    async def finish_post(self, post_id: int, thread_id: int | None) -> None:
+        """Step 3: the thread (or none: not wanted, or refused) is recorded; the post is done."""
+        async with self.db.transaction() as session:
+            await queries.finish_post(session, post_id, thread_id)
+            post = await queries.get_post(session, post_id)
+            if post is not None and post.posted_by is not None:
                 await audit.record_audit(
                     session,
-                    community_id,
-                    posted_by,
+                    post.community_id,
+                    post.posted_by,
                     "prompt.post",
-                    question_id=choice.question.id,
+                    question_id=post.question_id,
                 )
-        return post
+
+    async def drop_post(self, post_id: int) -> None:
+        """A post that never went out, and will not: its question goes back in the rotation."""
+        async with self.db.transaction() as session:
+            await queries.delete_post(session, post_id)
+
+    async def abandon_post(self, post_id: int) -> None:
+        """A post that cannot be finished (its channel or message is gone): the record of a
+        message that went out stays, without a thread; one that never went out goes."""
+        async with self.db.transaction() as session:
+            post = await queries.get_post(session, post_id)
+            if post is None:
+                return
+            if post.message_id is None:
+                await queries.delete_post(session, post_id)
+            else:
+                await queries.finish_post(session, post_id, None)
+
+    async def get_post(self, post_id: int) -> PromptPost | None:
+        async with self.db.session() as session:
+            return await queries.get_post(session, post_id)
+
+    async def is_recorded(self, message_id: int) -> bool:
+        """Whether a message is some post's already (so it is not taken for another's)."""
+        async with self.db.session() as session:
+            return await queries.post_of_message(session, message_id) is not None
+
+    async def post_for_firing(
+        self, prompt_schedule_id: int, scheduled_for: datetime
+    ) -> PromptPost | None:
+        async with self.db.session() as session:
+            return await queries.post_for_firing(session, prompt_schedule_id, scheduled_for)
+
+    async def unfinished_posts(self) -> list[UnfinishedPost]:
+        async with self.db.session() as session:
+            found = []
+            for post in await queries.unfinished_posts(session):
+                question = await queries.get_question(
+                    session, post.community_id, post.question_id
+                )
+                if question is None:
+                    continue  # removed with its community
+                rows = None
+                if post.prompt_schedule_id is not None:
+                    rows = await queries.get_prompt_schedule(
+                        session, post.community_id, post.prompt_schedule_id
+                    )
+                found.append(UnfinishedPost(post, question, *(rows or (None, None))))
+        return found
 
     async def prompt_threads(self) -> dict[int, int | None]:
         async with self.db.session() as session:

@@ -9,8 +9,11 @@ Missed firings (the bot was down, or the loop was blocked) follow the schedule's
 ``late`` acts late within ``grace_seconds``; ``skip`` acts only when on time (within
 :data:`ON_TIME_TOLERANCE`). Anything else is recorded as a skipped firing, never acted on.
 
-A claim taken by a process that then crashed stays ``claimed``: we prefer a missed post to a
-double one.
+A claim taken by a process that then crashed stays ``claimed`` until a handler's own recovery
+finishes it at start-up (:meth:`Scheduler.stale_claims`, :meth:`Scheduler.finish_claim`): only
+the handler knows how far its work got and how to finish it without acting twice (prompt posts:
+``cogs/prompts.py``). A kind without such a recovery keeps the claim: a missed action rather than
+a double one.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ class Scheduler:
             if missed:
                 await self._record_missed(schedule, missed[:-1])
                 latest_missed = missed[-1]
-                if now - latest_missed <= _tolerance(schedule):
+                if now - latest_missed <= tolerance(schedule):
                     due = latest_missed  # still within its grace: ring at once
                 else:
                     await self._record_skip(schedule, latest_missed, now - latest_missed)
@@ -147,6 +150,29 @@ class Scheduler:
         for due in missed:
             await self._record_skip(schedule, due, None, note=note)
 
+    async def stale_claims(self, kind: str) -> list[Firing]:
+        """Firings of ``kind`` claimed by another process and never finished: that process
+        stopped half-way (or is still at work: a recovery must be safe against both)."""
+        async with self.db.session() as session:
+            rows = await schedule_queries.claimed_firings(
+                session, kind, not_claimed_by=self.process_id
+            )
+        now = self.clock()
+        return [
+            Firing(schedule, row.scheduled_for, max(now - row.scheduled_for, timedelta(0)))
+            for row, schedule in rows
+        ]
+
+    async def finish_claim(
+        self, schedule_id: int, scheduled_for: datetime, *, status: FiringStatus, note: str | None
+    ) -> None:
+        """Record how a firing ended, when it was finished outside :meth:`fire` (a recovery)."""
+        async with self.db.session() as session:
+            await schedule_queries.finish_firing(
+                session, schedule_id, scheduled_for, status=status, note=note
+            )
+            await session.commit()
+
     def next_alarm(self, schedule_id: int) -> datetime | None:
         """The due time the alarm of a schedule is set for (None: no alarm)."""
         job = self._alarms.get_job(_job_id(schedule_id))
@@ -166,7 +192,7 @@ class Scheduler:
         if schedule is None or schedule.paused:
             return
         late_by = max(self.clock() - scheduled_for, timedelta(0))
-        if late_by > _tolerance(schedule):
+        if late_by > tolerance(schedule):
             await self._record_skip(schedule, scheduled_for, late_by)
             return
         async with self.db.session() as session:
@@ -278,7 +304,8 @@ def _job_id(schedule_id: int | None) -> str:
     return f"schedule-{schedule_id}"
 
 
-def _tolerance(schedule: Schedule) -> timedelta:
+def tolerance(schedule: Schedule) -> timedelta:
+    """How late a firing of ``schedule`` may still act, by its misfire policy."""
     if schedule.misfire_policy == MisfirePolicy.SKIP:
         return ON_TIME_TOLERANCE
     return max(timedelta(seconds=schedule.grace_seconds), ON_TIME_TOLERANCE)

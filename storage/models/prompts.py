@@ -68,11 +68,18 @@ class PromptSchedule(SQLModel, table=True):
 
 
 class PromptPost(SQLModel, table=True):
-    """A question posted: by which schedule (or by hand), where, and in which cycle of its theme."""
+    """A question posted: by which schedule (or by hand), where, and in which cycle of its theme.
+
+    The row is written before the message is sent and completed step by step (message, thread,
+    ``finished_at``): see ``bot/prompts/schedules.py`` for why and how a half-made post is
+    finished after a crash.
+    """
 
     __tablename__ = "prompt_post"
     __table_args__ = (
         Index("ix_prompt_post_community_id_theme_key_cycle", "community_id", "theme_key", "cycle"),
+        # One post per firing of a schedule, whichever process (or start-up recovery) makes it.
+        UniqueConstraint("prompt_schedule_id", "scheduled_for"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,3 +101,6 @@ class PromptPost(SQLModel, table=True):
     scheduled_for: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: by hand
     posted_by: int | None = Field(default=None, sa_type=BigInteger)  # who used /prompt post
     posted_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    make_thread: bool = True  # whether the post wants a thread for its answers
+    # None while the post is being made (message and thread not both recorded yet).
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

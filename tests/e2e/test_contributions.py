@@ -474,3 +474,42 @@ async def test_reactions_cleared_in_bulk_leave_the_log(harness: Harness) -> None
 
     await eventually(harness, only_the_other_message)
     assert await logged(harness, message.id) is not None  # the message itself stays
+
+
+async def test_a_backfill_since_the_ends_of_the_calendar_is_refused_plainly(
+    harness: Harness,
+) -> None:
+    """Dates that overflow a conversion to UTC (year 1 east of Greenwich), or lie far ahead,
+    are answered as bad input, and nothing is read or logged."""
+    sandbox = harness.sandbox
+    await harness.set_staff_roles()
+    zone = await sandbox.slash(
+        harness.moderator, harness.general, "settings timezone", name="Europe/Amsterdam"
+    )
+    assert "Europe/Amsterdam" in zone.text(), zone.text()
+    author, _ = members(harness)
+    sent = await sandbox.send_message(author, harness.general, "before the backfills")
+    await eventually(harness, lambda: _exists(harness, sent.id))
+    await settle(harness)
+    before = [row.message_id for row in await all_rows(harness)]
+    history_reads = sum(1 for method, path, _ in sandbox.requests if path.endswith("/messages"))
+    for since, words in (
+        ("0001-01-01", "before Discord existed"),
+        ("1900-06-15", "before Discord existed"),
+        ("9999-12-31", "in the future"),
+        ("2999-01-01", "in the future"),
+    ):
+        refused = await sandbox.slash(
+            harness.moderator,
+            harness.general,
+            "contributions backfill",
+            channel=harness.general,
+            since=since,
+        )
+        assert refused.ephemeral and words in refused.text(), (since, refused.text())
+        assert "YYYY-MM-DD" in refused.text() or "leave `since` out" in refused.text()
+        assert "error" not in refused.text().lower(), refused.text()
+    assert [row.message_id for row in await all_rows(harness)] == before
+    assert history_reads == sum(
+        1 for method, path, _ in sandbox.requests if path.endswith("/messages")
+    )

@@ -480,6 +480,9 @@ async def test_a_question_whose_thread_discord_refuses_is_recorded_and_the_sched
     await harness.bot.scheduler.fire(row, utc_now().replace(microsecond=0))
     [posted] = embeds_in(questions)
     assert posted.thread is None
+    # It promised a thread: it now says where to answer instead.
+    description = posted.embeds[0]["description"]
+    assert "thread below" not in description and "Answer here in the channel" in description
     [stored] = await stored_posts(harness)  # out is out: the rotation moves on
     assert stored.thread_id is None and stored.message_id == posted.id
     told = review.messages[-1].content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -285,3 +286,22 @@ async def test_suggestions_prefer_names_starting_with_what_was_typed(db: Databas
     assert (await service.suggest_organisation_names(db, GUILD, "vive")) == ["Eau Vive"]
     assert (await service.suggest_organisation_names(db, GUILD, "watteraid"))[0] == "WaterAid"
     assert len(await service.suggest_organisation_names(db, GUILD, "")) == 5
+
+
+async def test_creations_of_one_name_at_once_give_one_organisation_and_clear_refusals(
+    db: Database,
+) -> None:
+    # All check that the name is free before any inserts: the losers must hear that the name
+    # is taken, not meet the database's unique constraint.
+    await make_org(db, "IRC WASH")  # the community exists: its creation does not serialise them
+    spellings = ["Aguasan", "aguasan", "AGUASAN", "Aguasán", " aguasan ", "aGuasan"]
+    outcomes = await asyncio.gather(
+        *(make_org(db, name) for name in spellings), return_exceptions=True
+    )
+    created = [o for o in outcomes if isinstance(o, int)]
+    refused = [o for o in outcomes if isinstance(o, BadInput)]
+    assert len(created) == 1 and len(refused) == len(spellings) - 1, outcomes
+    assert all("There is already an organisation called" in r.problem for r in refused)
+    async with db.session() as session:
+        names = await organisations.organisation_names(session, GUILD)
+    assert len(names) == 2 and "IRC WASH" in names

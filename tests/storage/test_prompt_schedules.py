@@ -59,16 +59,18 @@ class Poster:
             await self.service.pause_for(firing.schedule.id, "the theme has no approved question")
             return "paused"
         self._next_message += 1
-        await self.service.record_post(
+        post = await self.service.begin_post(
             prompt_schedule.community_id,
             choice,
             channel_id=prompt_schedule.channel_id,
-            message_id=self._next_message,
-            thread_id=self._next_message + 1,
+            make_thread=True,
             prompt_schedule_id=prompt_schedule.id,
             scheduled_for=firing.scheduled_for,
             posted_by=None,
         )
+        assert post is not None and post.id is not None
+        await self.service.post_sent(post.id, self._next_message)
+        await self.service.finish_post(post.id, self._next_message)
         assert choice.question.id is not None
         self.posted.append((firing.scheduled_for, choice.question.id, choice.cycle))
         return f"posted #{choice.question.id}"
