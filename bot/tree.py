@@ -1,19 +1,34 @@
-"""The command tree and its one error handler, shared by slash commands and views."""
+"""The command tree and its one error handler, shared by slash commands and views.
+
+What the handler says about changes is true by construction: every interaction's work runs with
+a record of what it changed (``storage.db.track_changes``, started when discord.py hands the
+interaction to a command, a view, a modal or a dynamic button). Commits that wrote to the
+database mark it, and so do Discord calls other than reads and the answers to the interaction
+itself (messages posted, threads made, roles given). The answer to a failure says "Nothing was
+changed" only when the record is clean; when something was done, or when no record was kept, it
+says that part may have been done.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any, Self
 
 import discord
 from discord import app_commands
 
+from bot.answers import watch_deadline
 from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, new_error_id
 from bot.permissions import AccessDenied
+from storage.db import database_unreachable, note_change, track_changes, tracked_changes
 
 log = logging.getLogger(__name__)
+
+DATABASE_UNREACHABLE = "The bot cannot reach its database right now"
 
 
 async def send_ephemeral(
@@ -64,15 +79,47 @@ def explain(error: BaseException) -> str | None:
     return None
 
 
+def nothing_was_changed() -> bool:
+    """True only if this interaction's work is known to have changed nothing (see the module)."""
+    record = tracked_changes()
+    return record is not None and not record.any
+
+
+def _outcome(interaction: discord.Interaction[Any]) -> str:
+    if nothing_was_changed():
+        return "Nothing was changed."
+    what = f"`/{interaction.command.qualified_name}`" if interaction.command else "it"
+    return f"Part of {what} may have been done: look at what changed before you try again."
+
+
 async def report_interaction_error(
     interaction: discord.Interaction[Any], error: BaseException
 ) -> None:
-    """Tell the user what went wrong; log the unexpected with an id the user is shown."""
+    """Tell the user what went wrong; log the unexpected with an id the user is shown.
+
+    A database that cannot be reached is not a bug: one log line, no traceback, and an answer
+    that says so.
+    """
     message = explain(error)
-    if message is None:
+    command = _what_was_used(interaction)
+    if message is None and database_unreachable(error):
+        original = getattr(error, "original", error)
+        log.warning(
+            "database unreachable in %s (guild %s, user %s): %s",
+            command,
+            interaction.guild_id,
+            interaction.user.id,
+            _one_line(original),
+        )
+        embed = make_embed(
+            "The database is out of reach",
+            f"{DATABASE_UNREACHABLE}. {_outcome(interaction)}\n"
+            "Try again in a minute.",
+            tone=Tone.WARNING,
+        )
+    elif message is None:
         error_id = new_error_id()
         original = getattr(error, "original", error)
-        command = interaction.command.qualified_name if interaction.command else "-"
         log.error(
             "unexpected error [error %s] in %s (guild %s, user %s)",
             error_id,
@@ -83,8 +130,8 @@ async def report_interaction_error(
         )
         embed = make_embed(
             "Sorry, something went wrong on our side",
-            f"Nothing was changed. If it happens again, give this error id to the people who run "
-            f"the bot: `{error_id}`",
+            f"{_outcome(interaction)} If it happens again, give this error id to the people who "
+            f"run the bot: `{error_id}`",
             tone=Tone.ERROR,
         )
     else:
@@ -95,15 +142,120 @@ async def report_interaction_error(
         log.warning("could not report an error to user %s", interaction.user.id, exc_info=True)
 
 
+def _what_was_used(interaction: discord.Interaction[Any]) -> str:
+    if interaction.command is not None:
+        return interaction.command.qualified_name
+    custom_id = (interaction.data or {}).get("custom_id")
+    return f"component {custom_id}" if custom_id else "-"
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:200] if text else ''}"
+
+
+# Discord calls that change nothing on Discord's side, besides reads: answering an interaction
+# goes through the interaction's webhook, not through here.
+_UNCHANGING_METHODS = ("GET", "HEAD")
+
+Autocomplete = Callable[..., Coroutine[Any, Any, list[app_commands.Choice[Any]]]]
+
+
+def _quiet_autocomplete(callback: Autocomplete) -> Autocomplete:
+    """An autocomplete callback that offers no choices, rather than raising, when it fails.
+
+    discord.py would log a traceback and leave Discord saying "Loading options failed"; a
+    database out of reach gets one log line, anything else its traceback, and no choices.
+    """
+
+    @functools.wraps(callback)
+    async def offer(*args: Any) -> list[app_commands.Choice[Any]]:
+        try:
+            return await callback(*args)
+        except Exception as error:
+            interaction = next(a for a in args if isinstance(a, discord.Interaction))
+            if database_unreachable(error):
+                log.warning(
+                    "database unreachable in autocomplete of %s (guild %s, user %s): %s",
+                    interaction.command.qualified_name if interaction.command else "-",
+                    interaction.guild_id,
+                    interaction.user.id,
+                    _one_line(error),
+                )
+            else:
+                log.exception("autocomplete failed in guild %s", interaction.guild_id)
+            return []
+
+    offer.__copbot_quiet__ = True  # type: ignore[attr-defined]
+    return offer
+
+
 class CopbotTree(app_commands.CommandTree[Any]):
+    def __init__(self, client: discord.Client, *args: Any, **kwargs: Any) -> None:
+        super().__init__(client, *args, **kwargs)
+        _note_discord_changes(client.http)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        # Runs first in the task discord.py starts for this interaction (commands, context
+        # menus, autocomplete): the record of what this interaction changes starts here.
+        track_changes()
+        watch_deadline(interaction)  # answered within Discord's 3 s (bot/answers.py)
+        return True
+
+    def add_command(self, command: Any, /, *args: Any, **kwargs: Any) -> None:
+        super().add_command(command, *args, **kwargs)
+        commands = command.walk_commands() if isinstance(command, app_commands.Group) else [command]
+        for each in commands:
+            if not isinstance(each, app_commands.Command):
+                continue  # context menus have no options
+            # discord.py keeps an option's autocomplete callback only here.
+            for parameter in each._params.values():
+                callback = parameter.autocomplete
+                if callback is not None and not getattr(callback, "__copbot_quiet__", False):
+                    parameter.autocomplete = _quiet_autocomplete(callback)
+
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         await report_interaction_error(interaction, error)
 
 
+def _note_discord_changes(http: Any) -> None:
+    """Mark the current interaction's record whenever a Discord call may have changed something:
+    any call but a read, unless Discord refused it (a 4xx refusal changes nothing)."""
+    request = http.request
+    if getattr(request, "__copbot_noting__", False):
+        return
+
+    @functools.wraps(request)
+    async def noting_request(route: Any, **kwargs: Any) -> Any:
+        if route.method in _UNCHANGING_METHODS:
+            return await request(route, **kwargs)
+        try:
+            answer = await request(route, **kwargs)
+        except discord.HTTPException as refused:
+            if refused.status >= 500:
+                note_change("discord")  # Discord may have done it before failing
+            raise
+        except BaseException:
+            note_change("discord")  # the call may have reached Discord
+            raise
+        note_change("discord")
+        return answer
+
+    noting_request.__copbot_noting__ = True  # type: ignore[attr-defined]
+    http.request = noting_request
+
+
 class CopbotView(discord.ui.View):
     """Base for every view: errors go through the same handler as slash commands."""
+
+    async def _scheduled_task(self, *args: Any) -> Any:
+        # The task discord.py starts for one click: the record of what it changes starts here
+        # (before interaction_check, which subclasses override).
+        track_changes()
+        watch_deadline(args[1])  # (item, interaction): answered in time, see bot/answers.py
+        return await super()._scheduled_task(*args)  # type: ignore[misc]
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
@@ -114,6 +266,11 @@ class CopbotView(discord.ui.View):
 class CopbotModal(discord.ui.Modal):
     """Base for every modal: errors go through the same handler as slash commands."""
 
+    async def _scheduled_task(self, *args: Any) -> Any:
+        track_changes()  # the task discord.py starts for one submission (see CopbotView)
+        watch_deadline(args[0])  # (interaction, components)
+        return await super()._scheduled_task(*args)  # type: ignore[misc]
+
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
         await report_interaction_error(interaction, error)
 
@@ -123,8 +280,11 @@ class DynamicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(
 
     Such buttons work after a restart with no view in memory. A subclass sets ``template``,
     rebuilds itself from the template's match in :meth:`from_match`, and acts in :meth:`pressed`;
-    what that raises goes to the one error handler (discord.py would only log it).
+    what that raises goes to the one error handler (discord.py would only log it). A button
+    whose answer is a form sets ``opens_modal`` (see bot/answers.py).
     """
+
+    opens_modal: bool = False
 
     @classmethod
     async def from_custom_id(
@@ -141,6 +301,9 @@ class DynamicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(
         raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        track_changes()  # the task discord.py starts for this click
+        if not self.opens_modal:  # a form must be the first answer: opened at once, not watched
+            watch_deadline(interaction)
         try:
             await self.pressed(interaction)
         except Exception as error:

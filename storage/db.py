@@ -1,14 +1,31 @@
-"""The async engine and the one session factory, for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+"""The async engine and the one session factory, for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+Two things the rest of the bot asks of this module besides sessions:
+
+- **Is the database out of reach?** :func:`database_unreachable` recognises the errors of a
+  database that cannot be reached (refused or dropped connections, a server shutting down, a
+  SQLite file that is locked or cannot be opened) as opposed to a bug (bad SQL, a broken
+  constraint). A failed connection attempt surfaces as :class:`DatabaseUnreachable`, so that it
+  is not mistaken for some other network error (Discord's, say).
+- **Did this interaction change anything?** :func:`track_changes` starts a record in the current
+  context (the error handler in ``bot/tree.py`` starts one per interaction); every commit that
+  wrote something, through :meth:`Database.session` or :meth:`Database.transaction`, marks it.
+  The error handler then says "Nothing was changed" only when nothing was.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,8 +33,158 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
+
+# --- what the current interaction changed -------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    """Where the work of one interaction made changes so far: "database", "discord"."""
+
+    places: set[str] = field(default_factory=set)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.places)
+
+
+# One record per interaction. A ContextVar rather than a global: interactions run concurrently,
+# each in its own task (discord.py starts one per interaction), and a task's context is its own.
+# The record is a mutable object, so tasks the handler starts mark the same one.
+_changes: ContextVar[Changes | None] = ContextVar("copbot_changes", default=None)
+
+
+def track_changes() -> Changes:
+    """Start a fresh record for the work done from here on in this context (one interaction)."""
+    record = Changes()
+    _changes.set(record)
+    return record
+
+
+def tracked_changes() -> Changes | None:
+    """The current record; None when nobody started one (then nothing is known)."""
+    return _changes.get()
+
+
+def note_change(place: str) -> None:
+    record = _changes.get()
+    if record is not None:
+        record.places.add(place)
+
+
+# A session notes in its ``info`` whether its transaction wrote something, and whether a commit
+# made such writes permanent. Reads, and commits of transactions that only read, mark nothing.
+_WROTE = "copbot.wrote"
+_COMMITTED_WRITES = "copbot.committed_writes"
+
+
+class _WriteAwareSession(Session):
+    pass
+
+
+@event.listens_for(_WriteAwareSession, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(_WriteAwareSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:  # insert, update, delete, or text we cannot tell: counted as writes
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(_WriteAwareSession, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_WROTE, False):
+        session.info[_COMMITTED_WRITES] = True
+
+
+@event.listens_for(_WriteAwareSession, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def _note_committed_writes(session: AsyncSession) -> None:
+    # Called in the caller's task (the events above run where SQLAlchemy runs them).
+    if session.sync_session.info.pop(_COMMITTED_WRITES, False):
+        note_change("database")
+
+
+# --- a database out of reach --------------------------------------------------------------------
+
+
+class DatabaseUnreachable(ConnectionError):
+    """A connection to the database could not be made (refused, timed out, host unknown)."""
+
+
+def _connect_or_unreachable(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as error:
+        raise DatabaseUnreachable(f"cannot connect to the database: {error}") from error
+
+
+# SQLite's words for a file another process holds, or one that cannot be opened or read now.
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+)
+
+
+def _asyncpg_unreachable(error: BaseException) -> bool:
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover  (asyncpg is a dependency)
+        return False
+    if isinstance(error, pg.QueryCanceledError):
+        return False  # a statement timeout: the server answered
+    return isinstance(
+        error,
+        pg.ConnectionDoesNotExistError  # the connection dropped mid-query
+        | pg.PostgresConnectionError  # SQLSTATE class 08
+        | pg.OperatorInterventionError  # 57: shutting down, cannot connect now
+        | pg.TooManyConnectionsError,
+    )
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        link = pending.pop()
+        if link is None or id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        pending += [
+            getattr(link, "original", None),  # discord.py's CommandInvokeError
+            getattr(link, "orig", None),  # SQLAlchemy's DBAPIError
+            link.__cause__,
+            link.__context__,
+        ]
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) means the database cannot be reached right now.
+
+    Bugs are not: bad SQL, a broken constraint, a missing table all say False.
+    """
+    for link in _causes(error):
+        if isinstance(link, DatabaseUnreachable | sa_exc.TimeoutError):
+            return True  # no connection could be made, or none came free from the pool
+        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
+            return True  # SQLAlchemy saw the connection die
+        if isinstance(link, sqlite3.OperationalError) and any(
+            words in str(link).lower() for words in _SQLITE_UNAVAILABLE
+        ):
+            return True
+        if _asyncpg_unreachable(link):
+            return True
+    return False
 
 
 class Database:
@@ -25,7 +192,9 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(
+            engine, expire_on_commit=False, sync_session_class=_WriteAwareSession
+        )
 
     @classmethod
     def connect(cls, url: str, **engine_options: Any) -> Database:
@@ -35,6 +204,7 @@ class Database:
             event.listen(engine.sync_engine, "connect", _configure_sqlite)
         else:
             engine = create_async_engine(url, pool_pre_ping=True, **engine_options)
+        event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
         return cls(engine)
 
     @property
@@ -49,13 +219,20 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session; commit inside the block, anything not committed is rolled back."""
         async with self._sessions() as session:
-            yield session
+            try:
+                yield session
+            finally:
+                _note_committed_writes(session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits when the block ends without error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as session:
+            try:
+                async with session.begin():
+                    yield session
+            finally:
+                _note_committed_writes(session)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (Alembic), in a worker thread."""

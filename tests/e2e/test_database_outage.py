@@ -1,0 +1,101 @@
+"""A database out of reach, through the real bot and the sandbox: PostgreSQL behind a relay that is
+cut. Commands, buttons and autocomplete answer that the database cannot be reached (one log line,
+no traceback), and work again once it is back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.sandbox import SandboxInteraction
+from storage.members import list_members
+from tests.databases import postgres_url
+from tests.e2e.harness import Harness, running_harness
+from tests.e2e.test_cafe import cafe_cmd, create_cafe, custom_ids, eventually, signup_message
+from tests.storage.test_writer import Outage
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def behind_relay(tmp_path: Path) -> AsyncIterator[tuple[Harness, Outage]]:
+    """The bot on PostgreSQL through a relay the test can cut and restore."""
+    async with postgres_url(migrated=True) as url:
+        outage = Outage()
+        await outage.up()
+        relayed = make_url(url).set(host="127.0.0.1", port=outage.port)
+        try:
+            async with running_harness(
+                tmp_path, database_url=relayed.render_as_string(hide_password=False)
+            ) as harness:
+                yield harness, outage
+        finally:
+            if outage._server is not None:
+                await outage.down()
+
+
+async def caught_up(harness: Harness) -> None:
+    """The start-up work (the register's catch-up with the server) is done: cutting the database
+    under it is another test's business."""
+    people = {m.id for m in harness.community.guild.members.values() if not m.user.bot}
+
+    async def registered() -> bool:
+        async with harness.db.session() as session:
+            found = await list_members(session, harness.community.guild.id)
+        return {member.user_id for member in found} == people
+
+    await eventually(registered)
+    await harness.handled()
+
+
+def told_database_is_out_of_reach(itx: SandboxInteraction) -> None:
+    assert itx.ephemeral
+    text = itx.text()
+    assert "The bot cannot reach its database right now" in text, text
+    assert "Nothing was changed" in text and "Try again in a minute" in text, text
+    assert "went wrong on our side" not in text and "Traceback" not in text
+
+
+def one_line_each(caplog: pytest.LogCaptureFixture, failures: int) -> None:
+    said = [r for r in caplog.records if "database unreachable" in r.getMessage()]
+    assert len(said) == failures, [r.getMessage() for r in said]
+    with_traceback = [r.getMessage() for r in caplog.records if r.exc_info]
+    assert with_traceback == []
+
+
+async def test_commands_buttons_and_autocomplete_say_the_database_is_out_of_reach(
+    behind_relay: tuple[Harness, Outage], caplog: pytest.LogCaptureFixture
+) -> None:
+    harness, outage = behind_relay
+    await harness.set_staff_roles()
+    await create_cafe(harness)
+    join = custom_ids(signup_message(harness))["Join"]
+    member = harness.plain_member
+    await caught_up(harness)
+
+    await outage.down()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        told_database_is_out_of_reach(
+            await harness.sandbox.slash(member, harness.general, "privacy show")
+        )
+        told_database_is_out_of_reach(await cafe_cmd(harness, member, "list"))
+        told_database_is_out_of_reach(
+            await harness.sandbox.click(member, signup_message(harness), join)
+        )
+        offered = await harness.sandbox.autocomplete(
+            member, harness.general, "org show", focused="name", name="wa"
+        )
+        assert offered.choices == []  # answered, with nothing to offer
+        await harness.handled()
+    one_line_each(caplog, 4)
+
+    await outage.up()
+    shown = await harness.sandbox.slash(member, harness.general, "privacy show")
+    assert "What the bot keeps about" in shown.text()
+    joined = await harness.sandbox.click(member, signup_message(harness), join)
+    assert "signed up" in joined.text(), joined.text()

@@ -1,0 +1,34 @@
+"""Which errors mean "the database cannot be reached right now" (told to the user as such) and
+which are bugs (an apology with an error id)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage import app_state
+from storage.db import Database, database_unreachable
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_unreachable(tmp_path: Path) -> None:
+    folder = tmp_path / "not-a-file.sqlite3"
+    folder.mkdir()  # a directory where the database file should be
+    db = Database.connect(f"sqlite+aiosqlite:///{folder}")
+    try:
+        with pytest.raises(Exception) as caught:
+            async with db.session() as session:
+                await app_state.get_state(session, "anything")
+        assert database_unreachable(caught.value)
+    finally:
+        await db.dispose()
+
+
+async def test_a_bug_is_not_an_outage(db: Database) -> None:
+    with pytest.raises(Exception) as caught:
+        async with db.session() as session:
+            await session.execute(text("SELECT * FROM no_such_table"))
+    assert not database_unreachable(caught.value)
+    assert not database_unreachable(RuntimeError("boom"))
+    assert not database_unreachable(ConnectionRefusedError("Discord, not the database"))
