@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 # The CSV commands: the same services as /org import, /profile import and /prompt import.
 REGISTER_COMMANDS = {
     "import-orgs": "import organisations from a CSV file: all rows or none",
-    "import-members": "import members from a CSV file (organisations first): all rows or none",
+    "import-members": (
+        "import members from a CSV file (organisations first; only people the register knows "
+        "are in the server, as the bot last saw it): all rows or none"
+    ),
     "import-questions": "import questions (text, theme) into the bank, approved: all rows or none",
     "export-orgs": "export the organisations to CSV, in the columns import-orgs reads",
     "export-members": "export the present members to CSV, in the columns import-members reads",

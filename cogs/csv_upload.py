@@ -41,8 +41,10 @@ async def import_attachment(
     title: str,
     what: str,
     footer: str,
+    **options: Any,
 ) -> ImportResult:
-    """Read, apply (all or nothing) and answer privately with the counts.
+    """Read, apply (all or nothing) and answer privately with the counts. ``options`` go to the
+    importer as they are.
 
     A file with errors raises ImportRejected, which the error handler shows line by line.
     """
@@ -57,6 +59,7 @@ async def import_attachment(
         interaction.guild.name,
         data,
         actor_id=interaction.user.id,
+        **options,
     )
     counts = f"{result.created} added, {result.updated} updated, {result.unchanged} unchanged"
     embed = make_embed(title, f"{what}: {counts}.", tone=Tone.SUCCESS, footer=footer)

@@ -8,8 +8,10 @@ confirmation (it expired, or the bot restarted meanwhile) is answered, not left 
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -27,6 +29,8 @@ from bot.tree import CopbotView, send_ephemeral
 from cogs.profile import profile_fields
 
 CUSTOM_ID_PREFIX = "privacy:"
+KEEP_TEXTS_LABEL = "Forget me, keep my texts without my name"
+DELETE_TEXTS_LABEL = "Forget me, delete my texts too"
 # Long enough to read what will be deleted; short enough that an old message cannot surprise.
 CONFIRM_TIMEOUT_SECONDS = 120.0
 
@@ -65,6 +69,18 @@ def _choice_text(choice: privacy.PrivacyChoice) -> str:
     return "Logged (the default). `/privacy optout` stops it and deletes what it holds."
 
 
+def _texts_text(texts: privacy.WrittenTexts, choice: privacy.PrivacyChoice) -> str:
+    if choice.forgotten and texts.total == 0:
+        return (
+            "Nothing that names you. If you chose to keep them when you asked to be forgotten, "
+            "the text of your tablecloth notes, harvest items and questions stays without any "
+            "name: nothing links it to you any more."
+        )
+    if texts.total == 0:
+        return "None: no tablecloth note, harvest item or question of yours is kept."
+    return f"{texts.describe()}, kept word for word with your name. {privacy.KEPT_TEXTS_WHY}"
+
+
 def _report_embed(report: privacy.PrivacyReport, name: str) -> discord.Embed:
     fields: list[tuple[str, str]] = [("In the contribution log", _counts_text(report.counts))]
     if report.profile is None:
@@ -74,10 +90,28 @@ def _report_embed(report: privacy.PrivacyReport, name: str) -> discord.Embed:
     else:
         fields.append(("Your profile", "Not set; the register knows only your display name."))
     fields += [
+        ("Your words kept as text", _texts_text(report.texts, report.choice)),
         ("Your choice", _choice_text(report.choice)),
         ("What this community logs", privacy.LOGGING_NOTICE),
     ]
     return make_embed(f"What the bot keeps about {name}", fields=fields)
+
+
+def _forgotten_text(done: privacy.Forgotten) -> str:
+    deleted = (
+        f"Deleted: {done.deleted.messages} messages, {done.deleted.reactions} reactions"
+        + (", your profile and organisation history" if done.had_profile else "")
+        + ", and your name in the audit trail."
+    )
+    if done.texts.total == 0:
+        texts = ""
+    elif done.texts_kept:
+        texts = f" Kept without your name: {done.texts.describe()}."
+    else:
+        texts = f" Deleted too: {done.texts.describe()}."
+    return (
+        deleted + texts + " You are not logged from now on; `/privacy optin` starts the log again."
+    )
 
 
 class ConfirmationState(Enum):
@@ -86,8 +120,17 @@ class ConfirmationState(Enum):
     EXPIRED = "expired"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One way to confirm: its button's label, and what pressing it does."""
+
+    label: str
+    act: Callable[[], Awaitable[discord.Embed]]
+
+
 class ConfirmPrivacyChange(CopbotView):
-    """Confirm / Cancel for one person's opt-out or forget; nobody else can press them."""
+    """One or more ways to confirm, and Cancel, for one person's opt-out or forget; nobody else
+    can press them."""
 
     def __init__(
         self,
@@ -95,7 +138,7 @@ class ConfirmPrivacyChange(CopbotView):
         origin: discord.Interaction[CopBot],
         *,
         command: str,
-        act: Callable[[], Awaitable[discord.Embed]],
+        choices: Sequence[Choice],
         timeout: float,
     ) -> None:
         super().__init__(timeout=timeout)
@@ -103,11 +146,23 @@ class ConfirmPrivacyChange(CopbotView):
         self.origin = origin
         self.owner_id = origin.user.id
         self.command = command
-        self.act = act
         # A fresh nonce per confirmation: the custom_ids name this view and no other.
         self.nonce = secrets.token_hex(8)
-        self.confirm.custom_id = f"{CUSTOM_ID_PREFIX}confirm:{self.nonce}"
-        self.cancel.custom_id = f"{CUSTOM_ID_PREFIX}cancel:{self.nonce}"
+        for index, choice in enumerate(choices):
+            button: discord.ui.Button[ConfirmPrivacyChange] = discord.ui.Button(
+                label=choice.label,
+                style=discord.ButtonStyle.danger,
+                custom_id=f"{CUSTOM_ID_PREFIX}confirm{index}:{self.nonce}",
+            )
+            button.callback = functools.partial(self._confirm, choice.act)  # type: ignore[method-assign]
+            self.add_item(button)
+        cancel: discord.ui.Button[ConfirmPrivacyChange] = discord.ui.Button(
+            label="Cancel",
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"{CUSTOM_ID_PREFIX}cancel:{self.nonce}",
+        )
+        cancel.callback = self._cancel  # type: ignore[method-assign]
+        self.add_item(cancel)
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.owner_id:
@@ -127,23 +182,19 @@ class ConfirmPrivacyChange(CopbotView):
         self.stop()
         self.cog.confirmations[self.nonce] = ConfirmationState.ANSWERED
 
-    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
-    async def confirm(
-        self, interaction: discord.Interaction[CopBot], _button: discord.ui.Button[Any]
+    async def _confirm(
+        self, act: Callable[[], Awaitable[discord.Embed]], interaction: discord.Interaction[CopBot]
     ) -> None:
         self._close()
         # Deleting a long log may take longer than Discord's 3 seconds.
         await interaction.response.defer()
         try:
-            embed = await self.act()
+            embed = await act()
         except CopbotError as problem:
             embed = make_embed("That did not work", problem.user_message, tone=Tone.WARNING)
         await interaction.edit_original_response(embed=embed, view=None)
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(
-        self, interaction: discord.Interaction[CopBot], _button: discord.ui.Button[Any]
-    ) -> None:
+    async def _cancel(self, interaction: discord.Interaction[CopBot]) -> None:
         self._close()
         await interaction.response.edit_message(
             embed=make_embed("Cancelled", "Nothing changed.", tone=Tone.INFO), view=None
@@ -245,7 +296,7 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
                 "This cannot be undone: `/privacy optin` starts the log again from then on, but "
                 "nothing deleted comes back."
             ),
-            act=act,
+            choices=[Choice("Confirm", act)],
         )
 
     @app_commands.command(name="optin", description="Log your contributions again, from now on")
@@ -269,33 +320,43 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         guild = interaction.guild
         assert guild is not None
         user_id = interaction.user.id
-        await privacy.check_can_forget(self.bot.db, guild.id, user_id)
+        texts = await privacy.check_can_forget(self.bot.db, guild.id, user_id)
 
-        async def act() -> discord.Embed:
-            done = await privacy.forget(self.bot.db, self.bot.optouts, guild.id, user_id=user_id)
-            return make_embed(
-                "You are forgotten",
-                f"Deleted: {done.deleted.messages} messages, {done.deleted.reactions} reactions"
-                + (", your profile and organisation history" if done.had_profile else "")
-                + ", and your name in the audit trail. You are not logged from now on; "
-                "`/privacy optin` starts the log again.",
-                tone=Tone.SUCCESS,
+        def act(keep_texts: bool) -> Callable[[], Awaitable[discord.Embed]]:
+            async def forget_now() -> discord.Embed:
+                done = await privacy.forget(
+                    self.bot.db, self.bot.optouts, guild.id, user_id=user_id, keep_texts=keep_texts
+                )
+                return make_embed("You are forgotten", _forgotten_text(done), tone=Tone.SUCCESS)
+
+            return forget_now
+
+        if texts.total:
+            yours = f"You wrote {texts.describe()}. {privacy.KEPT_TEXTS_WHY}"
+        else:
+            yours = (
+                "You have no tablecloth note, harvest item or question here; either choice "
+                "does the same."
             )
-
         await self._ask(
             interaction,
             command="forget",
             title="Forget you?",
             text=(
-                "I will delete everything kept about you in this community: your profile, your "
+                "I will delete everything that names you in this community: your profile, your "
                 "organisation history, the organisations you represent, your messages and "
                 "reactions in the log, and your user id wherever others' rows or the audit "
-                "trail mention it. Tablecloth notes you wrote stay in harvests, attributed to "
-                '"a participant". From then on you are not logged (I keep only an unreadable '
+                "trail mention it. From then on you are not logged (I keep only an unreadable "
                 "marker for that; `/privacy optin` removes it).\n"
+                f"**Your texts.** {yours}\n"
+                "**Keep them without my name**: their words stay in the harvests and the "
+                'question bank, by "a participant". **Delete them too**: they go as well.\n'
                 "This cannot be undone."
             ),
-            act=act,
+            choices=[
+                Choice(KEEP_TEXTS_LABEL, act(keep_texts=True)),
+                Choice(DELETE_TEXTS_LABEL, act(keep_texts=False)),
+            ],
         )
 
     async def _ask(
@@ -305,10 +366,10 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         command: str,
         title: str,
         text: str,
-        act: Callable[[], Awaitable[discord.Embed]],
+        choices: Sequence[Choice],
     ) -> None:
         view = ConfirmPrivacyChange(
-            self, interaction, command=command, act=act, timeout=self.confirm_timeout
+            self, interaction, command=command, choices=choices, timeout=self.confirm_timeout
         )
         self.confirmations[view.nonce] = ConfirmationState.LIVE
         minutes = max(1, round(self.confirm_timeout / 60))

@@ -12,10 +12,11 @@ from discord.ext import commands
 from bot.client import CopBot
 from bot.embeds import Tone, make_embed
 from bot.membership import imports, profiles
-from bot.membership.fields import EXPERTISE_MAX_TAGS
+from bot.membership.fields import COUNTRY_MAX, EXPERTISE_MAX_TAGS, EXPERTISE_TAG_MAX, NAME_MAX
 from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
 from cogs.csv_upload import import_attachment
+from cogs.options import FreeText
 
 
 def _sentence(text: str) -> str:
@@ -24,6 +25,8 @@ def _sentence(text: str) -> str:
 
 
 NOT_SET = "not set"
+# Ten tags of at most 40 characters, with a comma and a space between them.
+EXPERTISE_MAX = EXPERTISE_MAX_TAGS * (EXPERTISE_TAG_MAX + 2)
 SET_HINT = (
     "Set it with `/profile set`: organisation, stakeholder group, level, country and expertise, "
     "all at once or one at a time."
@@ -137,6 +140,8 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
     async def import_csv(
         self, interaction: discord.Interaction[CopBot], file: discord.Attachment
     ) -> None:
+        guild = interaction.guild
+        assert guild is not None
         result = await import_attachment(
             interaction,
             file,
@@ -144,6 +149,9 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
             title="Profiles imported",
             what="Members",
             footer="Organisations must exist before members can be imported into them.",
+            # Only people in the server can be imported. Without the full member list (still
+            # arriving) the register's record of who is present stands in.
+            in_server={m.id for m in guild.members if not m.bot} if guild.chunked else None,
         )
         for user_id in result.profile_changed:
             self.bot.dispatch("member_profile_changed", interaction.guild, user_id)
@@ -161,11 +169,13 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
     async def set_profile(
         self,
         interaction: discord.Interaction[CopBot],
-        organisation: str | None = None,
+        organisation: app_commands.Transform[str, FreeText("organisation", NAME_MAX)]
+        | None = None,
         stakeholder: str | None = None,
         level: str | None = None,
-        country: str | None = None,
-        expertise: str | None = None,
+        country: app_commands.Transform[str, FreeText("country", COUNTRY_MAX)] | None = None,
+        expertise: app_commands.Transform[str, FreeText("expertise", EXPERTISE_MAX)]
+        | None = None,
     ) -> None:
         assert interaction.guild is not None
         given = profiles.ProfileInput(organisation, stakeholder, level, country, expertise)

@@ -7,19 +7,26 @@ is a separate thing they chose to fill in. Opting in starts the log again from t
 
 Forgetting deletes everything with the person's user id in it, in this community: the profile,
 the organisation history, representations, contributions, reactions, and their id in other
-rows and in the audit trail. The tension: a person who asked to be forgotten must not be
-logged again silently, but remembering "do not log this user" means remembering the user. We
-keep a marker that holds no user id: a keyed hash, HMAC-SHA256 of the user id under a random
-key kept per community. A database row alone no longer names anybody; the bot recognises the
-person again only by hashing the ids of the people in the server (at start-up and when someone
-joins) and finding a match. It is pseudonymous, not anonymous: whoever holds both the database
-and a candidate user id can test whether that user asked to be forgotten, and learn nothing
-else. ``/privacy optin`` removes the marker.
+rows and in the audit trail. What they wrote on purpose for the community stays only if they
+choose so: the text of their tablecloth notes, of their messages marked for the harvest (by them
+or by others) and of the questions they submitted is the community's shared record (harvests,
+the question bank), so they may keep it there without their name, or delete it too. Kept, it
+names nobody and nothing links it to them any more.
+
+The tension: a person who asked to be forgotten must not be logged again silently, but
+remembering "do not log this user" means remembering the user. We keep a marker that holds no
+user id: a keyed hash, HMAC-SHA256 of the user id under a random key kept per community. A
+database row alone no longer names anybody; the bot recognises the person again only by hashing
+the ids of the people in the server (at start-up and when someone joins) and finding a match. It
+is pseudonymous, not anonymous: whoever holds both the database and a candidate user id can test
+whether that user asked to be forgotten, and learn nothing else. ``/privacy optin`` removes the
+marker.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +38,7 @@ from bot.membership import profiles
 from storage import app_state, audit, cafes, contributions, members, prompts
 from storage.communities import ensure_community
 from storage.db import Database
+from storage.models import NoteKind
 from storage.types import utc_now
 
 LOGGING_NOTICE = (
@@ -41,8 +49,16 @@ LOGGING_NOTICE = (
     "items that members add on purpose. Deleted messages are deleted from the log. Exports use "
     "pseudonymous ids unless you chose to be visible.\n"
     "`/privacy optout` stops the log for you and deletes what it holds about you (your profile "
-    "stays); `/privacy optin` starts it again. `/privacy forget` deletes everything kept about "
-    "you here."
+    "stays); `/privacy optin` starts it again. `/privacy forget` deletes everything that names "
+    "you here; you choose whether the text of your tablecloth notes, harvest items and "
+    "submitted questions stays, without your name, or is deleted too."
+)
+
+# Why such texts may stay (shown in /privacy show and in the forget confirmation).
+KEPT_TEXTS_WHY = (
+    "They are part of the community's shared record (the harvests and the question bank). If "
+    "you ask to be forgotten, you choose: they stay without your name, and nothing links them "
+    "to you any more, or they are deleted too."
 )
 
 # Audit events a person does about themself: deleted when they are forgotten. Any other event
@@ -74,27 +90,66 @@ class PrivacyChoice:
 
 
 @dataclass(frozen=True)
+class WrittenTexts:
+    """Texts of the person the bot keeps word for word: their tablecloth notes, their messages
+    marked for the harvest, and the questions they submitted to the bank."""
+
+    notes: int
+    harvest_items: int
+    questions: int
+
+    @property
+    def total(self) -> int:
+        return self.notes + self.harvest_items + self.questions
+
+    def describe(self) -> str:
+        parts = [
+            (self.notes, "tablecloth note", "tablecloth notes"),
+            (self.harvest_items, "message marked for the harvest", "messages marked for it"),
+            (self.questions, "question submitted", "questions submitted"),
+        ]
+        return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts)
+
+
+async def _written_texts(session: AsyncSession, community_id: int, user_id: int) -> WrittenTexts:
+    notes = await cafes.texts_written_by(session, community_id, user_id)
+    return WrittenTexts(
+        notes=notes[NoteKind.NOTE],
+        harvest_items=notes[NoteKind.INSIGHT],
+        questions=await prompts.questions_written_by(session, community_id, user_id),
+    )
+
+
+@dataclass(frozen=True)
 class PrivacyReport:
     counts: dict[str, int]  # contributions_by_kind: messages, reply, answer, ..., reactions
     profile: profiles.Profile | None  # None: no member row at all
     choice: PrivacyChoice
+    texts: WrittenTexts
 
 
 async def _marker_key(session: AsyncSession, community_id: int) -> str:
     """The community's random hashing key, made on first use."""
     name = f"{members.MARKER_KEY_PREFIX}:{community_id}"
     key = await app_state.get_state(session, name)
-    if key is None:
-        key = secrets.token_hex(32)
-        await app_state.set_state(session, name, key)
+    if key is None:  # two first uses at once both get the key whichever of them kept
+        key = await app_state.state_or_set(session, name, secrets.token_hex(32))
     return key
 
 
 async def _is_forgotten(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    return bool(await forgotten_among(session, community_id, [user_id]))
+
+
+async def forgotten_among(
+    session: AsyncSession, community_id: int, user_ids: Collection[int]
+) -> set[int]:
+    """Which of these people asked to be forgotten in this community."""
     markers = await members.forgotten_markers(session, community_id)
     if not markers:
-        return False
-    return marker_of(await _marker_key(session, community_id), user_id) in markers
+        return set()
+    key = await _marker_key(session, community_id)
+    return {user_id for user_id in user_ids if marker_of(key, user_id) in markers}
 
 
 async def _choice(session: AsyncSession, community_id: int, user_id: int) -> PrivacyChoice:
@@ -109,9 +164,10 @@ async def privacy_report(db: Database, community_id: int, user_id: int) -> Priva
     async with db.session() as session:
         counts = await contributions.contributions_by_kind(session, community_id, user_id)
         choice = await _choice(session, community_id, user_id)
+        texts = await _written_texts(session, community_id, user_id)
         await session.commit()  # the marker key, if it was just made
     profile = await profiles.profile_of(db, community_id, user_id)
-    return PrivacyReport(counts, profile, choice)
+    return PrivacyReport(counts, profile, choice, texts)
 
 
 # --- opting out and in --------------------------------------------------------------------------
@@ -225,10 +281,13 @@ class Forgotten:
     had_profile: bool
     audit_events_deleted: int
     audit_events_anonymised: int
+    texts: WrittenTexts  # what they wrote: kept without their name, or deleted
+    texts_kept: bool
 
 
-async def check_can_forget(db: Database, community_id: int, user_id: int) -> None:
-    """Raise BadInput if there is nothing to forget (asked before the confirmation)."""
+async def check_can_forget(db: Database, community_id: int, user_id: int) -> WrittenTexts:
+    """Raise BadInput if there is nothing to forget (asked before the confirmation); else the
+    texts of theirs that the person may keep, unnamed, or delete."""
     async with db.session() as session:
         if await _nothing_to_forget(session, community_id, user_id):
             raise BadInput(
@@ -236,7 +295,9 @@ async def check_can_forget(db: Database, community_id: int, user_id: int) -> Non
                 "logged. Nothing changed.",
                 "`/privacy show` shows this; `/privacy optin` starts the log again.",
             )
+        texts = await _written_texts(session, community_id, user_id)
         await session.commit()
+    return texts
 
 
 async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: int) -> bool:
@@ -252,12 +313,18 @@ async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: 
     return not any(counts.values())
 
 
-async def forget(db: Database, optouts: OptOuts, community_id: int, *, user_id: int) -> Forgotten:
-    """Delete everything kept about a person in this community, and keep them out of the log."""
+async def forget(
+    db: Database, optouts: OptOuts, community_id: int, *, user_id: int, keep_texts: bool
+) -> Forgotten:
+    """Delete everything that names a person in this community, and keep them out of the log.
+
+    ``keep_texts``: the texts they wrote (see :class:`WrittenTexts`) stay without their name;
+    else they are deleted too.
+    """
     was_dropped = optouts.is_opted_out(community_id, user_id)
     optouts.opt_out(community_id, user_id)  # at once: nothing new arrives while we delete
     try:
-        return await _forget(db, community_id, user_id)
+        return await _forget(db, community_id, user_id, keep_texts=keep_texts)
     except BadInput:
         raise  # forgotten already: they stay out of the log
     except BaseException:
@@ -266,17 +333,23 @@ async def forget(db: Database, optouts: OptOuts, community_id: int, *, user_id: 
         raise
 
 
-async def _forget(db: Database, community_id: int, user_id: int) -> Forgotten:
+async def _forget(
+    db: Database, community_id: int, user_id: int, *, keep_texts: bool
+) -> Forgotten:
     async with db.session() as session:
         if await _nothing_to_forget(session, community_id, user_id):
             raise BadInput(
                 "You were forgotten here already: nothing is kept about you. Nothing changed."
             )
+        texts = await _written_texts(session, community_id, user_id)
         deleted = await _delete_log_of(session, community_id, user_id)
         had_profile = await members.forget_member(session, community_id, user_id)
-        # Café seats and sign-ups go; tablecloth notes stay, by "a participant".
+        if not keep_texts:
+            await cafes.delete_texts_written_by(session, community_id, user_id)
+            await prompts.delete_questions_written_by(session, community_id, user_id)
+        # Café seats and sign-ups go; kept tablecloth notes stay, by "a participant".
         await cafes.forget_participant(session, community_id, user_id)
-        # Their questions stay in the bank, no longer credited to them.
+        # Kept questions stay in the bank, no longer credited to them.
         await prompts.forget_question_author(session, community_id, user_id)
         audit_deleted, audit_anonymised = await audit.forget_in_audit(
             session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
@@ -294,7 +367,9 @@ async def _forget(db: Database, community_id: int, user_id: int) -> Forgotten:
             had_profile=had_profile,
             audit_events_deleted=audit_deleted,
             audit_events_anonymised=audit_anonymised,
+            texts_kept=texts.total if keep_texts else 0,
+            texts_deleted=0 if keep_texts else texts.total,
         )
         await contributions.register_changed(session, community_id)
         await session.commit()
-    return Forgotten(deleted, had_profile, audit_deleted, audit_anonymised)
+    return Forgotten(deleted, had_profile, audit_deleted, audit_anonymised, texts, keep_texts)

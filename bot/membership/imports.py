@@ -13,7 +13,7 @@ stay in the database with their history; :func:`members_left_out` says how many 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.contributions.privacy import forgotten_among
 from bot.errors import BadInput
 from bot.membership import csv_io
 from bot.membership.csv_io import (
@@ -251,8 +252,16 @@ async def import_members(
     data: bytes,
     *,
     actor_id: int | None,
+    in_server: Collection[int] | None = None,
 ) -> ImportResult:
     """Register the people of the file, or update those already registered.
+
+    Every row must be a person in the server: ``in_server`` holds the user ids of the people
+    (not bots) Discord lists in it now. Without it (the command line, which has no Discord
+    connection) the register's own record of who is present stands in: the bot records joins
+    and leaves while it runs and catches up at start-up, so a row for someone it never saw in
+    the server, or saw leave, is refused. A row for someone who asked to be forgotten here is
+    refused too: the register keeps nothing about them unless they give it themselves.
 
     The organisations named must exist already (import organisations first). A change of
     organisation ends the old membership and starts a new one, as ``/org join`` does: history is
@@ -271,7 +280,26 @@ async def import_members(
             member.user_id: member
             for member in await members.list_members(session, community_id, include_left=True)
         }
+        present = (
+            set(in_server)
+            if in_server is not None
+            else {user_id for user_id, member in known.items() if member.left_at is None}
+        )
+        forgotten = await forgotten_among(session, community_id, [row.user_id for row in rows])
         for row in rows:
+            if row.user_id in forgotten:
+                errors.append(
+                    RowError(
+                        row.line,
+                        "user_id",
+                        f"user {row.user_id} asked to be forgotten here, so the register keeps "
+                        "nothing about them; remove the row (they can set a profile themselves).",
+                    )
+                )
+            elif row.user_id not in present:
+                errors.append(
+                    RowError(row.line, "user_id", _not_in_server(row.user_id, in_server is None))
+                )
             if row.display_name is None and row.user_id not in known:
                 errors.append(
                     RowError(
@@ -336,6 +364,19 @@ async def import_members(
         await register_changed(session, community_id)
         await session.commit()
         return result
+
+
+def _not_in_server(user_id: int, register_only: bool) -> str:
+    if register_only:
+        return (
+            f"user {user_id} is not in the server as far as the register knows (the bot records "
+            "who is there while it runs); check the id, or import the file with `/profile "
+            "import` in Discord."
+        )
+    return (
+        f"nobody in this server has the user id {user_id}; only people in the server can be "
+        "imported. Check the id (in Discord: right-click the person › Copy User ID)."
+    )
 
 
 def _unknown_organisation(name: str, existing: list[str]) -> str:

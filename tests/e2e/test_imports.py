@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.sandbox import SandboxInteraction
-from storage.members import current_membership, get_member
+from storage.members import current_membership, get_member, list_members
 from storage.organisations import list_organisations
 from tests.e2e.harness import Harness
 
@@ -134,3 +134,75 @@ async def test_members_cannot_import_profiles(harness: Harness) -> None:
     async with harness.db.session() as session:
         member = await get_member(session, harness.community.guild.id, harness.plain_member.id)
     assert member is None or member.country is None
+
+
+async def import_profiles(harness: Harness, rows: str) -> str:
+    itx = await harness.sandbox.slash(
+        harness.moderator, harness.general, "profile import", file=("people.csv", rows.encode())
+    )
+    return await answered(itx)
+
+
+async def registered_ids(harness: Harness) -> set[int]:
+    async with harness.db.session() as session:
+        found = await list_members(session, harness.community.guild.id, include_left=True)
+    return {member.user_id for member in found}
+
+
+async def test_a_profile_import_naming_someone_not_in_the_server_imports_nothing(
+    harness: Harness,
+) -> None:
+    await harness.set_staff_roles()
+    present = harness.plain_member
+    ghost = 987_654_321_098_765_432  # nobody in the server has this id
+    assert harness.community.guild.get_member(ghost) is None
+    before = await registered_ids(harness)
+    rows = f"user_id,display_name,country\n{present.id},,Ghana\n{ghost},Ghost,Ghana\n"
+    text = await import_profiles(harness, rows)
+    assert "Nothing was imported" in text
+    assert f"line 3, column user_id: nobody in this server has the user id {ghost}" in text
+    assert "line 2" not in text
+    assert await registered_ids(harness) == before
+    async with harness.db.session() as session:
+        kept = await get_member(session, harness.community.guild.id, present.id)
+    assert kept is None or kept.country is None
+
+    # Without the ghost's row, the same file goes in.
+    text = await import_profiles(harness, f"user_id,country\n{present.id},Ghana\n")
+    assert "Members: 0 added, 1 updated, 0 unchanged" in text, text
+    async with harness.db.session() as session:
+        kept = await get_member(session, harness.community.guild.id, present.id)
+    assert kept is not None and kept.country == "Ghana"
+    assert await registered_ids(harness) == before
+
+
+async def test_a_profile_import_for_someone_who_asked_to_be_forgotten_imports_nothing(
+    harness: Harness,
+) -> None:
+    from cogs.privacy import KEEP_TEXTS_LABEL
+    from tests.e2e.test_privacy import confirm
+
+    await harness.set_staff_roles()
+    person = harness.plain_member
+    ask = await harness.sandbox.slash(person, harness.general, "privacy forget")
+    assert ask.original is not None
+    assert await confirm(harness, person, ask.original, KEEP_TEXTS_LABEL) == "You are forgotten"
+    text = await import_profiles(harness, f"user_id,display_name\n{person.id},Someone\n")
+    assert "Nothing was imported" in text
+    assert f"user {person.id} asked to be forgotten here" in text
+    assert person.id not in await registered_ids(harness)
+
+
+async def test_a_cafe_host_must_be_in_the_server(harness: Harness) -> None:
+    """The same shape as an import row for a stranger: /cafe host takes a user and writes their
+    id. Discord resolves the option to a user who is not a member; nothing is written."""
+    from storage import cafes
+    from tests.e2e.test_cafe import cafe_cmd, create_cafe
+
+    await harness.set_staff_roles()
+    cafe = await create_cafe(harness)
+    outsider = harness.sandbox.create_user("visitor", global_name="Visitor")
+    itx = await cafe_cmd(harness, harness.moderator, "host", member=outsider)
+    assert itx.ephemeral and "is not a valid" in itx.text(), itx.text()
+    async with harness.db.session() as session:
+        assert await cafes.present_participants(session, cafe.id or 0) == []

@@ -8,17 +8,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.client import COGS
 from bot.sandbox import Member, Message
 from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.models import walk_components
-from storage import contributions, members
+from cogs.privacy import DELETE_TEXTS_LABEL, KEEP_TEXTS_LABEL
+from storage import cafes, contributions, members, prompts
 from storage.audit import recent_audit
+from storage.models import NoteKind, PromptPost, QuestionStatus
 from tests.e2e.harness import Harness
 from tests.e2e.test_members import eventually
 from tests.e2e.test_profile import add_organisations
-from tests.storage.test_forget import rows_mentioning
+from tests.storage.test_forget import rows_mentioning, rows_naming
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -35,9 +38,12 @@ async def click(harness: Harness, member: Member, message: Message, label: str) 
     return await harness.sandbox.click(member, message, buttons(message)[label]["custom_id"])
 
 
-async def confirm(harness: Harness, member: Member, message: Message) -> str:
-    """Click Confirm and wait for the outcome: the click is deferred, the message edited later."""
-    await click(harness, member, message, "Confirm")
+async def confirm(
+    harness: Harness, member: Member, message: Message, label: str = "Confirm"
+) -> str:
+    """Click Confirm (or the button ``label``) and wait for the outcome: the click is deferred,
+    the message edited later."""
+    await click(harness, member, message, label)
     await eventually(lambda: _answered(message))
     return str(message.embeds[0]["title"])
 
@@ -297,11 +303,11 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(harness: Harn
     ask = await privacy(harness, tom, "forget")
     assert "Forget you?" in ask.text() and "a participant" in ask.text()
     assert ask.original is not None
-    refused = await click(harness, lena, ask.original, "Confirm")
+    refused = await click(harness, lena, ask.original, KEEP_TEXTS_LABEL)
     assert "belongs to someone else" in refused.text()
     assert await stored(harness, tom) is not None
 
-    assert await confirm(harness, tom, ask.original) == "You are forgotten"
+    assert await confirm(harness, tom, ask.original, KEEP_TEXTS_LABEL) == "You are forgotten"
     assert await rows_mentioning(harness.db, tom.id) == []
     assert harness.bot.optouts.is_opted_out(guild_id, tom.id)
     assert (await counts(harness, lena))["messages"] == 2
@@ -335,10 +341,134 @@ async def test_forget_a_member_who_never_had_a_profile_then_opt_in(harness: Harn
     await registered(harness, tom)
     ask = await privacy(harness, tom, "forget")
     assert ask.original is not None
-    assert await confirm(harness, tom, ask.original) == "You are forgotten"
+    assert "You have no tablecloth note, harvest item or question here" in ask.text()
+    assert await confirm(harness, tom, ask.original, DELETE_TEXTS_LABEL) == "You are forgotten"
     assert await rows_mentioning(harness.db, tom.id) == []
 
     optin = await privacy(harness, tom, "optin")
     assert "You are logged again" in optin.text()
     assert not harness.bot.optouts.is_opted_out(harness.community.guild.id, tom.id)
     assert "Logged (the default)" in (await privacy(harness, tom, "show")).text()
+
+
+# --- what forgetting keeps: the person's choice -------------------------------------------------
+
+
+async def seed_texts(harness: Harness, author: Member, other: Member) -> int:
+    """A tablecloth note by ``author``, a message of theirs ``other`` marked for the harvest, a
+    note of ``other``'s, and a question ``author`` submitted that was posted. The café's id."""
+    guild_id = harness.community.guild.id
+    async with harness.db.session() as session:
+        cafe = await cafes.create_cafe(
+            session,
+            community_id=guild_id,
+            title="Funding KM",
+            questions=["Who pays?"],
+            rounds=1,
+            round_minutes=20,
+            channel_id=harness.general.id,
+            created_by=author.id,
+        )
+        assert cafe.id is not None
+        for author_id, added_by, kind, text in (
+            (author.id, author.id, NoteKind.NOTE, "Budget KM in every project"),
+            (author.id, other.id, NoteKind.INSIGHT, "Utilities share less than NGOs"),
+            (other.id, other.id, NoteKind.NOTE, "Donors fund tools, not time"),
+        ):
+            await cafes.add_note(
+                session,
+                cafe_id=cafe.id,
+                round_number=1,
+                table_number=1,
+                kind=kind,
+                author_id=author_id,
+                added_by=added_by,
+                text=text,
+            )
+        question = await prompts.add_question(
+            session,
+            community_id=guild_id,
+            text="Who pays for knowledge management?",
+            text_key="who pays for knowledge management",
+            theme="Funding",
+            theme_key="funding",
+            status=QuestionStatus.APPROVED,
+            author_id=author.id,
+            show_author=True,
+        )
+        await prompts.add_post(
+            session,
+            community_id=guild_id,
+            question_id=question.id,
+            prompt_schedule_id=None,
+            theme_key="funding",
+            channel_id=harness.general.id,
+            message_id=9100,
+        )
+        await session.commit()
+    return cafe.id
+
+
+async def texts_left(harness: Harness, cafe_id: int) -> tuple[list[Any], list[str], int]:
+    async with harness.db.session() as session:
+        notes = [(n.text, n.author_id) for n in await cafes.notes_of(session, cafe_id)]
+        questions, _ = await prompts.list_questions(session, harness.community.guild.id)
+        posts = (await session.execute(select(PromptPost))).scalars().all()
+    return notes, [q.text for q in questions], len(posts)
+
+
+async def ask_to_forget(harness: Harness, tom: Member) -> Message:
+    shown = (await privacy(harness, tom, "show")).text()
+    assert (
+        "1 tablecloth note, 1 message marked for the harvest, 1 question submitted, kept word for "
+        "word with your name" in shown
+    )
+    assert "shared record" in shown  # and why
+    ask = await privacy(harness, tom, "forget")
+    assert ask.original is not None
+    assert set(buttons(ask.original)) == {KEEP_TEXTS_LABEL, DELETE_TEXTS_LABEL, "Cancel"}
+    assert "You wrote 1 tablecloth note, 1 message marked for the harvest" in ask.text()
+    return ask.original
+
+
+def names_of(member: Member) -> tuple[str, ...]:
+    return (member.display_name, member.user.name)
+
+
+async def test_forget_keeping_texts_leaves_them_without_id_or_name(harness: Harness) -> None:
+    tom, lena = people(harness)
+    await registered(harness, tom)
+    cafe_id = await seed_texts(harness, tom, lena)
+    message = await ask_to_forget(harness, tom)
+
+    assert await confirm(harness, tom, message, KEEP_TEXTS_LABEL) == "You are forgotten"
+    description = message.embeds[0]["description"]
+    assert "Kept without your name: 1 tablecloth note, 1 message marked for the harvest, " in (
+        description
+    )
+    assert await rows_mentioning(harness.db, tom.id) == []
+    assert await rows_naming(harness.db, names_of(tom)) == []
+    notes, questions, posts = await texts_left(harness, cafe_id)
+    assert notes == [
+        ("Budget KM in every project", None),
+        ("Utilities share less than NGOs", None),
+        ("Donors fund tools, not time", lena.id),
+    ]
+    assert (questions, posts) == (["Who pays for knowledge management?"], 1)
+    shown = (await privacy(harness, tom, "show")).text()
+    assert "without any name: nothing links it to you any more" in shown
+
+
+async def test_forget_deleting_texts_deletes_them_too(harness: Harness) -> None:
+    tom, lena = people(harness)
+    await registered(harness, tom)
+    cafe_id = await seed_texts(harness, tom, lena)
+    message = await ask_to_forget(harness, tom)
+
+    assert await confirm(harness, tom, message, DELETE_TEXTS_LABEL) == "You are forgotten"
+    assert "Deleted too: 1 tablecloth note" in message.embeds[0]["description"]
+    assert await rows_mentioning(harness.db, tom.id) == []
+    assert await rows_naming(harness.db, names_of(tom)) == []
+    notes, questions, posts = await texts_left(harness, cafe_id)
+    assert notes == [("Donors fund tools, not time", lena.id)]  # lena's words stay
+    assert (questions, posts) == ([], 0)

@@ -51,6 +51,29 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
+def present_in_server(tmp_path: Path, guild_id: int, *user_ids: int) -> None:
+    """What a running bot records when it sees people in the server: their register entries."""
+    import asyncio
+
+    from storage import members
+    from storage.communities import ensure_community
+    from storage.db import Database
+
+    async def register() -> None:
+        db = Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'copbot.sqlite3'}")
+        try:
+            await db.migrate()
+            async with db.session() as session:
+                await ensure_community(session, guild_id, f"Community {guild_id}")
+                for user_id in user_ids:
+                    await members.ensure_member(session, guild_id, user_id, f"User {user_id}")
+                await session.commit()
+        finally:
+            await db.dispose()
+
+    asyncio.run(register())
+
+
 def test_import_orgs_prints_counts_and_exits_0(copbot, tmp_path: Path) -> None:
     file = write(
         tmp_path / "orgs.csv",
@@ -83,6 +106,24 @@ def test_a_bad_row_prints_its_line_and_exits_2_without_a_traceback(copbot, tmp_p
     assert export.stdout.splitlines()[1:] == []  # nothing was applied
 
 
+def test_rows_whose_names_show_nothing_or_hide_control_characters_are_refused(
+    copbot, tmp_path
+) -> None:
+    file = write(
+        tmp_path / "orgs.csv",
+        "name,stakeholder,level\nA,research,local\n\u200b\u200c\u200d\ufeff,research,local\n"
+        "Akvo\x1b[31m,donor,local\n",
+    )
+    done = copbot("import-orgs", file, "--guild", "1")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == "copbot: Nothing was imported: the file has 2 problems."
+    assert lines[1].startswith("line 3, column name: Nothing in the organisation's name can")
+    assert lines[2].startswith("line 4, column name: There is a control character (U+001B)")
+    assert copbot("export-orgs", "-", "--guild", "1").stdout.splitlines()[1:] == []
+
+
 def test_members_export_to_a_file_and_to_stdout(copbot, tmp_path: Path) -> None:
     orgs = write(tmp_path / "orgs.csv", "name;stakeholder;level\nIRC WASH;research;local\n")
     people = write(
@@ -90,9 +131,10 @@ def test_members_export_to_a_file_and_to_stdout(copbot, tmp_path: Path) -> None:
         f'user_id,display_name,organisation,expertise\n{AMA},Ama,irc wash,"wash, finance"\n',
     )
     assert copbot("import-orgs", orgs, "--guild", "1").returncode == 0
+    present_in_server(tmp_path, 1, int(AMA))
     done = copbot("import-members", people, "--guild", "1")
     assert done.returncode == 0, done.stderr
-    assert "imported members into Community 1: 1 created" in done.stdout
+    assert "imported members into Community 1: 0 created, 1 updated" in done.stdout
 
     to_stdout = copbot("export-members", "-", "--guild", "1")
     assert to_stdout.returncode == 0, to_stdout.stderr
@@ -113,6 +155,23 @@ def test_members_export_to_a_file_and_to_stdout(copbot, tmp_path: Path) -> None:
     assert "0 created, 0 updated, 1 unchanged" in again.stdout
     orgs_out = copbot("export-orgs", "-", "--guild", "1")
     assert orgs_out.stdout.splitlines()[1] == "IRC WASH,research,local,,,,,"
+
+
+def test_members_must_be_people_the_register_knows_in_the_server(copbot, tmp_path) -> None:
+    """Without Discord, the register's record of who is in the server decides."""
+    present_in_server(tmp_path, 1, int(AMA))
+    ghost = "987654321098765432"
+    people = write(
+        tmp_path / "people.csv",
+        f"user_id,display_name,country\n{AMA},Ama,Ghana\n{ghost},Ghost,Ghana\n",
+    )
+    done = copbot("import-members", people, "--guild", "1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[1].startswith(
+        f"line 3, column user_id: user {ghost} is not in the server as far as the register knows"
+    )
+    export = copbot("export-members", "-", "--guild", "1")
+    assert ghost not in export.stdout and "Ghana" not in export.stdout  # nothing was applied
 
 
 def test_members_need_their_organisations_first(copbot, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from storage.models import (
     Contribution,
     NoteKind,
     Organisation,
+    PromptPost,
     QuestionStatus,
     Reaction,
     metadata,
@@ -298,6 +299,18 @@ async def seed_cafe(session: Any) -> None:
         text="Donors fund tools, not time",
         message_id=9003,
     )
+    await cafes.add_note(  # their own message, marked for the harvest by someone else
+        session,
+        cafe_id=cafe.id,
+        round_number=1,
+        table_number=1,
+        kind=NoteKind.INSIGHT,
+        author_id=FORGOTTEN,
+        added_by=OTHER,
+        text="Utilities share less than NGOs",
+        message_id=9001,
+        jump_url="https://discord.com/channels/1/7001/9001",
+    )
 
 
 def mentions(column: Any, value: Any, user_id: int) -> bool:
@@ -322,27 +335,55 @@ async def rows_mentioning(db: Database, user_id: int) -> list[str]:
     return found
 
 
+FORGOTTEN_NAMES = ("Nkosi Dlamini", "Nkosi", "Dlamini")
+
+
+async def rows_naming(db: Database, names: tuple[str, ...] = FORGOTTEN_NAMES) -> list[str]:
+    """Every text or JSON column where one of the person's names still appears."""
+    found: list[str] = []
+    async with db.session() as session:
+        for table in metadata.sorted_tables:
+            for row in (await session.execute(select(table))).mappings():
+                for column in table.columns:
+                    value = row[column.name]
+                    if isinstance(column.type, JSON):
+                        text = json.dumps(value, ensure_ascii=False)
+                    elif isinstance(value, str):
+                        text = value
+                    else:
+                        continue
+                    if any(name.casefold() in text.casefold() for name in names):
+                        found.append(f"{table.name}.{column.name}")
+    return found
+
+
 async def test_seeded_data_mentions_the_person_everywhere(db: Database) -> None:
     await seed(db)
     places = set(await rows_mentioning(db, FORGOTTEN))
     assert {name for name, holds in BIGINT_COLUMNS.items() if holds} <= places
     assert "audit_event.detail" in places
+    assert "member.display_name" in await rows_naming(db)
 
 
 async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database) -> None:
     await seed(db)
     optouts = OptOuts()
-    done = await privacy.forget(db, optouts, GUILD, user_id=FORGOTTEN)
+    done = await privacy.forget(db, optouts, GUILD, user_id=FORGOTTEN, keep_texts=True)
 
     assert await rows_mentioning(db, FORGOTTEN) == []
+    assert await rows_naming(db) == []
     assert (done.deleted.messages, done.deleted.reactions, done.had_profile) == (2, 1, True)
+    assert done.texts == privacy.WrittenTexts(notes=1, harvest_items=1, questions=1)
+    assert done.texts_kept
     async with db.session() as session:
         cafe = (await cafes.list_cafes(session, GUILD))[0]
         kept = await cafes.notes_of(session, cafe.id or 0)
         seats = await cafes.seats_of(session, cafe.id or 0)
-    assert [(n.text, n.author_id) for n in kept] == [
-        ("Budget KM in every project", None),
-        ("Donors fund tools, not time", OTHER),
+    # Their words stay, without author, and without the link to their message on Discord.
+    assert [(n.text, n.author_id, n.added_by, n.message_id, n.jump_url) for n in kept] == [
+        ("Budget KM in every project", None, None, None, None),
+        ("Donors fund tools, not time", OTHER, None, 9003, None),
+        ("Utilities share less than NGOs", None, OTHER, None, None),
     ]
     assert [s.user_id for s in seats] == [OTHER]
     async with db.session() as session:
@@ -386,7 +427,7 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database)
 
 async def test_the_forgotten_are_recognised_only_by_hashing_their_id(db: Database) -> None:
     await seed(db)
-    await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN)
+    await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=True)
     after_restart = OptOuts()  # what a restarted bot knows: only the markers and their key
     await after_restart.load(db)
     assert [
@@ -464,10 +505,52 @@ async def test_forget_someone_who_never_had_a_profile(db: Database) -> None:
         await ensure_community(session, GUILD, "Water CoP")
         await contributions.store_contributions(session, [contribution(9101, FORGOTTEN)])
         await session.commit()
-    done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN)
+    done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=False)
     assert (done.deleted.messages, done.had_profile) == (1, False)
     assert await rows_mentioning(db, FORGOTTEN) == []
     async with db.session() as session:
         assert (await session.execute(select(AuditEvent))).scalars().one().action == (
             "privacy.forget"
         )
+
+
+async def test_forget_with_texts_deletes_their_notes_harvest_items_and_questions(
+    db: Database,
+) -> None:
+    await seed(db)
+    async with db.session() as session:
+        other_question = await prompts.add_question(
+            session,
+            community_id=GUILD,
+            text="What did you learn this month?",
+            text_key="what did you learn this month",
+            theme="Learning",
+            theme_key="learning",
+            status=QuestionStatus.APPROVED,
+            author_id=OTHER,
+            reviewed_by=FORGOTTEN,
+        )
+        await session.commit()
+    report = await privacy.privacy_report(db, GUILD, FORGOTTEN)
+    assert report.texts == privacy.WrittenTexts(notes=1, harvest_items=1, questions=1)
+
+    done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=False)
+    assert not done.texts_kept and done.texts.total == 3
+    assert await rows_mentioning(db, FORGOTTEN) == []
+    assert await rows_naming(db) == []
+    async with db.session() as session:
+        cafe = (await cafes.list_cafes(session, GUILD))[0]
+        kept = await cafes.notes_of(session, cafe.id or 0)
+        questions, _ = await prompts.list_questions(session, GUILD)
+        posts = (await session.execute(select(PromptPost))).scalars().all()
+        events = {event.action: event for event in await audit.recent_audit(session, GUILD)}
+    # Only what others wrote stays: the harvest item they marked, the question they reviewed.
+    assert [(n.text, n.author_id, n.added_by) for n in kept] == [
+        ("Donors fund tools, not time", OTHER, None)
+    ]
+    assert [(q.id, q.author_id, q.reviewed_by) for q in questions] == [
+        (other_question.id, OTHER, None)
+    ]
+    assert posts == []  # the post of their question went with it
+    assert events["privacy.forget"].detail["texts_deleted"] == 3
+    assert events["privacy.forget"].detail["texts_kept"] == 0

@@ -36,8 +36,17 @@ async def import_orgs(db: Database, text: str, guild: int = GUILD) -> ImportResu
     return await imports.import_organisations(db, guild, "Water CoP", text.encode(), actor_id=7)
 
 
-async def import_people(db: Database, text: str, guild: int = GUILD) -> ImportResult:
-    return await imports.import_members(db, guild, "Water CoP", text.encode(), actor_id=7)
+ESI = 333_456_789_012_345_678
+# Who is in the server, as Discord would list it to /profile import.
+IN_SERVER = frozenset({AMA, KOFI, ESI})
+
+
+async def import_people(
+    db: Database, text: str, guild: int = GUILD, in_server: frozenset[int] | None = IN_SERVER
+) -> ImportResult:
+    return await imports.import_members(
+        db, guild, "Water CoP", text.encode(), actor_id=7, in_server=in_server
+    )
 
 
 async def test_a_good_file_creates_everything_with_one_audit_event(db: Database) -> None:
@@ -193,7 +202,7 @@ async def test_an_organisation_change_through_import_keeps_history(db: Database)
 
 async def test_round_trip_into_a_fresh_community(db: Database) -> None:
     await import_orgs(db, ORGS)
-    await import_people(db, MEMBERS + f"{333_456_789_012_345_678},ámbar,,,,,\n")
+    await import_people(db, MEMBERS + f"{ESI},ámbar,,,,,\n")
     orgs_text = await imports.export_organisations(db, GUILD)
     members_text = await imports.export_members(db, GUILD)
     assert orgs_text.splitlines()[0] == ",".join(imports.ORGANISATION_COLUMNS)
@@ -225,3 +234,52 @@ async def test_exports_of_an_empty_community_are_headers_only(db: Database) -> N
         ",".join(imports.ORGANISATION_COLUMNS) + "\r\n"
     )
     assert await imports.export_members(db, GUILD) == ",".join(imports.MEMBER_COLUMNS) + "\r\n"
+
+
+async def test_rows_for_people_not_in_the_server_import_nothing(db: Database) -> None:
+    await import_orgs(db, ORGS)
+    ghost = 444_456_789_012_345_678
+    text = MEMBERS + f"{ghost},Ghost,,,,,\n"
+    with pytest.raises(ImportRejected) as caught:
+        await import_people(db, text)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(4, "user_id")]
+    assert f"nobody in this server has the user id {ghost}" in caught.value.user_message
+    async with db.session() as session:
+        assert await members.list_members(session, GUILD, include_left=True) == []
+
+
+async def test_without_discord_only_people_the_register_knows_as_present_import(
+    db: Database,
+) -> None:
+    """The command line's rule: the register's record of who is in the server stands in for
+    Discord's member list."""
+    await import_orgs(db, ORGS)
+    with pytest.raises(ImportRejected) as caught:
+        await import_people(db, MEMBERS, in_server=None)  # the register knows nobody yet
+    assert [(e.line, e.column) for e in caught.value.errors] == [(2, "user_id"), (3, "user_id")]
+    assert "not in the server as far as the register knows" in caught.value.user_message
+
+    await import_people(db, MEMBERS)  # as /profile import would, with both in the server
+    async with db.session() as session:
+        await members.mark_left(session, GUILD, KOFI, datetime.now(UTC))
+        await session.commit()
+    with pytest.raises(ImportRejected) as caught:
+        await import_people(db, MEMBERS, in_server=None)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(3, "user_id")]
+    result = await import_people(db, f"user_id,country\n{AMA},Togo\n", in_server=None)
+    assert result == ImportResult(0, 1, 0)
+
+
+async def test_rows_for_people_who_asked_to_be_forgotten_import_nothing(db: Database) -> None:
+    from bot.contributions import privacy
+    from bot.contributions.optouts import OptOuts
+
+    await import_orgs(db, ORGS)
+    await import_people(db, MEMBERS)
+    await privacy.forget(db, OptOuts(), GUILD, user_id=KOFI, keep_texts=True)
+    with pytest.raises(ImportRejected) as caught:
+        await import_people(db, MEMBERS)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(3, "user_id")]
+    assert f"user {KOFI} asked to be forgotten here" in caught.value.user_message
+    async with db.session() as session:
+        assert await members.get_member(session, GUILD, KOFI) is None
