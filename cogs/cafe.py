@@ -15,6 +15,9 @@ from discord.ext import commands
 from bot.cafe import text
 from bot.cafe.service import (
     CAFE_START,
+    MAX_NOTE,
+    MAX_TITLE,
+    RESUME,
     ROUND_END,
     ROUND_WARNING,
     SERIES_START,
@@ -30,14 +33,15 @@ from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, CopbotError, NotAllowed
 from bot.permissions import Access, check_access, require
 from bot.scheduling.scheduler import Firing
+from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from bot.tree import send_ephemeral
-from cogs.cafe_rounds import CafeRunner
+from cogs.cafe_rounds import CafeRunner, TablesTold
 from cogs.cafe_views import (
     FacilitatorButton,
     SignupButton,
     TableclothButton,
-    post_signup,
 )
+from cogs.options import FreeText, RowNumber
 from storage.models import Cafe, CafeState, CafeTable
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ THREAD_TYPE_CHOICES = [
 ]
 CAFE_HELP = "The café's number (see /cafe list); leave it out when only one café is on"
 MAX_BROADCAST = 1800
+MAX_QUESTIONS = 1000  # every round's questions in one option
+CafeNumber = app_commands.Transform[int, RowNumber("café", "/cafe list")]
 FACILITATOR_CALL_COOLDOWN = 120.0  # seconds: one call per table in that time reaches the channel
 EMBED_DESCRIPTION_MAX = 4096
 
@@ -96,6 +102,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             (ROUND_WARNING, self._on_round_warning),
             (CAFE_START, self._on_cafe_start),
             (SERIES_START, self._on_series_start),
+            (RESUME, self._on_resume),
         ):
             self.bot.scheduler.handle(kind, handler)
 
@@ -128,6 +135,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         await self.runner.warn(firing.schedule.target_id or 0)
         return None
 
+    async def _on_resume(self, firing: Firing) -> str | None:
+        return await self.runner.resume(firing.schedule.target_id or 0)
+
     async def _on_cafe_start(self, firing: Firing) -> str | None:
         cafe = await self.service.get(firing.schedule.target_id or 0)
         if cafe is None or cafe.state != CafeState.OPEN:
@@ -147,6 +157,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             await self._tell_channel(cafe, f"**{cafe.title}** could not start: {error.problem}")
             return error.problem
         await self.runner.signups.refresh(cafe.id or 0)
+        if await self.runner.retrying(cafe.id or 0):
+            return "started; Discord failed part of the work, a retry is set"
         return "started"
 
     async def _tell_channel(self, cafe: Cafe, content: str) -> None:
@@ -176,13 +188,13 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     async def create(
         self,
         interaction: discord.Interaction[CopBot],
-        title: app_commands.Range[str, 1, 100],
-        questions: app_commands.Range[str, 1, 1000],
+        title: app_commands.Transform[str, FreeText("title", MAX_TITLE)],
+        questions: app_commands.Transform[str, FreeText("questions", MAX_QUESTIONS)],
         rounds: int,
         round_minutes: int,
         tables: int | None = None,
-        starts_at: str | None = None,
-        repeat: str | None = None,
+        starts_at: app_commands.Transform[str, FreeText("starts_at", MAX_WHEN)] | None = None,
+        repeat: app_commands.Transform[str, FreeText("repeat", MAX_WHEN)] | None = None,
         thread_type: app_commands.Choice[str] | None = None,
         channel: discord.TextChannel | None = None,
         warning_minutes: int | None = None,
@@ -228,9 +240,15 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             actor_id=interaction.user.id,
             request=request,
         )
-        message = await post_signup(self.bot, where, cafe)
+        message = await self.runner.post_signup_or_retry(cafe)
+        where_to_sign = (
+            message.jump_url
+            if message is not None
+            else f"Discord is not letting me post its sign-up message in {where.mention} right "
+            "now; I keep trying by myself, and `/cafe join` works meanwhile."
+        )
         await interaction.followup.send(
-            f"Café #{cafe.id} **{cafe.title}** is open for sign-up: {message.jump_url}\n"
+            f"Café #{cafe.id} **{cafe.title}** is open for sign-up: {where_to_sign}\n"
             "Hosts: `/cafe host` or the Host a table button. Preview the seating with "
             "`/cafe plan`; start with `/cafe start`"
             + (
@@ -245,11 +263,14 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.describe(cafe=CAFE_HELP)
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MEMBER)
-    async def join(self, interaction: discord.Interaction[CopBot], cafe: int | None = None) -> None:
+    async def join(
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
+    ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="join"
         )
+        # A burst of sign-ups queues on the café's row: the tree defers in time (bot/answers.py).
         await send_ephemeral(interaction, await self._join(found, interaction.user.id))
 
     @app_commands.command(name="leave", description="Leave a café you signed up for")
@@ -257,7 +278,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MEMBER)
     async def leave(
-        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
@@ -278,7 +299,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         interaction: discord.Interaction[CopBot],
         member: discord.Member,
         table: int | None = None,
-        cafe: int | None = None,
+        cafe: CafeNumber | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         if member.bot:
@@ -290,10 +311,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             found, member.id, table=table, actor_id=interaction.user.id
         )
         self.runner.signups.request(found.id or 0)
+        again = " (No change: they already did.)" if signup.already else ""
         await send_ephemeral(
             interaction,
-            f"{member.mention} hosts table {signup.participant.host_table} of **{found.title}**."
-            + (" (No change: they already did.)" if signup.already else ""),
+            f"{member.mention} hosts table {signup.participant.host_table} of "
+            f"**{found.title}**.{again}",
         )
 
     async def sign_up_by_button(
@@ -358,7 +380,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def start(
-        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
@@ -373,11 +395,33 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             await self.runner.start_round(found.id or 0, 1)
         finally:
             await self.runner.signups.refresh(found.id or 0)
-        await interaction.followup.send(
-            f"**{found.title}** has started: round 1 is open. The tables are listed in "
-            f"<#{found.channel_id}>.",
-            ephemeral=True,
+        waiting = await self._work_waiting(found.id or 0)
+        answer = (
+            f"**{found.title}** has started: round 1 is under way.{waiting}"
+            if waiting
+            else f"**{found.title}** has started: round 1 is open. The tables are listed in "
+            f"<#{found.channel_id}>."
         )
+        await interaction.followup.send(answer, ephemeral=True)
+
+    async def _work_waiting(self, cafe_id: int) -> str:
+        """What of the café's Discord work waits on a retry, said for the moderator ("" if
+        nothing does)."""
+        if not await self.runner.retrying(cafe_id):
+            return ""
+        view = await self.service.round_view(cafe_id)
+        keep_trying = (
+            "I keep trying by myself and say so in the café channel; you don't need to do "
+            "anything."
+        )
+        if view is not None and view.cafe.state == CafeState.RUNNING and view.unopened:
+            return (
+                f" Discord is not letting me open threads right now: "
+                f"{len(view.tables) - view.unopened} of {len(view.tables)} tables of round "
+                f"{view.round_number} are open, and the others open as soon as Discord lets "
+                f"me. {keep_trying}"
+            )
+        return f" Discord is not letting me through now: part of the work waits. {keep_trying}"
 
     async def _open_tables_left(
         self, interaction: discord.Interaction[CopBot], found: Cafe
@@ -398,16 +442,20 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         again = ""
         if restarted is not None and restarted.round_ends_at is not None:
             ends = discord.utils.format_dt(restarted.round_ends_at, "R")
-            await self._broadcast(
-                restarted,
+            # The tables open already hear it (the late ones read it in their briefing).
+            await self.runner.tell_tables(
+                found.id or 0,
                 f"⏳ The round starts again for everyone, so that the tables opening late get "
                 f"the whole round: it ends {ends}.",
             )
             again = f" The round starts again for everyone: it ends {ends}."
         await self.runner.start_round(found.id or 0, found.current_round)
+        waiting = await self._work_waiting(found.id or 0)
         answer = (
-            f"The other tables of round {found.current_round} of **{found.title}** are open "
-            f"now. The tables are listed in <#{found.channel_id}>.{again}"
+            f"Round {found.current_round} of **{found.title}** goes on.{waiting}{again}"
+            if waiting
+            else f"The other tables of round {found.current_round} of **{found.title}** are "
+            f"open now. The tables are listed in <#{found.channel_id}>.{again}"
         )
         await interaction.followup.send(answer, ephemeral=True)
 
@@ -416,7 +464,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def next_round(
-        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
@@ -426,8 +474,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         await self.runner.end_now(found)
         after = await self.service.get(found.id or 0)
         assert after is not None
+        waiting = await self._work_waiting(found.id or 0)
         if after.state == CafeState.RUNNING:
-            answer = f"Round {after.current_round} of **{found.title}** has started."
+            answer = f"Round {after.current_round} of **{found.title}** has started.{waiting}"
+        elif waiting:
+            answer = f"That was the last round of **{found.title}**: its harvest is next.{waiting}"
         else:
             answer = f"That was the last round: the harvest of **{found.title}** is posted."
         await interaction.followup.send(answer, ephemeral=True)
@@ -437,7 +488,10 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def extend(
-        self, interaction: discord.Interaction[CopBot], minutes: int, cafe: int | None = None
+        self,
+        interaction: discord.Interaction[CopBot],
+        minutes: int,
+        cafe: CafeNumber | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
@@ -448,16 +502,26 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         ends = discord.utils.format_dt(updated.round_ends_at, "R")
         # Answered first: telling a hundred tables takes longer than an answer may wait.
         await send_ephemeral(interaction, f"Round {updated.current_round} now ends {ends}.")
-        await self._broadcast(
-            updated, f"⏳ This round has {text.format_minutes(minutes)} more: it now ends {ends}."
+        told = await self.runner.tell_tables(
+            found.id or 0,
+            f"⏳ This round has {text.format_minutes(minutes)} more: it now ends {ends}.",
         )
+        if told.waiting:
+            await interaction.followup.send(
+                f"{_tables_told(told)} They are told as soon as Discord lets me; "
+                "I keep trying by myself.",
+                ephemeral=True,
+            )
 
     @app_commands.command(name="broadcast", description="Post a message in every table thread")
     @app_commands.describe(message="What every table should read", cafe=CAFE_HELP)
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def broadcast(
-        self, interaction: discord.Interaction[CopBot], message: str, cafe: int | None = None
+        self,
+        interaction: discord.Interaction[CopBot],
+        message: app_commands.Transform[str, FreeText("message", MAX_BROADCAST)],
+        cafe: CafeNumber | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         clean = message.strip()
@@ -470,32 +534,25 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             interaction.guild_id, cafe, states=(CafeState.RUNNING,), doing="broadcast to"
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        sent = await self._broadcast(
-            found,
+        told = await self.runner.tell_tables(
+            found.id or 0,
             f"📣 **From {interaction.user.display_name}:**\n{text.neutralise_mentions(clean)}",
         )
-        await interaction.followup.send(
-            f"Posted in {text.plural(sent, 'table thread')}.", ephemeral=True
-        )
-
-    async def _broadcast(self, cafe: Cafe, content: str) -> int:
-        view = await self.service.round_view(cafe.id or 0)
-        sent = 0
-        for table in view.tables if view else ():
-            if table.table.thread_id is None:
-                continue
-            thread = self.bot.get_channel(table.table.thread_id)
-            if isinstance(thread, discord.Thread):
-                await self.runner.pacer.wait()
-                await thread.send(content, allowed_mentions=discord.AllowedMentions.none())
-                sent += 1
-        return sent
+        answer = f"Posted in {text.plural(told.sent, 'table thread')}."
+        if told.waiting:
+            answer = (
+                f"{_tables_told(told)} The others get it as soon as Discord lets me; I keep "
+                "trying by myself, and it is posted once in each."
+            )
+        await interaction.followup.send(answer, ephemeral=True)
 
     @app_commands.command(name="end", description="End the café now and post the harvest")
     @app_commands.describe(cafe=CAFE_HELP)
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def end(self, interaction: discord.Interaction[CopBot], cafe: int | None = None) -> None:
+    async def end(
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
+    ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.RUNNING, CafeState.HARVEST), doing="end"
@@ -512,24 +569,21 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def cancel(
-        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="cancel"
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.service.running(found.id or 0):
-            cancelled = await self.service.cancel(found, actor_id=interaction.user.id)
-            view = await self.service.round_view(found.id or 0)
-            for table in view.tables if view else ():
-                thread = self.bot.get_channel(table.table.thread_id or 0)
-                if isinstance(thread, discord.Thread) and not thread.archived:
-                    await thread.send("This café has been cancelled. Thank you for coming.")
-                    await thread.edit(locked=True, archived=True)
-                await self.service.record_table(table.table.id or 0, closed=True)
-        await self.runner.signups.refresh(found.id or 0)
-        await interaction.followup.send(f"**{cancelled.title}** is cancelled.", ephemeral=True)
+        cancelled = await self.runner.cancel(found, actor_id=interaction.user.id)
+        answer = f"**{cancelled.title}** is cancelled."
+        if await self.runner.retrying(found.id or 0):
+            answer += (
+                " Discord is not letting me through right now: the table threads still open are "
+                "told and closed as soon as it does. I keep trying by myself."
+            )
+        await interaction.followup.send(answer, ephemeral=True)
 
     # --- the tablecloth and the harvest -----------------------------------------------------------
 
@@ -537,7 +591,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.describe(text="What the table should remember (up to 1000 characters)")
     @require(Access.MEMBER)
     async def note(
-        self, interaction: discord.Interaction[CopBot], text: app_commands.Range[str, 1, 1000]
+        self,
+        interaction: discord.Interaction[CopBot],
+        text: app_commands.Transform[str, FreeText("text", MAX_NOTE)],
     ) -> None:
         channel = interaction.channel
         found = (
@@ -651,7 +707,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def harvest(
-        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.service.find(
@@ -689,7 +745,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MEMBER)
     async def status(
-        self, interaction: discord.Interaction[CopBot], cafe: int | None = None
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
     ) -> None:
         assert interaction.guild is not None
         found = await self.service.find(interaction.guild.id, cafe, doing="look at")
@@ -765,7 +821,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @app_commands.describe(cafe=CAFE_HELP)
     @app_commands.autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def plan(self, interaction: discord.Interaction[CopBot], cafe: int | None = None) -> None:
+    async def plan(
+        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
+    ) -> None:
         assert interaction.guild is not None
         found = await self.service.find(
             interaction.guild.id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="plan"
@@ -808,6 +866,14 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             file=discord.File(io.BytesIO(document.encode()), filename=f"seating-{found.id}.txt"),
             ephemeral=True,
         )
+
+
+def _tables_told(told: TablesTold) -> str:
+    total = told.sent + told.waiting
+    return (
+        f"Discord is not letting me through right now: {told.sent} of "
+        f"{text.plural(total, 'table thread')} have the message."
+    )
 
 
 def _fit(value: str, limit: int) -> str:

@@ -10,7 +10,11 @@ recorded as it is done, and each one is safe to repeat:
 - flags on the table rows (opened, warned, closed) say what is left to do after a restart.
 
 Discord's rate limits are honoured by discord.py (it waits on the bucket headers); a café of a
-hundred tables takes a while, so a progress message is edited as the threads open.
+hundred tables takes a while, so a progress message is edited as the threads open. When
+discord.py gives up (five 429s on one request) or Discord fails, the café's retry timer (a
+schedule row, with the count of failed tries on the café row) runs :meth:`CafeRunner.resume`
+later, backing off, until the work is done or no longer of use; the café channel is told once
+that the bot keeps trying and once that it is done, restart or not.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import asyncio
 import io
 import logging
 import time
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from bot.cafe import text
@@ -45,6 +52,18 @@ NO_PINGS = discord.AllowedMentions.none()
 CAFE_REQUESTS_PER_SECOND = 40.0
 PROGRESS_EVERY_SECONDS = 2.0  # how often the progress message is edited while threads open
 THREAD_ARCHIVE_MINUTES = 1440  # a round's thread stays open a day at most if never closed
+# Discord failing for a while: the first retry comes soon (a spent bucket refills in seconds),
+# later ones back off to once a minute, until the work is done or the round is over.
+RETRY_FIRST_SECONDS = 2.0
+RETRY_MOST_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class TablesTold:
+    """A message for every table: how many threads have it, how many wait for the retry."""
+
+    sent: int
+    waiting: int
 
 
 def nonce(cafe_id: int, *parts: object) -> str:
@@ -85,25 +104,37 @@ class CafeRunner:
         self, cafe_id: int, round_number: int, *, recovering: bool = False
     ) -> None:
         """Seat round ``round_number`` and open its tables (or finish opening them, and after a
-        restart finish their listing)."""
+        restart finish their listing). Should Discord fail for a while, a retry is set and the
+        café channel told (see :meth:`retrying`)."""
         async with self.service.running(cafe_id):
             await self.service.begin_round(cafe_id, round_number)
             view = await self.service.round_view(cafe_id)
-            if view is not None and view.round_number == round_number:
-                await self._open_tables(view, recovering=recovering)
+            if (
+                view is not None
+                and view.round_number == round_number
+                and view.cafe.state == CafeState.RUNNING
+            ):
+                await self._open_tables_or_retry(view, recovering=recovering)
 
     async def advance(self, cafe_id: int, from_round: int) -> None:
-        """End round ``from_round``: close its tables, then seat the next or harvest."""
+        """End round ``from_round``: close its tables, then seat the next or harvest.
+
+        Tables still unopened when their round ends stay so: a thread opened to be closed at
+        once helps nobody. Tables Discord would not close now are closed by the retry; the next
+        round does not wait for them.
+        """
         async with self.service.running(cafe_id):
             cafe = await self.service.get(cafe_id)
             if cafe is None or cafe.state != CafeState.RUNNING or cafe.current_round != from_round:
                 return  # moved on already (a timer and a command, or a restart)
             view = await self.service.round_view(cafe_id)
             assert view is not None
-            # A restart may have left some unopened. Tables Discord refused (its limit of
-            # active threads) stay unopened: closing the others makes room for the next round.
-            await self._open_tables(view, ending=True)
-            await self._close_tables(view)
+            try:
+                await self._close_tables(view)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                await self._retry_later(cafe, f"closing the tables of round {from_round}", error)
             if from_round < cafe.rounds:
                 try:
                     began = await self.service.begin_round(cafe_id, from_round + 1)
@@ -113,7 +144,7 @@ class CafeRunner:
                 if began:
                     next_view = await self.service.round_view(cafe_id)
                     assert next_view is not None
-                    await self._open_tables(next_view)
+                    await self._open_tables_or_retry(next_view)
                     return
             await self.service.to_harvest(cafe_id)
         await self.harvest(cafe_id)
@@ -135,8 +166,12 @@ class CafeRunner:
                 await self.service.end_round_now(cafe.id, current.current_round)
                 view = await self.service.round_view(cafe.id)
                 if view is not None:
-                    await self._open_tables(view)
-                    await self._close_tables(view)
+                    try:
+                        await self._close_tables(view)
+                    except Exception as error:
+                        if not is_transient(error):
+                            raise
+                        await self._retry_later(current, "closing the tables", error)
                 await self.service.to_harvest(cafe.id)
         await self.harvest(cafe.id)
 
@@ -146,51 +181,309 @@ class CafeRunner:
             view = await self.service.round_view(cafe_id)
             if view is None or view.cafe.state != CafeState.RUNNING:
                 return
-            minutes = view.cafe.warning_minutes
-            for table in view.tables:
-                if table.table.warned or table.table.thread_id is None:
-                    continue
-                thread = await self._thread(table.table.thread_id)
-                if thread is not None:
-                    await self.pacer.wait()
-                    await thread.send(
-                        text.round_warning(minutes),
-                        nonce=nonce(
-                            view.cafe.id or 0,
-                            "r",
-                            view.round_number,
-                            "t",
-                            table.table.table_number,
-                            "w",
-                        ),
-                        allowed_mentions=NO_PINGS,
-                    )
-                await self.service.record_table(table.table.id or 0, warned=True)
+            try:
+                await self._warn_tables(view)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                await self._retry_later(view.cafe, "warning the tables", error)
+
+    async def _warn_tables(self, view: RoundView) -> None:
+        minutes = view.cafe.warning_minutes
+        for table in view.tables:
+            if table.table.warned or table.table.thread_id is None:
+                continue
+            thread = await self._thread(table.table.thread_id)
+            if thread is not None:
+                await self.pacer.wait()
+                await thread.send(
+                    text.round_warning(minutes),
+                    nonce=nonce(
+                        view.cafe.id or 0,
+                        "r",
+                        view.round_number,
+                        "t",
+                        table.table.table_number,
+                        "w",
+                    ),
+                    allowed_mentions=NO_PINGS,
+                )
+            await self.service.record_table(table.table.id or 0, warned=True)
 
     async def recover(self) -> None:
         """After a restart: finish what was half done and end rounds whose time has passed."""
         for cafe in await self.service.unfinished():
             assert cafe.id is not None
             try:
-                if cafe.state == CafeState.HARVEST:
-                    await self.harvest(cafe.id)
-                elif cafe.round_ends_at is not None and cafe.round_ends_at <= self.service.clock():
-                    await self.advance(cafe.id, cafe.current_round)
-                else:
-                    await self.start_round(cafe.id, cafe.current_round, recovering=True)
+                await self.resume(cafe.id)
             except Exception:
                 log.exception("café %s: recovery failed", cafe.id)
 
+    # --- Discord failing for a while: retry until done -----------------------------------------
+
+    async def resume(self, cafe_id: int) -> str:
+        """Finish whatever Discord work of the café is left (start-up, and the retry timer):
+        the tables of rounds that are over closed, the running round's tables opened and
+        listed (its warnings sent when due, its notices posted), or the round ended when its
+        time has passed, the harvest posted, the sign-up message posted, a cancelled café's
+        tables closed. Returns what it did, for the log."""
+        await self.bot.wait_until_ready()  # a timer may ring before the guilds are known
+        cafe = await self.service.get(cafe_id)
+        if cafe is None:
+            await self.service.done_retrying(cafe_id)
+            return "the café is gone"
+        before = await self.service.retry_due(cafe_id)
+        try:
+            await self._finish_discord_work(cafe)
+        except CopbotError as refused:
+            # Discord allows no more threads (the channel was told): retrying cannot help, the
+            # moderator's /cafe start opens the rest. Unless other work failed meanwhile, the
+            # timer goes.
+            if await self.service.retry_due(cafe_id) in (None, before):
+                await self.service.done_retrying(cafe_id)
+            return refused.problem
+        after = await self.service.retry_due(cafe_id)
+        if after is not None and after != before:
+            return "Discord failed again: trying again later"
+        # Done: nothing failed this time. Said before the retry is forgotten: should the bot
+        # stop in between, the next start says it again, and Discord keeps one (the nonce).
+        await self._say_all_done(cafe_id)
+        await self.service.done_retrying(cafe_id)
+        return "done"
+
+    async def _finish_discord_work(self, cafe: Cafe) -> None:
+        assert cafe.id is not None
+        cafe_id = cafe.id
+        if cafe.state == CafeState.CANCELLED:
+            async with self.service.running(cafe_id):
+                await self._close_cancelled_or_retry(cafe)
+            return
+        async with self.service.running(cafe_id):
+            try:
+                await self._close_rounds_over(cafe)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                await self._retry_later(cafe, "closing the tables of rounds that are over", error)
+        if cafe.state == CafeState.HARVEST:
+            await self.harvest(cafe_id)
+        elif cafe.state == CafeState.RUNNING:
+            if cafe.round_ends_at is not None and cafe.round_ends_at <= self.service.clock():
+                await self.advance(cafe_id, cafe.current_round)
+            else:
+                await self.start_round(cafe_id, cafe.current_round, recovering=True)
+                await self._warn_if_due(cafe_id)
+                async with self.service.running(cafe_id):
+                    await self._send_notices_or_retry(cafe)
+        elif cafe.state == CafeState.OPEN and cafe.signup_message_id is None:
+            await self.post_signup_or_retry(cafe)
+
+    async def retrying(self, cafe_id: int) -> bool:
+        """Whether part of the café's Discord work waits for its retry timer."""
+        return await self.service.retry_due(cafe_id) is not None
+
+    async def _retry_later(self, cafe: Cafe, doing: str, error: BaseException) -> None:
+        """Discord failed for now (its rate limit spent, an outage): try again later (backing
+        off), and tell the café channel once that the bot keeps trying."""
+        assert cafe.id is not None
+        retry = await self.service.retry_later(
+            cafe.id,
+            first=timedelta(seconds=RETRY_FIRST_SECONDS),
+            most=timedelta(seconds=RETRY_MOST_SECONDS),
+        )
+        log.warning(
+            "café %s: Discord failed while %s (%s); trying again at %s (attempt %s)",
+            cafe.id,
+            doing,
+            describe_failure(error),
+            retry.due.isoformat(timespec="seconds"),
+            retry.attempt,
+        )
+        view = await self.service.round_view(cafe.id)
+        opening = view is not None and view.cafe.state == CafeState.RUNNING and view.unopened
+        # What the channel is told about: a round's tables not open yet, or other work (0).
+        about = view.round_number if view is not None and opening else 0
+        if retry.spell is None or retry.told_round == about:
+            return  # said already; the retry says when it is done
+        if view is not None and opening:
+            what = (
+                f"{len(view.tables) - view.unopened} of {len(view.tables)} tables of round "
+                f"{view.round_number} are open"
+            )
+        else:
+            what = f"I was {doing}"
+        # Recorded before it is said: should the bot stop in between, the "done" message still
+        # comes (and is true); a repeat of this one is kept out by its nonce.
+        await self.service.note_retry_told(cafe.id, about)
+        try:
+            await self._say(
+                cafe,
+                f"⚠️ Discord is not letting me through right now ({describe_failure(error)}): "
+                f"{what}. I keep trying by myself and finish as soon as Discord lets me; "
+                "nobody needs to do anything.",
+                nonce=nonce(cafe.id, "k", retry.spell, "r", about),
+            )
+        except Exception as told_error:
+            if not is_transient(told_error):
+                raise
+            await self.service.note_retry_told(cafe.id, retry.told_round)  # the next try says it
+            log.warning("café %s: could not tell the channel either", cafe.id)
+
+    async def _say_all_done(self, cafe_id: int) -> None:
+        """The café channel was told the bot keeps trying: now it hears that it is done."""
+        cafe = await self.service.get(cafe_id)
+        spell = await self.service.retry_spell(cafe_id)
+        if cafe is None or cafe.retry_told_round is None or spell is None:
+            return
+        if cafe.retry_told_round == 0:
+            done = "✅ Discord lets me through again: what was waiting is done."
+        else:
+            view = await self.service.round_view(cafe_id)
+            if view is None or view.cafe.state != CafeState.RUNNING or view.unopened:
+                return
+            if view.round_number != cafe.retry_told_round:
+                return  # a new round has its own listing
+            done = f"✅ All {len(view.tables)} tables of round {view.round_number} are open now."
+        try:
+            await self._say(cafe, done, nonce=nonce(cafe_id, "ok", spell))
+        except Exception as error:
+            if not is_transient(error):
+                raise
+
+    async def _open_tables_or_retry(self, view: RoundView, *, recovering: bool = False) -> None:
+        try:
+            await self._open_tables(view, recovering=recovering)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            await self._retry_later(
+                view.cafe, f"opening the tables of round {view.round_number}", error
+            )
+
+    async def _close_rounds_over(self, cafe: Cafe) -> None:
+        """Close the tables of rounds that are over which Discord did not let close on time."""
+        assert cafe.id is not None
+        running = cafe.state == CafeState.RUNNING
+        last_over = cafe.current_round - 1 if running else cafe.current_round
+        for number in range(1, last_over + 1):
+            view = await self.service.round_view(cafe.id, number)
+            if view is not None:
+                await self._close_tables(view)
+
+    async def _warn_if_due(self, cafe_id: int) -> None:
+        cafe = await self.service.get(cafe_id)
+        if cafe is None or cafe.state != CafeState.RUNNING or not cafe.warning_minutes:
+            return
+        if cafe.round_ends_at is None:
+            return
+        if cafe.round_ends_at - timedelta(minutes=cafe.warning_minutes) <= self.service.clock():
+            await self.warn(cafe_id)
+
+    async def post_signup_or_retry(self, cafe: Cafe) -> discord.Message | None:
+        """Post a café's sign-up message; should Discord fail for now, retry later."""
+        channel = await self._channel(cafe.channel_id)
+        if channel is None:
+            return None
+        try:
+            return await post_signup(self.bot, channel, cafe)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            await self._retry_later(cafe, "posting the sign-up message", error)
+            return None
+
+    # --- notices to the tables, cancelling -----------------------------------------------
+
+    async def tell_tables(self, cafe_id: int, content: str) -> TablesTold:
+        """Post ``content`` in every open table thread of the running round. Each one is
+        recorded first: what Discord does not let through now, the retry sends (once)."""
+        async with self.service.running(cafe_id):
+            notices = await self.service.add_notices(cafe_id, content)
+            cafe = await self.service.get(cafe_id)
+            if cafe is None or not notices:
+                return TablesTold(0, 0)
+            await self._send_notices_or_retry(cafe)
+            waiting = {notice.id for notice, _ in await self.service.unsent_notices(cafe_id)}
+        left = sum(1 for notice_id in notices if notice_id in waiting)
+        return TablesTold(len(notices) - left, left)
+
+    async def _send_notices_or_retry(self, cafe: Cafe) -> None:
+        try:
+            await self._send_notices(cafe)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            await self._retry_later(cafe, "posting a message in the table threads", error)
+
+    async def _send_notices(self, cafe: Cafe) -> None:
+        assert cafe.id is not None
+        current = await self.service.get(cafe.id)
+        useless = []
+        for notice, table in await self.service.unsent_notices(cafe.id):
+            assert notice.id is not None
+            in_play = (
+                current is not None
+                and current.state == CafeState.RUNNING
+                and table.round_number == current.current_round
+                and not table.closed
+            )
+            thread = await self._thread(table.thread_id) if in_play and table.thread_id else None
+            if thread is None:
+                useless.append(notice.id)  # its round is over, or its thread is gone
+                continue
+            await self.pacer.wait()
+            await thread.send(
+                notice.content, nonce=nonce(cafe.id, "m", notice.id), allowed_mentions=NO_PINGS
+            )
+            await self.service.notice_sent(notice.id)
+        await self.service.drop_notices(useless)
+
+    async def cancel(self, cafe: Cafe, *, actor_id: int) -> Cafe:
+        """``/cafe cancel``: record it, then close the tables still open (by the retry, should
+        Discord not let the bot through now)."""
+        assert cafe.id is not None
+        async with self.service.running(cafe.id):
+            cancelled = await self.service.cancel(cafe, actor_id=actor_id)
+            await self._close_cancelled_or_retry(cancelled)
+        await self.signups.refresh(cafe.id)
+        return cancelled
+
+    async def _close_cancelled_or_retry(self, cafe: Cafe) -> None:
+        try:
+            await self._close_cancelled(cafe)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            await self._retry_later(cafe, "closing the tables of the cancelled café", error)
+
+    async def _close_cancelled(self, cafe: Cafe) -> None:
+        assert cafe.id is not None
+        view = await self.service.round_view(cafe.id)
+        for table in view.tables if view else ():
+            row = table.table
+            assert row.id is not None
+            if row.closed:
+                continue
+            thread = await self._thread(row.thread_id) if row.thread_id else None
+            if thread is not None and not thread.archived:
+                await self.pacer.wait()
+                await thread.send(
+                    "This café has been cancelled. Thank you for coming.",
+                    nonce=nonce(cafe.id, "x", row.id),
+                    allowed_mentions=NO_PINGS,
+                )
+                await self.pacer.wait()
+                await thread.edit(locked=True, archived=True)
+            await self.service.record_table(row.id, closed=True)
+
     # --- opening and closing tables --------------------------------------------------------
 
-    async def _open_tables(
-        self, view: RoundView, *, recovering: bool = False, ending: bool = False
-    ) -> None:
+    async def _open_tables(self, view: RoundView, *, recovering: bool = False) -> None:
         """Open the round's tables not open yet and list them in the café channel.
 
         When Discord refuses more threads, the channel is told how many are open and
-        CopbotError raised (``/cafe start`` opens the rest later); unless the round is
-        ``ending``, when the tables left are of no use any more and the café moves on.
+        CopbotError raised (``/cafe start`` opens the rest later). Other failures (its rate
+        limit spent, an outage) are raised as they come: the caller sets a retry.
         """
         cafe = view.cafe
         assert cafe.id is not None
@@ -227,11 +520,7 @@ class CafeRunner:
         view = await self.service.round_view(cafe.id, view.round_number) or view
         if progress is not None:
             await progress.edit(content=None, embed=self._tables_embed(view))
-        if refused and ending:
-            log.info(
-                "café %s: round %s ends with tables Discord refused", cafe.id, view.round_number
-            )
-        elif refused:
+        if refused:
             problem = (
                 "Discord allows no more active threads in this server: "
                 f"{len(view.tables) - view.unopened} of {len(view.tables)} tables of round "
@@ -342,16 +631,23 @@ class CafeRunner:
                 await self.service.close(cafe_id)
                 return
             await self.bot.contribution_writer.flush()  # participation reads the log
-            reflection = await self._reflection_thread(channel, cafe)
-            if not cafe.harvest_posted:
-                await self.post_harvest(channel, cafe, reflection, first_time=True)
-                await self.service.update(cafe_id, harvest_posted=True)
+            try:
+                reflection = await self._reflection_thread(channel, cafe)
+                if not cafe.harvest_posted:
+                    await self.post_harvest(channel, cafe, reflection, first_time=True)
+                    await self.service.update(cafe_id, harvest_posted=True)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                # Parts posted already come back by their nonces when the retry sends them.
+                await self._retry_later(cafe, "posting the harvest", error)
+                return
             closed = await self.service.close(cafe_id)
         await self.signups.refresh(cafe_id)
         if closed is not None:
             following = await self.service.next_of_series(closed)
             if following is not None:
-                await post_signup(self.bot, channel, following)
+                await self.post_signup_or_retry(following)
 
     async def post_harvest(
         self,
@@ -487,10 +783,10 @@ class CafeRunner:
             ),
         )
 
-    async def _say(self, cafe: Cafe, content: str) -> None:
+    async def _say(self, cafe: Cafe, content: str, *, nonce: str | None = None) -> None:
         channel = await self._channel(cafe.channel_id)
         if channel is not None:
-            await channel.send(content, allowed_mentions=NO_PINGS)
+            await channel.send(content, nonce=nonce, allowed_mentions=NO_PINGS)
 
     # --- looking things up ---------------------------------------------------------------------
 
@@ -526,6 +822,20 @@ class CafeRunner:
             return None
         member = guild.get_member(user_id)
         return None if member is None else member.display_name
+
+
+def is_transient(error: BaseException) -> bool:
+    """Discord failed for now, not for good: its rate limit spent (discord.py gives up after
+    five 429s), a server error, or the network. Worth trying again later."""
+    if isinstance(error, discord.HTTPException):
+        return error.status == 429 or error.status >= 500
+    return isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError)
+
+
+def describe_failure(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"{error.status} {error.response.reason}" if error.response else str(error.status)
+    return type(error).__name__
 
 
 def harvest_filename(cafe: Cafe, longest: int = 40) -> str:

@@ -207,6 +207,7 @@ class TableclothButton(
     TableButton, template=r"copbot:cafe:(?P<cafe>\d{1,12}):note:(?P<table>\d{1,12})"
 ):
     action, label, emoji, style = "note", "Add to tablecloth", "📝", discord.ButtonStyle.primary
+    opens_modal = True
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(NoteModal(self.cafe_id, self.table_id))

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from storage.models import (
     Cafe,
     CafeNote,
+    CafeNotice,
     CafeParticipant,
     CafeRole,
     CafeSeat,
@@ -265,6 +266,43 @@ async def update_table(session: AsyncSession, table_id: int, **fields: Any) -> N
     await session.execute(update(CafeTable).where(col(CafeTable.id) == table_id).values(**fields))
 
 
+# --- notices to the tables ------------------------------------------------------------------
+
+
+async def add_notices(
+    session: AsyncSession, cafe_id: int, table_ids: Iterable[int], content: str
+) -> list[int]:
+    notices = [
+        CafeNotice(cafe_id=cafe_id, table_id=table_id, content=content) for table_id in table_ids
+    ]
+    session.add_all(notices)
+    await session.flush()
+    return [notice.id for notice in notices if notice.id is not None]
+
+
+async def unsent_notices(session: AsyncSession, cafe_id: int) -> list[tuple[CafeNotice, CafeTable]]:
+    """The café's notices not sent yet, oldest first, each with its table."""
+    statement = (
+        select(CafeNotice, CafeTable)
+        .join(CafeTable, col(CafeTable.id) == col(CafeNotice.table_id))
+        .where(col(CafeNotice.cafe_id) == cafe_id, col(CafeNotice.sent).is_(False))
+        .order_by(col(CafeNotice.id))
+    )
+    return [(notice, table) for notice, table in (await session.execute(statement)).all()]
+
+
+async def mark_notice_sent(session: AsyncSession, notice_id: int) -> None:
+    await session.execute(
+        update(CafeNotice).where(col(CafeNotice.id) == notice_id).values(sent=True)
+    )
+
+
+async def drop_notices(session: AsyncSession, notice_ids: Collection[int]) -> None:
+    """Notices of no use any more (their table's round is over, its thread gone)."""
+    if notice_ids:
+        await session.execute(delete(CafeNotice).where(col(CafeNotice.id).in_(list(notice_ids))))
+
+
 async def all_table_thread_ids(session: AsyncSession) -> list[int]:
     """Every café table thread and reflection thread (the log always records them)."""
     tables = select(col(CafeTable.thread_id)).where(col(CafeTable.thread_id).is_not(None))
@@ -374,7 +412,8 @@ async def notes_of(
 
 async def forget_participant(session: AsyncSession, community_id: int, user_id: int) -> None:
     """Forget a person's café traces: sign-ups and seats go; their tablecloth notes and
-    insights stay in the harvests without a name (DESIGN section 8)."""
+    insights (unless deleted first, see delete_texts_written_by) stay in the harvests without a
+    name (DESIGN section 8)."""
     community_cafes = select(col(Cafe.id)).where(col(Cafe.community_id) == community_id)
     await session.execute(
         delete(CafeSeat).where(
@@ -387,17 +426,50 @@ async def forget_participant(session: AsyncSession, community_id: int, user_id: 
             col(CafeParticipant.user_id) == user_id,
         )
     )
-    for column in (CafeNote.author_id, CafeNote.added_by):
-        await session.execute(
-            update(CafeNote)
-            .where(col(CafeNote.cafe_id).in_(community_cafes), col(column) == user_id)
-            .values({column.key: None})  # type: ignore[attr-defined]
-        )
+    # Their own words lose their author and the link to their message on Discord, which would
+    # name them there; notes they only added (others' words) lose who added them.
+    await session.execute(
+        update(CafeNote)
+        .where(col(CafeNote.cafe_id).in_(community_cafes), col(CafeNote.author_id) == user_id)
+        .values(author_id=None, message_id=None, jump_url=None)
+    )
+    await session.execute(
+        update(CafeNote)
+        .where(col(CafeNote.cafe_id).in_(community_cafes), col(CafeNote.added_by) == user_id)
+        .values(added_by=None)
+    )
     await session.execute(
         update(Cafe)
         .where(col(Cafe.community_id) == community_id, col(Cafe.created_by) == user_id)
         .values(created_by=None)
     )
+
+
+async def texts_written_by(
+    session: AsyncSession, community_id: int, user_id: int
+) -> dict[NoteKind, int]:
+    """How many tablecloth notes, and messages marked for the harvest, have the person as their
+    author (whoever added them): the texts /privacy forget lets them keep, unnamed, or delete."""
+    statement = (
+        select(col(CafeNote.kind), func.count())
+        .join(Cafe, col(Cafe.id) == col(CafeNote.cafe_id))
+        .where(col(Cafe.community_id) == community_id, col(CafeNote.author_id) == user_id)
+        .group_by(col(CafeNote.kind))
+    )
+    found = {NoteKind(kind): int(count) for kind, count in (await session.execute(statement)).all()}
+    return {kind: found.get(kind, 0) for kind in NoteKind}
+
+
+async def delete_texts_written_by(session: AsyncSession, community_id: int, user_id: int) -> int:
+    """Delete the notes and harvest items the person wrote (run before forget_participant, which
+    otherwise keeps them without a name). Notes they only added, written by others, stay."""
+    community_cafes = select(col(Cafe.id)).where(col(Cafe.community_id) == community_id)
+    result = await session.execute(
+        delete(CafeNote).where(
+            col(CafeNote.cafe_id).in_(community_cafes), col(CafeNote.author_id) == user_id
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 async def has_cafe_traces(session: AsyncSession, community_id: int, user_id: int) -> bool:

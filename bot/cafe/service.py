@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,14 +24,15 @@ from bot.cafe.harvest import Harvest, HarvestItem, TableTurnout
 from bot.cafe.text import check_round_minutes, check_rounds, split_questions
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.scheduling.scheduler import Scheduler
-from bot.scheduling.when import WhenError, parse_when
-from bot.text import collapse_spaces
+from bot.scheduling.when import WhenError, describe_gap, parse_when
+from bot.text import clean_text
 from storage import audit, cafes, schedules
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import (
     Cafe,
     CafeNote,
+    CafeNotice,
     CafeParticipant,
     CafeRole,
     CafeSeat,
@@ -38,6 +40,7 @@ from storage.models import (
     CafeTable,
     MisfirePolicy,
     NoteKind,
+    Schedule,
 )
 from storage.types import utc_now
 
@@ -46,6 +49,10 @@ ROUND_END = "cafe.round_end"
 ROUND_WARNING = "cafe.round_warning"
 CAFE_START = "cafe.start"  # a café's one start time (timer)
 SERIES_START = "cafe.series"  # a recurring café: starts the series' open café
+# Discord work cut short (its rate limit spent, an outage): a timer to finish it, moved later
+# at every failure. A row like the round's timers, so a restart resumes it.
+RESUME = "cafe.resume"
+RESUME_GRACE = timedelta(days=1)
 SERIES_MEMORY = 3  # a recurring café seats apart who met at the series' last this many cafés
 
 # A round must end even if the bot was down far longer than the round.
@@ -54,6 +61,17 @@ ROUND_END_GRACE = timedelta(days=30)
 START_GRACE = timedelta(hours=2)
 
 MAX_TITLE = 100
+# Tables a café may have. Each table is a thread, open through its round, and Discord allows a
+# server 1000 active threads in all (its other channels' threads count too); 200 tables seat
+# 1000 people at five a table. A café is never seated at more tables than people signed up
+# (checked at the start), so this bounds what a café can be asked for before anyone joins.
+MAX_TABLES = 200
+# How far ahead a café may be planned: far enough for a yearly event, near enough that a typo
+# in the year (2062 for 2026) is caught.
+MAX_PLAN_AHEAD = timedelta(days=3 * 366)
+# A café that comes back comes back at most once a day: it runs rounds for hours, and a series
+# seats people apart from who they met at the last cafés.
+MIN_REPEAT_GAP = timedelta(days=1)
 DEFAULT_WARNING_MINUTES = 2
 MAX_NOTE = 1000
 MAX_EXTEND_MINUTES = 120
@@ -97,9 +115,7 @@ def read_cafe_request(
 ) -> CafeRequest:
     """Check every option of ``/cafe create``; raise BadInput saying what is wrong and how to
     put it right, before anything is written."""
-    clean_title = collapse_spaces(title)
-    if not clean_title:
-        raise BadInput("The café needs a title.", "Give it a short title, e.g. `Funding KM`.")
+    clean_title = clean_text(title, "the title", example="`Funding KM`")
     if len(clean_title) > MAX_TITLE:
         raise BadInput(
             f"The title is {len(clean_title)} characters long; the most is {MAX_TITLE}.",
@@ -111,6 +127,13 @@ def read_cafe_request(
         raise BadInput(
             f"A café needs at least one table; you asked for {tables}.",
             "Leave `tables` out to get about five seats per table.",
+        )
+    if tables is not None and tables > MAX_TABLES:
+        raise BadInput(
+            f"A café has at most {MAX_TABLES} tables (each is a thread, and Discord limits a "
+            f"server's open threads); you asked for {tables}.",
+            f"Ask for {MAX_TABLES} or fewer, or leave `tables` out to get about "
+            f"{SEATS_PER_TABLE} seats per table.",
         )
     if warning_minutes is None:  # short rounds get a shorter warning, or none
         warning = min(DEFAULT_WARNING_MINUTES, round_minutes - 1)
@@ -138,6 +161,14 @@ def read_cafe_request(
             raise BadInput(
                 "`repeat` is for a café that comes back, but that is a single date.",
                 "Use `starts_at` for one date, or a rule like `monthly first tue 14:00`.",
+            )
+        gap = when.shortest_gap(now)
+        if gap is not None and gap < MIN_REPEAT_GAP:
+            raise BadInput(
+                f"`{when.text}` would start cafés {describe_gap(gap)} apart; a café comes back "
+                "at most once a day.",
+                "Use a daily or rarer rule, e.g. `weekly tue 14:00` or "
+                "`monthly first tue 14:00`.",
             )
         repeat_when = when.text
     return CafeRequest(
@@ -173,10 +204,33 @@ def _read_start(text: str, timezone: str, now: datetime) -> datetime:
             f"{text} ({timezone}) has already passed.",
             "Give a time in the future, or leave `starts_at` out and use `/cafe start`.",
         )
+    if upcoming[0] > now + MAX_PLAN_AHEAD:
+        latest = (now + MAX_PLAN_AHEAD).astimezone(ZoneInfo(timezone))
+        raise BadInput(
+            f"{text} ({timezone}) is more than three years away: a café is planned at most "
+            f"until {latest:%Y-%m-%d}.",
+            "Check the year, or plan it nearer the time.",
+        )
     return upcoming[0]
 
 
 # --- what the Discord side is given ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A failed try of a café's Discord work, counted, and when it is tried again."""
+
+    due: datetime
+    attempt: int  # failed tries since the work last finished
+    spell: str | None  # names this spell of failures (its timer), for messages' nonces
+    told_round: int | None  # the round the café channel was told of it in (None: not told)
+
+
+def _spell(timer: Schedule) -> str:
+    # A timer's id may come back once it is deleted (SQLite reuses the highest rowid): with
+    # its creation second, it names one spell of failures for Discord's few minutes of nonces.
+    return f"{timer.id}t{int(timer.created_at.timestamp()) % 1_000_000}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +300,10 @@ class CafeService:
         self.scheduler = scheduler
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Sign-ups to one café take turns here, not in the database: a burst waiting on the
+        # café's row would each hold a pooled connection, and every other command waits on
+        # the pool behind them.
+        self._sign_up_turns: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @asynccontextmanager
     async def running(self, cafe_id: int) -> AsyncIterator[None]:
@@ -449,7 +507,7 @@ class CafeService:
         self, cafe: Cafe, user_id: int, *, as_host: bool, table: int | None, actor_id: int
     ) -> SignUp:
         assert cafe.id is not None
-        async with self.db.transaction() as session:
+        async with self._sign_up_turns[cafe.id], self.db.transaction() as session:
             current = await cafes.lock_cafe(session, cafe.id)
             if current is None or current.state not in (CafeState.OPEN, CafeState.RUNNING):
                 raise BadInput(
@@ -491,7 +549,7 @@ class CafeService:
 
     async def leave(self, cafe: Cafe, user_id: int) -> SignUp:
         assert cafe.id is not None
-        async with self.db.transaction() as session:
+        async with self._sign_up_turns[cafe.id], self.db.transaction() as session:
             current = await cafes.lock_cafe(session, cafe.id)
             assert current is not None
             participant = await cafes.get_participant(session, cafe.id, user_id)
@@ -757,6 +815,95 @@ class CafeService:
                 assert timer.id is not None
                 await schedules.delete_schedule(session, timer.id)
 
+    async def retry_later(self, cafe_id: int, *, first: timedelta, most: timedelta) -> Retry:
+        """Count a failed try and set the café's retry timer (one per café, moved later): the
+        pause doubles from ``first`` with every try that fails, up to ``most``."""
+        async with self.db.transaction() as session:
+            cafe = await cafes.lock_cafe(session, cafe_id)
+            if cafe is None:
+                return Retry(self.clock() + first, 0, None, None)
+            attempt = cafe.retry_attempts + 1
+            await cafes.update_cafe(session, cafe, retry_attempts=attempt)
+            told_round = cafe.retry_told_round
+            due = self.clock() + min(first * 2 ** (attempt - 1), most)
+            existing = await schedules.schedules_for(session, RESUME, cafe_id)
+            if existing:
+                timer = existing[0]
+                assert timer.id is not None
+                await schedules.set_due_at(session, timer.id, due)
+            else:
+                timer = await schedules.create_schedule(
+                    session,
+                    community_id=cafe.community_id,
+                    kind=RESUME,
+                    target_id=cafe_id,
+                    when_text=due.isoformat(timespec="seconds"),
+                    timezone="UTC",
+                    due_at=due,
+                    misfire_policy=MisfirePolicy.LATE,
+                    grace_seconds=int(RESUME_GRACE.total_seconds()),
+                )
+            timer_id = timer.id
+            assert timer_id is not None
+            spell = _spell(timer)
+        await self.scheduler.sync_schedule(timer_id)
+        return Retry(due, attempt, spell, told_round)
+
+    async def note_retry_told(self, cafe_id: int, round_number: int | None) -> None:
+        """Record that the café channel was told of the retry (None: told nothing, after all)."""
+        await self.update(cafe_id, retry_told_round=round_number)
+
+    async def retry_spell(self, cafe_id: int) -> str | None:
+        """The spell of failures the café's retry timer is for (None: no retry waits)."""
+        async with self.db.session() as session:
+            timers = await schedules.schedules_for(session, RESUME, cafe_id)
+        return _spell(timers[0]) if timers else None
+
+    async def retry_due(self, cafe_id: int) -> datetime | None:
+        """When the café's cut-short Discord work is tried again (None: nothing waits)."""
+        async with self.db.session() as session:
+            timers = await schedules.schedules_for(session, RESUME, cafe_id)
+        return timers[0].due_at if timers else None
+
+    async def done_retrying(self, cafe_id: int) -> None:
+        """The café's Discord work is done (or of no use any more): no timer, no count."""
+        async with self.db.transaction() as session:
+            timers = await schedules.schedules_for(session, RESUME, cafe_id)
+            for timer in timers:
+                assert timer.id is not None
+                await schedules.delete_schedule(session, timer.id)
+            cafe = await cafes.lock_cafe(session, cafe_id)
+            if cafe is not None and (cafe.retry_attempts or cafe.retry_told_round is not None):
+                await cafes.update_cafe(session, cafe, retry_attempts=0, retry_told_round=None)
+        for timer in timers:
+            assert timer.id is not None
+            await self.scheduler.sync_schedule(timer.id)  # its alarm goes
+
+    async def add_notices(self, cafe_id: int, content: str) -> list[int]:
+        """A notice for every table of the running round with a thread and not closed."""
+        async with self.db.transaction() as session:
+            cafe = await cafes.get_cafe_by_id(session, cafe_id)
+            if cafe is None or cafe.state != CafeState.RUNNING:
+                return []
+            tables = [
+                table.id
+                for table in await cafes.tables_of(session, cafe_id, cafe.current_round)
+                if table.id is not None and table.thread_id is not None and not table.closed
+            ]
+            return await cafes.add_notices(session, cafe_id, tables, content)
+
+    async def unsent_notices(self, cafe_id: int) -> list[tuple[CafeNotice, CafeTable]]:
+        async with self.db.session() as session:
+            return await cafes.unsent_notices(session, cafe_id)
+
+    async def notice_sent(self, notice_id: int) -> None:
+        async with self.db.transaction() as session:
+            await cafes.mark_notice_sent(session, notice_id)
+
+    async def drop_notices(self, notice_ids: Sequence[int]) -> None:
+        async with self.db.transaction() as session:
+            await cafes.drop_notices(session, notice_ids)
+
     async def unfinished(self) -> list[Cafe]:
         """Cafés a restarted bot must look at: running ones and half-posted harvests."""
         async with self.db.session() as session:
@@ -767,9 +914,7 @@ class CafeService:
     async def add_note(
         self, cafe: Cafe, table: CafeTable, *, author_id: int, text: str
     ) -> CafeNote:
-        clean = text.strip()
-        if not clean:
-            raise BadInput("The note is empty.", "Write what the table should remember.")
+        clean = clean_text(text, "the note", multiline=True)
         if len(clean) > MAX_NOTE:
             raise BadInput(
                 f"The note is {len(clean)} characters long; the most is {MAX_NOTE}.",
@@ -969,9 +1114,13 @@ def _host_table(
     """The table a new host takes: the one asked for, else the first without a host."""
     taken = {p.host_table: p.user_id for p in present if p.host_table and p.user_id != user_id}
     if table is not None:
-        if table < 1 or (cafe.tables is not None and table > cafe.tables):
-            top = cafe.tables or "the number of tables"
-            raise BadInput(f"There is no table {table}.", f"Choose a table from 1 to {top}.")
+        top = cafe.tables or MAX_TABLES
+        if not 1 <= table <= top:
+            raise BadInput(
+                f"There is no table {table}: {cafe.title} has "
+                + (f"{top} tables." if cafe.tables else f"at most {top} tables."),
+                f"Choose a table from 1 to {top}, or leave `table` out.",
+            )
         if table in taken:
             raise BadInput(
                 f"Table {table} has a host already.", "Choose another table, or leave it out."

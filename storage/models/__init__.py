@@ -16,6 +16,7 @@ from storage.models.audit import AuditEvent  # noqa: E402
 from storage.models.cafe import (  # noqa: E402
     Cafe,
     CafeNote,
+    CafeNotice,
     CafeParticipant,
     CafeRole,
     CafeSeat,
@@ -47,6 +48,7 @@ __all__ = [
     "AuditEvent",
     "Cafe",
     "CafeNote",
+    "CafeNotice",
     "CafeParticipant",
     "CafeRole",
     "CafeSeat",

@@ -62,6 +62,12 @@ class Cafe(SQLModel, table=True):
     round_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     round_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     harvest_posted: bool = False
+    # Discord work cut short (its rate limit spent, an outage) is retried by a timer: how many
+    # tries failed since the work last finished (the pause grows with it), and the round whose
+    # café channel was told so (-1: told of work outside a running round; None: not told). Kept
+    # here so that a restart neither repeats the warning nor forgets to say it is all done.
+    retry_attempts: int = 0
+    retry_told_round: int | None = None
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
@@ -117,6 +123,26 @@ class CafeTable(SQLModel, table=True):
     opened: bool = False  # members added or mentioned, question and tablecloth posted
     warned: bool = False
     closed: bool = False  # tablecloth asked for, locked and archived
+
+
+class CafeNotice(SQLModel, table=True):
+    """A message for one table's thread (``/cafe broadcast``, ``/cafe extend``, a restarted
+    round): recorded for every table first, then sent one by one, so that what Discord does not
+    let through now is sent by the retry, once."""
+
+    __tablename__ = "cafe_notice"
+    __table_args__ = (Index("ix_cafe_notice_cafe_id_sent", "cafe_id", "sent"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cafe_id: int = Field(
+        sa_column=Column(ForeignKey("cafe.id", ondelete="CASCADE"), nullable=False)
+    )
+    table_id: int = Field(
+        sa_column=Column(ForeignKey("cafe_table.id", ondelete="CASCADE"), nullable=False)
+    )
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    sent: bool = False
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
 class CafeNote(SQLModel, table=True):
