@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.contributions.optouts import OptOuts
 from bot.contributions.writer import ContributionWriter
 from bot.scheduling.scheduler import Scheduler
-from bot.tree import CopbotTree
+from bot.tree import CopbotTree, note_discord_changes
 from storage.app_state import get_state, set_state
 from storage.db import Database
 
@@ -98,6 +98,7 @@ class CopBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             **options,
         )
+        note_discord_changes(self.http)  # "Nothing was changed" only when true (bot/tree.py)
         self.settings = settings
         self.db = db
         self.cog_modules = tuple(cogs)

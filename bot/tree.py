@@ -191,10 +191,6 @@ def _quiet_autocomplete(callback: Autocomplete) -> Autocomplete:
 
 
 class CopbotTree(app_commands.CommandTree[Any]):
-    def __init__(self, client: discord.Client, *args: Any, **kwargs: Any) -> None:
-        super().__init__(client, *args, **kwargs)
-        _note_discord_changes(client.http)
-
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         # Runs first in the task discord.py starts for this interaction (commands, context
         # menus, autocomplete): the record of what this interaction changes starts here.
@@ -220,9 +216,10 @@ class CopbotTree(app_commands.CommandTree[Any]):
         await report_interaction_error(interaction, error)
 
 
-def _note_discord_changes(http: Any) -> None:
+def note_discord_changes(http: Any) -> None:
     """Mark the current interaction's record whenever a Discord call may have changed something:
-    any call but a read, unless Discord refused it (a 4xx refusal changes nothing)."""
+    any call but a read, unless Discord refused it (a 4xx refusal changes nothing). The bot
+    wraps its own client's ``http`` once, when it is built."""
     request = http.request
     if getattr(request, "__copbot_noting__", False):
         return
