@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -36,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
+from storage.sqlite_files import ensure_sqlite_directory
 
 # --- what the current interaction changed -------------------------------------------------------
 
@@ -242,14 +242,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def ensure_sqlite_directory(url: str) -> None:
-    """SQLite creates the file but not its folder (the default is under ./data/)."""
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

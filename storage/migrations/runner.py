@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from storage.sqlite_files import ensure_sqlite_directory
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 
@@ -21,8 +23,6 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     """Blocking: call from a worker thread (it runs its own event loop)."""
-    from storage.db import ensure_sqlite_directory
-
     ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), "head")
 
