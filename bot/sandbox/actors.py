@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.sandbox import payloads
 from bot.sandbox.errors import SandboxError
+from bot.sandbox.hub import SandboxHub
 from bot.sandbox.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -35,7 +36,6 @@ from bot.sandbox.permissions import P
 
 if TYPE_CHECKING:
     from bot.sandbox.gateway import GatewaySession
-    from bot.sandbox.sandbox import Sandbox
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = (
@@ -67,12 +67,32 @@ Actor = Member | User
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
+class ActorHost(SandboxHub, Protocol):
+    """The sandbox as the mixin's methods see it: the hub, plus the mixin's own interaction step."""
+
+    async def _interact(
+        self,
+        bot: BotAccount,
+        itype: int,
+        actor: Actor,
+        channel: Channel,
+        data: dict[str, Any],
+        *,
+        message: Message | None = None,
+        timeout: float,  # noqa: ASYNC109
+    ) -> SandboxInteraction: ...
+
+
 class Actors:
-    """Mixed into Sandbox: what a simulated user can do. Async because the bot answers."""
+    """Mixed into Sandbox: what a simulated user can do. Async because the bot answers.
+
+    Its methods take ``self`` as an :class:`ActorHost`, so the mixin reaches the sandbox through
+    the hub's interface and this module does not import ``sandbox.py``.
+    """
 
     # interactions ----------------------------------------------------------
     async def slash(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         channel: Channel,
         command: str,
@@ -90,7 +110,7 @@ class Actors:
         )
 
     async def autocomplete(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         channel: Channel,
         command: str,
@@ -107,7 +127,7 @@ class Actors:
         return await self._interact(bot, AUTOCOMPLETE, member, channel, data, timeout=timeout)
 
     async def context_menu(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         target: Message | Member | User,
         name: str,
@@ -145,7 +165,7 @@ class Actors:
         return await self._interact(bot, APPLICATION_COMMAND, member, where, data, timeout=timeout)
 
     async def click(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
         custom_id: str,
@@ -164,7 +184,7 @@ class Actors:
         )
 
     async def select(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
         custom_id: str,
@@ -199,7 +219,7 @@ class Actors:
         )
 
     async def submit_modal(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         opened_by: SandboxInteraction,
         values: dict[str, Any],
@@ -227,7 +247,7 @@ class Actors:
         )
 
     async def _interact(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         bot: BotAccount,
         itype: int,
         actor: Actor,
@@ -241,7 +261,6 @@ class Actors:
         if channel.guild is not None and not self.permissions_for(user, channel) & P.VIEW_CHANNEL:
             raise SandboxError(f"{user.name} cannot see #{channel.name}")
         itx = SandboxInteraction(
-            self,
             id=snowflake(),
             token=_interaction_token(),
             type=itype,
@@ -253,20 +272,20 @@ class Actors:
             data=data,
             message=message,
         )
-        self._interactions[itx.id] = itx
-        self._emit(
+        self.interactions_by_id[itx.id] = itx
+        self.emit(
             "INTERACTION_CREATE",
             lambda s: _interaction_payload(self, itx, s),
             guild=channel.guild,
             only_bot=bot,
         )
         label = data.get("name") or data.get("custom_id")
-        self._log_interaction(itx, label)
-        return await self._wait_answer(itx, timeout)
+        self.log_interaction(itx, label)
+        return await self.wait_answer(itx, timeout)
 
     # plain actions -----------------------------------------------------------
     async def send_message(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         channel: Channel,
         content: str,
@@ -287,8 +306,8 @@ class Actors:
             raise SandboxError("an empty message cannot be sent")
         if reply_to is not None and reply_to.channel is not channel:
             raise SandboxError("reply_to must be a message of the same channel")
-        atts = [self._new_attachment(name, data) for name, data in attachments or []]
-        return self._new_message(
+        atts = [self.new_attachment(name, data) for name, data in attachments or []]
+        return self.new_message(
             channel,
             user,
             {"content": content},
@@ -298,7 +317,7 @@ class Actors:
         )
 
     async def edit_message(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
         content: str,
@@ -306,10 +325,10 @@ class Actors:
         user, _ = _who(message.channel.guild, member)
         if message.author.id != user.id:
             raise SandboxError("only the author can edit a message")
-        return self._edit_message(message, {"content": content})
+        return self.apply_message_edit(message, {"content": content})
 
     async def delete_message(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
     ) -> None:
@@ -318,10 +337,10 @@ class Actors:
             self.permissions_for(user, message.channel) & P.MANAGE_MESSAGES
         ):
             raise SandboxError(f"{user.name} may not delete that message")
-        self._delete_message(message)
+        self.remove_message(message)
 
     async def add_reaction(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
         emoji: str,
@@ -336,10 +355,10 @@ class Actors:
         users = message.reactions.setdefault(emoji, [])
         if user.id not in users:
             users.append(user.id)
-            self._reaction_event("MESSAGE_REACTION_ADD", message, user, emoji)
+            self.reaction_event("MESSAGE_REACTION_ADD", message, user, emoji)
 
     async def remove_reaction(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
         emoji: str,
@@ -350,10 +369,10 @@ class Actors:
             users.remove(user.id)
             if not users:
                 del message.reactions[emoji]
-            self._reaction_event("MESSAGE_REACTION_REMOVE", message, user, emoji)
+            self.reaction_event("MESSAGE_REACTION_REMOVE", message, user, emoji)
 
     async def clear_reactions(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         message: Message,
         emoji: str | None = None,
@@ -367,10 +386,10 @@ class Actors:
             raise SandboxError("reactions are cleared in bulk only in a server")
         if not self.permissions_for(user, message.channel) & P.MANAGE_MESSAGES:
             raise SandboxError(f"{user.name} may not remove others' reactions there")
-        self._clear_reactions(message, emoji)
+        self.remove_reactions(message, emoji)
 
     async def create_thread(
-        self: Sandbox,  # type: ignore[misc]
+        self: ActorHost,
         member: Actor,
         channel: Channel,
         name: str,
@@ -413,7 +432,7 @@ class Actors:
         if not perms & need:
             kind = "private" if private else "public"
             raise SandboxError(f"{user.name} may not create {kind} threads in #{channel.name}")
-        return self._start_thread(
+        return self.start_thread(
             channel,
             user,
             name,
@@ -439,14 +458,14 @@ def _who(guild: Guild | None, actor: Actor) -> tuple[User, Member | None]:
 
 
 def _find_command(
-    sandbox: Sandbox, guild: Guild | None, name: str, ctype: int
+    sandbox: SandboxHub, guild: Guild | None, name: str, ctype: int
 ) -> tuple[BotAccount, dict[str, Any]] | None:
     bots = sandbox.bot_in(guild) if guild is not None else list(sandbox.bots.values())
     for bot in bots:
         scopes = [(bot.application_id, guild.id)] if guild is not None else []
         scopes.append((bot.application_id, None))
         for scope in scopes:
-            for cmd in sandbox._commands.get(scope, []):
+            for cmd in sandbox.registered_commands.get(scope, []):
                 if cmd["name"] == name and int(cmd.get("type", 1)) == ctype:
                     return bot, cmd
     return None
@@ -461,7 +480,7 @@ def _option_def(defs: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
 
 
 def _build_command(
-    sandbox: Sandbox,
+    sandbox: SandboxHub,
     actor: Actor,
     channel: Channel,
     path: str,
@@ -520,7 +539,7 @@ def _build_command(
 
 
 def _convert(
-    sandbox: Sandbox,
+    sandbox: SandboxHub,
     opt: dict[str, Any],
     value: Any,
     resolved: dict[str, Any],
@@ -573,7 +592,7 @@ def _convert(
         return _resolve_channel(resolved, value, channel, sandbox)
     elif otype == ATTACHMENT:
         if isinstance(value, tuple):
-            value = sandbox._new_attachment(value[0], value[1])
+            value = sandbox.new_attachment(value[0], value[1])
         if not isinstance(value, Attachment):
             raise wrong
         resolved.setdefault("attachments", {})[str(value.id)] = payloads.attachment(value)
@@ -593,7 +612,7 @@ def _resolve_user(
     guild: Guild | None,
     value: Member | User,
     channel: Channel,
-    sandbox: Sandbox,
+    sandbox: SandboxHub,
 ) -> str:
     user = value.user if isinstance(value, Member) else value
     resolved.setdefault("users", {})[str(user.id)] = payloads.user(user)
@@ -611,7 +630,7 @@ def _resolve_role(resolved: dict[str, Any], role: Role) -> str:
 
 
 def _resolve_channel(
-    resolved: dict[str, Any], target: Channel, channel: Channel, sandbox: Sandbox
+    resolved: dict[str, Any], target: Channel, channel: Channel, sandbox: SandboxHub
 ) -> str:
     data = payloads.channel(target)
     data["permissions"] = "0"
@@ -620,7 +639,7 @@ def _resolve_channel(
 
 
 def _resolve_any(
-    resolved: dict[str, Any], guild: Guild | None, value: Any, channel: Channel, sandbox: Sandbox
+    resolved: dict[str, Any], guild: Guild | None, value: Any, channel: Channel, sandbox: SandboxHub
 ) -> str:
     if isinstance(value, Role):
         return _resolve_role(resolved, value)
@@ -643,7 +662,7 @@ def _component(message: Message, custom_id: str) -> dict[str, Any]:
     return comp
 
 
-def _bot_for_message(sandbox: Sandbox, message: Message) -> BotAccount:
+def _bot_for_message(sandbox: SandboxHub, message: Message) -> BotAccount:
     for bot in sandbox.bots.values():
         if bot.user.id == message.author.id:
             return bot
@@ -681,7 +700,7 @@ def _submitted(comp: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _interaction_payload(
-    sandbox: Sandbox, itx: SandboxInteraction, session: GatewaySession
+    sandbox: SandboxHub, itx: SandboxInteraction, session: GatewaySession
 ) -> dict[str, Any]:
     bot = session.bot
     channel = itx.channel

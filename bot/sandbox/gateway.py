@@ -8,14 +8,11 @@ import json
 import logging
 import secrets
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
 from bot.sandbox.models import BotAccount
-
-if TYPE_CHECKING:
-    from bot.sandbox.sandbox import Sandbox
 
 log = logging.getLogger("bot.sandbox.gateway")
 
@@ -88,8 +85,25 @@ class GatewaySession:
         return [frame for s, frame in self.buffer if s > seq]
 
 
+class GatewayHost(Protocol):
+    """What the gateway needs of the sandbox that owns it (defined here so it does not import it).
+
+    The sandbox keeps the sessions, so that its events reach bots between reconnections.
+    """
+
+    gateway_sessions: dict[int, GatewaySession]
+
+    def bot_by_token(self, token: str) -> BotAccount | None: ...
+
+    def send_ready(self, session: GatewaySession, shard: list[int] | None) -> None: ...
+
+    def request_members(self, session: GatewaySession, data: dict[str, Any]) -> None: ...
+
+    def log_event(self, event: str, payload: dict[str, Any]) -> None: ...
+
+
 class Gateway:
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: GatewayHost) -> None:
         self.sandbox = sandbox
         self.connections: set[Connection] = set()
 
@@ -143,7 +157,7 @@ class Gateway:
             if session is None:
                 conn.close(4003)
             else:
-                self.sandbox._request_members(session, data or {})
+                self.sandbox.request_members(session, data or {})
         elif op in (PRESENCE, VOICE):
             pass
         else:
@@ -151,24 +165,24 @@ class Gateway:
         return session
 
     def _identify(self, conn: Connection, data: dict[str, Any]) -> GatewaySession | None:
-        bot = self.sandbox._bot_by_token(str(data.get("token", "")).removeprefix("Bot "))
+        bot = self.sandbox.bot_by_token(str(data.get("token", "")).removeprefix("Bot "))
         if bot is None:
             conn.close(4004)
             return None
         intents = int(data.get("intents", 0))
         session = GatewaySession(bot, intents, int(data.get("large_threshold", 50)))
-        old = self.sandbox._sessions.get(bot.user.id)
+        old = self.sandbox.gateway_sessions.get(bot.user.id)
         if old is not None:
             old.alive = False
-        self.sandbox._sessions[bot.user.id] = session
+        self.sandbox.gateway_sessions[bot.user.id] = session
         session.connection = conn
         shard = data.get("shard")
-        self.sandbox._send_ready(session, shard)
+        self.sandbox.send_ready(session, shard)
         return session
 
     def _resume(self, conn: Connection, data: dict[str, Any]) -> GatewaySession | None:
-        bot = self.sandbox._bot_by_token(str(data.get("token", "")).removeprefix("Bot "))
-        session = self.sandbox._sessions.get(bot.user.id) if bot else None
+        bot = self.sandbox.bot_by_token(str(data.get("token", "")).removeprefix("Bot "))
+        session = self.sandbox.gateway_sessions.get(bot.user.id) if bot else None
         if bot is None:
             conn.close(4004)
             return None
@@ -181,7 +195,7 @@ class Gateway:
         for frame in session.replay_after(int(data.get("seq") or 0)):
             conn.send(frame)
         session.dispatch("RESUMED", {"_trace": ["sandbox"]})
-        self.sandbox._log_event("RESUMED", {})
+        self.sandbox.log_event("RESUMED", {})
         return session
 
     async def close_all(self) -> None:

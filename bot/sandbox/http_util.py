@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -19,11 +20,12 @@ from bot.sandbox.errors import (
     missing_permissions,
     not_found,
 )
+from bot.sandbox.hub import SandboxHub
 from bot.sandbox.models import BotAccount, Channel, Guild, Member, Message, Role, User
 from bot.sandbox.permissions import P
 
-if TYPE_CHECKING:
-    from bot.sandbox.sandbox import Sandbox
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RouteList = list[tuple[str, str, Handler]]
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -108,7 +110,7 @@ def current_bot(request: web.Request) -> BotAccount:
 SANDBOX_KEY: web.AppKey[Any] = web.AppKey("sandbox")
 
 
-def sandbox_of(request: web.Request) -> Sandbox:
+def sandbox_of(request: web.Request) -> SandboxHub:
     return request.app[SANDBOX_KEY]
 
 
@@ -134,7 +136,7 @@ def channel_for(request: web.Request, *, view: bool = True) -> Channel:
         if view and not sandbox.permissions_for(bot.user, channel) & P.VIEW_CHANNEL:
             raise missing_access()
     elif (
-        sandbox._dm_channels.get((bot.user.id, channel.recipient.id if channel.recipient else 0))
+        sandbox.dm_channels.get((bot.user.id, channel.recipient.id if channel.recipient else 0))
         is not channel
     ):
         raise not_found(UNKNOWN_CHANNEL, "Channel")

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.sandbox.errors import SandboxTimeout
 from bot.sandbox.models import Channel, Guild, Member, Message, User
-
-if TYPE_CHECKING:
-    from bot.sandbox.sandbox import Sandbox
 
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 
@@ -20,7 +17,6 @@ FOLLOWUP_LIFETIME = 15 * 60.0
 class SandboxInteraction:
     def __init__(
         self,
-        sandbox: Sandbox,
         *,
         id: int,
         token: str,
@@ -33,7 +29,6 @@ class SandboxInteraction:
         data: dict[str, Any],
         message: Message | None = None,
     ) -> None:
-        self._sandbox = sandbox
         self.id = id
         self.token = token
         self.type = type

@@ -7,13 +7,10 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.sandbox.errors import SandboxError
-from bot.sandbox.permissions import DEFAULT_EVERYONE
-
-if TYPE_CHECKING:
-    from bot.sandbox.sandbox import Sandbox
+from bot.sandbox.permission_bits import DEFAULT_EVERYONE
 
 DISCORD_EPOCH_MS = 1420070400000
 MAX_ROLES = 250  # per guild, @everyone included
@@ -244,10 +241,25 @@ def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+class GuildEvents(Protocol):
+    """What a guild needs of the sandbox that owns it: the gateway events its changes cause.
+
+    Defined here, below the sandbox, so the world does not import the sandbox back.
+    """
+
+    def role_event(self, event: str, role: Role) -> None: ...
+
+    def channel_event(self, event: str, channel: Channel) -> None: ...
+
+    def member_event(self, event: str, member: Member) -> None: ...
+
+    def bot_joined(self, guild: Guild, bot: BotAccount, role: Role, member: Member) -> None: ...
+
+
 class Guild:
     """A guild; its world-building methods dispatch the matching gateway events."""
 
-    def __init__(self, sandbox: Sandbox, name: str, owner: User | None) -> None:
+    def __init__(self, sandbox: GuildEvents, name: str, owner: User | None) -> None:
         self._sandbox = sandbox
         self.id = snowflake()
         self.name = name
@@ -325,9 +337,9 @@ class Guild:
             mentionable=mentionable,
         )
         self.roles.append(role)
-        self._sandbox._role_event("GUILD_ROLE_CREATE", role)
+        self._sandbox.role_event("GUILD_ROLE_CREATE", role)
         for other in shifted:  # every role above moved up one: the clients hear of it
-            self._sandbox._role_event("GUILD_ROLE_UPDATE", other)
+            self._sandbox.role_event("GUILD_ROLE_UPDATE", other)
         return role
 
     def delete_role(self, role: Role) -> None:
@@ -338,9 +350,9 @@ class Guild:
         for member in self.members.values():
             if role in member.roles:
                 member.roles.remove(role)
-        self._sandbox._role_event("GUILD_ROLE_DELETE", role)
+        self._sandbox.role_event("GUILD_ROLE_DELETE", role)
         for moved in self._arrange_roles({}):
-            self._sandbox._role_event("GUILD_ROLE_UPDATE", moved)
+            self._sandbox.role_event("GUILD_ROLE_UPDATE", moved)
 
     def update_role(
         self,
@@ -377,7 +389,7 @@ class Guild:
                 raise SandboxError("roles sit at position 1 or above (@everyone has 0)")
             moved = self._arrange_roles({role: position})
         for changed in [role, *(r for r in moved if r is not role)]:
-            self._sandbox._role_event("GUILD_ROLE_UPDATE", changed)
+            self._sandbox.role_event("GUILD_ROLE_UPDATE", changed)
         return role
 
     def _arrange_roles(self, wanted: dict[Role, int]) -> list[Role]:
@@ -425,7 +437,7 @@ class Guild:
     def _add_channel(self, channel: Channel) -> Channel:
         channel.position = len(self.channels)
         self.channels.append(channel)
-        self._sandbox._channel_event("CHANNEL_CREATE", channel)
+        self._sandbox.channel_event("CHANNEL_CREATE", channel)
         return channel
 
     def add_member(
@@ -435,7 +447,7 @@ class Guild:
             raise SandboxError(f"{user.name} is already a member of {self.name}")
         member = Member(user=user, guild=self, roles=list(roles or []), nick=nick)
         self.members[user.id] = member
-        self._sandbox._member_event("GUILD_MEMBER_ADD", member)
+        self._sandbox.member_event("GUILD_MEMBER_ADD", member)
         return member
 
     def add_bot(self, bot: BotAccount, permissions: int = 0) -> Member:
@@ -454,7 +466,7 @@ class Guild:
         self.roles.append(role)
         member = Member(user=bot.user, guild=self, roles=[role])
         self.members[bot.user.id] = member
-        self._sandbox._bot_joined(self, bot, role, member)
+        self._sandbox.bot_joined(self, bot, role, member)
         return member
 
     def remove_member(self, user: User | Member) -> None:
@@ -463,14 +475,14 @@ class Guild:
             raise SandboxError("not a member")
         for thread in self.threads:
             thread.thread_members.pop(user.id, None)
-        self._sandbox._member_event("GUILD_MEMBER_REMOVE", member)
+        self._sandbox.member_event("GUILD_MEMBER_REMOVE", member)
 
     def set_member_roles(self, user: User | Member, roles: list[Role]) -> Member:
         member = self.members.get(user.id)
         if member is None:
             raise SandboxError("not a member")
         member.roles = [r for r in roles if not r.is_everyone]
-        self._sandbox._member_event("GUILD_MEMBER_UPDATE", member)
+        self._sandbox.member_event("GUILD_MEMBER_UPDATE", member)
         return member
 
     def set_member_nick(self, user: User | Member, nick: str | None) -> Member:
@@ -481,7 +493,7 @@ class Guild:
         if nick is not None and len(nick) > MAX_NICK:
             raise SandboxError(f"a nickname has at most {MAX_NICK} characters")
         member.nick = nick or None
-        self._sandbox._member_event("GUILD_MEMBER_UPDATE", member)
+        self._sandbox.member_event("GUILD_MEMBER_UPDATE", member)
         return member
 
     def set_channel_overwrites(
@@ -492,5 +504,5 @@ class Guild:
             (key if isinstance(key, int) else key.id): (int(a), int(d))
             for key, (a, d) in overwrites.items()
         }
-        self._sandbox._channel_event("CHANNEL_UPDATE", channel)
+        self._sandbox.channel_event("CHANNEL_UPDATE", channel)
         return channel

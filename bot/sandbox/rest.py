@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox import payloads
+from bot.sandbox import payloads, rest_channels, rest_guilds, rest_interactions
 from bot.sandbox.errors import DiscordHTTPError, unauthorized
 from bot.sandbox.faults import server_error_body
 from bot.sandbox.http_util import (
     BOT_KEY,
     SANDBOX_KEY,
+    Handler,
+    RouteList,
     current_bot,
     json_response,
     read_body,
@@ -25,13 +26,11 @@ from bot.sandbox.ratelimits import retry_after_header
 
 if TYPE_CHECKING:
     from bot.sandbox.gateway import Gateway
-    from bot.sandbox.sandbox import Sandbox
+    from bot.sandbox.hub import SandboxHub
 
 log = logging.getLogger("bot.sandbox.rest")
 
 API = "/api/v10"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-RouteList = list[tuple[str, str, Handler]]
 
 _NO_AUTH = ("/interactions/", "/webhooks/")
 _MAJOR = ("channel_id", "guild_id", "webhook_id", "interaction_id")
@@ -53,7 +52,7 @@ async def discord_middleware(request: web.Request, handler: Handler) -> web.Stre
         if authenticated:
             auth = request.headers.get("Authorization", "")
             bot = (
-                sandbox._bot_by_token(auth.removeprefix("Bot ").strip())
+                sandbox.bot_by_token(auth.removeprefix("Bot ").strip())
                 if auth.startswith("Bot ")
                 else None
             )
@@ -171,7 +170,7 @@ async def create_dm(request: web.Request) -> web.Response:
 async def get_attachment(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     try:
-        att = sandbox._attachments[int(request.match_info["attachment_id"])]
+        att = sandbox.attachments_by_id[int(request.match_info["attachment_id"])]
     except (KeyError, ValueError):
         raise web.HTTPNotFound() from None
     if sandbox.attachment_latency:
@@ -180,8 +179,6 @@ async def get_attachment(request: web.Request) -> web.Response:
 
 
 def _routes() -> RouteList:
-    from bot.sandbox import rest_channels, rest_guilds, rest_interactions
-
     routes: RouteList = [
         ("GET", "/users/@me", get_me),
         ("POST", "/users/@me/channels", create_dm),
@@ -202,7 +199,7 @@ def route_templates() -> set[tuple[str, str]]:
     return {(method, path) for method, path, _ in _routes()}
 
 
-def build_app(sandbox: Sandbox, gateway: Gateway) -> web.Application:
+def build_app(sandbox: SandboxHub, gateway: Gateway) -> web.Application:
     app = web.Application(middlewares=[discord_middleware], client_max_size=64 * 1024 * 1024)
     app[SANDBOX_KEY] = sandbox
     for method, path, handler in _routes():

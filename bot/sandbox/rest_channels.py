@@ -46,8 +46,7 @@ from bot.sandbox.permissions import P
 from bot.sandbox.validation import check_message, check_thread
 
 if TYPE_CHECKING:
-    from bot.sandbox.http_util import UploadedFile
-    from bot.sandbox.rest import RouteList
+    from bot.sandbox.http_util import RouteList, UploadedFile
 
 THREAD_ARCHIVED = DiscordHTTPError(400, 50083, "Thread is archived")
 WRONG_CHANNEL_TYPE = DiscordHTTPError(400, 50024, "Cannot execute action on this channel type")
@@ -73,7 +72,7 @@ async def edit_channel(request: web.Request) -> web.Response:
         raise WRONG_CHANNEL_TYPE
     if channel.is_thread:
         _edit_thread(request, channel, body)
-        sandbox._thread_event("THREAD_UPDATE", channel)
+        sandbox.thread_event("THREAD_UPDATE", channel)
     else:
         require(request, channel, P.MANAGE_CHANNELS)
         errs = FormErrors()
@@ -95,7 +94,7 @@ async def edit_channel(request: web.Request) -> web.Response:
                 int(o["id"]): (int(o.get("allow", 0)), int(o.get("deny", 0)))
                 for o in body["permission_overwrites"] or []
             }
-        sandbox._channel_event("CHANNEL_UPDATE", channel)
+        sandbox.channel_event("CHANNEL_UPDATE", channel)
     return json_response(payloads.channel(channel, me=current_bot(request).user.id))
 
 
@@ -135,13 +134,13 @@ async def delete_channel(request: web.Request) -> web.Response:
     if channel.is_thread:
         require(request, channel, P.MANAGE_THREADS)
         guild.threads.remove(channel)
-        sandbox._thread_event("THREAD_DELETE", channel)
+        sandbox.thread_event("THREAD_DELETE", channel)
     else:
         require(request, channel, P.MANAGE_CHANNELS)
         guild.channels.remove(channel)
         for thread in [t for t in guild.threads if t.parent is channel]:
             guild.threads.remove(thread)
-        sandbox._channel_event("CHANNEL_DELETE", channel)
+        sandbox.channel_event("CHANNEL_DELETE", channel)
     return json_response(payloads.channel(channel))
 
 
@@ -178,7 +177,7 @@ def make_attachments(
     for index, (filename, data, ctype) in files:
         info = meta.get(str(index), {})
         out.append(
-            sandbox._new_attachment(
+            sandbox.new_attachment(
                 info.get("filename") or filename, data, ctype, info.get("description")
             )
         )
@@ -219,7 +218,7 @@ async def create_message(request: web.Request) -> web.Response:
     if earlier is not None:
         return json_response(_out(request, earlier))
     attachments = make_attachments(request, body, files)
-    message = sandbox._new_message(
+    message = sandbox.new_message(
         channel,
         bot.user,
         body,
@@ -293,7 +292,7 @@ async def edit_message(request: web.Request) -> web.Response:
     attachments = None
     if files or "attachments" in body:
         attachments = make_attachments(request, body, files, keep=message.attachments)
-    sandbox._edit_message(message, body, attachments)
+    sandbox.apply_message_edit(message, body, attachments)
     return json_response(_out(request, message))
 
 
@@ -307,7 +306,7 @@ async def delete_message(request: web.Request) -> web.Response:
         require(request, channel, P.MANAGE_MESSAGES)
     if channel.is_thread and channel.archived:
         raise THREAD_ARCHIVED
-    sandbox._delete_message(message)
+    sandbox.remove_message(message)
     return no_content()
 
 
@@ -352,7 +351,7 @@ async def bulk_delete(request: web.Request) -> web.Response:
         "channel_id": str(channel.id),
         "guild_id": str(channel.guild.id),
     }
-    sandbox._emit("MESSAGE_DELETE_BULK", lambda s: data, guild=channel.guild, channel=channel)
+    sandbox.emit("MESSAGE_DELETE_BULK", lambda s: data, guild=channel.guild, channel=channel)
     return no_content()
 
 
@@ -385,7 +384,7 @@ async def add_reaction(request: web.Request) -> web.Response:
     users = message.reactions.setdefault(emoji, [])
     if bot.user.id not in users:
         users.append(bot.user.id)
-        sandbox._reaction_event("MESSAGE_REACTION_ADD", message, bot.user, emoji)
+        sandbox.reaction_event("MESSAGE_REACTION_ADD", message, bot.user, emoji)
     return no_content()
 
 
@@ -411,7 +410,7 @@ def _remove_reaction(request: web.Request, message: Message, user_id: int, emoji
         users.remove(user_id)
         if not users:
             del message.reactions[emoji]
-        sandbox._reaction_event("MESSAGE_REACTION_REMOVE", message, sandbox.users[user_id], emoji)
+        sandbox.reaction_event("MESSAGE_REACTION_REMOVE", message, sandbox.users[user_id], emoji)
 
 
 async def get_reactions(request: web.Request) -> web.Response:
@@ -428,7 +427,7 @@ async def clear_reactions(request: web.Request) -> web.Response:
     require(request, channel, P.MANAGE_MESSAGES)
     message = message_for(request, channel)
     emoji = _emoji(request) if "emoji" in request.match_info else None
-    sandbox_of(request)._clear_reactions(message, emoji)
+    sandbox_of(request).remove_reactions(message, emoji)
     return no_content()
 
 
@@ -468,8 +467,8 @@ def _pins_changed(request: web.Request, channel: Channel, message: Message) -> N
     data: dict[str, Any] = {"channel_id": str(channel.id), "last_pin_timestamp": iso(now())}
     if channel.guild is not None:
         data["guild_id"] = str(channel.guild.id)
-    sandbox._emit("CHANNEL_PINS_UPDATE", lambda s: data, guild=channel.guild, channel=channel)
-    sandbox._dispatch_message("MESSAGE_UPDATE", message)
+    sandbox.emit("CHANNEL_PINS_UPDATE", lambda s: data, guild=channel.guild, channel=channel)
+    sandbox.dispatch_message("MESSAGE_UPDATE", message)
 
 
 async def list_pins(request: web.Request) -> web.Response:
@@ -502,7 +501,7 @@ def _new_thread(
     assert guild is not None
     if sum(1 for thread in guild.threads if not thread.archived) >= guild.max_active_threads:
         raise max_active_threads_reached()
-    return sandbox_of(request)._start_thread(
+    return sandbox_of(request).start_thread(
         parent,
         current_bot(request).user,
         body["name"],
@@ -586,7 +585,7 @@ def _add_thread_member(request: web.Request, thread: Channel, user_id: int) -> N
     if user_id in thread.thread_members:
         return
     thread.thread_members[user_id] = now()
-    sandbox_of(request)._thread_members_event(thread, [user_id], [])
+    sandbox_of(request).thread_members_event(thread, [user_id], [])
 
 
 async def leave_thread(request: web.Request) -> web.Response:
@@ -612,7 +611,7 @@ async def remove_thread_member(request: web.Request) -> web.Response:
 
 def _remove_thread_member(request: web.Request, thread: Channel, user_id: int) -> None:
     if thread.thread_members.pop(user_id, None) is not None:
-        sandbox_of(request)._thread_members_event(thread, [], [user_id])
+        sandbox_of(request).thread_members_event(thread, [], [user_id])
 
 
 async def get_thread_member(request: web.Request) -> web.Response:

@@ -34,7 +34,7 @@ from bot.sandbox.permissions import P, base_permissions
 from bot.sandbox.validation import check_role
 
 if TYPE_CHECKING:
-    from bot.sandbox.rest import RouteList
+    from bot.sandbox.http_util import RouteList
 
 
 async def get_guild(request: web.Request) -> web.Response:
@@ -169,7 +169,7 @@ async def move_roles(request: web.Request) -> web.Response:
         wanted[role] = position  # unchanged ones too: they hold their place
     moved = guild._arrange_roles(wanted) if wanted else []
     for role in moved:
-        sandbox_of(request)._role_event("GUILD_ROLE_UPDATE", role)
+        sandbox_of(request).role_event("GUILD_ROLE_UPDATE", role)
     roles = sorted(guild.roles, key=lambda r: (r.position, r.id))
     return json_response([payloads.role(r) for r in roles])
 
@@ -246,7 +246,7 @@ async def edit_member(request: web.Request) -> web.Response:
                 },
             )
         member.nick = nick
-    sandbox._member_event("GUILD_MEMBER_UPDATE", member)
+    sandbox.member_event("GUILD_MEMBER_UPDATE", member)
     return json_response(payloads.member(member))
 
 
@@ -268,7 +268,7 @@ async def add_member_role(request: web.Request) -> web.Response:
     role = role_for(request, guild)
     if role not in member.roles:
         _set_roles(request, guild, member, [*member.roles, role])
-        sandbox_of(request)._member_event("GUILD_MEMBER_UPDATE", member)
+        sandbox_of(request).member_event("GUILD_MEMBER_UPDATE", member)
     return no_content()
 
 
@@ -278,7 +278,7 @@ async def remove_member_role(request: web.Request) -> web.Response:
     role = role_for(request, guild)
     if role in member.roles:
         _set_roles(request, guild, member, [r for r in member.roles if r is not role])
-        sandbox_of(request)._member_event("GUILD_MEMBER_UPDATE", member)
+        sandbox_of(request).member_event("GUILD_MEMBER_UPDATE", member)
     return no_content()
 
 
@@ -298,7 +298,7 @@ async def kick_member(request: web.Request) -> web.Response:
 async def active_threads(request: web.Request) -> web.Response:
     guild = guild_for(request)
     sandbox, bot = sandbox_of(request), current_bot(request)
-    threads = sandbox._visible_threads(guild, bot)
+    threads = sandbox.visible_threads(guild, bot)
     members: list[dict[str, Any]] = [
         payloads.thread_member(t, bot.user.id) for t in threads if bot.user.id in t.thread_members
     ]

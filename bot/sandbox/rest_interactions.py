@@ -37,7 +37,7 @@ from bot.sandbox.rest_channels import make_attachments
 from bot.sandbox.validation import check_choices, check_commands, check_message, check_modal
 
 if TYPE_CHECKING:
-    from bot.sandbox.rest import RouteList
+    from bot.sandbox.http_util import RouteList
 
 ALREADY_ACKNOWLEDGED = DiscordHTTPError(400, 40060, "Interaction has already been acknowledged.")
 LOADING = 1 << 7
@@ -82,7 +82,7 @@ def _scope(request: web.Request) -> tuple[int, int | None]:
 
 async def get_commands(request: web.Request) -> web.Response:
     key = _scope(request)
-    return json_response(sandbox_of(request)._commands.get(key, []))
+    return json_response(sandbox_of(request).registered_commands.get(key, []))
 
 
 async def put_commands(request: web.Request) -> web.Response:
@@ -90,7 +90,7 @@ async def put_commands(request: web.Request) -> web.Response:
     key = _scope(request)
     raw, _ = await read_body(request)
     check_commands(raw)  # type: ignore[arg-type]
-    old = {(c["type"], c["name"]): c for c in sandbox._commands.get(key, [])}
+    old = {(c["type"], c["name"]): c for c in sandbox.registered_commands.get(key, [])}
     stored = []
     for cmd in raw:
         data = {k: cmd.get(k) for k in _COMMAND_KEYS if k in cmd}
@@ -107,9 +107,9 @@ async def put_commands(request: web.Request) -> web.Response:
         if key[1] is not None:
             data["guild_id"] = str(key[1])
         stored.append(data)
-    sandbox._commands[key] = stored
+    sandbox.registered_commands[key] = stored
     sandbox.command_sync_count += 1
-    sandbox._log_commands(key, stored)
+    sandbox.log_commands(key, stored)
     return json_response(stored)
 
 
@@ -119,7 +119,7 @@ def _comparable(cmd: dict[str, Any]) -> str:
 
 async def get_command(request: web.Request) -> web.Response:
     key = _scope(request)
-    for cmd in sandbox_of(request)._commands.get(key, []):
+    for cmd in sandbox_of(request).registered_commands.get(key, []):
         if cmd["id"] == request.match_info["command_id"]:
             return json_response(cmd)
     raise not_found(10063, "application command")
@@ -129,7 +129,7 @@ async def get_command(request: web.Request) -> web.Response:
 def _interaction(request: web.Request) -> SandboxInteraction:
     sandbox = sandbox_of(request)
     try:
-        itx = sandbox._interactions.get(int(request.match_info["interaction_id"]))
+        itx = sandbox.interactions_by_id.get(int(request.match_info["interaction_id"]))
     except ValueError:
         itx = None
     if itx is None or itx.token != request.match_info["webhook_token"]:
@@ -182,7 +182,7 @@ async def callback(request: web.Request) -> web.Response:
             if (files or "attachments" in data)
             else None
         )
-        message = sandbox._edit_message(itx.message, data, atts)
+        message = sandbox.apply_message_edit(itx.message, data, atts)
         ephemeral = message.ephemeral
     elif rtype == 8:
         choices = list(data.get("choices") or [])
@@ -196,7 +196,7 @@ async def callback(request: web.Request) -> web.Response:
     itx.ephemeral = ephemeral
     itx.original = message
     itx.answered.set()
-    sandbox._log_answer(itx)
+    sandbox.log_answer(itx)
     if request.query.get("with_response") not in ("1", "true", "True"):
         return no_content()
     interaction_info: dict[str, Any] = {"id": str(itx.id), "type": itx.type}
@@ -240,7 +240,7 @@ def _interaction_message(
     mtype = 0
     if itx.type == APPLICATION_COMMAND:
         mtype = 23 if int(itx.data.get("type", 1)) in (2, 3) else 20
-    return sandbox._new_message(
+    return sandbox.new_message(
         itx.channel,
         bot_user,
         data,
@@ -257,7 +257,7 @@ def _interaction_message(
 def _webhook_interaction(request: web.Request) -> SandboxInteraction:
     sandbox = sandbox_of(request)
     token = request.match_info["webhook_token"]
-    itx = next((i for i in sandbox._interactions.values() if i.token == token), None)
+    itx = next((i for i in sandbox.interactions_by_id.values() if i.token == token), None)
     if itx is None or request.match_info["webhook_id"] != str(itx.application_id):
         raise not_found(UNKNOWN_WEBHOOK, "Webhook")
     if itx.expired_for_followups():
@@ -276,12 +276,12 @@ async def followup(request: web.Request) -> web.Response:
     if itx.response_type == 5 and original is not None and original.flags & LOADING:
         # the first follow-up after a deferral replaces the "thinking..." message
         atts = make_attachments(request, body, files)
-        message = sandbox._edit_message(original, body, atts)
+        message = sandbox.apply_message_edit(original, body, atts)
     else:
         ephemeral = bool(int(body.get("flags") or 0) & EPHEMERAL)
         message = _interaction_message(request, itx, body, files, ephemeral)
     itx.followups.append(message)
-    sandbox._log_followup(itx, message)
+    sandbox.log_followup(itx, message)
     return json_response(payloads.message(message, viewer_id=itx.application_id))
 
 
@@ -317,7 +317,7 @@ async def edit_webhook_message(request: web.Request) -> web.Response:
         if (files or "attachments" in body)
         else None
     )
-    sandbox._edit_message(message, body, atts)
+    sandbox.apply_message_edit(message, body, atts)
     if itx.original is None and request.match_info["message_id"] == "@original":
         itx.original = message
     return json_response(payloads.message(message, viewer_id=itx.application_id))
@@ -327,7 +327,7 @@ async def delete_webhook_message(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     itx = _webhook_interaction(request)
     message = _webhook_message(request, itx)
-    sandbox._delete_message(message)
+    sandbox.remove_message(message)
     return no_content()
 
 

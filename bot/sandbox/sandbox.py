@@ -91,11 +91,11 @@ class Sandbox(Actors):
         self.faults = Faults()
         self.holds = Holds()
         self.command_sync_count = 0
-        self._commands: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
-        self._sessions: dict[int, GatewaySession] = {}
+        self.registered_commands: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
+        self.gateway_sessions: dict[int, GatewaySession] = {}
         self._messages: dict[int, Message] = {}
-        self._attachments: dict[int, Attachment] = {}
-        self._interactions: dict[int, SandboxInteraction] = {}
+        self.attachments_by_id: dict[int, Attachment] = {}
+        self.interactions_by_id: dict[int, SandboxInteraction] = {}
         self._dm_channels: dict[tuple[int, int], Channel] = {}
         self._gateway = Gateway(self)
         self._runner: web.AppRunner | None = None
@@ -197,7 +197,7 @@ class Sandbox(Actors):
         for guild in self.guilds:
             member = guild.get_member(user.id)
             if member is not None:
-                self._member_event("GUILD_MEMBER_UPDATE", member)
+                self.member_event("GUILD_MEMBER_UPDATE", member)
         return user
 
     def create_bot(self, name: str = "copbot") -> BotAccount:
@@ -229,6 +229,11 @@ class Sandbox(Actors):
                 return channel
         return None
 
+    @property
+    def dm_channels(self) -> dict[tuple[int, int], Channel]:
+        """Open DM channels by (bot user id, recipient id)."""
+        return self._dm_channels
+
     def get_message(self, message_id: int) -> Message | None:
         return self._messages.get(message_id)
 
@@ -236,7 +241,7 @@ class Sandbox(Actors):
         """The application commands the bots registered (global when ``guild`` is None)."""
         gid = guild.id if guild else None
         out: list[dict[str, Any]] = []
-        for (_app, g), cmds in self._commands.items():
+        for (_app, g), cmds in self.registered_commands.items():
             if g == gid:
                 out.extend(cmds)
         return out
@@ -261,7 +266,9 @@ class Sandbox(Actors):
 
     def disconnect_bot(self, resumable: bool = True, bot: BotAccount | None = None) -> None:
         """Drop the bot's WebSocket; a resumable drop lets it RESUME and get the missed events."""
-        sessions = [self._sessions[bot.user.id]] if bot else list(self._sessions.values())
+        sessions = (
+            [self.gateway_sessions[bot.user.id]] if bot else list(self.gateway_sessions.values())
+        )
         for session in sessions:
             conn = session.connection
             session.connection = None
@@ -274,7 +281,11 @@ class Sandbox(Actors):
                 conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
 
     def is_connected(self, bot: BotAccount | None = None) -> bool:
-        sessions = [self._sessions.get(bot.user.id)] if bot else list(self._sessions.values())
+        sessions = (
+            [self.gateway_sessions.get(bot.user.id)]
+            if bot
+            else list(self.gateway_sessions.values())
+        )
         return any(s is not None and s.alive and s.connection is not None for s in sessions)
 
     # permissions ---------------------------------------------------------
@@ -294,14 +305,14 @@ class Sandbox(Actors):
         return channel_permissions(channel.guild, member, channel)
 
     # gateway plumbing ----------------------------------------------------
-    def _bot_by_token(self, token: str) -> BotAccount | None:
+    def bot_by_token(self, token: str) -> BotAccount | None:
         return self.bots.get(token)
 
-    def _log_event(self, event: str, payload: dict[str, Any]) -> None:
+    def log_event(self, event: str, payload: dict[str, Any]) -> None:
         self.events.append((event, payload))
         log.debug("dispatch %s", event)
 
-    def _emit(
+    def emit(
         self,
         event: str,
         build: Callable[[GatewaySession], dict[str, Any] | None],
@@ -311,7 +322,7 @@ class Sandbox(Actors):
         only_bot: BotAccount | None = None,
     ) -> None:
         """Dispatch to every live session that may receive ``event`` (intents, membership, view)."""
-        for session in list(self._sessions.values()):
+        for session in list(self.gateway_sessions.values()):
             if not session.alive:
                 continue
             bot = session.bot
@@ -335,7 +346,7 @@ class Sandbox(Actors):
             if payload is None:
                 continue
             session.dispatch(event, payload)
-            self._log_event(event, payload)
+            self.log_event(event, payload)
 
     def _intent_allows(
         self, session: GatewaySession, event: str, guild: Guild | None, channel: Channel | None
@@ -353,14 +364,14 @@ class Sandbox(Actors):
             return session.has(GUILDS)
         return True
 
-    def _visible_threads(self, guild: Guild, bot: BotAccount) -> list[Channel]:
+    def visible_threads(self, guild: Guild, bot: BotAccount) -> list[Channel]:
         return [
             t
             for t in guild.threads
             if not t.archived and self.permissions_for(bot.user, t) & P.VIEW_CHANNEL
         ]
 
-    def _send_ready(self, session: GatewaySession, shard: list[int] | None) -> None:
+    def send_ready(self, session: GatewaySession, shard: list[int] | None) -> None:
         bot = session.bot
         guilds = [g for g in self.guilds if bot.user.id in g.members]
         ready: dict[str, Any] = {
@@ -383,7 +394,7 @@ class Sandbox(Actors):
         if shard is not None:
             ready["shard"] = shard
         session.dispatch("READY", ready)
-        self._log_event("READY", ready)
+        self.log_event("READY", ready)
         for guild in guilds:
             self._guild_create(session, guild)
         log.info("%s identified (intents %s)", bot.user.name, session.intents)
@@ -394,13 +405,13 @@ class Sandbox(Actors):
         payload = payloads.guild_create(
             guild,
             me=session.bot.user.id,
-            threads=self._visible_threads(guild, session.bot),
+            threads=self.visible_threads(guild, session.bot),
             large_threshold=session.large_threshold,
         )
         session.dispatch("GUILD_CREATE", payload)
-        self._log_event("GUILD_CREATE", payload)
+        self.log_event("GUILD_CREATE", payload)
 
-    def _request_members(self, session: GatewaySession, data: dict[str, Any]) -> None:
+    def request_members(self, session: GatewaySession, data: dict[str, Any]) -> None:
         guild_ids = data.get("guild_id")
         ids = guild_ids if isinstance(guild_ids, list) else [guild_ids]
         for gid in ids:
@@ -440,30 +451,30 @@ class Sandbox(Actors):
                     found = {m.user.id for m in members}
                     payload["not_found"] = [str(u) for u in wanted if u not in found]
                 session.dispatch("GUILD_MEMBERS_CHUNK", payload)
-                self._log_event("GUILD_MEMBERS_CHUNK", payload)
+                self.log_event("GUILD_MEMBERS_CHUNK", payload)
 
     # events used by the models -------------------------------------------
-    def _role_event(self, event: str, role: Role) -> None:
+    def role_event(self, event: str, role: Role) -> None:
         guild = role.guild
         if event == "GUILD_ROLE_DELETE":
             data: dict[str, Any] = {"guild_id": str(guild.id), "role_id": str(role.id)}
         else:
             data = {"guild_id": str(guild.id), "role": payloads.role(role)}
-        self._emit(event, lambda s: data, guild=guild)
+        self.emit(event, lambda s: data, guild=guild)
 
-    def _channel_event(self, event: str, channel: Channel) -> None:
+    def channel_event(self, event: str, channel: Channel) -> None:
         guild = channel.guild
         if channel.is_thread:
-            self._thread_event(event.replace("CHANNEL_", "THREAD_"), channel)
+            self.thread_event(event.replace("CHANNEL_", "THREAD_"), channel)
             return
-        self._emit(
+        self.emit(
             event,
             lambda s: payloads.channel(channel),
             guild=guild,
             channel=None if event == "CHANNEL_DELETE" else channel,
         )
 
-    def _thread_event(self, event: str, thread: Channel, *, newly_created: bool = False) -> None:
+    def thread_event(self, event: str, thread: Channel, *, newly_created: bool = False) -> None:
         guild = thread.guild
 
         def build(session: GatewaySession) -> dict[str, Any]:
@@ -479,9 +490,9 @@ class Sandbox(Actors):
                 data["newly_created"] = True
             return data
 
-        self._emit(event, build, guild=guild, channel=thread)
+        self.emit(event, build, guild=guild, channel=thread)
 
-    def _member_event(self, event: str, member: Member) -> None:
+    def member_event(self, event: str, member: Member) -> None:
         guild = member.guild
 
         def build(session: GatewaySession) -> dict[str, Any]:
@@ -491,29 +502,29 @@ class Sandbox(Actors):
             data["guild_id"] = str(guild.id)
             return data
 
-        for session in list(self._sessions.values()):
+        for session in list(self.gateway_sessions.values()):
             own = session.bot.user.id == member.user.id
             if event == "GUILD_MEMBER_UPDATE" and own and not session.has(GUILD_MEMBERS):
                 # a bot always hears about its own member updates
                 payload = build(session)
                 session.dispatch(event, payload)
-                self._log_event(event, payload)
-        self._emit(event, build, guild=guild)
+                self.log_event(event, payload)
+        self.emit(event, build, guild=guild)
 
-    def _bot_joined(self, guild: Guild, bot: BotAccount, role: Role, member: Member) -> None:
-        session = self._sessions.get(bot.user.id)
+    def bot_joined(self, guild: Guild, bot: BotAccount, role: Role, member: Member) -> None:
+        session = self.gateway_sessions.get(bot.user.id)
         if session is not None and session.alive:
             self._guild_create(session, guild)
         for other in self.bot_in(guild):
             if other is bot:
                 continue
-            self._emit(
+            self.emit(
                 "GUILD_ROLE_CREATE",
                 lambda s: {"guild_id": str(guild.id), "role": payloads.role(role)},
                 guild=guild,
                 only_bot=other,
             )
-            self._emit(
+            self.emit(
                 "GUILD_MEMBER_ADD",
                 lambda s: {**payloads.member(member), "guild_id": str(guild.id)},
                 guild=guild,
@@ -521,7 +532,7 @@ class Sandbox(Actors):
             )
 
     # messages (shared by REST and the simulated users) ---------------------
-    def _new_message(
+    def new_message(
         self,
         channel: Channel,
         author: User,
@@ -571,7 +582,7 @@ class Sandbox(Actors):
                     channel.archived = False
                 channel.thread_members.setdefault(author.id, now())
             if dispatch:
-                self._dispatch_message("MESSAGE_CREATE", message)
+                self.dispatch_message("MESSAGE_CREATE", message)
         if not author.bot:
             log.info("#%s %s: %s", channel.name, author.name, content[:80])
         else:
@@ -612,16 +623,16 @@ class Sandbox(Actors):
             hide_reference_content=reference is not None and _content_withheld(session, reference),
         )
 
-    def _dispatch_message(self, event: str, message: Message) -> None:
+    def dispatch_message(self, event: str, message: Message) -> None:
         channel = message.channel
-        self._emit(
+        self.emit(
             event,
             lambda s: self._message_payload_for(s, message),
             guild=channel.guild,
             channel=channel,
         )
 
-    def _edit_message(
+    def apply_message_edit(
         self, message: Message, body: dict[str, Any], attachments: list[Attachment] | None = None
     ) -> Message:
         if "content" in body:
@@ -640,10 +651,10 @@ class Sandbox(Actors):
         message.edited_at = now()
         self._fill_mentions(message, body.get("allowed_mentions"))
         if not message.ephemeral:
-            self._dispatch_message("MESSAGE_UPDATE", message)
+            self.dispatch_message("MESSAGE_UPDATE", message)
         return message
 
-    def _delete_message(self, message: Message) -> None:
+    def remove_message(self, message: Message) -> None:
         channel = message.channel
         message.deleted = True
         if message in channel.messages:
@@ -653,9 +664,9 @@ class Sandbox(Actors):
         data: dict[str, Any] = {"id": str(message.id), "channel_id": str(channel.id)}
         if channel.guild is not None:
             data["guild_id"] = str(channel.guild.id)
-        self._emit("MESSAGE_DELETE", lambda s: data, guild=channel.guild, channel=channel)
+        self.emit("MESSAGE_DELETE", lambda s: data, guild=channel.guild, channel=channel)
 
-    def _start_thread(
+    def start_thread(
         self,
         parent: Channel,
         owner: User,
@@ -685,13 +696,13 @@ class Sandbox(Actors):
         )
         thread.thread_members[owner.id] = now()
         guild.threads.append(thread)
-        self._thread_event("THREAD_CREATE", thread, newly_created=True)
+        self.thread_event("THREAD_CREATE", thread, newly_created=True)
         if starter is not None:
             starter.thread = thread
             starter.flags |= HAS_THREAD
-            self._dispatch_message("MESSAGE_UPDATE", starter)
+            self.dispatch_message("MESSAGE_UPDATE", starter)
         elif thread_type == PUBLIC_THREAD:
-            self._new_message(
+            self.new_message(
                 parent,
                 owner,
                 {"content": name},
@@ -700,7 +711,7 @@ class Sandbox(Actors):
             )
         return thread
 
-    def _clear_reactions(self, message: Message, emoji: str | None = None) -> None:
+    def remove_reactions(self, message: Message, emoji: str | None = None) -> None:
         """Every reaction of a message (MESSAGE_REACTION_REMOVE_ALL), or every reaction with one
         emoji (MESSAGE_REACTION_REMOVE_EMOJI)."""
         channel = message.channel
@@ -714,9 +725,9 @@ class Sandbox(Actors):
             message.reactions.pop(emoji, None)
             data["emoji"] = payloads.emoji(emoji)
             event = "MESSAGE_REACTION_REMOVE_EMOJI"
-        self._emit(event, lambda s: data, guild=channel.guild, channel=channel)
+        self.emit(event, lambda s: data, guild=channel.guild, channel=channel)
 
-    def _reaction_event(self, event: str, message: Message, user: User, emoji: str) -> None:
+    def reaction_event(self, event: str, message: Message, user: User, emoji: str) -> None:
         channel = message.channel
         guild = channel.guild
         data: dict[str, Any] = {
@@ -735,18 +746,18 @@ class Sandbox(Actors):
             member = guild.get_member(user.id)
             if member is not None and event == "MESSAGE_REACTION_ADD":
                 data["member"] = payloads.member(member)
-        self._emit(event, lambda s: data, guild=guild, channel=channel)
+        self.emit(event, lambda s: data, guild=guild, channel=channel)
 
-    def _thread_members_event(self, thread: Channel, added: list[int], removed: list[int]) -> None:
+    def thread_members_event(self, thread: Channel, added: list[int], removed: list[int]) -> None:
         guild = thread.guild
         assert guild is not None
-        for session in list(self._sessions.values()):
+        for session in list(self.gateway_sessions.values()):
             me = session.bot.user.id
             if me in added and session.alive and me in guild.members:
                 data = payloads.thread_member(thread, me)
                 data["guild_id"] = str(guild.id)
                 session.dispatch("THREAD_MEMBER_UPDATE", data)
-                self._log_event("THREAD_MEMBER_UPDATE", data)
+                self.log_event("THREAD_MEMBER_UPDATE", data)
 
         def build(session: GatewaySession) -> dict[str, Any]:
             added_members = []
@@ -762,9 +773,9 @@ class Sandbox(Actors):
                 "removed_member_ids": [str(u) for u in removed],
             }
 
-        self._emit("THREAD_MEMBERS_UPDATE", build, guild=guild, channel=thread)
+        self.emit("THREAD_MEMBERS_UPDATE", build, guild=guild, channel=thread)
 
-    def _new_attachment(
+    def new_attachment(
         self,
         filename: str,
         data: bytes,
@@ -779,10 +790,10 @@ class Sandbox(Actors):
             description=description,
         )
         att.url = f"{self.base_url}/attachments/{att.id}/{filename}"
-        self._attachments[att.id] = att
+        self.attachments_by_id[att.id] = att
         return att
 
-    async def _wait_answer(self, itx: SandboxInteraction, timeout: float) -> SandboxInteraction:  # noqa: ASYNC109
+    async def wait_answer(self, itx: SandboxInteraction, timeout: float) -> SandboxInteraction:  # noqa: ASYNC109
         try:
             await asyncio.wait_for(itx.answered.wait(), timeout)
         except TimeoutError:
@@ -792,17 +803,17 @@ class Sandbox(Actors):
         return itx
 
     # logging what happens (the standalone sandbox shows it) --------------------
-    def _log_commands(self, scope: tuple[int, int | None], commands: list[dict[str, Any]]) -> None:
+    def log_commands(self, scope: tuple[int, int | None], commands: list[dict[str, Any]]) -> None:
         where = "globally" if scope[1] is None else f"in guild {scope[1]}"
         names = ", ".join(c["name"] for c in commands)
         log.info("commands synced %s (%d): %s", where, len(commands), names)
 
-    def _log_interaction(self, itx: SandboxInteraction, label: Any) -> None:
+    def log_interaction(self, itx: SandboxInteraction, label: Any) -> None:
         log.info(
             "%s -> interaction %s (%s) in #%s", itx.user.name, label, itx.type, itx.channel.name
         )
 
-    def _log_answer(self, itx: SandboxInteraction) -> None:
+    def log_answer(self, itx: SandboxInteraction) -> None:
         log.info(
             "bot answered interaction %s with type %s%s",
             itx.id,
@@ -810,7 +821,7 @@ class Sandbox(Actors):
             " (ephemeral)" if itx.ephemeral else "",
         )
 
-    def _log_followup(self, itx: SandboxInteraction, message: Message) -> None:
+    def log_followup(self, itx: SandboxInteraction, message: Message) -> None:
         log.info("bot follow-up to %s: %s", itx.id, message.content[:80] or _embed_summary(message))
 
 
