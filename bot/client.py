@@ -25,7 +25,8 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-# Loaded in this order by setup_hook. A feature is one module here and one file in cogs/.
+# Loaded in this order by setup_hook. A feature is one extension here: a module in cogs/, or a
+# package in cogs/ whose __init__ holds only ``setup`` (cogs/cafe/, cogs/prompts/).
 COGS: tuple[str, ...] = (
     "cogs.community",
     "cogs.about",

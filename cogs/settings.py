@@ -14,8 +14,8 @@ from bot.errors import BadInput
 from bot.membership import profiles
 from bot.permissions import Access, check_bot_can_post, require
 from bot.scheduling.when import MAX_TIMEZONE_NAME
+from cogs.members.role_sync import RoleSyncer, RoleSyncOutcome
 from cogs.options import FreeText
-from cogs.role_sync import RoleSyncer, RoleSyncOutcome
 from storage.models import TrackedChannel
 
 

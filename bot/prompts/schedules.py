@@ -1,5 +1,5 @@
 """Prompt schedules and posts as a service: scheduling a theme in a channel, choosing the next
-question of a theme, recording each post. No Discord here: cogs/prompts.py posts.
+question of a theme, recording each post. No Discord here: cogs/prompts/posting.py posts.
 
 A prompt schedule is a row of its own (channel, theme, thread or not) beside a ``schedule`` row
 of kind :data:`PROMPT_POST`, which the scheduler fires with its claims and misfire policy.
@@ -18,14 +18,14 @@ written down before the next one starts:
    try is refused, and the thread has the message's id), then :meth:`PromptService.finish_post`
    records it and marks the post finished; the firing is finished after that.
 
-At start-up, ``cogs/prompts.py`` finishes what a stopped process left: a row without a message
-is looked for in the channel (the bot's message with that question after the row was written;
-a message's nonce is not shown when reading history); found, it is recorded; not found, it was
-never sent, and it is sent now (same nonce) if still within the schedule's misfire policy (by
-hand: :data:`HAND_POST_GRACE`), else the row is removed and the firing recorded as skipped. A
-row with a message but no thread gets its thread. Claimed firings without any row are posted
-now or recorded as skipped, by the same policy. Every step being idempotent, a recovery that
-meets a process still at work (an overlapping deploy) cannot make a second post either.
+At start-up, ``cogs/prompts/posting.py`` finishes what a stopped process left: a row without a
+message is looked for in the channel (the bot's message with that question after the row was
+written; a message's nonce is not shown when reading history); found, it is recorded; not found, it
+was never sent, and it is sent now (same nonce) if still within the schedule's misfire policy (by
+hand: :data:`HAND_POST_GRACE`), else the row is removed and the firing recorded as skipped. A row
+with a message but no thread gets its thread. Claimed firings without any row are posted now or
+recorded as skipped, by the same policy. Every step being idempotent, a recovery that meets a
+process still at work (an overlapping deploy) cannot make a second post either.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ Missed firings (the bot was down, or the loop was blocked) follow the schedule's
 A claim taken by a process that then crashed stays ``claimed`` until a handler's own recovery
 finishes it at start-up (:meth:`Scheduler.stale_claims`, :meth:`Scheduler.finish_claim`): only
 the handler knows how far its work got and how to finish it without acting twice (prompt posts:
-``cogs/prompts.py``). A kind without such a recovery keeps the claim: a missed action rather than
-a double one.
+``cogs/prompts/posting.py``). A kind without such a recovery keeps the claim: a missed action
+rather than a double one.
 """
 
 from __future__ import annotations

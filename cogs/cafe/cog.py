@@ -1,12 +1,10 @@
 """/cafe: World Café sessions in threads. Thin: options in, the café service and the runner
-(cogs/cafe_rounds.py) do the work, a message out."""
+(cogs/cafe/runner.py) do the work, a message out."""
 
 from __future__ import annotations
 
 import io
 import logging
-import time
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,7 +20,6 @@ from bot.cafe.service import (
     ROUND_WARNING,
     SERIES_START,
     CafeService,
-    check_table_in_play,
     describe_state,
     read_cafe_request,
 )
@@ -35,14 +32,18 @@ from bot.permissions import Access, check_access, require
 from bot.scheduling.scheduler import Firing
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from bot.tree import send_ephemeral
-from cogs.cafe_rounds import CafeRunner, TablesTold
-from cogs.cafe_views import (
+from cogs.cafe.runner import CafeRunner, TablesTold
+from cogs.cafe.views import (
     FacilitatorButton,
     SignupButton,
     TableclothButton,
+    add_note,
+    cafe_runner,
+    join,
+    leave,
 )
 from cogs.options import FreeText, RowNumber
-from storage.models import Cafe, CafeState, CafeTable
+from storage.models import Cafe, CafeState
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,6 @@ CAFE_HELP = "The café's number (see /cafe list); leave it out when only one caf
 MAX_BROADCAST = 1800
 MAX_QUESTIONS = 1000  # every round's questions in one option
 CafeNumber = app_commands.Transform[int, RowNumber("café", "/cafe list")]
-FACILITATOR_CALL_COOLDOWN = 120.0  # seconds: one call per table in that time reaches the channel
 EMBED_DESCRIPTION_MAX = 4096
 
 
@@ -63,12 +63,9 @@ async def cafe_numbers(
 ) -> list[app_commands.Choice[int]]:
     if interaction.guild_id is None:
         return []
-    cog = interaction.client.get_cog("Cafe")
-    if not isinstance(cog, CafeCog):
-        return []
     typed = current.strip().lower()
     choices = []
-    for cafe in await cog.service.list_cafes(interaction.guild_id):
+    for cafe in await cafe_runner(interaction.client).service.list_cafes(interaction.guild_id):
         label = f"#{cafe.id} {cafe.title} ({describe_state(cafe)})"[:100]
         if not typed or typed in label.lower():
             choices.append(app_commands.Choice(name=label, value=cafe.id or 0))
@@ -81,8 +78,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         self.bot = bot
         self.service = CafeService(bot.db, bot.scheduler)
         self.runner = CafeRunner(bot, self.service)
+        # Built once and kept on the bot: the buttons (cogs/cafe/views.py) reach it there.
+        bot.cafe_runner = self.runner
         self._recovered = False
-        self._facilitator_called: dict[int, float] = {}  # table row -> when (time.monotonic)
         self.harvest_menu = app_commands.ContextMenu(
             name="Add to harvest", callback=self.add_to_harvest
         )
@@ -108,6 +106,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.harvest_menu.name, type=self.harvest_menu.type)
+        del self.bot.cafe_runner
 
     def _special_thread(self, thread_id: int) -> SpecialThread | None:
         kind = self.runner.special_thread(thread_id)
@@ -271,7 +270,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="join"
         )
         # A burst of sign-ups queues on the café's row: the tree defers in time (bot/answers.py).
-        await send_ephemeral(interaction, await self._join(found, interaction.user.id))
+        await send_ephemeral(interaction, await join(self.runner, found, interaction.user.id))
 
     @app_commands.command(name="leave", description="Leave a café you signed up for")
     @app_commands.describe(cafe=CAFE_HELP)
@@ -284,7 +283,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="leave"
         )
-        await send_ephemeral(interaction, await self._leave(found, interaction.user.id))
+        await send_ephemeral(interaction, await leave(self.runner, found, interaction.user.id))
 
     @app_commands.command(name="host", description="Make a member the host of a table")
     @app_commands.describe(
@@ -317,58 +316,6 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             f"{member.mention} hosts table {signup.participant.host_table} of "
             f"**{found.title}**.{again}",
         )
-
-    async def sign_up_by_button(
-        self, interaction: discord.Interaction[Any], cafe_id: int, action: str
-    ) -> None:
-        await check_access(interaction, Access.MEMBER)
-        assert interaction.guild_id is not None
-        cafe = await self.service.find(
-            interaction.guild_id,
-            cafe_id,
-            states=(CafeState.OPEN, CafeState.RUNNING),
-            doing="sign up for",
-        )
-        user_id = interaction.user.id
-        if action == "join":
-            answer = await self._join(cafe, user_id)
-        elif action == "leave":
-            answer = await self._leave(cafe, user_id)
-        else:
-            if cafe.state != CafeState.OPEN:
-                raise BadInput(
-                    f"**{cafe.title}** has started: hosts are chosen before the first round.",
-                    "Join as a traveller instead.",
-                )
-            signup = await self.service.host(cafe, user_id, table=None, actor_id=user_id)
-            self.runner.signups.request(cafe_id)
-            answer = (
-                f"You host table {signup.participant.host_table} of **{cafe.title}**: you stay at "
-                "your table every round, welcome the travellers and keep the tablecloth."
-            )
-        await send_ephemeral(interaction, answer)
-
-    async def _join(self, cafe: Cafe, user_id: int) -> str:
-        signup = await self.service.join(cafe, user_id)
-        if not signup.already:
-            self.runner.signups.request(cafe.id or 0)
-        if signup.already:
-            return f"You are already signed up for **{cafe.title}**."
-        if cafe.state == CafeState.RUNNING:
-            return (
-                f"You are in **{cafe.title}**: round {cafe.current_round} is under way, so you "
-                "get a seat from the next round. `/cafe status` shows where you sit."
-            )
-        return (
-            f"You are signed up for **{cafe.title}**. You will be told your table when it starts."
-        )
-
-    async def _leave(self, cafe: Cafe, user_id: int) -> str:
-        await self.service.leave(cafe, user_id)
-        self.runner.signups.request(cafe.id or 0)
-        if cafe.state == CafeState.RUNNING:
-            return f"You have left **{cafe.title}**: you won't be seated in the coming rounds."
-        return f"You have left **{cafe.title}**."
 
     # --- running rounds ---------------------------------------------------------------------------
 
@@ -607,61 +554,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 "Go to your table's thread (`/cafe status` links it) and use it there.",
             )
         cafe, table = found
-        await self.add_note(interaction, cafe, table, text)
-
-    async def add_note(
-        self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable, note_text: str
-    ) -> None:
-        await check_access(interaction, Access.MEMBER)
-        await self._check_at_table(interaction, cafe, table)
-        await self.service.add_note(cafe, table, author_id=interaction.user.id, text=note_text)
-        await send_ephemeral(
-            interaction,
-            f"Added to the tablecloth of table {table.table_number} (round {table.round_number}). "
-            "The next round's travellers will read it, and it goes into the harvest.",
-        )
-
-    async def call_facilitator(
-        self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable
-    ) -> None:
-        """The table's button: the facilitator is called once, not once per impatient click."""
-        await check_access(interaction, Access.MEMBER)
-        await self._check_at_table(interaction, cafe, table)
-        check_table_in_play(cafe, table)
-        assert table.id is not None
-        now = time.monotonic()
-        called = self._facilitator_called.get(table.id)
-        if called is not None and now - called < FACILITATOR_CALL_COOLDOWN:
-            await send_ephemeral(
-                interaction, "The facilitator was called a moment ago and knows where you are."
-            )
-            return
-        self._facilitator_called[table.id] = now
-        # The call is a message in the café channel, which may wait on Discord's rate limit
-        # for that channel longer than an answer may take.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.runner.call_facilitator(cafe, table, interaction.user.display_name)
-        await send_ephemeral(interaction, "The facilitator has been called to this table.")
-
-    async def _check_at_table(
-        self, interaction: discord.Interaction[Any], cafe: Cafe, table: CafeTable
-    ) -> None:
-        """Seated people note for their table; moderators may note for any."""
-        if interaction.guild_id != cafe.community_id:
-            raise NotAllowed("That café belongs to another server.")
-        view = await self.service.round_view(cafe.id or 0, table.round_number)
-        seated = view is not None and any(
-            t.table.id == table.id and interaction.user.id in t.user_ids for t in view.tables
-        )
-        if seated:
-            return
-        try:
-            await check_access(interaction, Access.MODERATOR)
-        except app_commands.CheckFailure:
-            raise NotAllowed(
-                f"You were not seated at table {table.table_number} in round {table.round_number}.",
-                "Add notes at your own table; `/cafe status` shows where you sit.",
-            ) from None
+        await add_note(interaction, self.runner, cafe, table, text)
 
     async def add_to_harvest(
         self, interaction: discord.Interaction[CopBot], message: discord.Message
@@ -884,6 +777,3 @@ def _fit(value: str, limit: int) -> str:
     left = value.count("\n") - kept.count("\n")
     return f"{kept}\n… and {left} more lines"
 
-
-async def setup(bot: CopBot) -> None:
-    await bot.add_cog(CafeCog(bot))

@@ -38,7 +38,7 @@ from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, NotFound
 from bot.permissions import THREAD_LIMIT_FIX, is_thread_limit
 from bot.text import escape_markdown
-from cogs.cafe_views import SignupRefresher, post_signup, table_view, tablecloth_view
+from cogs.cafe.views import SignupRefresher, post_signup, table_view, tablecloth_view
 from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class CafeRunner:
         self.pacer = RequestPacer(CAFE_REQUESTS_PER_SECOND)
         self.thread_ids: set[int] = set()  # every café thread: the log always records them
         self.signups = SignupRefresher(bot)
+        self.facilitator_called: dict[int, float] = {}  # table row -> when (time.monotonic)
 
     def special_thread(self, thread_id: int) -> ThreadKind | None:
         return ThreadKind.CAFE if thread_id in self.thread_ids else None

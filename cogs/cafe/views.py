@@ -1,28 +1,35 @@
 """The café's buttons and modal: Join / Leave / Host a table on the sign-up message; Add to
 tablecloth and Call the facilitator in table threads. They are dynamic items (the café and table
-are in the custom_id), so they keep working after a restart without any view held in memory."""
+are in the custom_id), so they keep working after a restart without any view held in memory.
+
+What the buttons do is here too (``/cafe join``, ``leave`` and ``note`` share it); they reach the
+café's runner through the bot (:func:`cafe_runner`), never the cog."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import discord
+from discord import app_commands
 
 from bot.cafe import text
-from bot.cafe.service import describe_state
+from bot.cafe.service import CafeService, check_table_in_play, describe_state
 from bot.embeds import Tone, make_embed
-from bot.errors import NotFound
-from bot.tree import CopbotModal, CopbotView, DynamicButton
-from storage.models import Cafe, CafeState
+from bot.errors import BadInput, NotAllowed, NotFound
+from bot.permissions import Access, check_access
+from bot.tree import CopbotModal, CopbotView, DynamicButton, send_ephemeral
+from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:
     from bot.client import CopBot
-    from cogs.cafe import CafeCog
 
 log = logging.getLogger(__name__)
+
+FACILITATOR_CALL_COOLDOWN = 120.0  # seconds: one call per table in that time reaches the channel
 
 SIGNUP_ACTIONS = {
     "join": ("Join", discord.ButtonStyle.success),
@@ -31,11 +38,23 @@ SIGNUP_ACTIONS = {
 }
 
 
-def cafe_cog(bot: CopBot) -> CafeCog:
-    cog = bot.get_cog("Cafe")
-    if cog is None:
+class CafeRunning(Protocol):
+    """What the buttons use of the café's runner (cogs/cafe/runner.py). The cog builds it once
+    and keeps it on the bot as ``bot.cafe_runner``; a Protocol here, because the runner imports
+    this module and nothing here may import the runner or the cog back."""
+
+    service: CafeService
+    signups: SignupRefresher
+    facilitator_called: dict[int, float]  # table row -> when (time.monotonic)
+
+    async def call_facilitator(self, cafe: Cafe, table: CafeTable, asked_by: str) -> None: ...
+
+
+def cafe_runner(bot: discord.Client) -> CafeRunning:
+    runner: CafeRunning | None = getattr(bot, "cafe_runner", None)
+    if runner is None:
         raise RuntimeError("the café cog is not loaded")
-    return cog  # type: ignore[return-value]
+    return runner
 
 
 # --- the sign-up message -------------------------------------------------------------------------
@@ -82,7 +101,9 @@ class SignupButton(
         return cls(int(match["cafe"]), match["action"])
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
-        await cafe_cog(interaction.client).sign_up_by_button(interaction, self.cafe_id, self.action)
+        await sign_up_by_button(
+            interaction, cafe_runner(interaction.client), self.cafe_id, self.action
+        )
 
 
 def signup_view(cafe_id: int, *, open_for_signup: bool = True) -> CopbotView | None:
@@ -96,7 +117,7 @@ def signup_view(cafe_id: int, *, open_for_signup: bool = True) -> CopbotView | N
 
 async def post_signup(bot: CopBot, channel: discord.abc.Messageable, cafe: Cafe) -> discord.Message:
     assert cafe.id is not None
-    service = cafe_cog(bot).service
+    service = cafe_runner(bot).service
     participants, hosts = await service.counts(cafe.id)
     view = signup_view(cafe.id)
     assert view is not None
@@ -156,7 +177,7 @@ class SignupRefresher:
 
 async def refresh_signup(bot: CopBot, cafe_id: int) -> None:
     """Bring the sign-up message's counts and state up to date (buttons go when it closes)."""
-    service = cafe_cog(bot).service
+    service = cafe_runner(bot).service
     cafe = await service.get(cafe_id)
     if cafe is None or cafe.signup_message_id is None:
         return
@@ -172,6 +193,62 @@ async def refresh_signup(bot: CopBot, cafe_id: int) -> None:
         )
     except discord.NotFound:
         await service.update(cafe_id, signup_message_id=None)
+
+
+# --- signing up by button (and by /cafe join and /cafe leave) ---------------------------------
+
+
+async def sign_up_by_button(
+    interaction: discord.Interaction[Any], runner: CafeRunning, cafe_id: int, action: str
+) -> None:
+    await check_access(interaction, Access.MEMBER)
+    assert interaction.guild_id is not None
+    cafe = await runner.service.find(
+        interaction.guild_id,
+        cafe_id,
+        states=(CafeState.OPEN, CafeState.RUNNING),
+        doing="sign up for",
+    )
+    user_id = interaction.user.id
+    if action == "join":
+        answer = await join(runner, cafe, user_id)
+    elif action == "leave":
+        answer = await leave(runner, cafe, user_id)
+    else:
+        if cafe.state != CafeState.OPEN:
+            raise BadInput(
+                f"**{cafe.title}** has started: hosts are chosen before the first round.",
+                "Join as a traveller instead.",
+            )
+        signup = await runner.service.host(cafe, user_id, table=None, actor_id=user_id)
+        runner.signups.request(cafe_id)
+        answer = (
+            f"You host table {signup.participant.host_table} of **{cafe.title}**: you stay at "
+            "your table every round, welcome the travellers and keep the tablecloth."
+        )
+    await send_ephemeral(interaction, answer)
+
+
+async def join(runner: CafeRunning, cafe: Cafe, user_id: int) -> str:
+    signup = await runner.service.join(cafe, user_id)
+    if not signup.already:
+        runner.signups.request(cafe.id or 0)
+    if signup.already:
+        return f"You are already signed up for **{cafe.title}**."
+    if cafe.state == CafeState.RUNNING:
+        return (
+            f"You are in **{cafe.title}**: round {cafe.current_round} is under way, so you "
+            "get a seat from the next round. `/cafe status` shows where you sit."
+        )
+    return f"You are signed up for **{cafe.title}**. You will be told your table when it starts."
+
+
+async def leave(runner: CafeRunning, cafe: Cafe, user_id: int) -> str:
+    await runner.service.leave(cafe, user_id)
+    runner.signups.request(cafe.id or 0)
+    if cafe.state == CafeState.RUNNING:
+        return f"You have left **{cafe.title}**: you won't be seated in the coming rounds."
+    return f"You have left **{cafe.title}**."
 
 
 # --- a table's buttons -------------------------------------------------------------------------
@@ -222,11 +299,11 @@ class FacilitatorButton(
     style = discord.ButtonStyle.secondary
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
-        cog = cafe_cog(interaction.client)
-        found = await cog.service.table_by_id(self.cafe_id, self.table_id)
+        runner = cafe_runner(interaction.client)
+        found = await runner.service.table_by_id(self.cafe_id, self.table_id)
         if found is None:
             raise NotFound("That café table no longer exists.")
-        await cog.call_facilitator(interaction, *found)
+        await call_facilitator(interaction, runner, *found)
 
 
 def tablecloth_view(cafe_id: int, table_id: int) -> CopbotView:
@@ -260,9 +337,73 @@ class NoteModal(CopbotModal, title="Add to the tablecloth"):
         self.table_id = table_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        cog = cafe_cog(interaction.client)
-        found = await cog.service.table_by_id(self.cafe_id, self.table_id)
+        runner = cafe_runner(interaction.client)
+        found = await runner.service.table_by_id(self.cafe_id, self.table_id)
         if found is None:
             raise NotFound("That café table no longer exists.")
         cafe, table = found
-        await cog.add_note(interaction, cafe, table, self.note.value)
+        await add_note(interaction, runner, cafe, table, self.note.value)
+
+
+# --- what a table's buttons (and /cafe note) do ------------------------------------------------
+
+
+async def add_note(
+    interaction: discord.Interaction[Any],
+    runner: CafeRunning,
+    cafe: Cafe,
+    table: CafeTable,
+    note_text: str,
+) -> None:
+    await check_access(interaction, Access.MEMBER)
+    await check_at_table(interaction, runner.service, cafe, table)
+    await runner.service.add_note(cafe, table, author_id=interaction.user.id, text=note_text)
+    await send_ephemeral(
+        interaction,
+        f"Added to the tablecloth of table {table.table_number} (round {table.round_number}). "
+        "The next round's travellers will read it, and it goes into the harvest.",
+    )
+
+
+async def call_facilitator(
+    interaction: discord.Interaction[Any], runner: CafeRunning, cafe: Cafe, table: CafeTable
+) -> None:
+    """The table's button: the facilitator is called once, not once per impatient click."""
+    await check_access(interaction, Access.MEMBER)
+    await check_at_table(interaction, runner.service, cafe, table)
+    check_table_in_play(cafe, table)
+    assert table.id is not None
+    now = time.monotonic()
+    called = runner.facilitator_called.get(table.id)
+    if called is not None and now - called < FACILITATOR_CALL_COOLDOWN:
+        await send_ephemeral(
+            interaction, "The facilitator was called a moment ago and knows where you are."
+        )
+        return
+    runner.facilitator_called[table.id] = now
+    # The call is a message in the café channel, which may wait on Discord's rate limit
+    # for that channel longer than an answer may take.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    await runner.call_facilitator(cafe, table, interaction.user.display_name)
+    await send_ephemeral(interaction, "The facilitator has been called to this table.")
+
+
+async def check_at_table(
+    interaction: discord.Interaction[Any], service: CafeService, cafe: Cafe, table: CafeTable
+) -> None:
+    """Seated people note for their table; moderators may note for any."""
+    if interaction.guild_id != cafe.community_id:
+        raise NotAllowed("That café belongs to another server.")
+    view = await service.round_view(cafe.id or 0, table.round_number)
+    seated = view is not None and any(
+        t.table.id == table.id and interaction.user.id in t.user_ids for t in view.tables
+    )
+    if seated:
+        return
+    try:
+        await check_access(interaction, Access.MODERATOR)
+    except app_commands.CheckFailure:
+        raise NotAllowed(
+            f"You were not seated at table {table.table_number} in round {table.round_number}.",
+            "Add notes at your own table; `/cafe status` shows where you sit.",
+        ) from None

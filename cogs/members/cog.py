@@ -2,7 +2,7 @@
 
 Listeners only: the register (bot/membership/profiles.py) decides what a join or a leave means;
 this file reads Discord and carries the decisions out. A returning member gets their synced roles
-back, and the start-up catch-up ends with a role sync (cogs/role_sync.py), when it is on.
+back, and the start-up catch-up ends with a role sync (cogs/members/role_sync.py), when it is on.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.membership import profiles
-from cogs.role_sync import RoleSyncer
+from cogs.members.role_sync import RoleSyncer
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,3 @@ class Members(commands.Cog):
     async def on_member_profile_changed(self, guild: discord.Guild, user_id: int) -> None:
         await self.role_sync.sync_if_enabled(guild, [user_id])
 
-
-async def setup(bot: CopBot) -> None:
-    await bot.add_cog(Members(bot))

@@ -1,8 +1,9 @@
 """Role sync, applied: the planner (bot/membership/rolesync.py) decides which roles should change;
 this module checks that the bot can carry it out and does, one sync per server at a time.
 
-Used by the register's listeners (cogs/members.py: a returning member gets their roles back, the
-start-up catch-up) and by ``/settings rolesync``. Not an extension: it has no listeners of its own.
+Used by the register's listeners (cogs/members/cog.py: a returning member gets their roles back,
+the start-up catch-up) and by ``/settings rolesync``. Not an extension: it has no listeners of its
+own.
 """
 
 from __future__ import annotations

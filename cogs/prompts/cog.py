@@ -1,12 +1,11 @@
 """/prompt: the question bank, its review, schedules and posts. Thin: options in, a call to
-bot/prompts/, a message out. Scheduled posts come from the scheduler (kind ``prompt.post``)."""
+bot/prompts/, a message out. Posting step by step, for ``/prompt post`` and for the scheduler
+(kind ``prompt.post``), and the start-up recovery are in cogs/prompts/posting.py."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import discord
@@ -18,56 +17,49 @@ from bot.communities import community_settings, suggest_timezones, validate_time
 from bot.contributions.classifier import ThreadKind
 from bot.contributions.service import SpecialThread
 from bot.embeds import Tone, make_embed
-from bot.errors import BadInput, NotAllowed, NotFound, new_error_id
-from bot.pagination import PageWindow, page_buttons
+from bot.errors import BadInput, NotFound
 from bot.permissions import (
-    THREAD_LIMIT_FIX,
     Access,
     AccessDenied,
     check_access,
     check_bot_can_post,
-    is_thread_limit,
     require,
 )
 from bot.prompts import bank
-from bot.prompts.rules import MAX_QUESTION, MAX_REASON, MAX_THEME, theme_key
+from bot.prompts.rules import MAX_QUESTION, MAX_REASON, MAX_THEME
 from bot.prompts.schedules import (
     PROMPT_POST,
-    Choice,
     PromptService,
     ScheduleView,
-    UnfinishedPost,
-    post_nonce,
 )
-from bot.scheduling.scheduler import Firing, tolerance
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from bot.scheduling.when import MAX_TIMEZONE_NAME
-from bot.text import collapse_spaces, neutralise_mentions, shorten
+from bot.text import collapse_spaces
 from bot.tree import send_ephemeral
 from cogs.csv_upload import import_attachment
 from cogs.options import FreeText, RowNumber
-from cogs.prompt_views import QuestionPageButton, ReviewButton, review_embed, review_view
-from storage.models import FiringStatus, PromptPost, PromptSchedule, Question, QuestionStatus
+from cogs.prompts.posting import PromptPoster
+from cogs.prompts.views import (
+    QuestionPageButton,
+    ReviewButton,
+    announce_review,
+    member_name,
+    question_listing,
+    record_review,
+    review_embed,
+    review_view,
+    update_review_message,
+)
+from storage.models import Question, QuestionStatus
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 10
-THREAD_ARCHIVE_MINUTES = 10080  # answers come over days: a week before the thread archives
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in QuestionStatus]
 MISFIRE_CHOICES = [
     app_commands.Choice(name="late: post late, within an hour (default)", value="late"),
     app_commands.Choice(name="skip: never post late; record the skip", value="skip"),
 ]
 NO_PINGS = discord.AllowedMentions.none()
-ANSWER_IN_THREAD = "Answer in the thread below."
-ANSWER_IN_CHANNEL = "Answer here in the channel: Discord refused a thread for this question."
-THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
-# How many messages after a post was begun are read to find it after a crash: it is the bot's
-# own message, sent right after, so it is among the first ones.
-SEARCH_LIMIT = 100
-NOT_SENT_IN_TIME = (
-    "not posted: the bot stopped before posting it, and it is now too late by the misfire policy"
-)
 QuestionText = app_commands.Transform[str, FreeText("text", MAX_QUESTION)]
 Theme = app_commands.Transform[str, FreeText("theme", MAX_THEME)]
 QuestionNumber = app_commands.Transform[int, RowNumber("question", "/prompt list")]
@@ -93,24 +85,24 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
         self.service = PromptService(bot.db, bot.scheduler)
-        self.thread_authors: dict[int, int | None] = {}  # prompt thread -> question's author
-        self._making: set[int] = set()  # posts this process is making (the recovery leaves them)
+        self.poster = PromptPoster(bot, self.service)
         self._recovered = False
 
     dynamic_items = (ReviewButton, QuestionPageButton)
 
     async def cog_load(self) -> None:
-        self.thread_authors.update(await self.service.prompt_threads())
+        self.poster.thread_authors.update(await self.service.prompt_threads())
         # Answers in prompt threads are always logged, as answers (cogs/contributions.py).
         special_threads = getattr(self.bot.get_cog("Contributions"), "special_threads", None)
         if special_threads is not None:
             special_threads.add_lookup(self._special_thread)
-        self.bot.scheduler.handle(PROMPT_POST, self._on_firing)
+        self.bot.scheduler.handle(PROMPT_POST, self.poster.on_firing)
 
     def _special_thread(self, thread_id: int) -> SpecialThread | None:
-        if thread_id not in self.thread_authors:
+        thread_authors = self.poster.thread_authors
+        if thread_id not in thread_authors:
             return None
-        return SpecialThread(ThreadKind.PROMPT, self.thread_authors[thread_id])
+        return SpecialThread(ThreadKind.PROMPT, thread_authors[thread_id])
 
     # --- the bank -------------------------------------------------------------------------------
 
@@ -188,7 +180,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             return
         try:
             message = await channel.send(
-                embed=review_embed(question, self._name(guild, question.author_id)),
+                embed=review_embed(question, member_name(guild, question.author_id)),
                 view=review_view(question.id or 0),
                 allowed_mentions=NO_PINGS,
             )
@@ -205,11 +197,11 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def approve(
         self, interaction: discord.Interaction[CopBot], id: QuestionNumber
     ) -> None:
-        question = await self._review(interaction, id, approve=True, reason=None)
+        question = await record_review(interaction, id, approve=True, reason=None)
         await send_ephemeral(
             interaction, f"Question #{question.id} is approved: it joins the rotation."
         )
-        await self._announce_review(interaction, question)
+        await announce_review(interaction, question)
 
     @app_commands.command(name="reject", description="Reject a submitted question")
     @app_commands.describe(id="The question's number", reason="Why (the submitter is told)")
@@ -220,113 +212,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         id: QuestionNumber,
         reason: app_commands.Transform[str, FreeText("reason", MAX_REASON)] | None = None,
     ) -> None:
-        question = await self._review(interaction, id, approve=False, reason=reason)
+        question = await record_review(interaction, id, approve=False, reason=reason)
         await send_ephemeral(interaction, f"Question #{question.id} is rejected.")
-        await self._announce_review(interaction, question)
-
-    async def check_reviewer(self, interaction: discord.Interaction[CopBot]) -> None:
-        await check_access(interaction, Access.MODERATOR)
-
-    async def review_by_button(
-        self,
-        interaction: discord.Interaction[CopBot],
-        question_id: int,
-        *,
-        approve: bool,
-        reason: str | None = None,
-    ) -> None:
-        await check_access(interaction, Access.MODERATOR)
-        question = await self._review(interaction, question_id, approve=approve, reason=reason)
-        await send_ephemeral(
-            interaction,
-            f"Question #{question.id} is {'approved' if approve else 'rejected'}.",
-        )
-        await self._announce_review(interaction, question)
-
-    async def _review(
-        self,
-        interaction: discord.Interaction[CopBot],
-        question_id: int,
-        *,
-        approve: bool,
-        reason: str | None,
-    ) -> Question:
-        """Record the decision. The caller answers, then :meth:`_announce_review`: the review
-        card and the submitter's message wait on Discord's rate limits, the answer may not."""
-        assert interaction.guild is not None
-        return await bank.review(
-            self.bot.db,
-            interaction.guild.id,
-            question_id,
-            reviewer_id=interaction.user.id,
-            approve=approve,
-            reason=reason,
-        )
-
-    async def _announce_review(
-        self, interaction: discord.Interaction[CopBot], question: Question
-    ) -> None:
-        """The decision on the review card, and to the submitter."""
-        assert interaction.guild is not None
-        await self._update_review_message(interaction.guild, question)
-        await self._tell_submitter(interaction.guild, question)
-
-    async def _update_review_message(self, guild: discord.Guild, question: Question) -> None:
-        if question.review_channel_id is None or question.review_message_id is None:
-            return
-        channel = guild.get_channel(question.review_channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            pending = question.status == QuestionStatus.PENDING
-            await channel.get_partial_message(question.review_message_id).edit(
-                embed=review_embed(question, self._name(guild, question.author_id)),
-                view=review_view(question.id or 0) if pending else None,
-            )
-        except discord.HTTPException:
-            log.info("review message of question %s is gone", question.id)
-
-    async def _tell_submitter(self, guild: discord.Guild, question: Question) -> None:
-        """A direct message to the submitter, when they accept them (a closed DM is fine)."""
-        if question.author_id is None or question.author_id == question.reviewed_by:
-            return
-        if question.status == QuestionStatus.APPROVED:
-            text = (
-                f"Your question for {guild.name} was approved and joins the rotation of "
-                f"**{question.theme}**:\n> {neutralise_mentions(question.text)}"
-            )
-        else:
-            why = f"\nReason: {question.reject_reason}" if question.reject_reason else ""
-            text = (
-                f"Your question for {guild.name} was not taken up:\n"
-                f"> {neutralise_mentions(question.text)}{why}"
-            )
-        await self._send_to(question.author_id, text, about=f"question {question.id}")
-
-    async def _tell_submitter_posted(
-        self,
-        guild: discord.Guild,
-        question: Question,
-        message: discord.Message,
-        posted_by: int | None,
-    ) -> None:
-        """A member whose question goes out hears of it (not a moderator posting their own)."""
-        if question.author_id is None or question.author_id in (posted_by, question.reviewed_by):
-            return
-        await self._send_to(
-            question.author_id,
-            f"Your question for {guild.name} is posted: {message.jump_url}\n"
-            f"> {neutralise_mentions(question.text)}",
-            about=f"the post of question {question.id}",
-        )
-
-    async def _send_to(self, user_id: int, text: str, *, about: str) -> None:
-        """A direct message; people who do not accept them are simply not told."""
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(text, allowed_mentions=NO_PINGS)
-        except discord.HTTPException:
-            log.info("could not tell user %s about %s", user_id, about)
+        await announce_review(interaction, question)
 
     @app_commands.command(name="list", description="The question bank, page by page")
     @app_commands.describe(theme="Only this theme", status="Only questions in this state")
@@ -348,67 +236,13 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             wanted = QuestionStatus.APPROVED
         # Tidied as themes are: the page buttons carry it, within Discord's custom_id length.
         wanted_theme = collapse_spaces(theme or "") or None
-        embed, view = await self.question_listing(interaction.guild_id, wanted_theme, wanted, 1)
+        embed, view = await question_listing(
+            self.bot, interaction.guild_id, wanted_theme, wanted, 1
+        )
         if view is None:
             await interaction.response.send_message(embed=embed, ephemeral=True)
         else:
             await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-
-    async def question_listing(
-        self,
-        guild_id: int,
-        theme: str | None,
-        status: QuestionStatus | None,
-        page: int,
-    ) -> tuple[discord.Embed, discord.ui.View | None]:
-        requested = max(page, 1)
-        listing = await bank.list_questions(
-            self.bot.db,
-            guild_id,
-            theme=theme,
-            status=status,
-            offset=(requested - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
-        )
-        window = PageWindow.of(requested, size=PAGE_SIZE, total=listing.total)
-        if window.number != requested:
-            listing = await bank.list_questions(
-                self.bot.db,
-                guild_id,
-                theme=theme,
-                status=status,
-                offset=window.offset,
-                limit=PAGE_SIZE,
-            )
-        lines = [
-            f"**#{q.id}** [{q.theme}] {shorten(discord.utils.escape_markdown(q.text), 180)}"
-            + ("" if q.status == QuestionStatus.APPROVED else f" · *{q.status}*")
-            for q in listing.questions
-        ]
-        shown_theme = theme
-        if theme is not None:  # as the bank spells it, not as typed
-            key = theme_key(theme)
-            known = {t.key: t.name for t in await bank.themes(self.bot.db, guild_id)}
-            shown_theme = known.get(key, theme)
-        filters = [f for f in (shown_theme, status.value if status else None) if f]
-        title = "Question bank" + (f" ({', '.join(filters)})" if filters else "")
-        description = "\n".join(lines) or (
-            "No question matches."
-            if filters
-            else "The bank is empty: `/prompt add` or `/prompt submit`."
-        )
-        embed = make_embed(
-            title,
-            description,
-            footer=f"{window.label} · {listing.total} question{'' if listing.total == 1 else 's'}",
-        )
-        view = page_buttons(
-            window,
-            lambda target, direction, disabled: QuestionPageButton.leading_to(
-                target, direction, disabled, status=status, theme=theme
-            ),
-        )
-        return embed, view
 
     @app_commands.command(name="edit", description="Change the text of a question")
     @app_commands.describe(id="The question's number", text="The new text")
@@ -432,7 +266,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             await self._ask_for_review(interaction.guild, question)
         else:
             await send_ephemeral(interaction, f"Question #{id} is changed.")
-            await self._update_review_message(interaction.guild, question)  # a pending card
+            await update_review_message(interaction.guild, question)  # a pending card
 
     async def _is_moderator(self, interaction: discord.Interaction[CopBot]) -> bool:
         try:
@@ -625,7 +459,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
                 raise NotFound(
                     "That theme has no approved question any more.", "Approve one, then post."
                 )
-            posted = await self._post(
+            posted = await self.poster.post(
                 where,
                 choice,
                 make_thread=True,
@@ -640,264 +474,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             ephemeral=True,
         )
 
-    async def _post(
-        self,
-        channel: discord.TextChannel,
-        choice: Choice,
-        *,
-        make_thread: bool,
-        prompt_schedule: PromptSchedule | None,
-        scheduled_for: datetime | None,
-        posted_by: int | None,
-    ) -> tuple[discord.Message, discord.Thread | None] | None:
-        """Post a question step by step (bot/prompts/schedules.py says why). None: this
-        firing's post was begun elsewhere (another process, or the start-up recovery)."""
-        post = await self.service.begin_post(
-            channel.guild.id,
-            choice,
-            channel_id=channel.id,
-            make_thread=make_thread,
-            prompt_schedule_id=prompt_schedule.id if prompt_schedule else None,
-            scheduled_for=scheduled_for,
-            posted_by=posted_by,
-        )
-        if post is None:
-            return None
-        assert post.id is not None
-        self._making.add(post.id)
-        try:
-            message = await self._send(channel, post.id, choice.question, make_thread)
-            thread = await self._finish(
-                channel, post.id, choice.question, message, make_thread, posted_by
-            )
-        finally:
-            self._making.discard(post.id)
-        return message, thread
-
-    def _question_embed(
-        self, guild: discord.Guild, question: Question, *, answer_in: str | None
-    ) -> discord.Embed:
-        credit = self._name(guild, question.author_id) if question.show_author else None
-        return make_embed(
-            f"💬 {question.theme}",
-            f"**{neutralise_mentions(question.text)}**" + (f"\n\n{answer_in}" if answer_in else ""),
-            footer=(f"Suggested by {credit} · " if credit else "") + f"Question #{question.id}",
-        )
-
-    async def _send(
-        self, channel: discord.TextChannel, post_id: int, question: Question, make_thread: bool
-    ) -> discord.Message:
-        """Step 2: the message, with the post's nonce; then its id in the record."""
-        embed = self._question_embed(
-            channel.guild, question, answer_in=ANSWER_IN_THREAD if make_thread else None
-        )
-        try:
-            message = await channel.send(
-                embed=embed, nonce=post_nonce(post_id), allowed_mentions=NO_PINGS
-            )
-        except discord.HTTPException as error:
-            if error.status < 500:  # refused (or five 429s): nothing was sent
-                await self.service.drop_post(post_id)
-                raise
-            found = await self._look_for_sent(channel, post_id, question, error)
-            if found is None:
-                raise
-            message = found
-        except Exception as error:  # the connection died: it may have gone out
-            found = await self._look_for_sent(channel, post_id, question, error)
-            if found is None:
-                raise
-            message = found
-        await self.service.post_sent(post_id, message.id)
-        return message
-
-    async def _look_for_sent(
-        self,
-        channel: discord.TextChannel,
-        post_id: int,
-        question: Question,
-        error: Exception,
-    ) -> discord.Message | None:
-        """After a send that failed without a clear refusal: the message if it went out after
-        all. Not found, the post is dropped; if the channel cannot be read either, the post is
-        left for the start-up recovery."""
-        post = await self.service.get_post(post_id)
-        if post is None:
-            return None
-        try:
-            found = await self._find_sent(channel, post, question)
-        except (discord.HTTPException, OSError, TimeoutError):
-            log.warning(
-                "post %s: sending failed (%s); its channel cannot be read", post_id, error
-            )
-            return None
-        if found is None:
-            await self.service.drop_post(post_id)
-        return found
-
-    async def _find_sent(
-        self, channel: discord.TextChannel, post: PromptPost, question: Question
-    ) -> discord.Message | None:
-        """The message of a post whose id was never recorded, if it went out: the bot's first
-        message with that question after the post was begun that is no other post's. (Reading
-        history does not show a message's nonce.)"""
-        # A minute's margin for a clock that differs from Discord's.
-        after = discord.Object(discord.utils.time_snowflake(post.posted_at - timedelta(minutes=1)))
-        footer = f"Question #{question.id}"
-        assert self.bot.user is not None
-        async for message in channel.history(after=after, limit=SEARCH_LIMIT, oldest_first=True):
-            if message.author.id != self.bot.user.id or not message.embeds:
-                continue
-            if not (message.embeds[0].footer.text or "").endswith(footer):
-                continue
-            if await self.service.is_recorded(message.id):
-                continue
-            return message
-        return None
-
-    async def _finish(
-        self,
-        channel: discord.TextChannel,
-        post_id: int,
-        question: Question,
-        message: discord.Message,
-        make_thread: bool,
-        posted_by: int | None,
-    ) -> discord.Thread | None:
-        """Step 3: the thread for answers, then the post is finished. Raises ThreadRefused
-        (after recording the post) when Discord refuses the thread."""
-        thread, refused = None, None
-        if make_thread:
-            try:
-                thread = await self._thread_of(message, question)
-                self.thread_authors[thread.id] = question.author_id
-            except discord.HTTPException as error:
-                refused = error  # the question is out: it is recorded all the same
-        await self.service.finish_post(post_id, thread.id if thread else None)
-        if refused is not None:
-            try:  # the post promised a thread: say where to answer instead
-                await message.edit(
-                    embed=self._question_embed(
-                        channel.guild, question, answer_in=ANSWER_IN_CHANNEL
-                    )
-                )
-            except discord.HTTPException:
-                log.info("could not edit post %s to say where to answer", message.id)
-        await self._tell_submitter_posted(channel.guild, question, message, posted_by)
-        if refused is not None:
-            raise ThreadRefused(message, refused)
-        return thread
-
-    async def _thread_of(self, message: discord.Message, question: Question) -> discord.Thread:
-        """The message's thread, opened now unless it is open already."""
-        if message.thread is not None:
-            return message.thread
-        try:
-            return await message.create_thread(
-                name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-        except discord.HTTPException as error:
-            if error.code != THREAD_EXISTS:
-                raise
-        # Opened by a process that stopped before recording it: a message's thread has its id.
-        thread = await self.bot.fetch_channel(message.id)
-        assert isinstance(thread, discord.Thread)
-        return thread
-
-    async def _on_firing(self, firing: Firing) -> str | None:
-        """A schedule's time has come: post its theme's next question, or pause and say why."""
-        schedule = firing.schedule
-        assert schedule.id is not None
-        prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
-        if prompt_schedule is None:
-            return "no prompt schedule for this schedule"
-        # An alarm due while the bot was down rings during start-up, before the gateway has
-        # told the bot about any channel.
-        await self.bot.wait_until_ready()
-        async with self.service.posting(prompt_schedule.community_id, prompt_schedule.theme_key):
-            return await self._post_on_time(firing, prompt_schedule)
-
-    async def _post_on_time(self, firing: Firing, prompt_schedule: PromptSchedule) -> str:
-        choice = await self.service.choose(prompt_schedule.community_id, prompt_schedule.theme_key)
-        if choice is None:
-            return await self._pause(
-                prompt_schedule,
-                f"the theme {prompt_schedule.theme} has no approved question",
-                f"Approve or add questions in {prompt_schedule.theme}, then `/prompt resume "
-                f"id:{prompt_schedule.id}`.",
-            )
-        channel = self.bot.get_channel(prompt_schedule.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return await self._pause(
-                prompt_schedule,
-                "its channel no longer exists",
-                "Make a new schedule in another channel and remove this one.",
-            )
-
-        async def post() -> discord.Message | None:
-            check_bot_can_post(channel, threads=prompt_schedule.make_thread)
-            posted = await self._post(
-                channel,
-                choice,
-                make_thread=prompt_schedule.make_thread,
-                prompt_schedule=prompt_schedule,
-                scheduled_for=firing.scheduled_for,
-                posted_by=None,
-            )
-            return None if posted is None else posted[0]
-
-        return await self._scheduled_outcome(
-            firing, prompt_schedule, channel, choice.question, post()
-        )
-
-    async def _scheduled_outcome(
-        self,
-        firing: Firing,
-        prompt_schedule: PromptSchedule,
-        channel: discord.TextChannel,
-        question: Question,
-        posting: Coroutine[Any, Any, discord.Message | None],
-    ) -> str:
-        """Run a scheduled post and say how it went (the firing's note); the schedule pauses,
-        and the moderators are told, when it cannot go on."""
-        try:
-            message = await posting
-        except ThreadRefused as refused:
-            return await self._pause_thread_refused(prompt_schedule, question, channel, refused)
-        except (NotAllowed, discord.Forbidden, discord.NotFound):
-            return await self._pause_cannot_post(prompt_schedule, f"#{channel.name}")
-        if message is None:
-            return "posted by another process"
-        late = (
-            f", {int(firing.late_by.total_seconds() // 60)} min late"
-            if firing.late_by.total_seconds() >= 60
-            else ""
-        )
-        return f"posted question #{question.id} (message {message.id}{late})"
-
-    async def _pause_thread_refused(
-        self,
-        prompt_schedule: PromptSchedule,
-        question: Question,
-        channel: discord.TextChannel,
-        refused: ThreadRefused,
-    ) -> str:
-        return await self._pause(
-            prompt_schedule,
-            f"question #{question.id} is posted in #{channel.name} "
-            f"({refused.message.jump_url}), but I could not open its thread for answers: "
-            f"{refused.reason}",
-            f"{refused.remedy} Then `/prompt resume id:{prompt_schedule.id}`.",
-        )
-
-    async def _pause_cannot_post(self, prompt_schedule: PromptSchedule, where: str) -> str:
-        return await self._pause(
-            prompt_schedule,
-            f"I can no longer post in {where}",
-            f"Give my role the permissions to post and open threads there, then "
-            f"`/prompt resume id:{prompt_schedule.id}`.",
-        )
-
     # --- start-up recovery ----------------------------------------------------------------------
 
     @commands.Cog.listener()
@@ -905,162 +481,4 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         if self._recovered:
             return
         self._recovered = True
-        self.bot.run_in_background(self.recover(), "prompt post recovery")
-
-    async def recover(self) -> None:
-        """Finish the posts and firings that a process which stopped left half done (the steps
-        and the rules are in bot/prompts/schedules.py)."""
-        for pending in await self.service.unfinished_posts():
-            if pending.id in self._making:
-                continue  # this process is making it right now
-            try:
-                await self._recover_post(pending)
-            except Exception:
-                log.exception("prompt post %s: recovery failed", pending.id)
-        for firing in await self.bot.scheduler.stale_claims(PROMPT_POST):
-            try:
-                await self._recover_firing(firing)
-            except Exception:
-                log.exception("schedule %s: recovering a firing failed", firing.schedule.id)
-
-    async def _recover_post(self, pending: UnfinishedPost) -> None:
-        post, question, prompt_schedule = pending.post, pending.question, pending.prompt_schedule
-        channel = self.bot.get_channel(post.channel_id)
-        status, note = FiringStatus.DONE, ""
-        try:
-            if not isinstance(channel, discord.TextChannel):
-                raise NotAllowed("The channel of the post no longer exists.")
-            message = await self._message_of(channel, pending)
-            if message is None:
-                await self.service.drop_post(pending.id)
-                status, note = FiringStatus.SKIPPED, NOT_SENT_IN_TIME
-            else:
-                await self._finish(
-                    channel, pending.id, question, message, post.make_thread, post.posted_by
-                )
-                note = (
-                    f"posted question #{question.id} (message {message.id}), "
-                    "finished at start-up"
-                )
-        except ThreadRefused as refused:  # the post is recorded, without a thread
-            note = f"posted question #{question.id}; Discord refused its thread"
-            if prompt_schedule is not None and isinstance(channel, discord.TextChannel):
-                note = await self._pause_thread_refused(prompt_schedule, question, channel, refused)
-        except (NotAllowed, discord.Forbidden, discord.NotFound) as error:
-            await self.service.abandon_post(pending.id)
-            if isinstance(error, discord.NotFound) and isinstance(channel, discord.TextChannel):
-                note = f"question #{question.id} was posted, but its message is deleted"
-            else:
-                status, note = FiringStatus.FAILED, f"I can no longer post in <#{post.channel_id}>"
-                if prompt_schedule is not None:
-                    note = await self._pause_cannot_post(prompt_schedule, f"<#{post.channel_id}>")
-        log.info("prompt post %s, after a restart: %s", pending.id, note)
-        if pending.schedule is not None and post.scheduled_for is not None:
-            await self.bot.scheduler.finish_claim(
-                pending.schedule.id or 0, post.scheduled_for, status=status, note=note
-            )
-
-    async def _message_of(
-        self, channel: discord.TextChannel, pending: UnfinishedPost
-    ) -> discord.Message | None:
-        """The message of a post a process left unfinished: found, or sent now if it never went
-        out and still may; None when it never went out and it is too late now."""
-        post = pending.post
-        if post.message_id is not None:
-            return await channel.fetch_message(post.message_id)
-        found = await self._find_sent(channel, post, pending.question)
-        if found is not None:
-            await self.service.post_sent(pending.id, found.id)
-            return found
-        if not pending.may_still_send(self.service.scheduler.clock()):
-            return None
-        check_bot_can_post(channel, threads=post.make_thread)
-        return await self._send(channel, pending.id, pending.question, post.make_thread)
-
-    async def _recover_firing(self, firing: Firing) -> None:
-        """A firing still claimed by a process that stopped: finished if its post is, posted
-        now if still in time and never begun, else recorded as skipped."""
-        schedule = firing.schedule
-        assert schedule.id is not None
-        prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
-        post = None
-        if prompt_schedule is not None and prompt_schedule.id is not None:
-            post = await self.service.post_for_firing(prompt_schedule.id, firing.scheduled_for)
-        status = FiringStatus.DONE
-        if post is not None:
-            if post.finished_at is None:
-                return  # still being made (by this process, or by another one still running)
-            note = (
-                f"posted question #{post.question_id} (message {post.message_id}), "
-                "finished at start-up"
-            )
-        elif firing.late_by <= tolerance(schedule):
-            try:
-                note = await self._on_firing(firing) or ""
-            except Exception:
-                error_id = new_error_id()
-                log.exception("schedule %s failed [error %s]", schedule.id, error_id)
-                status, note = FiringStatus.FAILED, f"error {error_id}"
-        else:
-            status, note = FiringStatus.SKIPPED, NOT_SENT_IN_TIME
-        await self.bot.scheduler.finish_claim(
-            schedule.id, firing.scheduled_for, status=status, note=note
-        )
-
-    async def _pause(self, prompt_schedule: PromptSchedule, reason: str, fix: str) -> str:
-        await self.service.pause_for(prompt_schedule.schedule_id, reason)
-        await self._tell_moderators(
-            prompt_schedule,
-            f"⏸ Prompt schedule #{prompt_schedule.id} is paused: {reason}. {fix}",
-        )
-        return f"paused: {reason}"
-
-    async def _tell_moderators(self, prompt_schedule: PromptSchedule, text: str) -> None:
-        """In the review channel; without one, by direct message to whoever made the schedule.
-        The reason also stays on the schedule, shown by ``/prompt schedules``."""
-        guild = self.bot.get_guild(prompt_schedule.community_id)
-        if guild is None:
-            return
-        community = await community_settings(self.bot.db, guild.id, guild.name)
-        channel = guild.get_channel(community.review_channel_id or 0)
-        try:
-            if isinstance(channel, discord.TextChannel):
-                await channel.send(text, allowed_mentions=NO_PINGS)
-                return
-            creator = guild.get_member(prompt_schedule.created_by or 0)
-            if creator is not None:
-                await creator.send(f"{guild.name}: {text}", allowed_mentions=NO_PINGS)
-                return
-        except discord.HTTPException:
-            pass
-        log.warning("could not tell the moderators of %s: %s", guild.id, text)
-
-    @staticmethod
-    def _name(guild: discord.Guild, user_id: int | None) -> str | None:
-        member = guild.get_member(user_id) if user_id is not None else None
-        return None if member is None else member.display_name
-
-
-class ThreadRefused(NotAllowed):
-    """A question went out but Discord refused its thread for answers."""
-
-    def __init__(self, message: discord.Message, error: discord.HTTPException) -> None:
-        self.message = message
-        if is_thread_limit(error):
-            self.reason = "the server has as many active threads as Discord allows"
-            self.remedy = f"{THREAD_LIMIT_FIX}."
-        elif isinstance(error, discord.Forbidden):
-            self.reason = "I am not allowed to open threads there"
-            self.remedy = "Give my role Create Public Threads in that channel."
-        else:
-            self.reason = f"Discord said: {error.text or error.status}"
-            self.remedy = "Try again later."
-        super().__init__(
-            f"The question is posted ({message.jump_url}), but I could not open its thread for "
-            f"answers: {self.reason}.",
-            f"{self.remedy} Members can answer in the channel meanwhile.",
-        )
-
-
-async def setup(bot: CopBot) -> None:
-    await bot.add_cog(Prompts(bot))
+        self.bot.run_in_background(self.poster.recover(), "prompt post recovery")

@@ -4,29 +4,34 @@ items: the question, page and filters are in the custom_id, so they work after a
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.embeds import Tone, make_embed
-from bot.pagination import PageButton
+from bot.pagination import PageButton, PageWindow, page_buttons
 from bot.permissions import Access, check_access
-from bot.tree import CopbotModal, CopbotView, DynamicButton
+from bot.prompts import bank
+from bot.prompts.rules import theme_key
+from bot.text import neutralise_mentions, shorten
+from bot.tree import CopbotModal, CopbotView, DynamicButton, send_ephemeral
 from storage.models import Question, QuestionStatus
 
 if TYPE_CHECKING:
     from bot.client import CopBot
-    from cogs.prompts import Prompts
+
+log = logging.getLogger(__name__)
 
 STATUS_CODES = {status.value: status for status in QuestionStatus}
+PAGE_SIZE = 10
+NO_PINGS = discord.AllowedMentions.none()
 
 
-def prompts_cog(bot: CopBot) -> Prompts:
-    cog = bot.get_cog("Prompts")
-    if cog is None:
-        raise RuntimeError("the prompts cog is not loaded")
-    return cog  # type: ignore[return-value]
+def member_name(guild: discord.Guild, user_id: int | None) -> str | None:
+    member = guild.get_member(user_id) if user_id is not None else None
+    return None if member is None else member.display_name
 
 
 def review_embed(question: Question, author: str | None) -> discord.Embed:
@@ -75,11 +80,10 @@ class ReviewButton(
         return cls(int(match["question"]), match["decision"])
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
-        cog = prompts_cog(interaction.client)
         if self.decision == "approve":
-            await cog.review_by_button(interaction, self.question_id, approve=True)
+            await review_by_button(interaction, self.question_id, approve=True)
         else:
-            await cog.check_reviewer(interaction)
+            await check_access(interaction, Access.MODERATOR)
             await interaction.response.send_modal(RejectModal(self.question_id))
 
 
@@ -105,7 +109,7 @@ class RejectModal(CopbotModal, title="Reject the question"):
         self.question_id = question_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await prompts_cog(interaction.client).review_by_button(
+        await review_by_button(
             interaction, self.question_id, approve=False, reason=self.reason.value or None
         )
 
@@ -140,7 +144,160 @@ class QuestionPageButton(
         status = STATUS_CODES.get(match["status"]) if match["status"] else None
         if status in (QuestionStatus.PENDING, QuestionStatus.REJECTED):
             await check_access(interaction, Access.MODERATOR)  # as /prompt list checks
-        embed, view = await prompts_cog(interaction.client).question_listing(
-            interaction.guild_id, match["theme"] or None, status, int(match["page"])
+        embed, view = await question_listing(
+            interaction.client,
+            interaction.guild_id,
+            match["theme"] or None,
+            status,
+            int(match["page"]),
         )
         await interaction.response.edit_message(embed=embed, view=view)
+
+
+# --- reviewing a submitted question (the buttons, and /prompt approve and reject) ---------------
+
+
+async def review_by_button(
+    interaction: discord.Interaction[CopBot],
+    question_id: int,
+    *,
+    approve: bool,
+    reason: str | None = None,
+) -> None:
+    await check_access(interaction, Access.MODERATOR)
+    question = await record_review(interaction, question_id, approve=approve, reason=reason)
+    await send_ephemeral(
+        interaction,
+        f"Question #{question.id} is {'approved' if approve else 'rejected'}.",
+    )
+    await announce_review(interaction, question)
+
+
+async def record_review(
+    interaction: discord.Interaction[CopBot],
+    question_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+) -> Question:
+    """Record the decision. The caller answers, then :func:`announce_review`: the review
+    card and the submitter's message wait on Discord's rate limits, the answer may not."""
+    assert interaction.guild is not None
+    return await bank.review(
+        interaction.client.db,
+        interaction.guild.id,
+        question_id,
+        reviewer_id=interaction.user.id,
+        approve=approve,
+        reason=reason,
+    )
+
+
+async def announce_review(interaction: discord.Interaction[CopBot], question: Question) -> None:
+    """The decision on the review card, and to the submitter."""
+    assert interaction.guild is not None
+    await update_review_message(interaction.guild, question)
+    await tell_submitter(interaction.client, interaction.guild, question)
+
+
+async def update_review_message(guild: discord.Guild, question: Question) -> None:
+    if question.review_channel_id is None or question.review_message_id is None:
+        return
+    channel = guild.get_channel(question.review_channel_id)
+    if not isinstance(channel, discord.TextChannel):
+        return
+    try:
+        pending = question.status == QuestionStatus.PENDING
+        await channel.get_partial_message(question.review_message_id).edit(
+            embed=review_embed(question, member_name(guild, question.author_id)),
+            view=review_view(question.id or 0) if pending else None,
+        )
+    except discord.HTTPException:
+        log.info("review message of question %s is gone", question.id)
+
+
+async def tell_submitter(bot: CopBot, guild: discord.Guild, question: Question) -> None:
+    """A direct message to the submitter, when they accept them (a closed DM is fine)."""
+    if question.author_id is None or question.author_id == question.reviewed_by:
+        return
+    if question.status == QuestionStatus.APPROVED:
+        text = (
+            f"Your question for {guild.name} was approved and joins the rotation of "
+            f"**{question.theme}**:\n> {neutralise_mentions(question.text)}"
+        )
+    else:
+        why = f"\nReason: {question.reject_reason}" if question.reject_reason else ""
+        text = (
+            f"Your question for {guild.name} was not taken up:\n"
+            f"> {neutralise_mentions(question.text)}{why}"
+        )
+    await send_to(bot, question.author_id, text, about=f"question {question.id}")
+
+
+async def send_to(bot: CopBot, user_id: int, text: str, *, about: str) -> None:
+    """A direct message; people who do not accept them are simply not told."""
+    try:
+        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+        await user.send(text, allowed_mentions=NO_PINGS)
+    except discord.HTTPException:
+        log.info("could not tell user %s about %s", user_id, about)
+
+
+# --- the bank, page by page (/prompt list and its page buttons) --------------------------------
+
+
+async def question_listing(
+    bot: CopBot,
+    guild_id: int,
+    theme: str | None,
+    status: QuestionStatus | None,
+    page: int,
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    requested = max(page, 1)
+    listing = await bank.list_questions(
+        bot.db,
+        guild_id,
+        theme=theme,
+        status=status,
+        offset=(requested - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    window = PageWindow.of(requested, size=PAGE_SIZE, total=listing.total)
+    if window.number != requested:
+        listing = await bank.list_questions(
+            bot.db,
+            guild_id,
+            theme=theme,
+            status=status,
+            offset=window.offset,
+            limit=PAGE_SIZE,
+        )
+    lines = [
+        f"**#{q.id}** [{q.theme}] {shorten(discord.utils.escape_markdown(q.text), 180)}"
+        + ("" if q.status == QuestionStatus.APPROVED else f" · *{q.status}*")
+        for q in listing.questions
+    ]
+    shown_theme = theme
+    if theme is not None:  # as the bank spells it, not as typed
+        key = theme_key(theme)
+        known = {t.key: t.name for t in await bank.themes(bot.db, guild_id)}
+        shown_theme = known.get(key, theme)
+    filters = [f for f in (shown_theme, status.value if status else None) if f]
+    title = "Question bank" + (f" ({', '.join(filters)})" if filters else "")
+    description = "\n".join(lines) or (
+        "No question matches."
+        if filters
+        else "The bank is empty: `/prompt add` or `/prompt submit`."
+    )
+    embed = make_embed(
+        title,
+        description,
+        footer=f"{window.label} · {listing.total} question{'' if listing.total == 1 else 's'}",
+    )
+    view = page_buttons(
+        window,
+        lambda target, direction, disabled: QuestionPageButton.leading_to(
+            target, direction, disabled, status=status, theme=theme
+        ),
+    )
+    return embed, view
