@@ -31,7 +31,17 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# Set for each test by tests/conftest.py: whether it is marked `postgres` (None outside tests).
+postgres_allowed: bool | None = None
+
+
 async def _admin_connection() -> asyncpg.Connection:
+    if postgres_allowed is False:
+        pytest.fail(
+            "this test uses PostgreSQL but is not marked: add @pytest.mark.postgres (or use the"
+            " `backend` fixture) so that `-m 'not postgres'` runs without a server",
+            pytrace=False,
+        )
     try:
         return await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:

@@ -9,15 +9,20 @@ from pathlib import Path
 import pytest
 
 from bot.cafe.service import MAX_TABLES
-from bot.sandbox import Channel
 from bot.sandbox.interactions import SandboxInteraction
 from storage import cafes, communities
 from storage.prompts import list_prompt_schedules
 from tests.databases import postgres_url
 from tests.e2e.harness import Harness, running_harness
-from tests.e2e.test_cafe import cafe_cmd, create_cafe, people
-from tests.e2e.test_free_text import database_rows, register_caught_up
-from tests.e2e.test_prompt_bank import add
+from tests.e2e.helpers import (
+    add,
+    cafe_cmd,
+    create_cafe,
+    database_rows,
+    people,
+    questions_channel,
+    register_caught_up,
+)
 
 HUGE = 9007199254740991  # the largest integer Discord's options carry
 CAFE = {
@@ -26,10 +31,6 @@ CAFE = {
     "rounds": 2,
     "round_minutes": 20,
 }
-
-
-def questions(harness: Harness) -> Channel:
-    return harness.community.channels["questions"]
 
 
 def refused(itx: SandboxInteraction, *words: str) -> None:
@@ -68,9 +69,9 @@ async def test_schedules_firing_too_often_are_refused(harness: Harness) -> None:
     for when, gap in (("* * * * *", "1 minute"), ("*/30 9-17 * * *", "30 minutes")):
         itx = await harness.sandbox.slash(
             harness.moderator,
-            questions(harness),
+            questions_channel(harness),
             "prompt schedule",
-            channel=questions(harness),
+            channel=questions_channel(harness),
             when=when,
             theme="Funding",
         )
@@ -84,9 +85,9 @@ async def test_schedules_firing_too_often_are_refused(harness: Harness) -> None:
         assert await cafes.list_cafes(session, guild_id) == []
     hourly = await harness.sandbox.slash(
         harness.moderator,
-        questions(harness),
+        questions_channel(harness),
         "prompt schedule",
-        channel=questions(harness),
+        channel=questions_channel(harness),
         when="0 9-17 * * 1-5",
         theme="Funding",
     )
@@ -103,9 +104,9 @@ async def test_only_real_time_zones_are_saved(harness: Harness) -> None:
         refused(itx, "is not a time zone I know", "IANA name")
         itx = await harness.sandbox.slash(
             harness.moderator,
-            questions(harness),
+            questions_channel(harness),
             "prompt schedule",
-            channel=questions(harness),
+            channel=questions_channel(harness),
             when="daily 09:00",
             theme="Funding",
             timezone=name,

@@ -14,24 +14,21 @@ from storage import organisations
 from storage.app_state import set_state
 from storage.models import QuestionStatus
 from tests.e2e.harness import Harness
-from tests.e2e.test_cafe import (
+from tests.e2e.helpers import (
     answered,
     cafe_cmd,
+    card_of,
     create_cafe,
     custom_ids,
     notes,
     only_cafe,
     people,
-    sign_up,
-    table_threads,
-)
-from tests.e2e.test_prompt_bank import (
-    buttons,
-    card_of,
     ready,
     review_channel,
-    stored,
+    sign_up,
+    stored_question,
     submit,
+    table_threads,
 )
 
 HELD_FOR = 3.5  # seconds: longer than Discord waits for an answer
@@ -87,7 +84,7 @@ async def test_commands_buttons_and_forms_of_every_cog_are_answered_in_time_behi
     reject_card = card_of(review, to_reject)
     # The reason's form opens at once, before the database is busy (a form is a first answer).
     opened = await harness.sandbox.click(
-        harness.moderator, reject_card, buttons(reject_card)["Reject"]
+        harness.moderator, reject_card, custom_ids(reject_card)["Reject"]
     )
     assert opened.modal is not None
     profiler, asker = newcomer(harness, "profiler"), newcomer(harness, "asker")
@@ -114,7 +111,7 @@ async def test_commands_buttons_and_forms_of_every_cog_are_answered_in_time_behi
                 timeout=WAIT,
             ),
             sandbox.click(
-                moderator, approve_card, buttons(approve_card)["Approve"], timeout=WAIT
+                moderator, approve_card, custom_ids(approve_card)["Approve"], timeout=WAIT
             ),
             sandbox.submit_modal(moderator, opened, {"reason": "Asked last month."}, timeout=WAIT),
         )
@@ -137,8 +134,8 @@ async def test_commands_buttons_and_forms_of_every_cog_are_answered_in_time_behi
     async with harness.db.session() as session:
         names = await organisations.organisation_names(session, harness.community.guild.id)
     assert "Akvo" in names
-    assert (await stored(harness, to_approve)).status == QuestionStatus.APPROVED
-    assert (await stored(harness, to_reject)).status == QuestionStatus.REJECTED
+    assert (await stored_question(harness, to_approve)).status == QuestionStatus.APPROVED
+    assert (await stored_question(harness, to_reject)).status == QuestionStatus.REJECTED
     # The buttons' own messages were edited as usual: the review cards show the decisions.
     assert "Approved" in message_text(card_of(review, to_approve))
     assert "Asked last month." in message_text(card_of(review, to_reject))

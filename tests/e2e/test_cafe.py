@@ -3,74 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
-from bot.sandbox import Channel, Member
-from bot.sandbox.interactions import SandboxInteraction
-from bot.sandbox.models import Message, walk_components
+from bot.sandbox.models import Message
 from storage import cafes
-from storage.models import Cafe, CafeNote, CafeState
+from storage.models import Cafe, CafeState
 from storage.types import utc_now
 from tests.e2e.harness import Harness
-
-WAIT = 15.0
-
-
-def cafe_channel(harness: Harness) -> Channel:
-    return harness.community.channels["cafe"]
-
-
-async def cafe_cmd(
-    harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
-) -> SandboxInteraction:
-    return await harness.sandbox.slash(
-        actor, channel or cafe_channel(harness), f"cafe {command}", timeout=WAIT, **options
-    )
-
-
-async def answered(itx: SandboxInteraction) -> str:
-    """The text of the answer, waiting for the follow-up when the bot deferred."""
-    if itx.deferred:
-        message = await itx.wait_for_followup(timeout=WAIT)
-        from bot.sandbox.interactions import message_text
-
-        return message_text(message)
-    return itx.text()
-
-
-def people(harness: Harness, count: int) -> list[Member]:
-    found = [
-        m
-        for m in harness.community.guild.members.values()
-        if not m.user.bot and m.id != harness.community.owner.id
-    ]
-    found.sort(key=lambda m: m.id)
-    assert len(found) >= count
-    return found[:count]
-
-
-def signup_message(harness: Harness) -> Message:
-    for message in reversed(cafe_channel(harness).messages):
-        if message.embeds and message.embeds[0].get("title", "").startswith("World Café"):
-            return message
-    raise AssertionError("no sign-up message in #cafe")
-
-
-def custom_ids(message: Message) -> dict[str, str]:
-    return {
-        c["label"]: c["custom_id"]
-        for c in walk_components(message.components)
-        if c.get("type") == 2 and "custom_id" in c
-    }
-
-
-def table_threads(harness: Harness, round_number: int) -> list[Channel]:
-    threads = [
-        t for t in harness.community.guild.threads if t.name.startswith(f"R{round_number} · ")
-    ]
-    return sorted(threads, key=lambda t: int(t.name.split(" · ")[1].removeprefix("Table ")))
+from tests.e2e.helpers import (
+    WAIT,
+    answered,
+    cafe_channel,
+    cafe_cmd,
+    create_cafe,
+    custom_ids,
+    eventually,
+    notes,
+    only_cafe,
+    people,
+    sign_up,
+    signup_message,
+    stored_cafe,
+    table_threads,
+)
 
 
 def round_listing(harness: Harness, round_number: int) -> Message:
@@ -79,57 +34,6 @@ def round_listing(harness: Harness, round_number: int) -> Message:
         if message.embeds and f"round {round_number} of" in message.embeds[0].get("title", ""):
             return message
     raise AssertionError(f"no table listing for round {round_number}")
-
-
-async def stored_cafe(harness: Harness, cafe_id: int) -> Cafe:
-    async with harness.db.session() as session:
-        found = await cafes.get_cafe_by_id(session, cafe_id)
-    assert found is not None
-    return found
-
-
-async def only_cafe(harness: Harness) -> Cafe:
-    async with harness.db.session() as session:
-        found = await cafes.list_cafes(session, harness.community.guild.id)
-    assert len(found) == 1
-    return found[0]
-
-
-async def notes(harness: Harness, cafe_id: int) -> list[CafeNote]:
-    async with harness.db.session() as session:
-        return await cafes.notes_of(session, cafe_id)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = WAIT) -> None:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the café did not reach the expected state in time")
-        await asyncio.sleep(0.05)
-
-
-async def create_cafe(harness: Harness, **options: Any) -> Cafe:
-    options = {
-        "title": "Funding knowledge management",
-        "questions": "How do we fund KM? | Who pays for sharing? | What will we do next?",
-        "rounds": 3,
-        "round_minutes": 20,
-        **options,
-    }
-    itx = await cafe_cmd(harness, harness.moderator, "create", **options)
-    text = await answered(itx)
-    assert "is open for sign-up" in text, text
-    return await only_cafe(harness)
-
-
-async def sign_up(harness: Harness, members: list[Member], *, hosts: int = 0) -> None:
-    message = signup_message(harness)
-    ids = custom_ids(message)
-    for index, member in enumerate(members):
-        label = "Host a table" if index < hosts else "Join"
-        itx = await harness.sandbox.click(member, message, ids[label], timeout=WAIT)
-        assert itx.ephemeral, itx.text()
-        assert "signed up" in itx.text() or "You host table" in itx.text(), itx.text()
 
 
 # --- a whole café ------------------------------------------------------------------------------
@@ -487,7 +391,7 @@ async def test_a_cafe_needs_a_channel_where_the_bot_can_open_threads(harness: Ha
 
 
 def test_the_harvest_file_is_named_after_whole_words_of_the_title() -> None:
-    from cogs.cafe_rounds import harvest_filename
+    from cogs.cafe.runner import harvest_filename
 
     def named(title: str) -> str:
         return harvest_filename(

@@ -10,10 +10,11 @@ from storage import cafes, schedules
 from storage.models import CafeState
 from storage.types import utc_now
 from tests.e2e.harness import Harness
-from tests.e2e.test_cafe import (
+from tests.e2e.helpers import (
     answered,
     cafe_channel,
     cafe_cmd,
+    cafe_with_room_for_one_thread,
     create_cafe,
     custom_ids,
     eventually,
@@ -23,7 +24,6 @@ from tests.e2e.test_cafe import (
     stored_cafe,
     table_threads,
 )
-from tests.e2e.test_cafe_rounds import cafe_with_room_for_one_thread
 
 THREADS = "/channels/{channel_id}/threads"
 MESSAGES = "/channels/{channel_id}/messages"

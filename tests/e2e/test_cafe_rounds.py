@@ -14,10 +14,11 @@ from storage import cafes, schedules
 from storage.models import Cafe, CafeState
 from storage.types import utc_now
 from tests.e2e.harness import Harness, running_harness
-from tests.e2e.test_cafe import (
+from tests.e2e.helpers import (
     answered,
     cafe_channel,
     cafe_cmd,
+    cafe_with_room_for_one_thread,
     create_cafe,
     custom_ids,
     eventually,
@@ -268,17 +269,6 @@ async def test_a_recurring_cafe_seats_apart_who_sat_together_last_time(harness: 
 async def cafes_listed(harness: Harness) -> list[Cafe]:
     async with harness.db.session() as session:
         return await cafes.list_cafes(session, harness.community.guild.id)
-
-
-async def cafe_with_room_for_one_thread(harness: Harness, questions: str) -> Cafe:
-    """A café of two tables, eight people signed up, in a server where Discord allows only one
-    more active thread."""
-    await harness.set_staff_roles()
-    cafe = await create_cafe(harness, questions=questions, rounds=2, tables=2)
-    await sign_up(harness, people(harness, 8))
-    guild = harness.community.guild
-    guild.max_active_threads = sum(1 for t in guild.threads if not t.archived) + 1
-    return cafe
 
 
 async def test_tables_discord_refuses_to_open_are_opened_by_start_once_there_is_room(

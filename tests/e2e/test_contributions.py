@@ -14,6 +14,7 @@ from bot.sandbox import Channel, Member
 from storage import contributions as log_queries
 from storage.models import Contribution, Reaction
 from tests.e2e.harness import Harness, running_harness
+from tests.e2e.helpers import eventually
 
 ANSWER_TIMEOUT = 10.0
 
@@ -37,16 +38,13 @@ async def all_reactions(harness: Harness) -> list[Reaction]:
         return list((await session.execute(select(Reaction))).scalars())
 
 
-async def eventually(harness: Harness, check: Callable[[], Any]) -> None:
+async def until_logged(harness: Harness, check: Callable[[], Any]) -> None:
     """Until ``check`` (async) is true: the gateway delivers, then the writer flushes."""
-    deadline = asyncio.get_running_loop().time() + ANSWER_TIMEOUT
-    while True:
+
+    async def flush() -> None:
         await harness.bot.contribution_writer.flush(timeout=ANSWER_TIMEOUT)
-        if await check():
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the log did not reach the expected state in time")
-        await asyncio.sleep(0.05)
+
+    await eventually(check, ANSWER_TIMEOUT, before_each_check=flush)
 
 
 async def settle(harness: Harness) -> None:
@@ -122,7 +120,7 @@ async def test_a_reply_in_a_thread_is_logged_once_with_kinds_and_the_organisatio
             await logged(harness, question.id) is not None
         )
 
-    await eventually(harness, both_logged)
+    await until_logged(harness, both_logged)
     row = await logged(harness, answer.id)
     assert row is not None
     assert row.channel_id == thread.id and row.parent_channel_id == harness.general.id
@@ -139,7 +137,7 @@ async def test_a_reply_in_a_thread_is_logged_once_with_kinds_and_the_organisatio
     # a new organisation later does not rewrite the past
     await join_organisation(harness, answerer, "SNV")
     later = await sandbox.send_message(answerer, thread, "Another thought")
-    await eventually(harness, lambda: _exists(harness, later.id))
+    await until_logged(harness, lambda: _exists(harness, later.id))
     old, new = await logged(harness, answer.id), await logged(harness, later.id)
     assert old is not None and old.organisation_id == irc
     assert new is not None and new.organisation_id == await organisation_id(harness, "SNV")
@@ -154,7 +152,7 @@ async def test_a_resume_replay_is_not_logged_twice(harness: Harness) -> None:
     sandbox = harness.sandbox
     first, second = members(harness)
     before = await sandbox.send_message(first, harness.general, "before the drop")
-    await eventually(harness, lambda: _exists(harness, before.id))
+    await until_logged(harness, lambda: _exists(harness, before.id))
     sandbox.disconnect_bot(resumable=True)
     during = [
         await sandbox.send_message(second, harness.general, f"while disconnected {i}")
@@ -167,7 +165,7 @@ async def test_a_resume_replay_is_not_logged_twice(harness: Harness) -> None:
     async def all_there() -> bool:
         return {r.message_id for r in await all_rows(harness)} >= ids
 
-    await eventually(harness, all_there)
+    await until_logged(harness, all_there)
     await settle(harness)
     rows = await all_rows(harness)
     assert sorted(r.message_id for r in rows) == sorted(ids)  # each once, nothing else
@@ -181,8 +179,8 @@ async def test_edits_deletions_and_bulk_deletions_are_honoured(harness: Harness)
     bulk = [await sandbox.send_message(other, harness.general, f"bulk {i}") for i in range(3)]
     kept = await sandbox.send_message(other, harness.general, "kept")
     await sandbox.add_reaction(author, bulk[0], "👍")
-    await eventually(harness, lambda: _exists(harness, kept.id))
-    await eventually(harness, lambda: _count_reactions(harness, 1))
+    await until_logged(harness, lambda: _exists(harness, kept.id))
+    await until_logged(harness, lambda: _count_reactions(harness, 1))
 
     await sandbox.edit_message(author, message, "now longer, with https://example.org?")
     await sandbox.delete_message(author, doomed)
@@ -194,8 +192,8 @@ async def test_edits_deletions_and_bulk_deletions_are_honoured(harness: Harness)
         row = await logged(harness, message.id)
         return row is not None and row.edited_at is not None
 
-    await eventually(harness, edited)
-    await eventually(harness, lambda: _gone(harness, [doomed.id, *(m.id for m in bulk)]))
+    await until_logged(harness, edited)
+    await until_logged(harness, lambda: _gone(harness, [doomed.id, *(m.id for m in bulk)]))
     row = await logged(harness, message.id)
     assert row is not None and row.is_resource and row.is_question and row.links == 1
     assert row.characters == len("now longer, with https://example.org?")
@@ -222,7 +220,7 @@ async def test_reactions_to_others_are_logged_not_to_oneself_or_bots(harness: Ha
     await sandbox.add_reaction(reactor, message, "🎉")
     await sandbox.add_reaction(author, message, "👍")  # own message
     await sandbox.add_reaction(reactor, bot_message, "👍")  # the bot's message
-    await eventually(harness, lambda: _count_reactions(harness, 2))
+    await until_logged(harness, lambda: _count_reactions(harness, 2))
     await settle(harness)
     reactions = await all_reactions(harness)
     assert {(r.user_id, r.target_author_id, r.emoji) for r in reactions} == {
@@ -230,7 +228,7 @@ async def test_reactions_to_others_are_logged_not_to_oneself_or_bots(harness: Ha
         (reactor.id, author.id, "🎉"),
     }
     await sandbox.remove_reaction(reactor, message, "🎉")
-    await eventually(harness, lambda: _count_reactions(harness, 1))
+    await until_logged(harness, lambda: _count_reactions(harness, 1))
 
 
 async def test_only_tracked_channels_are_logged_once_some_are_tracked(harness: Harness) -> None:
@@ -257,7 +255,7 @@ async def test_only_tracked_channels_are_logged_once_some_are_tracked(harness: H
     author, _ = members(harness)
     untracked = await sandbox.send_message(author, harness.general, "in general")
     tracked = await sandbox.send_message(author, cafe, "in the café channel")
-    await eventually(harness, lambda: _exists(harness, tracked.id))
+    await until_logged(harness, lambda: _exists(harness, tracked.id))
     await settle(harness)
     assert await logged(harness, untracked.id) is None
 
@@ -308,7 +306,7 @@ async def test_bots_are_not_logged(harness: Harness) -> None:
     own = await channel.send("copbot speaking")
     other = await sandbox.send_message(other_bot.user, harness.general, "beep")
     person = await sandbox.send_message(harness.plain_member, harness.general, "a person")
-    await eventually(harness, lambda: _exists(harness, person.id))
+    await until_logged(harness, lambda: _exists(harness, person.id))
     await settle(harness)
     assert await logged(harness, own.id) is None
     assert await logged(harness, other.id) is None
@@ -319,7 +317,7 @@ async def test_gap_repair_logs_what_was_sent_while_the_bot_was_stopped(harness: 
     author, other = members(harness)
     thread = await open_thread(harness, harness.general, "A table")
     first = await sandbox.send_message(author, harness.general, "before the stop")
-    await eventually(harness, lambda: _exists(harness, first.id))
+    await until_logged(harness, lambda: _exists(harness, first.id))
     await harness.stop_bot()
     missed = [
         await sandbox.send_message(other, harness.general, f"while stopped {i}") for i in range(5)
@@ -337,7 +335,7 @@ async def test_gap_repair_logs_what_was_sent_while_the_bot_was_stopped(harness: 
         return all([await _exists(harness, m.id) for m in missed])
 
     try:
-        await eventually(harness, repaired)
+        await until_logged(harness, repaired)
     except AssertionError:
         absent = [(m.channel.name, m.content) for m in missed if not await _exists(harness, m.id)]
         raise AssertionError(f"not repaired: {absent}") from None
@@ -355,7 +353,7 @@ async def test_members_thread_starts_are_logged_and_not_credited_to_others(
 
     # a thread from the member's own message: that message becomes a thread start
     own = await sandbox.send_message(starter, harness.general, "Who has tried rope pumps?")
-    await eventually(harness, lambda: _exists(harness, own.id))
+    await until_logged(harness, lambda: _exists(harness, own.id))
     row = await logged(harness, own.id)
     assert row is not None and not row.is_thread_start
     thread = await sandbox.create_thread(starter, harness.general, "Rope pumps", from_message=own)
@@ -365,7 +363,7 @@ async def test_members_thread_starts_are_logged_and_not_credited_to_others(
         found = await logged(harness, own.id)
         return found is not None and found.is_thread_start
 
-    await eventually(harness, own_marked)
+    await until_logged(harness, own_marked)
     row = await logged(harness, own.id)
     assert row is not None and row.is_question and row.author_id == starter.id
 
@@ -377,7 +375,7 @@ async def test_members_thread_starts_are_logged_and_not_credited_to_others(
     async def notice_logged() -> bool:
         return await _exists(harness, notice.id)
 
-    await eventually(harness, notice_logged)
+    await until_logged(harness, notice_logged)
     row = await logged(harness, notice.id)
     assert row is not None and row.is_thread_start and row.author_id == starter.id
     assert row.channel_id == harness.general.id and fresh.id != notice.id
@@ -386,11 +384,11 @@ async def test_members_thread_starts_are_logged_and_not_credited_to_others(
 
     # someone else opens a thread from the member's message: nobody is credited with a start
     theirs = await sandbox.send_message(starter, harness.general, "An idea worth a thread")
-    await eventually(harness, lambda: _exists(harness, theirs.id))
+    await until_logged(harness, lambda: _exists(harness, theirs.id))
     opened = await sandbox.create_thread(other, harness.general, "The idea", from_message=theirs)
     await sandbox.wait_until(lambda: harness.bot.get_channel(opened.id) is not None)
     inside = await sandbox.send_message(other, opened, "Let us talk about it here")
-    await eventually(harness, lambda: _exists(harness, inside.id))
+    await until_logged(harness, lambda: _exists(harness, inside.id))
     await settle(harness)
     row = await logged(harness, theirs.id)
     assert row is not None and not row.is_thread_start and row.author_id == starter.id
@@ -417,7 +415,7 @@ async def test_reduced_mode_without_the_message_content_intent(tmp_path: Path) -
         async def both_logged() -> bool:
             return await _exists(harness, question.id) and await _exists(harness, reply.id)
 
-        await eventually(harness, both_logged)
+        await until_logged(harness, both_logged)
         row = await logged(harness, reply.id)
         assert row is not None and row.author_id == answerer.id
         assert row.is_reply and row.reply_to_author_id == asker.id
@@ -450,7 +448,7 @@ async def test_reactions_cleared_in_bulk_leave_the_log(harness: Harness) -> None
     await sandbox.add_reaction(reactor, message, "🎉")
     await sandbox.add_reaction(third, message, "💧")
     await sandbox.add_reaction(reactor, kept, "👍")
-    await eventually(harness, lambda: _count_reactions(harness, 5))
+    await until_logged(harness, lambda: _count_reactions(harness, 5))
 
     # a moderator removes every 👍 of the message: the others stay
     await sandbox.clear_reactions(harness.moderator, message, "👍")
@@ -462,7 +460,7 @@ async def test_reactions_cleared_in_bulk_leave_the_log(harness: Harness) -> None
             (kept.id, "👍"),
         }
 
-    await eventually(harness, thumbs_gone)
+    await until_logged(harness, thumbs_gone)
 
     # then every reaction of the message (here by the bot, over REST)
     channel = harness.bot.get_channel(harness.general.id)
@@ -472,7 +470,7 @@ async def test_reactions_cleared_in_bulk_leave_the_log(harness: Harness) -> None
     async def only_the_other_message() -> bool:
         return [(r.message_id, r.emoji) for r in await all_reactions(harness)] == [(kept.id, "👍")]
 
-    await eventually(harness, only_the_other_message)
+    await until_logged(harness, only_the_other_message)
     assert await logged(harness, message.id) is not None  # the message itself stays
 
 
@@ -489,7 +487,7 @@ async def test_a_backfill_since_the_ends_of_the_calendar_is_refused_plainly(
     assert "Europe/Amsterdam" in zone.text(), zone.text()
     author, _ = members(harness)
     sent = await sandbox.send_message(author, harness.general, "before the backfills")
-    await eventually(harness, lambda: _exists(harness, sent.id))
+    await until_logged(harness, lambda: _exists(harness, sent.id))
     await settle(harness)
     before = [row.message_id for row in await all_rows(harness)]
     history_reads = sum(1 for method, path, _ in sandbox.requests if path.endswith("/messages"))

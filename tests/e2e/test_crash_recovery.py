@@ -28,8 +28,8 @@ from storage.models import Firing as FiringRow
 from storage.schedules import firings_of
 from storage.types import utc_now
 from tests.databases import sqlite_url
+from tests.e2e.helpers import sandbox_settings
 from tests.e2e.processes import keep_draining, read_until, start_bot_module
-from tests.e2e.test_run_command import sandbox_settings
 
 
 async def start_copbot(

@@ -15,8 +15,8 @@ from bot.sandbox import SandboxInteraction
 from storage.members import list_members
 from tests.databases import postgres_url
 from tests.e2e.harness import Harness, running_harness
-from tests.e2e.test_cafe import cafe_cmd, create_cafe, custom_ids, eventually, signup_message
-from tests.storage.test_writer import Outage
+from tests.e2e.helpers import cafe_cmd, create_cafe, custom_ids, eventually, signup_message
+from tests.storage.helpers import Outage
 
 pytestmark = pytest.mark.postgres
 

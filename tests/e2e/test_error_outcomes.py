@@ -17,7 +17,7 @@ from bot.sandbox import Message, SandboxInteraction
 from bot.tree import CopbotView, send_ephemeral
 from storage import app_state
 from tests.e2e.harness import Harness
-from tests.e2e.test_privacy import buttons
+from tests.e2e.helpers import buttons
 
 STATE_KEY = "test.error_outcomes"
 

@@ -8,12 +8,10 @@ NUL never reaches the database (PostgreSQL refuses NUL in text).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.cafe.service import MAX_NOTE
 from bot.sandbox import Member
@@ -22,19 +20,25 @@ from bot.sandbox.actors import USER as USER_OPTION
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.models import walk_components
 from storage import cafes
-from storage.models import metadata
 from storage.types import utc_now
 from tests.e2e.harness import Harness, forget_option_limits
-from tests.e2e.test_cafe import (
+from tests.e2e.helpers import (
+    add,
     answered,
     cafe_cmd,
+    card_of,
     create_cafe,
     custom_ids,
+    database_rows,
+    number_in,
     people,
+    ready,
+    register_caught_up,
+    review_channel,
     sign_up,
+    submit,
     table_threads,
 )
-from tests.e2e.test_prompt_bank import add, card_of, number_in, ready, review_channel, submit
 
 INVISIBLE_ONLY = "\u200b\u200c\u200d\ufeff"
 CONTROL_CHARACTERS = ("\x00", "\x07", "\x1b[31m")
@@ -84,32 +88,6 @@ def free_text_options(harness: Harness) -> list[tuple[str, list[dict[str, Any]],
             if int(command.get("type", 1)) == 1:
                 walk(command["name"], command.get("options") or [])
     return found
-
-
-# The bot's own bookkeeping (the command tree's hash, how far the contribution log has read),
-# written in the background as messages arrive, whatever anyone types.
-BOOKKEEPING = frozenset({"app_state"})
-
-
-async def database_rows(harness: Harness) -> dict[str, list[str]]:
-    """Every row of every table but the bookkeeping, to compare before and after."""
-    async with harness.db.session() as session:
-        return {
-            table.name: sorted(repr(tuple(row)) for row in await session.execute(select(table)))
-            for table in metadata.sorted_tables
-            if table.name not in BOOKKEEPING
-        }
-
-
-async def register_caught_up(harness: Harness) -> None:
-    """Until the register holds every person of the server: the bot catches up with the
-    server's members in the background after it starts."""
-    people = sum(not member.user.bot for member in harness.community.guild.members.values())
-    for _ in range(300):
-        if len((await database_rows(harness))["member"]) >= people:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the register did not catch up with the server's members")
 
 
 class Setup:

@@ -6,6 +6,7 @@ from bot.sandbox import SandboxInteraction
 from storage.members import current_membership, get_member, list_members
 from storage.organisations import list_organisations
 from tests.e2e.harness import Harness
+from tests.e2e.helpers import register_caught_up
 
 ORGANISATIONS = (
     "name,stakeholder,level,country,cop_status\n"
@@ -156,6 +157,7 @@ async def test_a_profile_import_naming_someone_not_in_the_server_imports_nothing
     present = harness.plain_member
     ghost = 987_654_321_098_765_432  # nobody in the server has this id
     assert harness.community.guild.get_member(ghost) is None
+    await register_caught_up(harness)  # the start-up catch-up must not change "before"
     before = await registered_ids(harness)
     rows = f"user_id,display_name,country\n{present.id},,Ghana\n{ghost},Ghost,Ghana\n"
     text = await import_profiles(harness, rows)
@@ -180,7 +182,7 @@ async def test_a_profile_import_for_someone_who_asked_to_be_forgotten_imports_no
     harness: Harness,
 ) -> None:
     from cogs.privacy import KEEP_TEXTS_LABEL
-    from tests.e2e.test_privacy import confirm
+    from tests.e2e.helpers import confirm
 
     await harness.set_staff_roles()
     person = harness.plain_member
@@ -197,7 +199,7 @@ async def test_a_cafe_host_must_be_in_the_server(harness: Harness) -> None:
     """The same shape as an import row for a stranger: /cafe host takes a user and writes their
     id. Discord resolves the option to a user who is not a member; nothing is written."""
     from storage import cafes
-    from tests.e2e.test_cafe import cafe_cmd, create_cafe
+    from tests.e2e.helpers import cafe_cmd, create_cafe
 
     await harness.set_staff_roles()
     cafe = await create_cafe(harness)

@@ -8,11 +8,10 @@ from bot.membership import organisations as service
 from bot.membership.names import name_key
 from bot.sandbox import Member
 from bot.sandbox.interactions import SandboxInteraction
-from bot.sandbox.models import Message, walk_components
 from cogs.org import _within
 from storage import members, organisations
-from storage.audit import recent_audit
 from tests.e2e.harness import Harness, forget_option_limits
+from tests.e2e.helpers import audit_actions, buttons
 
 
 async def org(
@@ -36,15 +35,6 @@ async def stored(harness: Harness, name: str):
 async def all_names(harness: Harness) -> list[str]:
     async with harness.db.session() as session:
         return await organisations.organisation_names(session, harness.community.guild.id)
-
-
-async def audit_actions(harness: Harness) -> list[str]:
-    async with harness.db.session() as session:
-        return [e.action for e in await recent_audit(session, harness.community.guild.id)]
-
-
-def buttons(message: Message) -> dict[str, dict[str, Any]]:
-    return {c["label"]: c for c in walk_components(message.components) if c.get("type") == 2}
 
 
 # --- create --------------------------------------------------------------------------------------

@@ -13,43 +13,18 @@ from sqlalchemy import select
 from bot.client import COGS
 from bot.sandbox import Member, Message
 from bot.sandbox.interactions import SandboxInteraction
-from bot.sandbox.models import walk_components
 from cogs.privacy import DELETE_TEXTS_LABEL, KEEP_TEXTS_LABEL
 from storage import cafes, contributions, members, prompts
-from storage.audit import recent_audit
 from storage.models import NoteKind, PromptPost, QuestionStatus
 from tests.e2e.harness import Harness
-from tests.e2e.test_members import eventually
-from tests.e2e.test_profile import add_organisations
-from tests.storage.test_forget import rows_mentioning, rows_naming
+from tests.e2e.helpers import add_organisations, audit_actions, buttons, click, confirm, eventually
+from tests.storage.helpers import rows_mentioning, rows_naming
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def buttons(message: Message) -> dict[str, dict[str, Any]]:
-    return {c["label"]: c for c in walk_components(message.components) if c.get("type") == 2}
-
-
 async def privacy(harness: Harness, member: Member, sub: str) -> SandboxInteraction:
     return await harness.sandbox.slash(member, harness.general, f"privacy {sub}")
-
-
-async def click(harness: Harness, member: Member, message: Message, label: str) -> Any:
-    return await harness.sandbox.click(member, message, buttons(message)[label]["custom_id"])
-
-
-async def confirm(
-    harness: Harness, member: Member, message: Message, label: str = "Confirm"
-) -> str:
-    """Click Confirm (or the button ``label``) and wait for the outcome: the click is deferred,
-    the message edited later."""
-    await click(harness, member, message, label)
-    await eventually(lambda: _answered(message))
-    return str(message.embeds[0]["title"])
-
-
-async def _answered(message: Message) -> bool:
-    return buttons(message) == {}
 
 
 async def log_some(harness: Harness, author: Member, other: Member) -> None:
@@ -116,18 +91,13 @@ async def stored(harness: Harness, member: Member) -> Any:
         return await members.get_member(session, harness.community.guild.id, member.id)
 
 
-async def actions(harness: Harness) -> list[str]:
-    async with harness.db.session() as session:
-        return [e.action for e in await recent_audit(session, harness.community.guild.id)]
-
-
 def people(harness: Harness) -> tuple[Member, Member]:
     return harness.community.member("tom.becker"), harness.community.member("lena.vogel")
 
 
 async def registered(harness: Harness, member: Member) -> None:
     """The register (cogs.members) has caught up with the server at start-up."""
-    await eventually(lambda: _has_row(harness, member))
+    await eventually(lambda: _has_row(harness, member), interval=0.02, attempts=250)
 
 
 async def _has_row(harness: Harness, member: Member) -> bool:
@@ -201,7 +171,7 @@ async def test_optout_after_confirmation_deletes_the_log_and_keeps_the_profile(
         reply = await contributions.get_contribution(session, 1003)
     assert reply is not None and reply.reply_to_author_id is None  # lena's reply stays, unlinked
     assert (await counts(harness, lena))["messages"] == 2
-    assert "privacy.optout" in await actions(harness)
+    assert "privacy.optout" in await audit_actions(harness)
 
     shown = (await privacy(harness, tom, "show")).text()
     assert "Opted out since" in shown and "**WaterAid**" in shown  # the profile stays
@@ -214,17 +184,17 @@ async def test_optout_after_confirmation_deletes_the_log_and_keeps_the_profile(
     assert not harness.bot.optouts.is_opted_out(guild_id, tom.id)
     assert (await stored(harness, tom)).opted_out_at is None
     assert not any((await counts(harness, tom)).values())  # nothing old comes back
-    assert (await actions(harness))[0] == "privacy.optin"
+    assert (await audit_actions(harness))[0] == "privacy.optin"
 
     refused_optin = await privacy(harness, tom, "optin")
     assert "You are not opted out" in refused_optin.text()
-    assert (await actions(harness))[0] == "privacy.optin"  # no second event
+    assert (await audit_actions(harness))[0] == "privacy.optin"  # no second event
 
 
 async def test_cancel_changes_nothing(harness: Harness) -> None:
     tom, lena = people(harness)
     await log_some(harness, tom, lena)
-    before = await actions(harness)
+    before = await audit_actions(harness)
     ask = await privacy(harness, tom, "optout")
     assert ask.original is not None
     answer = await click(harness, tom, ask.original, "Cancel")
@@ -232,7 +202,7 @@ async def test_cancel_changes_nothing(harness: Harness) -> None:
     assert "Cancelled" in ask.original.embeds[0]["title"] and buttons(ask.original) == {}
     assert (await counts(harness, tom))["messages"] == 2
     assert not harness.bot.optouts.is_opted_out(harness.community.guild.id, tom.id)
-    assert await actions(harness) == before
+    assert await audit_actions(harness) == before
 
 
 async def test_a_confirmation_expires_and_changes_nothing(harness: Harness) -> None:
@@ -241,7 +211,7 @@ async def test_a_confirmation_expires_and_changes_nothing(harness: Harness) -> N
     harness.bot.get_cog("Privacy").confirm_timeout = 0.3
     ask = await privacy(harness, tom, "forget")
     assert ask.original is not None
-    await eventually(lambda: _expired(ask.original))
+    await eventually(lambda: _expired(ask.original), interval=0.02, attempts=250)
     assert buttons(ask.original) == {}  # nothing left to click
     assert (await counts(harness, tom))["messages"] == 2
     assert await stored(harness, tom) is not None
@@ -281,7 +251,8 @@ async def test_a_message_after_opting_out_is_not_logged(harness: Harness) -> Non
         async with harness.db.session() as session:
             return await contributions.get_contribution(session, message.id) is not None
 
-    await eventually(lambda: logged(seen))  # the listener and writer did run
+    # the listener and writer did run
+    await eventually(lambda: logged(seen), interval=0.02, attempts=250)
     assert not await logged(hidden)
     await harness.sandbox.add_reaction(tom, seen, "👍")
     await asyncio.sleep(1.0)  # longer than the writer's flush interval
@@ -311,7 +282,7 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(harness: Harn
     assert await rows_mentioning(harness.db, tom.id) == []
     assert harness.bot.optouts.is_opted_out(guild_id, tom.id)
     assert (await counts(harness, lena))["messages"] == 2
-    assert (await actions(harness))[0] == "privacy.forget"
+    assert (await audit_actions(harness))[0] == "privacy.forget"
 
     shown = (await privacy(harness, tom, "show")).text()
     assert "You asked to be forgotten" in shown

@@ -9,40 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.membership.names import name_key
-from storage import members, organisations
 from storage.audit import recent_audit
-from storage.communities import ensure_community
 from tests.e2e.harness import Harness, forget_option_limits
-
-
-async def add_organisations(harness: Harness, *names: str) -> None:
-    """Organisations as /org create would leave them (built by another cog; not needed here)."""
-    guild = harness.community.guild
-    async with harness.db.session() as session:
-        await ensure_community(session, guild.id, guild.name)
-        for name in names:
-            await organisations.create_organisation(
-                session,
-                community_id=guild.id,
-                name=name,
-                name_key=name_key(name),
-                stakeholder="civil society",
-                level="national",
-            )
-        await session.commit()
-
-
-async def stored_member(harness: Harness, user_id: int) -> Any:
-    async with harness.db.session() as session:
-        return await members.get_member(session, harness.community.guild.id, user_id)
-
-
-async def history_of(harness: Harness, user_id: int) -> list[tuple[str, bool]]:
-    member = await stored_member(harness, user_id)
-    async with harness.db.session() as session:
-        rows = await members.membership_history(session, member.id)
-    return [(organisation.name, membership.ended_at is None) for membership, organisation in rows]
+from tests.e2e.helpers import add_organisations, history_of, stored_member
 
 
 def profile_changes(harness: Harness) -> list[tuple[int, int]]:

@@ -6,30 +6,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import Channel, Member
+from bot.sandbox import Member
 from bot.sandbox.interactions import SandboxInteraction, message_text
 from bot.sandbox.models import Message, walk_components
 from storage import prompts as queries
 from storage.models import Question, QuestionStatus
 from tests.e2e.harness import Harness, forget_option_limits
+from tests.e2e.helpers import (
+    WAIT,
+    add,
+    card_of,
+    custom_ids,
+    number_in,
+    prompt,
+    ready,
+    review_channel,
+    stored_question,
+    submit,
+)
 
-WAIT = 15.0
 FUNDING = "How do you fund knowledge management when projects only pay for implementation?"
 RESOURCE = "Which resource centre helped you most this year, and how?"
 REFUSED = "Only moderators can use this command."
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-async def prompt(
-    harness: Harness, actor: Member, command: str, /, channel: Channel | None = None, **options: Any
-) -> SandboxInteraction:
-    itx = await harness.sandbox.slash(
-        actor, channel or harness.general, f"prompt {command}", timeout=WAIT, **options
-    )
-    await harness.handled()  # a review card or a direct message may follow the answer
-    return itx
 
 
 async def answered(itx: SandboxInteraction) -> str:
@@ -48,22 +49,10 @@ def refused(itx: SandboxInteraction, *words: str) -> None:
         assert word in text, text
 
 
-def number_in(text: str) -> int:
-    """The first ``#N`` of an answer."""
-    return int(text.split("#", 1)[1].split()[0].rstrip(":.,)"))
-
-
 async def bank(harness: Harness) -> list[Question]:
     async with harness.db.session() as session:
         found, _ = await queries.list_questions(session, harness.community.guild.id)
     return found
-
-
-async def stored(harness: Harness, question_id: int) -> Question:
-    async with harness.db.session() as session:
-        question = await queries.get_question(session, harness.community.guild.id, question_id)
-    assert question is not None
-    return question
 
 
 def snapshot(questions: list[Question]) -> list[tuple[Any, ...]]:
@@ -72,14 +61,6 @@ def snapshot(questions: list[Question]) -> list[tuple[Any, ...]]:
         (q.id, q.text, q.theme, q.status, q.author_id, q.reject_reason, q.review_message_id)
         for q in questions
     ]
-
-
-def buttons(message: Message) -> dict[str, str]:
-    return {
-        c["label"]: c["custom_id"]
-        for c in walk_components(message.components)
-        if c.get("type") == 2 and "custom_id" in c
-    }
 
 
 def button_disabled(message: Message, label: str) -> bool:
@@ -93,39 +74,6 @@ def button_disabled(message: Message, label: str) -> bool:
 def dms(harness: Harness, member: Member) -> list[str]:
     channel = harness.sandbox.dm_channel(harness.community.bot, member.user)
     return [m.content for m in channel.messages]
-
-
-async def ready(harness: Harness, *, review_channel: Channel | None = None) -> None:
-    await harness.set_staff_roles()
-    if review_channel is not None:
-        saved = await harness.sandbox.slash(
-            harness.moderator, harness.general, "settings review-channel", channel=review_channel
-        )
-        assert "Review channel saved" in saved.text(), saved.text()
-
-
-def review_channel(harness: Harness) -> Channel:
-    return harness.community.channels["cafe"]
-
-
-async def add(harness: Harness, text: str, theme: str = "Funding") -> int:
-    itx = await prompt(harness, harness.moderator, "add", text=text, theme=theme)
-    assert "Added question #" in itx.text(), itx.text()
-    return number_in(itx.text())
-
-
-async def submit(harness: Harness, member: Member, text: str, theme: str = "Funding") -> int:
-    itx = await prompt(harness, member, "submit", text=text, theme=theme)
-    assert "waits for a moderator's review" in itx.text(), itx.text()
-    assert itx.ephemeral
-    return number_in(itx.text())
-
-
-def card_of(channel: Channel, question_id: int) -> Message:
-    """The review card of a question in the review channel (the latest, after an edit)."""
-    cards = [m for m in channel.messages if f"Question #{question_id} ·" in message_text(m)]
-    assert cards, f"no review card for #{question_id}"
-    return cards[-1]
 
 
 def newcomer(harness: Harness, name: str, *, accepts_dms: bool = True) -> Member:
@@ -181,7 +129,7 @@ async def test_a_submission_without_a_review_channel_waits_in_the_pending_list(
     posted_before = {c.id: len(c.messages) for c in channels}
     member = harness.plain_member
     question_id = await submit(harness, member, RESOURCE, "Resource centres")
-    question = await stored(harness, question_id)
+    question = await stored_question(harness, question_id)
     assert question.status == QuestionStatus.PENDING and question.author_id == member.id
     assert question.review_message_id is None
     assert {c.id: len(c.messages) for c in channels} == posted_before  # no card anywhere
@@ -200,7 +148,7 @@ async def test_a_submission_without_a_review_channel_waits_in_the_pending_list(
 
     done = await prompt(harness, harness.moderator, "approve", id=question_id)
     assert f"Question #{question_id} is approved" in done.text()
-    assert (await stored(harness, question_id)).status == QuestionStatus.APPROVED
+    assert (await stored_question(harness, question_id)).status == QuestionStatus.APPROVED
     assert any("was approved" in text and RESOURCE in text for text in dms(harness, member))
     assert f"#{question_id}" in (await prompt(harness, member, "list")).text()
 
@@ -214,18 +162,18 @@ async def test_approve_by_command_edits_the_review_card_and_tells_the_submitter(
     question_id = await submit(harness, member, RESOURCE, "Resource centres")
     card = card_of(review, question_id)
     assert "Waiting for review" in message_text(card)
-    assert set(buttons(card)) == {"Approve", "Reject"}
-    assert (await stored(harness, question_id)).review_message_id == card.id
+    assert set(custom_ids(card)) == {"Approve", "Reject"}
+    assert (await stored_question(harness, question_id)).review_message_id == card.id
 
     refused(await prompt(harness, member, "approve", id=question_id), REFUSED)
-    assert (await stored(harness, question_id)).status == QuestionStatus.PENDING
+    assert (await stored_question(harness, question_id)).status == QuestionStatus.PENDING
 
     done = await prompt(harness, harness.moderator, "approve", id=question_id)
     assert done.ephemeral and "joins the rotation" in done.text()
-    question = await stored(harness, question_id)
+    question = await stored_question(harness, question_id)
     assert question.status == QuestionStatus.APPROVED
     assert question.reviewed_by == harness.moderator.id
-    assert buttons(card) == {}  # the same message, edited
+    assert custom_ids(card) == {}  # the same message, edited
     assert "Approved" in message_text(card) and f"<@{harness.moderator.id}>" in message_text(card)
     assert [t for t in dms(harness, member) if "was approved" in t]
 
@@ -247,15 +195,15 @@ async def test_reject_by_command_with_a_reason(harness: Harness) -> None:
     forget_option_limits(harness.sandbox)  # over-long text reaches the bot's own checks
     too_long = await prompt(harness, harness.moderator, "reject", id=question_id, reason="r" * 301)
     refused(too_long, "the most is 300")
-    assert (await stored(harness, question_id)).status == QuestionStatus.PENDING
+    assert (await stored_question(harness, question_id)).status == QuestionStatus.PENDING
 
     reason = "We asked something close to this last month."
     done = await prompt(harness, harness.moderator, "reject", id=question_id, reason=reason)
     assert done.ephemeral and f"Question #{question_id} is rejected." in done.text()
-    question = await stored(harness, question_id)
+    question = await stored_question(harness, question_id)
     assert question.status == QuestionStatus.REJECTED and question.reject_reason == reason
     card = card_of(review, question_id)
-    assert buttons(card) == {}
+    assert custom_ids(card) == {}
     assert "Rejected" in message_text(card) and f"Reason: {reason}" in message_text(card)
     told = [t for t in dms(harness, member) if "was not taken up" in t]
     assert told and f"Reason: {reason}" in told[0]
@@ -270,30 +218,31 @@ async def test_review_by_buttons_reject_asks_for_a_reason_in_a_modal(harness: Ha
     second = await submit(harness, member, FUNDING)
 
     card = card_of(review, first)
-    refused(await harness.sandbox.click(member, card, buttons(card)["Reject"]), REFUSED)
-    refused(await harness.sandbox.click(member, card, buttons(card)["Approve"]), REFUSED)
-    assert (await stored(harness, first)).status == QuestionStatus.PENDING
+    refused(await harness.sandbox.click(member, card, custom_ids(card)["Reject"]), REFUSED)
+    refused(await harness.sandbox.click(member, card, custom_ids(card)["Approve"]), REFUSED)
+    assert (await stored_question(harness, first)).status == QuestionStatus.PENDING
 
-    opened = await harness.sandbox.click(harness.moderator, card, buttons(card)["Reject"])
+    opened = await harness.sandbox.click(harness.moderator, card, custom_ids(card)["Reject"])
     assert opened.modal is not None
-    assert (await stored(harness, first)).status == QuestionStatus.PENDING  # not until submitted
+    # not until submitted
+    assert (await stored_question(harness, first)).status == QuestionStatus.PENDING
     reason = "Too close to question one."
     submitted = await harness.sandbox.submit_modal(
         harness.moderator, opened, {"reason": reason}, timeout=WAIT
     )
     await harness.handled()
     assert submitted.ephemeral and "is rejected" in submitted.text()
-    question = await stored(harness, first)
+    question = await stored_question(harness, first)
     assert question.status == QuestionStatus.REJECTED and question.reject_reason == reason
-    assert buttons(card) == {} and f"Reason: {reason}" in message_text(card)
+    assert custom_ids(card) == {} and f"Reason: {reason}" in message_text(card)
     assert any(reason in t for t in dms(harness, member))
 
     other = card_of(review, second)
-    clicked = await harness.sandbox.click(harness.moderator, other, buttons(other)["Approve"])
+    clicked = await harness.sandbox.click(harness.moderator, other, custom_ids(other)["Approve"])
     await harness.handled()
     assert "is approved" in clicked.text()
-    assert (await stored(harness, second)).status == QuestionStatus.APPROVED
-    assert buttons(other) == {} and "Approved" in message_text(other)
+    assert (await stored_question(harness, second)).status == QuestionStatus.APPROVED
+    assert custom_ids(other) == {} and "Approved" in message_text(other)
 
 
 async def test_an_empty_reason_in_the_modal_rejects_without_one(harness: Harness) -> None:
@@ -301,11 +250,11 @@ async def test_an_empty_reason_in_the_modal_rejects_without_one(harness: Harness
     await ready(harness, review_channel=review)
     question_id = await submit(harness, harness.plain_member, RESOURCE)
     card = card_of(review, question_id)
-    opened = await harness.sandbox.click(harness.moderator, card, buttons(card)["Reject"])
+    opened = await harness.sandbox.click(harness.moderator, card, custom_ids(card)["Reject"])
     done = await harness.sandbox.submit_modal(harness.moderator, opened, {"reason": ""})
     await harness.handled()
     assert "is rejected" in done.text()
-    question = await stored(harness, question_id)
+    question = await stored_question(harness, question_id)
     assert question.status == QuestionStatus.REJECTED and question.reject_reason is None
     assert "Reason" not in message_text(card)
 
@@ -322,15 +271,15 @@ async def test_a_submitter_who_takes_no_direct_messages_is_reviewed_all_the_same
     done = await prompt(harness, harness.moderator, "approve", id=approved)
     assert "is approved" in done.text() and "something went wrong" not in done.text()
     card = card_of(review, rejected)
-    opened = await harness.sandbox.click(harness.moderator, card, buttons(card)["Reject"])
+    opened = await harness.sandbox.click(harness.moderator, card, custom_ids(card)["Reject"])
     no = await harness.sandbox.submit_modal(harness.moderator, opened, {"reason": "Not now."})
     await harness.handled()
     assert "is rejected" in no.text() and "something went wrong" not in no.text()
 
-    assert (await stored(harness, approved)).status == QuestionStatus.APPROVED
-    assert (await stored(harness, rejected)).status == QuestionStatus.REJECTED
+    assert (await stored_question(harness, approved)).status == QuestionStatus.APPROVED
+    assert (await stored_question(harness, rejected)).status == QuestionStatus.REJECTED
     assert dms(harness, closed) == []
-    assert buttons(card_of(review, approved)) == {} and buttons(card) == {}
+    assert custom_ids(card_of(review, approved)) == {} and custom_ids(card) == {}
 
 
 # --- duplicates and themes ----------------------------------------------------------------------
@@ -421,26 +370,28 @@ async def test_the_list_pages_with_buttons_that_survive_a_restart(harness: Harne
     assert "Sanitation" not in message_text(page)
     assert button_disabled(page, "◀ Previous") and not button_disabled(page, "Next ▶")
 
-    await harness.sandbox.click(harness.plain_member, page, buttons(page)["Next ▶"], timeout=WAIT)
+    next_page = custom_ids(page)["Next ▶"]
+    await harness.sandbox.click(harness.plain_member, page, next_page, timeout=WAIT)
     assert "Page 2 of 3" in message_text(page) and "number 11" in message_text(page)
 
     await harness.restart_bot()
-    await harness.sandbox.click(harness.plain_member, page, buttons(page)["Next ▶"], timeout=WAIT)
+    next_page = custom_ids(page)["Next ▶"]
+    await harness.sandbox.click(harness.plain_member, page, next_page, timeout=WAIT)
     assert "Page 3 of 3" in message_text(page) and "number 23" in message_text(page)
     assert "number 20" not in message_text(page) and not button_disabled(page, "◀ Previous")
     assert button_disabled(page, "Next ▶")
-    back = buttons(page)["◀ Previous"]
+    back = custom_ids(page)["◀ Previous"]
     await harness.sandbox.click(harness.plain_member, page, back, timeout=WAIT)
     assert "Page 2 of 3" in message_text(page) and "Sanitation" not in message_text(page)
 
     everything = await prompt(harness, harness.plain_member, "list")
     assert "Page 1 of 3" in everything.text() and "26 questions" in everything.text()
     few = await prompt(harness, harness.plain_member, "list", theme="Sanitation")
-    assert "3 questions" in few.text() and buttons(few.original) == {}  # type: ignore[arg-type]
+    assert "3 questions" in few.text() and custom_ids(few.original) == {}  # type: ignore[arg-type]
     # However it is spaced, a theme is one, and its page buttons still fit Discord's custom_id.
     spaced = await prompt(harness, harness.plain_member, "list", theme=f"WATER{' ' * 30}supply")
     assert "Question bank (Water supply," in spaced.text()  # the bank's spelling, not as typed
-    assert "Page 1 of 3" in spaced.text() and set(buttons(spaced.original)) == {  # type: ignore[arg-type]
+    assert "Page 1 of 3" in spaced.text() and set(custom_ids(spaced.original)) == {  # type: ignore[arg-type]
         "◀ Previous",
         "Next ▶",
     }
@@ -486,7 +437,7 @@ async def test_editing_questions(harness: Harness) -> None:
     mine = await submit(harness, member, RESOURCE)
     await prompt(harness, harness.moderator, "approve", id=mine)
     first_card = card_of(review, mine)
-    assert buttons(first_card) == {}
+    assert custom_ids(first_card) == {}
 
     # Someone else's question: refused, whatever its state.
     before = snapshot(await bank(harness))
@@ -500,26 +451,26 @@ async def test_editing_questions(harness: Harness) -> None:
     new_text = "Which resource centre helped your organisation most this year?"
     done = await prompt(harness, member, "edit", id=mine, text=new_text)
     assert done.ephemeral and "waits for a moderator's review again" in done.text()
-    question = await stored(harness, mine)
+    question = await stored_question(harness, mine)
     assert question.status == QuestionStatus.PENDING and question.text == new_text
     second_card = card_of(review, mine)
     assert second_card.id != first_card.id and question.review_message_id == second_card.id
-    assert set(buttons(second_card)) == {"Approve", "Reject"} and new_text in message_text(
+    assert set(custom_ids(second_card)) == {"Approve", "Reject"} and new_text in message_text(
         second_card
     )
     clicked = await harness.sandbox.click(
-        harness.moderator, second_card, buttons(second_card)["Approve"]
+        harness.moderator, second_card, custom_ids(second_card)["Approve"]
     )
     await harness.handled()
     assert "is approved" in clicked.text()
-    assert (await stored(harness, mine)).status == QuestionStatus.APPROVED
+    assert (await stored_question(harness, mine)).status == QuestionStatus.APPROVED
 
     # A moderator edits anyone's question, and it stays approved.
     cards = len(review.messages)
     tidy = "Which resource centre helped your organisation most in this year?"
     done = await prompt(harness, harness.moderator, "edit", id=mine, text=tidy)
     assert f"Question #{mine} is changed." in done.text()
-    question = await stored(harness, mine)
+    question = await stored_question(harness, mine)
     assert question.status == QuestionStatus.APPROVED and question.text == tidy
     assert len(review.messages) == cards
 
@@ -537,10 +488,10 @@ async def test_a_retired_question_is_not_posted_any_more(harness: Harness) -> No
     retired = await add(harness, "Who pays for the learning in your projects?", theme="Funding")
 
     refused(await prompt(harness, harness.plain_member, "retire", id=retired), REFUSED)
-    assert (await stored(harness, retired)).status == QuestionStatus.APPROVED
+    assert (await stored_question(harness, retired)).status == QuestionStatus.APPROVED
     done = await prompt(harness, harness.moderator, "retire", id=retired)
     assert done.ephemeral and "it will not be posted again" in done.text()
-    assert (await stored(harness, retired)).status == QuestionStatus.RETIRED
+    assert (await stored_question(harness, retired)).status == QuestionStatus.RETIRED
     refused(await prompt(harness, harness.moderator, "retire", id=retired), "retired already")
     refused(await prompt(harness, harness.moderator, "retire", id=77_777), "no question #77777")
 
@@ -631,5 +582,5 @@ async def test_editing_a_pending_question_updates_its_review_card(harness: Harne
     assert f"Question #{question_id} is changed." in itx.text()
     card = card_of(channel, question_id)
     assert "pay their data officers" in message_text(card)
-    assert set(buttons(card)) == {"Approve", "Reject"}  # still waiting for a decision
+    assert set(custom_ids(card)) == {"Approve", "Reject"}  # still waiting for a decision
     assert len(channel.messages) == cards_before

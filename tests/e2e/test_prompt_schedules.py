@@ -30,8 +30,7 @@ from storage.schedules import firings_of
 from storage.types import utc_now
 from tests.databases import postgres_url
 from tests.e2e.harness import Harness, running_harness, settings_for
-
-WAIT = 15.0
+from tests.e2e.helpers import WAIT, answered
 
 
 def channel(harness: Harness, name: str) -> Channel:
@@ -44,12 +43,6 @@ async def prompt(
     return await harness.sandbox.slash(
         actor, where or harness.general, f"prompt {command}", timeout=WAIT, **options
     )
-
-
-async def answered(itx: SandboxInteraction) -> str:
-    if itx.deferred:
-        return message_text(await itx.wait_for_followup(timeout=WAIT))
-    return itx.text()
 
 
 async def add(harness: Harness, text: str, theme: str = "Funding") -> int:

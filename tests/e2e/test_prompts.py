@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from bot.sandbox import Channel
-from bot.sandbox.interactions import SandboxInteraction, message_text
 from storage import prompts as queries
 from storage.models import Question, QuestionStatus
 from tests.e2e.harness import Harness
-from tests.e2e.test_prompt_bank import WAIT, buttons, prompt
-
-
-def questions_channel(harness: Harness) -> Channel:
-    return harness.community.channels["questions"]
-
-
-async def answered(itx: SandboxInteraction) -> str:
-    if itx.deferred:
-        return message_text(await itx.wait_for_followup(timeout=WAIT))
-    return itx.text()
+from tests.e2e.helpers import custom_ids, prompt
 
 
 async def stored(harness: Harness, question_id: int) -> Question | None:
@@ -52,16 +40,16 @@ async def test_submit_review_by_button_and_the_submitter_is_told(harness: Harnes
     question = await stored(harness, question_id)
     assert question is not None and question.status == QuestionStatus.PENDING
     card = review.messages[-1]
-    assert buttons(card) == {
+    assert custom_ids(card) == {
         "Approve": f"copbot:prompt:{question_id}:approve",
         "Reject": f"copbot:prompt:{question_id}:reject",
     }
-    refused = await harness.sandbox.click(member, card, buttons(card)["Approve"])
+    refused = await harness.sandbox.click(member, card, custom_ids(card)["Approve"])
     assert "Moderators" in refused.text()
-    approved = await harness.sandbox.click(harness.moderator, card, buttons(card)["Approve"])
+    approved = await harness.sandbox.click(harness.moderator, card, custom_ids(card)["Approve"])
     await harness.handled()
     assert "is approved" in approved.text()
     assert (await stored(harness, question_id)).status == QuestionStatus.APPROVED  # type: ignore[union-attr]
-    assert buttons(review.messages[-1] if review.messages[-1].id == card.id else card) == {}
+    assert custom_ids(review.messages[-1] if review.messages[-1].id == card.id else card) == {}
     dm = [m for c in harness.sandbox._dm_channels.values() for m in c.messages]
     assert any("was approved" in m.content for m in dm)

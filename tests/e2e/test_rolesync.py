@@ -9,7 +9,7 @@ from storage.audit import recent_audit
 from storage.communities import get_community
 from storage.synced_roles import synced_roles
 from tests.e2e.harness import Harness
-from tests.e2e.test_profile import add_organisations
+from tests.e2e.helpers import add_organisations
 
 SYNCED_PREFIXES = ("Stakeholder: ", "Level: ", "Org: ")
 

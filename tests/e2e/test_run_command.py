@@ -7,22 +7,10 @@ import signal
 from pathlib import Path
 
 from bot.sandbox import Sandbox
-from bot.sandbox.sample import SampleCommunity, build_sample_community
-from tests.databases import sqlite_url
+from bot.sandbox.sample import build_sample_community
 from tests.e2e.harness import member_with_roles
-from tests.e2e.processes import clean_environment, read_until, start_bot_module
-
-
-def sandbox_settings(
-    sandbox: Sandbox, community: SampleCommunity, tmp_path: Path
-) -> dict[str, str]:
-    """The environment of `copbot run` pointed at the sandbox, on a fresh SQLite file."""
-    return clean_environment(
-        DISCORD_TOKEN=community.bot.token,
-        DISCORD_API_BASE=sandbox.api_base,
-        DISCORD_GATEWAY_URL=sandbox.gateway_url,
-        DATABASE_URL=sqlite_url(tmp_path),
-    )
+from tests.e2e.helpers import sandbox_settings
+from tests.e2e.processes import read_until, start_bot_module
 
 
 async def test_copbot_run_logs_in_syncs_and_answers(tmp_path: Path) -> None:

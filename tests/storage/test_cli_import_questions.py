@@ -16,7 +16,7 @@ from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import Question, QuestionStatus
 from tests.databases import database_url
-from tests.storage.test_cli_imports import ROOT, SETTINGS, write
+from tests.storage.helpers import ROOT, SETTINGS, write
 
 Copbot = Callable[..., subprocess.CompletedProcess[str]]
 QUESTIONS = (

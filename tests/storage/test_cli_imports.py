@@ -9,17 +9,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = (
-    "DISCORD_TOKEN",
-    "DATABASE_URL",
-    "DISCORD_API_BASE",
-    "DISCORD_GATEWAY_URL",
-    "DEV_GUILD_ID",
-    "LOG_LEVEL",
-    "SHARD_COUNT",
-    "SHARD_IDS",
-)
+from tests.storage.helpers import ROOT, SETTINGS, write
+
 AMA = "123456789012345678"
 
 
@@ -44,11 +35,6 @@ def copbot(tmp_path: Path):
         )
 
     return run
-
-
-def write(path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def present_in_server(tmp_path: Path, guild_id: int, *user_ids: int) -> None:

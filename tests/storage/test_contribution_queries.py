@@ -2,62 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from storage import contributions as log_queries
 from storage.communities import ensure_community
 from storage.db import Database
-
-GUILD = 900_000_000_000_000_001
-CHANNEL, THREAD = 910_000_000_000_000_001, 910_000_000_000_000_002
-ALICE, BOB = 920_000_000_000_000_001, 920_000_000_000_000_002
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def contribution(message_id: int, author: int = ALICE, **fields: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "message_id": message_id,
-        "community_id": GUILD,
-        "channel_id": CHANNEL,
-        "parent_channel_id": None,
-        "author_id": author,
-        "organisation_id": None,
-        "stakeholder": None,
-        "level": None,
-        "created_at": T0 + timedelta(seconds=message_id % 1000),
-        "edited_at": None,
-        "is_reply": False,
-        "is_answer": False,
-        "is_question": False,
-        "is_resource": False,
-        "is_thread_start": False,
-        "reply_to_author_id": None,
-        "reply_to_message_id": None,
-        "characters": 5,
-        "words": 1,
-        "links": 0,
-        "attachments": 0,
-        "mentions": 0,
-        "logged_at": T0,
-    }
-    row.update(fields)
-    return row
-
-
-def reaction(message_id: int, user: int = BOB, emoji: str = "👍") -> dict[str, Any]:
-    return {
-        "community_id": GUILD,
-        "channel_id": CHANNEL,
-        "message_id": message_id,
-        "user_id": user,
-        "target_author_id": ALICE,
-        "emoji": emoji,
-        "organisation_id": None,
-        "stakeholder": None,
-        "level": None,
-        "created_at": T0,
-    }
+from tests.storage.helpers import ALICE, BOB, CHANNEL, GUILD, T0, THREAD, contribution, reaction
 
 
 async def _community(db: Database) -> None:

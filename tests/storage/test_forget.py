@@ -3,12 +3,11 @@ user id, in any BigInteger column, JSON column or text; other people's rows stay
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, BigInteger, String, Text, select
+from sqlalchemy import BigInteger, select
 
 from bot.contributions import privacy
 from bot.contributions.optouts import OptOuts
@@ -28,6 +27,7 @@ from storage.models import (
     Reaction,
     metadata,
 )
+from tests.storage.helpers import rows_mentioning, rows_naming
 
 GUILD = 222_333_444_555_666_777
 FORGOTTEN = 333_444_555_666_777_888
@@ -313,48 +313,7 @@ async def seed_cafe(session: Any) -> None:
     )
 
 
-def mentions(column: Any, value: Any, user_id: int) -> bool:
-    if isinstance(column.type, BigInteger):
-        return bool(value == user_id)
-    if isinstance(column.type, JSON):
-        return str(user_id) in json.dumps(value)
-    return isinstance(column.type, String | Text) and str(user_id) in str(value)
-
-
-async def rows_mentioning(db: Database, user_id: int) -> list[str]:
-    """Every place in the database where the user id still appears."""
-    found: list[str] = []
-    async with db.session() as session:
-        for table in metadata.sorted_tables:
-            for row in (await session.execute(select(table))).mappings():
-                found += [
-                    f"{table.name}.{column.name}"
-                    for column in table.columns
-                    if row[column.name] is not None and mentions(column, row[column.name], user_id)
-                ]
-    return found
-
-
 FORGOTTEN_NAMES = ("Nkosi Dlamini", "Nkosi", "Dlamini")
-
-
-async def rows_naming(db: Database, names: tuple[str, ...] = FORGOTTEN_NAMES) -> list[str]:
-    """Every text or JSON column where one of the person's names still appears."""
-    found: list[str] = []
-    async with db.session() as session:
-        for table in metadata.sorted_tables:
-            for row in (await session.execute(select(table))).mappings():
-                for column in table.columns:
-                    value = row[column.name]
-                    if isinstance(column.type, JSON):
-                        text = json.dumps(value, ensure_ascii=False)
-                    elif isinstance(value, str):
-                        text = value
-                    else:
-                        continue
-                    if any(name.casefold() in text.casefold() for name in names):
-                        found.append(f"{table.name}.{column.name}")
-    return found
 
 
 async def test_seeded_data_mentions_the_person_everywhere(db: Database) -> None:
@@ -362,7 +321,7 @@ async def test_seeded_data_mentions_the_person_everywhere(db: Database) -> None:
     places = set(await rows_mentioning(db, FORGOTTEN))
     assert {name for name, holds in BIGINT_COLUMNS.items() if holds} <= places
     assert "audit_event.detail" in places
-    assert "member.display_name" in await rows_naming(db)
+    assert "member.display_name" in await rows_naming(db, FORGOTTEN_NAMES)
 
 
 async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database) -> None:
@@ -371,7 +330,7 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database)
     done = await privacy.forget(db, optouts, GUILD, user_id=FORGOTTEN, keep_texts=True)
 
     assert await rows_mentioning(db, FORGOTTEN) == []
-    assert await rows_naming(db) == []
+    assert await rows_naming(db, FORGOTTEN_NAMES) == []
     assert (done.deleted.messages, done.deleted.reactions, done.had_profile) == (2, 1, True)
     assert done.texts == privacy.WrittenTexts(notes=1, harvest_items=1, questions=1)
     assert done.texts_kept
@@ -537,7 +496,7 @@ async def test_forget_with_texts_deletes_their_notes_harvest_items_and_questions
     done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=False)
     assert not done.texts_kept and done.texts.total == 3
     assert await rows_mentioning(db, FORGOTTEN) == []
-    assert await rows_naming(db) == []
+    assert await rows_naming(db, FORGOTTEN_NAMES) == []
     async with db.session() as session:
         cafe = (await cafes.list_cafes(session, GUILD))[0]
         kept = await cafes.notes_of(session, cafe.id or 0)

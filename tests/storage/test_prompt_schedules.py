@@ -11,7 +11,6 @@ ring them by calling ``fire`` as the alarm would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,20 +25,13 @@ from storage import prompts as queries
 from storage.db import Database
 from storage.models import FiringStatus, PromptPost
 from storage.schedules import firings_of
+from tests.storage.helpers import Clock
 
 GUILD = 601
 OTHER = 602
 MODERATOR = 7001
 AMSTERDAM = "Europe/Amsterdam"
 NEW_YORK = "America/New_York"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -94,19 +86,6 @@ BOTH = pytest.mark.parametrize(
 @pytest.fixture
 def backend() -> str:
     return "sqlite"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2030, 3, 4, 7, 0, tzinfo=UTC))  # a Monday, 08:00 in Amsterdam
-
-
-@pytest.fixture
-async def started() -> AsyncIterator[list[Scheduler]]:
-    schedulers: list[Scheduler] = []
-    yield schedulers
-    for scheduler in schedulers:
-        await scheduler.shutdown()
 
 
 async def start(db: Database, clock: Clock, started: list[Scheduler], name: str = "p1") -> Bot:

@@ -7,7 +7,6 @@ the tests ring them by calling ``fire`` as the alarm would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,16 +16,9 @@ from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import FiringStatus, MisfirePolicy
 from storage.schedules import create_schedule, firings_of, set_schedule_paused
+from tests.storage.helpers import Clock
 
 GUILD = 77
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Recorder:
@@ -62,19 +54,6 @@ async def add_schedule(
         await session.commit()
         assert schedule.id is not None
         return schedule.id
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2030, 3, 4, 7, 0, tzinfo=UTC))  # a Monday, 08:00 in Amsterdam
-
-
-@pytest.fixture
-async def started() -> AsyncIterator[list[Scheduler]]:
-    schedulers: list[Scheduler] = []
-    yield schedulers
-    for scheduler in schedulers:
-        await scheduler.shutdown()
 
 
 async def start(

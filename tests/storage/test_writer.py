@@ -33,7 +33,7 @@ from storage.db import Database
 from storage.members import ensure_member, start_membership, update_member
 from storage.models import Organisation
 from tests.databases import migrated_database, postgres_url
-from tests.storage.test_contribution_queries import ALICE, BOB, GUILD, T0, contribution, reaction
+from tests.storage.helpers import ALICE, BOB, GUILD, T0, Outage, contribution, reaction
 
 
 def message(
@@ -268,49 +268,6 @@ async def test_sqlite_locked_by_another_writer_rows_wait(tmp_path: Path) -> None
         finally:
             blocker.close()
             await writer.stop()
-
-
-class Outage:
-    """A TCP relay in front of PostgreSQL that can be cut (connections refused and the open
-    ones dropped) and restored on the same port."""
-
-    def __init__(self, target_port: int = 5432) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._links: set[asyncio.StreamWriter] = set()
-
-    async def up(self) -> None:
-        self._server = await asyncio.start_server(
-            self._relay, "127.0.0.1", self.port, reuse_address=True
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def down(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for link in list(self._links):
-            link.close()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.close()
-            return
-        self._links |= {writer, up_writer}
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        self._links -= {writer, up_writer}
 
 
 @contextlib.asynccontextmanager

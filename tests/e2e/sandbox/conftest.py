@@ -130,3 +130,40 @@ def make_bot(intents: discord.Intents | None = None, **kwargs: Any) -> commands.
         guild_ready_timeout=0.1,
         **kwargs,
     )
+
+
+def recording_bot(
+    record: dict[str, list[Any]], intents: discord.Intents | None = None
+) -> discord.Client:
+    bot = make_bot(intents)
+
+    async def keep(name: str, *args: Any) -> None:
+        record.setdefault(name, []).append(args[0] if len(args) == 1 else args)
+
+    for event in (
+        "message",
+        "message_edit",
+        "raw_message_delete",
+        "raw_reaction_add",
+        "raw_reaction_remove",
+        "member_join",
+        "member_remove",
+        "member_update",
+        "user_update",
+        "resumed",
+        "thread_create",
+        "guild_role_create",
+        "guild_role_update",
+        "guild_channel_update",
+    ):
+
+        async def listener(*args: Any, _event: str = event) -> None:
+            await keep(_event, *args)
+
+        bot.add_listener(listener, f"on_{event}")
+    return bot
+
+
+@pytest.fixture
+async def client(world: World, connect: BotFactory) -> discord.Client:
+    return await connect(world.bot, make_bot())

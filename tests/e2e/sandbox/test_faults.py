@@ -8,14 +8,9 @@ import discord
 import pytest
 
 from bot.sandbox import SandboxError
-from tests.e2e.sandbox.conftest import BotFactory, World, make_bot
+from tests.e2e.sandbox.conftest import World
 
 THREADS = "/channels/{channel_id}/threads"
-
-
-@pytest.fixture
-async def client(world: World, connect: BotFactory) -> discord.Client:
-    return await connect(world.bot, make_bot())
 
 
 def cafe_of(client: discord.Client, world: World) -> discord.TextChannel:

@@ -9,12 +9,7 @@ import pytest
 
 from bot.sandbox import RateLimitConfig
 from bot.sandbox.permissions import P
-from tests.e2e.sandbox.conftest import BotFactory, World, make_bot
-
-
-@pytest.fixture
-async def client(world: World, connect: BotFactory) -> discord.Client:
-    return await connect(world.bot, make_bot())
+from tests.e2e.sandbox.conftest import World
 
 
 def text_channel(client: discord.Client, channel_id: int) -> discord.TextChannel:

@@ -10,8 +10,7 @@ import pytest
 from bot.sandbox import Guild, SandboxError
 from bot.sandbox.models import MAX_ROLES
 from bot.sandbox.permissions import DEFAULT_EVERYONE, P
-from tests.e2e.sandbox.conftest import BotFactory, World, make_bot
-from tests.e2e.sandbox.test_gateway import recording_bot
+from tests.e2e.sandbox.conftest import BotFactory, World, make_bot, recording_bot
 
 
 def positions(guild: Guild) -> dict[str, int]:

@@ -1,0 +1,177 @@
+"""What more than one storage test uses: contribution and reaction rows, the CLI's settings,
+searches of every table for a person, a relay in front of PostgreSQL that can be cut, and a clock
+set by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, String, Text, select
+
+from storage.db import Database
+from storage.models import metadata
+
+GUILD = 900_000_000_000_000_001
+CHANNEL, THREAD = 910_000_000_000_000_001, 910_000_000_000_000_002
+ALICE, BOB = 920_000_000_000_000_001, 920_000_000_000_000_002
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def contribution(message_id: int, author: int = ALICE, **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "message_id": message_id,
+        "community_id": GUILD,
+        "channel_id": CHANNEL,
+        "parent_channel_id": None,
+        "author_id": author,
+        "organisation_id": None,
+        "stakeholder": None,
+        "level": None,
+        "created_at": T0 + timedelta(seconds=message_id % 1000),
+        "edited_at": None,
+        "is_reply": False,
+        "is_answer": False,
+        "is_question": False,
+        "is_resource": False,
+        "is_thread_start": False,
+        "reply_to_author_id": None,
+        "reply_to_message_id": None,
+        "characters": 5,
+        "words": 1,
+        "links": 0,
+        "attachments": 0,
+        "mentions": 0,
+        "logged_at": T0,
+    }
+    row.update(fields)
+    return row
+
+
+def reaction(message_id: int, user: int = BOB, emoji: str = "👍") -> dict[str, Any]:
+    return {
+        "community_id": GUILD,
+        "channel_id": CHANNEL,
+        "message_id": message_id,
+        "user_id": user,
+        "target_author_id": ALICE,
+        "emoji": emoji,
+        "organisation_id": None,
+        "stakeholder": None,
+        "level": None,
+        "created_at": T0,
+    }
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = (
+    "DISCORD_TOKEN",
+    "DATABASE_URL",
+    "DISCORD_API_BASE",
+    "DISCORD_GATEWAY_URL",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+)
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def mentions(column: Any, value: Any, user_id: int) -> bool:
+    if isinstance(column.type, BigInteger):
+        return bool(value == user_id)
+    if isinstance(column.type, JSON):
+        return str(user_id) in json.dumps(value)
+    return isinstance(column.type, String | Text) and str(user_id) in str(value)
+
+
+async def rows_mentioning(db: Database, user_id: int) -> list[str]:
+    """Every place in the database where the user id still appears."""
+    found: list[str] = []
+    async with db.session() as session:
+        for table in metadata.sorted_tables:
+            for row in (await session.execute(select(table))).mappings():
+                found += [
+                    f"{table.name}.{column.name}"
+                    for column in table.columns
+                    if row[column.name] is not None and mentions(column, row[column.name], user_id)
+                ]
+    return found
+
+
+async def rows_naming(db: Database, names: tuple[str, ...]) -> list[str]:
+    """Every text or JSON column where one of the person's names still appears."""
+    found: list[str] = []
+    async with db.session() as session:
+        for table in metadata.sorted_tables:
+            for row in (await session.execute(select(table))).mappings():
+                for column in table.columns:
+                    value = row[column.name]
+                    if isinstance(column.type, JSON):
+                        text = json.dumps(value, ensure_ascii=False)
+                    elif isinstance(value, str):
+                        text = value
+                    else:
+                        continue
+                    if any(name.casefold() in text.casefold() for name in names):
+                        found.append(f"{table.name}.{column.name}")
+    return found
+
+
+class Outage:
+    """A TCP relay in front of PostgreSQL that can be cut (connections refused and the open
+    ones dropped) and restored on the same port."""
+
+    def __init__(self, target_port: int = 5432) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self._server = await asyncio.start_server(
+            self._relay, "127.0.0.1", self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def down(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for link in list(self._links):
+            link.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._links |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._links -= {writer, up_writer}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
