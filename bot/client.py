@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import socket
+import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
@@ -19,9 +20,9 @@ from bot.config import Settings
 from bot.contributions.optouts import OptOuts
 from bot.contributions.writer import ContributionWriter
 from bot.scheduling.scheduler import Scheduler
-from bot.tree import CopbotTree, note_discord_changes
+from bot.tree import CopbotTree, error_line, note_discord_changes
 from storage.app_state import get_state, set_state
-from storage.db import Database
+from storage.db import Database, database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,18 @@ class CopBot(commands.Bot):
         task = asyncio.create_task(work, name=f"copbot: {name}")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_background_failure)
         return task
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """A listener failed. A database out of reach is no bug: one line, no traceback (the
+        next event, or the next start-up's catch-up, does the work); anything else keeps
+        discord.py's report with its traceback."""
+        error = sys.exc_info()[1]
+        if error is not None and database_unreachable(error):
+            log.warning("database unreachable in %s: %s", event_method, error_line(error))
+            return
+        await super().on_error(event_method, *args, **kwargs)
 
     async def close(self) -> None:
         """Stop everything in order. A second call (a signal, then ``async with`` leaving)
@@ -278,3 +290,15 @@ async def start_until_ready(
         await bot.close()
         raise TimeoutError(f"the bot did not become ready within {ready_within:.0f} s")
     return runner
+
+
+def _log_background_failure(task: asyncio.Task[None]) -> None:
+    """What background work raised, logged as a listener's failure is (see CopBot.on_error)."""
+    if task.cancelled() or task.exception() is None:
+        return
+    error = task.exception()
+    assert error is not None
+    if database_unreachable(error):
+        log.warning("database unreachable in %s: %s", task.get_name(), error_line(error))
+    else:
+        log.error("%s failed", task.get_name(), exc_info=(type(error), error, error.__traceback__))

@@ -109,7 +109,7 @@ async def report_interaction_error(
             command,
             interaction.guild_id,
             interaction.user.id,
-            _one_line(original),
+            error_line(original),
         )
         embed = make_embed(
             "The database is out of reach",
@@ -149,7 +149,8 @@ def _what_was_used(interaction: discord.Interaction[Any]) -> str:
     return f"component {custom_id}" if custom_id else "-"
 
 
-def _one_line(error: BaseException) -> str:
+def error_line(error: BaseException) -> str:
+    """An error in one line for the log: its type and the first line of what it says."""
     text = str(getattr(error, "orig", None) or error).strip().splitlines()
     return f"{type(error).__name__}: {text[0][:200] if text else ''}"
 
@@ -180,7 +181,7 @@ def _quiet_autocomplete(callback: Autocomplete) -> Autocomplete:
                     interaction.command.qualified_name if interaction.command else "-",
                     interaction.guild_id,
                     interaction.user.id,
-                    _one_line(error),
+                    error_line(error),
                 )
             else:
                 log.exception("autocomplete failed in guild %s", interaction.guild_id)

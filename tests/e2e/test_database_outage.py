@@ -4,6 +4,7 @@ no traceback), and work again once it is back."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -50,6 +51,22 @@ async def caught_up(harness: Harness) -> None:
 
     await eventually(registered)
     await harness.handled()
+    await listeners_done(harness)
+
+
+async def listeners_done(harness: Harness) -> None:
+    """Until no listener discord.py started (``discord.py: on_...`` tasks) and no background
+    work of the bot (start-up recovery, gap repair) is still running."""
+
+    async def idle() -> bool:
+        listening = [
+            t
+            for t in asyncio.all_tasks()
+            if t.get_name().startswith(("discord.py: on_", "copbot: ")) and not t.done()
+        ]
+        return not listening
+
+    await eventually(idle)
 
 
 def told_database_is_out_of_reach(itx: SandboxInteraction) -> None:
@@ -99,3 +116,22 @@ async def test_commands_buttons_and_autocomplete_say_the_database_is_out_of_reac
     assert "What the bot keeps about" in shown.text()
     joined = await harness.sandbox.click(member, signup_message(harness), join)
     assert "signed up" in joined.text(), joined.text()
+
+
+async def test_a_listener_that_meets_the_outage_logs_one_line(
+    behind_relay: tuple[Harness, Outage], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A server becoming available again (a reconnect) sets the register and the log going:
+    # with the database out of reach, each listener says so in one line, without a traceback.
+    harness, outage = behind_relay
+    await caught_up(harness)
+    await outage.down()
+    with caplog.at_level(logging.INFO):
+        guild = harness.bot.get_guild(harness.community.guild.id)
+        assert guild is not None
+        harness.bot.dispatch("guild_available", guild)
+        await listeners_done(harness)
+    said = [r.getMessage() for r in caplog.records if "database unreachable in" in r.getMessage()]
+    assert said, "no listener met the outage"
+    assert all("on_guild_available" in line or "copbot: " in line for line in said), said
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
