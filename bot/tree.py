@@ -191,12 +191,20 @@ def _quiet_autocomplete(callback: Autocomplete) -> Autocomplete:
     return offer
 
 
+def start_interaction_work(interaction: discord.Interaction[Any], *, watch: bool = True) -> None:
+    """What every interaction's task does first, wherever discord.py starts it (a command, a
+    view, a modal, a dynamic button): a fresh record of what it changes (so the error answer
+    tells the truth) and, unless ``watch`` is off, the watch that answers it in time."""
+    track_changes()
+    if watch:
+        watch_deadline(interaction)  # bot/answers.py
+
+
 class CopbotTree(app_commands.CommandTree[Any]):
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         # Runs first in the task discord.py starts for this interaction (commands, context
         # menus, autocomplete): the record of what this interaction changes starts here.
-        track_changes()
-        watch_deadline(interaction)  # answered within Discord's 3 s (bot/answers.py)
+        start_interaction_work(interaction)
         return True
 
     def add_command(self, command: Any, /, *args: Any, **kwargs: Any) -> None:
@@ -251,8 +259,7 @@ class CopbotView(discord.ui.View):
     async def _scheduled_task(self, *args: Any) -> Any:
         # The task discord.py starts for one click: the record of what it changes starts here
         # (before interaction_check, which subclasses override).
-        track_changes()
-        watch_deadline(args[1])  # (item, interaction): answered in time, see bot/answers.py
+        start_interaction_work(args[1])  # (item, interaction)
         return await super()._scheduled_task(*args)  # type: ignore[misc]
 
     async def on_error(
@@ -265,8 +272,7 @@ class CopbotModal(discord.ui.Modal):
     """Base for every modal: errors go through the same handler as slash commands."""
 
     async def _scheduled_task(self, *args: Any) -> Any:
-        track_changes()  # the task discord.py starts for one submission (see CopbotView)
-        watch_deadline(args[0])  # (interaction, components)
+        start_interaction_work(args[0])  # (interaction, components): one submission
         return await super()._scheduled_task(*args)  # type: ignore[misc]
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
@@ -299,9 +305,8 @@ class DynamicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(
         raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        track_changes()  # the task discord.py starts for this click
-        if not self.opens_modal:  # a form must be the first answer: opened at once, not watched
-            watch_deadline(interaction)
+        # A form must be the first answer: a button that opens one is not watched.
+        start_interaction_work(interaction, watch=not self.opens_modal)
         try:
             await self.pressed(interaction)
         except Exception as error:
