@@ -16,11 +16,14 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.cafe.service import CafeService
 from bot.config import Settings
 from bot.contributions.optouts import OptOuts
+from bot.contributions.service import SpecialThreads, Tracking
 from bot.contributions.writer import ContributionWriter
+from bot.prompts.schedules import PromptService
 from bot.scheduling.scheduler import Scheduler
-from bot.tree import CopbotTree, error_line, note_discord_changes
+from cogs._ui.tree import CopbotTree, error_line, note_discord_changes
 from storage.app_state import get_state, set_state
 from storage.db import Database, database_unreachable
 
@@ -82,6 +85,15 @@ def default_intents(settings: Settings) -> discord.Intents:
 
 
 class CopBot(commands.Bot):
+    # The services, built once by setup_hook (see _build_services); cogs reach them here and
+    # never each other.
+    cafes: CafeService
+    prompts: PromptService
+    special_threads: SpecialThreads
+    tracking: Tracking
+    # services: membership (one line per service)
+    # services: contributions (one line per service)
+
     def __init__(
         self,
         settings: Settings,
@@ -100,7 +112,7 @@ class CopBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             **options,
         )
-        note_discord_changes(self.http)  # "Nothing was changed" only when true (bot/tree.py)
+        note_discord_changes(self.http)  # "Nothing was changed" only when true (cogs/_ui/tree.py)
         self.settings = settings
         self.db = db
         self.cog_modules = tuple(cogs)
@@ -116,6 +128,7 @@ class CopBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.db.migrate()
+        self._build_services()
         await self.optouts.load(self.db)
         self.contribution_writer.start()
         for module in self.cog_modules:
@@ -125,6 +138,16 @@ class CopBot(commands.Bot):
         await self.sync_commands()
         if self.application_id is not None:
             log.info("invite URL: %s", self.invite_url())
+
+    def _build_services(self) -> None:
+        """Every domain service, once, before the cogs that use them are loaded."""
+        self.cafes = CafeService(self.db, self.scheduler)
+        self.prompts = PromptService(self.db, self.scheduler)
+        # Which channels the contribution log reads, and which threads it always logs.
+        self.special_threads = SpecialThreads()
+        self.tracking = Tracking(self.special_threads)
+        # build: membership (one line per service)
+        # build: contributions (one line per service)
 
     def invite_url(self) -> str:
         assert self.application_id is not None

@@ -9,7 +9,7 @@ from discord.ext import commands
 import bot as copbot_package
 from bot.client import CopBot
 from bot.config import database_label
-from bot.embeds import make_embed
+from cogs._ui.embeds import make_embed
 
 WHAT_IS_LOGGED = (
     "Metadata only: who contributed, where, when, what kind (message, reply, reaction, ...) "

@@ -43,8 +43,6 @@ from bot.contributions.service import (
     GAP_REPAIR_LIMIT,
     Place,
     SpecialThread,
-    SpecialThreads,
-    Tracking,
     logging_since,
     newest_logged,
     parse_since,
@@ -60,9 +58,9 @@ from bot.contributions.writer import (
     StoreContribution,
     StoreReaction,
 )
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.permissions import Access, require
+from cogs._ui.embeds import Tone, make_embed
 from cogs.options import FreeText
 
 log = logging.getLogger(__name__)
@@ -144,8 +142,8 @@ class Contributions(
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
         self.writer: ContributionWriter = bot.contribution_writer
-        self.special_threads = SpecialThreads()
-        self.tracking = Tracking(self.special_threads)
+        self.special_threads = bot.special_threads
+        self.tracking = bot.tracking
         self._newest_at_start: dict[int, int] | None = None
         self._loaded_at = datetime.now(UTC)
         self._gap_repair: asyncio.Task[None] | None = None

@@ -16,15 +16,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership import imports
 from bot.membership import organisations as service
 from bot.membership.fields import COUNTRY_MAX, DESCRIPTION_MAX, NAME_MAX, WEBSITE_MAX
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
-from bot.pagination import PageButton, PageWindow, page_buttons
 from bot.permissions import Access, require
-from cogs.csv_upload import import_attachment
+from cogs._ui.csv_upload import import_attachment
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.pagination import PageButton, PageWindow, page_buttons
 from cogs.options import FreeText
 
 PAGE_SIZE = 10

@@ -22,10 +22,11 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.contributions import privacy
-from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError
 from bot.permissions import Access, require
-from bot.tree import CopbotView, send_ephemeral
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.tree import send_ephemeral
+from cogs._ui.views import CopbotView
 from cogs.profile import profile_fields
 
 CUSTOM_ID_PREFIX = "privacy:"

@@ -10,12 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.embeds import Tone, make_embed
 from bot.membership import imports, profiles
 from bot.membership.fields import COUNTRY_MAX, EXPERTISE_MAX_TAGS, EXPERTISE_TAG_MAX, NAME_MAX
 from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
-from cogs.csv_upload import import_attachment
+from cogs._ui.csv_upload import import_attachment
+from cogs._ui.embeds import Tone, make_embed
 from cogs.options import FreeText
 
 

@@ -9,11 +9,11 @@ from discord.ext import commands
 from bot import communities
 from bot.client import CopBot
 from bot.contributions import service as tracking_service
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership import profiles
 from bot.permissions import Access, check_bot_can_post, require
 from bot.scheduling.when import MAX_TIMEZONE_NAME
+from cogs._ui.embeds import Tone, make_embed
 from cogs.members.role_sync import RoleSyncer, RoleSyncOutcome
 from cogs.options import FreeText
 from storage.models import TrackedChannel
@@ -364,10 +364,7 @@ class CommunitySettings(
         )
 
     def _tracking_changed(self, guild_id: int, rows: list[TrackedChannel]) -> None:
-        # Looked up by name, not isinstance: load_extension executes cogs afresh.
-        tracking = getattr(self.bot.get_cog("Contributions"), "tracking", None)
-        if tracking is not None:
-            tracking.replace(guild_id, rows)
+        self.bot.tracking.replace(guild_id, rows)
 
 
 def _tracked_lines(rows: list[TrackedChannel]) -> str:

@@ -8,7 +8,7 @@ Two things the rest of the bot asks of this module besides sessions:
   constraint). A failed connection attempt surfaces as :class:`DatabaseUnreachable`, so that it
   is not mistaken for some other network error (Discord's, say).
 - **Did this interaction change anything?** :func:`track_changes` starts a record in the current
-  context (the error handler in ``bot/tree.py`` starts one per interaction); every commit that
+  context (the error handler in ``cogs/_ui/tree.py`` starts one per interaction); every commit that
   wrote something, through :meth:`Database.session` or :meth:`Database.transaction`, marks it.
   The error handler then says "Nothing was changed" only when nothing was.
 """

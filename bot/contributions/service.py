@@ -77,6 +77,11 @@ class SpecialThreads:
     def add_lookup(self, lookup: SpecialThreadLookup) -> None:
         self._lookups.append(lookup)
 
+    def remove_lookup(self, lookup: SpecialThreadLookup) -> None:
+        """For a feature's cog that is unloaded (its lookup must not outlive it)."""
+        if lookup in self._lookups:
+            self._lookups.remove(lookup)
+
     def add(self, thread_id: int, kind: ThreadKind, prompt_author_id: int | None = None) -> None:
         self._known[thread_id] = SpecialThread(kind, prompt_author_id)
 

@@ -19,19 +19,18 @@ from bot.cafe.service import (
     ROUND_END,
     ROUND_WARNING,
     SERIES_START,
-    CafeService,
     describe_state,
     read_cafe_request,
 )
 from bot.client import CopBot
 from bot.communities import community_settings
 from bot.contributions.service import SpecialThread
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, CopbotError, NotAllowed
 from bot.permissions import Access, check_access, require
 from bot.scheduling.scheduler import Firing
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
-from bot.tree import send_ephemeral
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.tree import send_ephemeral
 from cogs.cafe.runner import CafeRunner, TablesTold
 from cogs.cafe.views import (
     FacilitatorButton,
@@ -76,7 +75,7 @@ async def cafe_numbers(
 class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_description="World Café"):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
-        self.service = CafeService(bot.db, bot.scheduler)
+        self.service = bot.cafes
         self.runner = CafeRunner(bot, self.service)
         # Built once and kept on the bot: the buttons (cogs/cafe/views.py) reach it there.
         bot.cafe_runner = self.runner
@@ -91,9 +90,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     async def cog_load(self) -> None:
         self.runner.thread_ids.update(await self.service.table_thread_ids())
         # Table threads are always logged, tracked channel or not (cogs/contributions.py).
-        special_threads = getattr(self.bot.get_cog("Contributions"), "special_threads", None)
-        if special_threads is not None:
-            special_threads.add_lookup(self._special_thread)
+        self.bot.special_threads.add_lookup(self._special_thread)
         self.bot.tree.add_command(self.harvest_menu)
         for kind, handler in (
             (ROUND_END, self._on_round_end),
@@ -106,6 +103,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.harvest_menu.name, type=self.harvest_menu.type)
+        self.bot.special_threads.remove_lookup(self._special_thread)
         del self.bot.cafe_runner
 
     def _special_thread(self, thread_id: int) -> SpecialThread | None:
@@ -269,7 +267,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="join"
         )
-        # A burst of sign-ups queues on the café's row: the tree defers in time (bot/answers.py).
+        # A burst of sign-ups queues on the café's row: the tree defers in time (cogs/_ui/answers).
         await send_ephemeral(interaction, await join(self.runner, found, interaction.user.id))
 
     @app_commands.command(name="leave", description="Leave a café you signed up for")

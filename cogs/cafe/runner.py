@@ -34,10 +34,10 @@ from bot.cafe import text
 from bot.cafe.harvest import HarvestItem, harvest_markdown, harvest_messages, tablecloth_messages
 from bot.cafe.service import CafeService, RoundView, TableInRound
 from bot.contributions.classifier import ThreadKind
-from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, NotFound
 from bot.permissions import THREAD_LIMIT_FIX, is_thread_limit
 from bot.text import escape_markdown
+from cogs._ui.embeds import Tone, make_embed
 from cogs.cafe.views import SignupRefresher, post_signup, table_view, tablecloth_view
 from storage.models import Cafe, CafeState, CafeTable
 

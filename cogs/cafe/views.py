@@ -18,10 +18,11 @@ from discord import app_commands
 
 from bot.cafe import text
 from bot.cafe.service import CafeService, check_table_in_play, describe_state
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.permissions import Access, check_access
-from bot.tree import CopbotModal, CopbotView, DynamicButton, send_ephemeral
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.tree import send_ephemeral
+from cogs._ui.views import CopbotModal, CopbotView, DynamicButton
 from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:

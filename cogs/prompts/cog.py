@@ -16,7 +16,6 @@ from bot.client import CopBot
 from bot.communities import community_settings, suggest_timezones, validate_timezone
 from bot.contributions.classifier import ThreadKind
 from bot.contributions.service import SpecialThread
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput, NotFound
 from bot.permissions import (
     Access,
@@ -29,14 +28,14 @@ from bot.prompts import bank
 from bot.prompts.rules import MAX_QUESTION, MAX_REASON, MAX_THEME
 from bot.prompts.schedules import (
     PROMPT_POST,
-    PromptService,
     ScheduleView,
 )
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from bot.scheduling.when import MAX_TIMEZONE_NAME
 from bot.text import collapse_spaces
-from bot.tree import send_ephemeral
-from cogs.csv_upload import import_attachment
+from cogs._ui.csv_upload import import_attachment
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.tree import send_ephemeral
 from cogs.options import FreeText, RowNumber
 from cogs.prompts.posting import PromptPoster
 from cogs.prompts.views import (
@@ -84,7 +83,7 @@ def _when(moment: datetime, timezone: str) -> str:
 class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed questions"):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
-        self.service = PromptService(bot.db, bot.scheduler)
+        self.service = bot.prompts
         self.poster = PromptPoster(bot, self.service)
         self._recovered = False
 
@@ -93,10 +92,11 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def cog_load(self) -> None:
         self.poster.thread_authors.update(await self.service.prompt_threads())
         # Answers in prompt threads are always logged, as answers (cogs/contributions.py).
-        special_threads = getattr(self.bot.get_cog("Contributions"), "special_threads", None)
-        if special_threads is not None:
-            special_threads.add_lookup(self._special_thread)
+        self.bot.special_threads.add_lookup(self._special_thread)
         self.bot.scheduler.handle(PROMPT_POST, self.poster.on_firing)
+
+    async def cog_unload(self) -> None:
+        self.bot.special_threads.remove_lookup(self._special_thread)
 
     def _special_thread(self, thread_id: int) -> SpecialThread | None:
         thread_authors = self.poster.thread_authors

@@ -18,12 +18,12 @@ import discord
 
 from bot.client import CopBot
 from bot.communities import community_settings
-from bot.embeds import make_embed
 from bot.errors import NotAllowed, new_error_id
 from bot.permissions import THREAD_LIMIT_FIX, check_bot_can_post, is_thread_limit
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, UnfinishedPost, post_nonce
 from bot.scheduling.scheduler import Firing, tolerance
 from bot.text import neutralise_mentions, shorten
+from cogs._ui.embeds import make_embed
 from cogs.prompts.views import member_name, send_to
 from storage.models import FiringStatus, PromptPost, PromptSchedule, Question
 

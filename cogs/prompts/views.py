@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.embeds import Tone, make_embed
-from bot.pagination import PageButton, PageWindow, page_buttons
 from bot.permissions import Access, check_access
 from bot.prompts import bank
 from bot.prompts.rules import theme_key
 from bot.text import neutralise_mentions, shorten
-from bot.tree import CopbotModal, CopbotView, DynamicButton, send_ephemeral
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.pagination import PageButton, PageWindow, page_buttons
+from cogs._ui.tree import send_ephemeral
+from cogs._ui.views import CopbotModal, CopbotView, DynamicButton
 from storage.models import Question, QuestionStatus
 
 if TYPE_CHECKING:

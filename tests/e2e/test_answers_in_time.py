@@ -1,5 +1,5 @@
 """Every interaction is answered within Discord's three seconds, whatever its handler waits on
-(bot/answers.py): commands, buttons and forms of every cog, while the database's one writer is
+(cogs/_ui/answers.py): commands, buttons and forms of every cog, while the database's one writer is
 busy for longer than that. The sandbox enforces the deadline as Discord does (10062 after 3 s)."""
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from discord.ext import commands
 
 from bot.client import COGS
 from bot.sandbox import Message, SandboxInteraction
-from bot.tree import CopbotView, send_ephemeral
+from cogs._ui.tree import send_ephemeral
+from cogs._ui.views import CopbotView
 from storage import app_state
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import buttons

@@ -29,7 +29,7 @@ async def test_a_failure_inside_the_permission_check(
 ) -> None:
     async with harness.db.transaction() as session:  # the database loses a table under the bot
         await session.execute(text("ALTER TABLE community RENAME TO community_gone"))
-    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+    with caplog.at_level(logging.ERROR, logger="cogs._ui.tree"):
         itx = await harness.sandbox.slash(harness.plain_member, harness.general, "settings show")
     error_id_shown(itx, caplog)
 
@@ -39,7 +39,7 @@ async def test_a_failure_inside_a_command(
 ) -> None:
     async with harness.db.transaction() as session:
         await session.execute(text("DROP TABLE audit_event"))
-    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+    with caplog.at_level(logging.ERROR, logger="cogs._ui.tree"):
         itx = await harness.sandbox.slash(
             harness.owner, harness.general, "settings timezone", name="Africa/Accra"
         )

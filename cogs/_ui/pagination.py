@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 
 import discord
 
-from bot.tree import CopbotView, DynamicButton
+from cogs._ui.views import CopbotView, DynamicButton
 
 CUSTOM_ID_MAX = 100
 

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable, Coroutine
-from typing import Any, Self
+from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.answers import watch_deadline
-from bot.embeds import Tone, make_embed
 from bot.errors import CopbotError, new_error_id
 from bot.permissions import AccessDenied
+from cogs._ui.answers import watch_deadline
+from cogs._ui.embeds import Tone, make_embed
 from storage.db import database_unreachable, note_change, track_changes, tracked_changes
 
 log = logging.getLogger(__name__)
@@ -197,7 +196,7 @@ def start_interaction_work(interaction: discord.Interaction[Any], *, watch: bool
     tells the truth) and, unless ``watch`` is off, the watch that answers it in time."""
     track_changes()
     if watch:
-        watch_deadline(interaction)  # bot/answers.py
+        watch_deadline(interaction)  # cogs/_ui/answers.py
 
 
 class CopbotTree(app_commands.CommandTree[Any]):
@@ -251,66 +250,3 @@ def note_discord_changes(http: Any) -> None:
 
     noting_request.__copbot_noting__ = True  # type: ignore[attr-defined]
     http.request = noting_request
-
-
-class CopbotView(discord.ui.View):
-    """Base for every view: errors go through the same handler as slash commands."""
-
-    async def _scheduled_task(self, *args: Any) -> Any:
-        # The task discord.py starts for one click: the record of what it changes starts here
-        # (before interaction_check, which subclasses override).
-        start_interaction_work(args[1])  # (item, interaction)
-        return await super()._scheduled_task(*args)  # type: ignore[misc]
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
-        await report_interaction_error(interaction, error)
-
-
-class CopbotModal(discord.ui.Modal):
-    """Base for every modal: errors go through the same handler as slash commands."""
-
-    async def _scheduled_task(self, *args: Any) -> Any:
-        start_interaction_work(args[0])  # (interaction, components): one submission
-        return await super()._scheduled_task(*args)  # type: ignore[misc]
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await report_interaction_error(interaction, error)
-
-
-class DynamicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
-    """Base of every button whose state lives in its custom_id (this base matches none).
-
-    Such buttons work after a restart with no view in memory. A subclass sets ``template``,
-    rebuilds itself from the template's match in :meth:`from_match`, and acts in :meth:`pressed`;
-    what that raises goes to the one error handler (discord.py would only log it). A button
-    whose answer is a form sets ``opens_modal`` (see bot/answers.py).
-    """
-
-    opens_modal: bool = False
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        return cls.from_match(match)
-
-    @classmethod
-    def from_match(cls, match: re.Match[str]) -> Self:
-        raise NotImplementedError
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # A form must be the first answer: a button that opens one is not watched.
-        start_interaction_work(interaction, watch=not self.opens_modal)
-        try:
-            await self.pressed(interaction)
-        except Exception as error:
-            await report_interaction_error(interaction, error)
-
-    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
-        raise NotImplementedError

@@ -7,9 +7,9 @@ from typing import Any
 
 import discord
 
-from bot.embeds import Tone, make_embed
 from bot.errors import BadInput
 from bot.membership.imports import MAX_IMPORT_BYTES, ImportResult
+from cogs._ui.embeds import Tone, make_embed
 
 # The service that applies a file: (database, community id, community name, bytes, actor id).
 Importer = Callable[..., Awaitable[ImportResult]]

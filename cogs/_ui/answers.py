@@ -5,7 +5,7 @@ creation: the answer then fails with 10062 "Unknown interaction" and the person 
 application did not respond". A handler may wait, before it knows its answer, on a database
 write queued behind a burst of others, on a café's lock, or on a Discord call slowed by rate
 limits. Rather than each handler guessing whether it may be slow, the tree watches every
-interaction (:func:`watch_deadline`, called where bot/tree.py starts an interaction's work: slash
+interaction (:func:`watch_deadline`, called where the tree starts an interaction's work: slash
 commands, context menus, views, modals and dynamic buttons):
 
 - The interaction's ``response`` becomes a :class:`TimelyResponse`, whose first answer is given
