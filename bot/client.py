@@ -17,6 +17,7 @@ import yarl
 from discord.ext import commands
 
 from bot.cafe.service import CafeService
+from bot.communities import Communities
 from bot.config import Settings
 from bot.contributions.optouts import OptOuts
 from bot.contributions.service import SpecialThreads, Tracking
@@ -87,8 +88,10 @@ def default_intents(settings: Settings) -> discord.Intents:
 class CopBot(commands.Bot):
     # The services, built once by setup_hook (see _build_services); cogs reach them here and
     # never each other.
+    communities: Communities
     cafes: CafeService
     prompts: PromptService
+    # services: prompts (one line per service)
     special_threads: SpecialThreads
     tracking: Tracking
     # services: membership (one line per service)
@@ -141,8 +144,10 @@ class CopBot(commands.Bot):
 
     def _build_services(self) -> None:
         """Every domain service, once, before the cogs that use them are loaded."""
+        self.communities = Communities(self.db)
         self.cafes = CafeService(self.db, self.scheduler)
         self.prompts = PromptService(self.db, self.scheduler)
+        # build: prompts (one line per service)
         # Which channels the contribution log reads, and which threads it always logs.
         self.special_threads = SpecialThreads()
         self.tracking = Tracking(self.special_threads)

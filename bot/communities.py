@@ -1,4 +1,5 @@
-"""Community settings as a service: validation and changes, with an audit trail. No Discord here."""
+"""Community settings as a service (``bot.communities``): validation and changes, with an audit
+trail. No Discord here."""
 
 from __future__ import annotations
 
@@ -10,7 +11,30 @@ from bot.errors import BadInput
 from bot.scheduling.when import iana_timezones
 from storage import audit, communities
 from storage.db import Database
-from storage.models import Community
+from storage.models import Community as CommunityRow
+
+
+@dataclass(frozen=True, slots=True)
+class CommunitySettings:
+    """One server's settings, as commands and schedules read them."""
+
+    guild_id: int
+    name: str
+    timezone: str
+    moderator_role_id: int | None
+    coordinator_role_id: int | None
+    review_channel_id: int | None
+
+    @classmethod
+    def of(cls, row: CommunityRow) -> CommunitySettings:
+        return cls(
+            guild_id=row.id,
+            name=row.name,
+            timezone=row.timezone,
+            moderator_role_id=row.moderator_role_id,
+            coordinator_role_id=row.coordinator_role_id,
+            review_channel_id=row.review_channel_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,86 +81,85 @@ def suggest_timezones(typed: str, limit: int = 25) -> list[str]:
     return (starts + parts)[:limit]
 
 
-async def community_settings(db: Database, guild_id: int, guild_name: str) -> Community:
-    async with db.session() as session:
-        community = await communities.ensure_community(session, guild_id, guild_name)
-        await session.commit()
-        return community
+class Communities:
+    """Each server's settings: read (made on first use), and changed with an audit record."""
 
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-async def set_staff_roles(
-    db: Database,
-    guild_id: int,
-    guild_name: str,
-    *,
-    actor_id: int,
-    roles: StaffRoles,
-    change_moderator: bool,
-    change_coordinator: bool,
-) -> Community:
-    """Set the moderator and/or coordinator role; the role not being changed keeps its value."""
-    if not (change_moderator or change_coordinator):
-        raise BadInput(
-            "Give a moderator role, a coordinator role, or both.",
-            "For example: `/settings roles moderator:@Moderators coordinator:@Coordinators`.",
-        )
-    async with db.session() as session:
-        community = await communities.ensure_community(session, guild_id, guild_name)
-        before = StaffRoles(community.moderator_role_id, community.coordinator_role_id)
-        after = StaffRoles(
-            roles.moderator_role_id if change_moderator else before.moderator_role_id,
-            roles.coordinator_role_id if change_coordinator else before.coordinator_role_id,
-        )
-        await communities.set_staff_roles(
-            session,
-            community,
-            moderator_role_id=after.moderator_role_id,
-            coordinator_role_id=after.coordinator_role_id,
-        )
-        await audit.record_audit(
-            session,
-            guild_id,
-            actor_id,
-            "settings.roles",
-            moderator_role_id=after.moderator_role_id,
-            coordinator_role_id=after.coordinator_role_id,
-            previous_moderator_role_id=before.moderator_role_id,
-            previous_coordinator_role_id=before.coordinator_role_id,
-        )
-        await session.commit()
-        return community
+    async def settings(self, guild_id: int, guild_name: str) -> CommunitySettings:
+        async with self.db.transaction() as session:
+            community = await communities.ensure_community(session, guild_id, guild_name)
+            return CommunitySettings.of(community)
 
+    async def set_staff_roles(
+        self,
+        guild_id: int,
+        guild_name: str,
+        *,
+        actor_id: int,
+        roles: StaffRoles,
+        change_moderator: bool,
+        change_coordinator: bool,
+    ) -> CommunitySettings:
+        """Set the moderator and/or coordinator role; the role not being changed keeps its value."""
+        if not (change_moderator or change_coordinator):
+            raise BadInput(
+                "Give a moderator role, a coordinator role, or both.",
+                "For example: `/settings roles moderator:@Moderators coordinator:@Coordinators`.",
+            )
+        async with self.db.transaction() as session:
+            community = await communities.ensure_community(session, guild_id, guild_name)
+            before = StaffRoles(community.moderator_role_id, community.coordinator_role_id)
+            after = StaffRoles(
+                roles.moderator_role_id if change_moderator else before.moderator_role_id,
+                roles.coordinator_role_id if change_coordinator else before.coordinator_role_id,
+            )
+            await communities.set_staff_roles(
+                session,
+                community,
+                moderator_role_id=after.moderator_role_id,
+                coordinator_role_id=after.coordinator_role_id,
+            )
+            await audit.record_audit(
+                session,
+                guild_id,
+                actor_id,
+                "settings.roles",
+                moderator_role_id=after.moderator_role_id,
+                coordinator_role_id=after.coordinator_role_id,
+                previous_moderator_role_id=before.moderator_role_id,
+                previous_coordinator_role_id=before.coordinator_role_id,
+            )
+            return CommunitySettings.of(community)
 
-async def set_timezone(
-    db: Database, guild_id: int, guild_name: str, *, actor_id: int, timezone: str
-) -> Community:
-    zone = validate_timezone(timezone)
-    async with db.session() as session:
-        community = await communities.ensure_community(session, guild_id, guild_name)
-        previous = community.timezone
-        await communities.set_timezone(session, community, zone)
-        await audit.record_audit(
-            session, guild_id, actor_id, "settings.timezone", timezone=zone, previous=previous
-        )
-        await session.commit()
-        return community
+    async def set_timezone(
+        self, guild_id: int, guild_name: str, *, actor_id: int, timezone: str
+    ) -> CommunitySettings:
+        zone = validate_timezone(timezone)
+        async with self.db.transaction() as session:
+            community = await communities.ensure_community(session, guild_id, guild_name)
+            previous = community.timezone
+            await communities.set_timezone(session, community, zone)
+            await audit.record_audit(
+                session, guild_id, actor_id, "settings.timezone", timezone=zone, previous=previous
+            )
+            return CommunitySettings.of(community)
 
-
-async def set_review_channel(
-    db: Database, guild_id: int, guild_name: str, *, actor_id: int, channel_id: int | None
-) -> Community:
-    """Where submitted questions wait for review (None: only in ``/prompt list``)."""
-    async with db.session() as session:
-        community = await communities.ensure_community(session, guild_id, guild_name)
-        previous = community.review_channel_id
-        await communities.set_review_channel(session, community, channel_id)
-        await audit.record_audit(
-            session,
-            guild_id,
-            actor_id,
-            "settings.review_channel",
-            channel_id=channel_id,
-            previous=previous,
-        )
-        await session.commit()
-        return community
+    async def set_review_channel(
+        self, guild_id: int, guild_name: str, *, actor_id: int, channel_id: int | None
+    ) -> CommunitySettings:
+        """Where submitted questions wait for review (None: only in ``/prompt list``)."""
+        async with self.db.transaction() as session:
+            community = await communities.ensure_community(session, guild_id, guild_name)
+            previous = community.review_channel_id
+            await communities.set_review_channel(session, community, channel_id)
+            await audit.record_audit(
+                session,
+                guild_id,
+                actor_id,
+                "settings.review_channel",
+                channel_id=channel_id,
+                previous=previous,
+            )
+            return CommunitySettings.of(community)

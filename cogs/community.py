@@ -6,7 +6,6 @@ import discord
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.communities import community_settings
 
 
 class Community(commands.Cog):
@@ -15,16 +14,16 @@ class Community(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        await community_settings(self.bot.db, guild.id, guild.name)
+        await self.bot.communities.settings(guild.id, guild.name)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await community_settings(self.bot.db, guild.id, guild.name)
+        await self.bot.communities.settings(guild.id, guild.name)
 
     @commands.Cog.listener()
     async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
         if before.name != after.name:
-            await community_settings(self.bot.db, after.id, after.name)
+            await self.bot.communities.settings(after.id, after.name)
 
 
 async def setup(bot: CopBot) -> None:

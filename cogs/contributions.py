@@ -27,7 +27,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import communities
 from bot.client import CopBot
 from bot.contributions.classifier import (
     Classification,
@@ -422,7 +421,7 @@ class Contributions(
     ) -> None:
         guild = interaction.guild
         assert guild is not None
-        community = await communities.community_settings(self.bot.db, guild.id, guild.name)
+        community = await self.bot.communities.settings(guild.id, guild.name)
         start = parse_since(since, community.timezone) if since else None
         if not self.tracking.is_tracked(guild.id, place_of(channel)):
             raise BadInput(

@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import communities
 from bot.client import CopBot
+from bot.communities import StaffRoles, suggest_timezones
 from bot.contributions import service as tracking_service
 from bot.errors import BadInput
 from bot.membership import profiles
@@ -60,12 +60,11 @@ class CommunitySettings(
         assert interaction.guild is not None
         _check_staff_role(moderator, "moderator")
         _check_staff_role(coordinator, "coordinator")
-        community = await communities.set_staff_roles(
-            self.bot.db,
+        community = await self.bot.communities.set_staff_roles(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,
-            roles=communities.StaffRoles(
+            roles=StaffRoles(
                 moderator.id if moderator else None, coordinator.id if coordinator else None
             ),
             change_moderator=moderator is not None,
@@ -86,8 +85,8 @@ class CommunitySettings(
     @require(Access.MEMBER)
     async def show(self, interaction: discord.Interaction[CopBot]) -> None:
         assert interaction.guild is not None
-        community = await communities.community_settings(
-            self.bot.db, interaction.guild.id, interaction.guild.name
+        community = await self.bot.communities.settings(
+            interaction.guild.id, interaction.guild.name
         )
         embed = make_embed(
             f"Settings of {community.name}",
@@ -116,8 +115,7 @@ class CommunitySettings(
         name: app_commands.Transform[str, FreeText("name", MAX_TIMEZONE_NAME)],
     ) -> None:
         assert interaction.guild is not None
-        community = await communities.set_timezone(
-            self.bot.db,
+        community = await self.bot.communities.set_timezone(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,
@@ -134,10 +132,7 @@ class CommunitySettings(
     async def timezone_autocomplete(
         self, interaction: discord.Interaction[CopBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=zone, value=zone)
-            for zone in communities.suggest_timezones(current)
-        ]
+        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
 
     @app_commands.command(
         name="review-channel", description="Where submitted questions wait for review"
@@ -153,8 +148,7 @@ class CommunitySettings(
         assert interaction.guild is not None
         if channel is not None:
             check_bot_can_post(channel, or_else=", or choose another channel")
-        await communities.set_review_channel(
-            self.bot.db,
+        await self.bot.communities.set_review_channel(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,

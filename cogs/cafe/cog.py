@@ -23,7 +23,6 @@ from bot.cafe.service import (
     read_cafe_request,
 )
 from bot.client import CopBot
-from bot.communities import community_settings
 from bot.contributions.service import SpecialThread
 from bot.errors import BadInput, CopbotError, NotAllowed
 from bot.permissions import Access, check_access, require
@@ -213,8 +212,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 f"create {kind} threads and manage threads there.",
                 "Give my role those permissions in that channel, or choose another channel.",
             )
-        community = await community_settings(
-            self.bot.db, interaction.guild.id, interaction.guild.name
+        community = await self.bot.communities.settings(
+            interaction.guild.id, interaction.guild.name
         )
         request = read_cafe_request(
             title=title,
@@ -356,8 +355,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             return ""
         view = await self.service.round_view(cafe_id)
         keep_trying = (
-            "I keep trying by myself and say so in the café channel; you don't need to do "
-            "anything."
+            "I keep trying by myself and say so in the café channel; you don't need to do anything."
         )
         if view is not None and view.cafe.state == CafeState.RUNNING and view.unopened:
             return (
@@ -774,4 +772,3 @@ def _fit(value: str, limit: int) -> str:
     kept = value[: limit - 40].rsplit("\n", 1)[0]
     left = value.count("\n") - kept.count("\n")
     return f"{kept}\n… and {left} more lines"
-

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.communities import community_settings, suggest_timezones, validate_timezone
+from bot.communities import suggest_timezones, validate_timezone
 from bot.contributions.classifier import ThreadKind
 from bot.contributions.service import SpecialThread
 from bot.errors import BadInput, NotFound
@@ -174,7 +174,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
 
     async def _ask_for_review(self, guild: discord.Guild, question: Question) -> None:
         """Post the question with Approve / Reject in the review channel, if there is one."""
-        community = await community_settings(self.bot.db, guild.id, guild.name)
+        community = await self.bot.communities.settings(guild.id, guild.name)
         channel = guild.get_channel(community.review_channel_id or 0)
         if not isinstance(channel, discord.TextChannel):
             return
@@ -194,9 +194,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="approve", description="Approve a submitted question")
     @app_commands.describe(id="The question's number")
     @require(Access.MODERATOR)
-    async def approve(
-        self, interaction: discord.Interaction[CopBot], id: QuestionNumber
-    ) -> None:
+    async def approve(self, interaction: discord.Interaction[CopBot], id: QuestionNumber) -> None:
         question = await record_review(interaction, id, approve=True, reason=None)
         await send_ephemeral(
             interaction, f"Question #{question.id} is approved: it joins the rotation."
@@ -278,9 +276,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="retire", description="Take a question out of the rotation")
     @app_commands.describe(id="The question's number")
     @require(Access.MODERATOR)
-    async def retire(
-        self, interaction: discord.Interaction[CopBot], id: QuestionNumber
-    ) -> None:
+    async def retire(self, interaction: discord.Interaction[CopBot], id: QuestionNumber) -> None:
         assert interaction.guild_id is not None
         question = await bank.retire(
             self.bot.db, interaction.guild_id, id, actor_id=interaction.user.id
@@ -332,8 +328,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     ) -> None:
         assert interaction.guild is not None
         check_bot_can_post(channel, threads=thread, threads_or_else=", or set `thread:False`")
-        community = await community_settings(
-            self.bot.db, interaction.guild.id, interaction.guild.name
+        community = await self.bot.communities.settings(
+            interaction.guild.id, interaction.guild.name
         )
         zone = validate_timezone(timezone) if timezone else community.timezone
         view, preview = await self.service.create_schedule(
@@ -397,9 +393,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="pause", description="Pause a prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def pause(
-        self, interaction: discord.Interaction[CopBot], id: ScheduleNumber
-    ) -> None:
+    async def pause(self, interaction: discord.Interaction[CopBot], id: ScheduleNumber) -> None:
         assert interaction.guild_id is not None
         await self.service.set_paused(
             interaction.guild_id, id, paused=True, actor_id=interaction.user.id
@@ -411,9 +405,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @app_commands.command(name="resume", description="Resume a paused prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def resume(
-        self, interaction: discord.Interaction[CopBot], id: ScheduleNumber
-    ) -> None:
+    async def resume(self, interaction: discord.Interaction[CopBot], id: ScheduleNumber) -> None:
         assert interaction.guild_id is not None
         view = await self.service.set_paused(
             interaction.guild_id, id, paused=False, actor_id=interaction.user.id

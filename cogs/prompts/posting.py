@@ -17,7 +17,6 @@ from typing import Any
 import discord
 
 from bot.client import CopBot
-from bot.communities import community_settings
 from bot.errors import NotAllowed, new_error_id
 from bot.permissions import THREAD_LIMIT_FIX, check_bot_can_post, is_thread_limit
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, UnfinishedPost, post_nonce
@@ -136,9 +135,7 @@ class PromptPoster:
         try:
             found = await self._find_sent(channel, post, question)
         except (discord.HTTPException, OSError, TimeoutError):
-            log.warning(
-                "post %s: sending failed (%s); its channel cannot be read", post_id, error
-            )
+            log.warning("post %s: sending failed (%s); its channel cannot be read", post_id, error)
             return None
         if found is None:
             await self.service.drop_post(post_id)
@@ -186,9 +183,7 @@ class PromptPoster:
         if refused is not None:
             try:  # the post promised a thread: say where to answer instead
                 await message.edit(
-                    embed=self._question_embed(
-                        channel.guild, question, answer_in=ANSWER_IN_CHANNEL
-                    )
+                    embed=self._question_embed(channel.guild, question, answer_in=ANSWER_IN_CHANNEL)
                 )
             except discord.HTTPException:
                 log.info("could not edit post %s to say where to answer", message.id)
@@ -363,8 +358,7 @@ class PromptPoster:
                     channel, pending.id, question, message, post.make_thread, post.posted_by
                 )
                 note = (
-                    f"posted question #{question.id} (message {message.id}), "
-                    "finished at start-up"
+                    f"posted question #{question.id} (message {message.id}), finished at start-up"
                 )
         except ThreadRefused as refused:  # the post is recorded, without a thread
             note = f"posted question #{question.id}; Discord refused its thread"
@@ -445,7 +439,7 @@ class PromptPoster:
         guild = self.bot.get_guild(prompt_schedule.community_id)
         if guild is None:
             return
-        community = await community_settings(self.bot.db, guild.id, guild.name)
+        community = await self.bot.communities.settings(guild.id, guild.name)
         channel = guild.get_channel(community.review_channel_id or 0)
         try:
             if isinstance(channel, discord.TextChannel):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import communities as service
+from bot.communities import Communities, StaffRoles
 from storage.audit import recent_audit
 from storage.communities import ensure_community, get_community
 from storage.db import Database
@@ -33,21 +33,19 @@ async def test_concurrent_first_sight_makes_one_community(db: Database) -> None:
 
 
 async def test_staff_roles_change_one_at_a_time_and_are_audited(db: Database) -> None:
-    await service.set_staff_roles(
-        db,
+    await Communities(db).set_staff_roles(
         GUILD,
         "Water CoP",
         actor_id=7,
-        roles=service.StaffRoles(10, 20),
+        roles=StaffRoles(10, 20),
         change_moderator=True,
         change_coordinator=True,
     )
-    community = await service.set_staff_roles(
-        db,
+    community = await Communities(db).set_staff_roles(
         GUILD,
         "Water CoP",
         actor_id=8,
-        roles=service.StaffRoles(None, 30),
+        roles=StaffRoles(None, 30),
         change_moderator=False,
         change_coordinator=True,
     )
@@ -60,8 +58,8 @@ async def test_staff_roles_change_one_at_a_time_and_are_audited(db: Database) ->
 
 
 async def test_timezone_is_stored_with_its_canonical_name(db: Database) -> None:
-    community = await service.set_timezone(
-        db, GUILD, "Water CoP", actor_id=7, timezone="europe/amsterdam"
+    community = await Communities(db).set_timezone(
+        GUILD, "Water CoP", actor_id=7, timezone="europe/amsterdam"
     )
     assert community.timezone == "Europe/Amsterdam"
     async with db.session() as session:
