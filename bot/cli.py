@@ -231,12 +231,10 @@ async def _community_name(db: Database, guild_id: int) -> str:
     """The community's name, registering it as "Community <id>" if the bot never saw it."""
     from storage.communities import ensure_community, get_community
 
-    async with db.session() as session:
+    async with db.transaction() as session:
         community = await get_community(session, guild_id)
-        if community is not None:
-            return community.name
-        community = await ensure_community(session, guild_id, f"Community {guild_id}")
-        await session.commit()
+        if community is None:
+            community = await ensure_community(session, guild_id, f"Community {guild_id}")
         return community.name
 
 

@@ -192,12 +192,13 @@ class CopBot(commands.Bot):
             f"command_tree:{self.application_id}:{'guild:' + str(guild.id) if guild else 'global'}"
         )
         async with self.db.session() as session:
-            if not force and await get_state(session, key) == digest:
-                log.info("commands unchanged since the last sync; not syncing")
-                return False
-            await self.tree.sync(guild=guild)
+            synced = await get_state(session, key)
+        if not force and synced == digest:
+            log.info("commands unchanged since the last sync; not syncing")
+            return False
+        await self.tree.sync(guild=guild)
+        async with self.db.transaction() as session:
             await set_state(session, key, digest)
-            await session.commit()
         log.info(
             "synced %d commands %s", len(payload), f"to guild {guild.id}" if guild else "globally"
         )
