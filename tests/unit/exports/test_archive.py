@@ -1,0 +1,92 @@
+"""The ``all`` zip: every file as CSV, the codebook of every column, and the README."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+
+from bot.exports.archive import ArchiveMember, csv_member, write_all, write_archive
+from bot.exports.cells import ColumnType
+from bot.exports.tables import CODEBOOK, Column, Table
+from tests.unit.exports.helpers import SAMPLE, sample_row
+
+MEMBERS = Table(
+    "members",
+    (
+        Column("member", ColumnType.ID, "The person's pseudonym.", "m-3f9a1c2b7d4e"),
+        Column("organisation", ColumnType.TEXT, "Their organisation.", "WaterAid"),
+    ),
+)
+README = "Export of Wash Alliance, 2026-01-01 to 2026-12-07, by Ana.\nNames: pseudonymous.\n"
+
+
+class Unseekable(io.RawIOBase):
+    """Standard output piped to another program: written to, never rewound."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # a bytes-like object
+        self.received += data
+        return len(data)
+
+
+def read_csv(archive: zipfile.ZipFile, name: str) -> list[list[str]]:
+    text = archive.read(name).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_all_holds_every_file_the_codebook_and_the_readme() -> None:
+    out = io.BytesIO()
+    counts = write_all(
+        out,
+        README,
+        [
+            (SAMPLE, [sample_row("=1+1"), sample_row("fine")]),
+            (MEMBERS, iter([("m-3f9a1c2b7d4e", "Ministère de l'Eau")])),
+        ],
+    )
+    codebook_size = len(SAMPLE.columns) + len(MEMBERS.columns) + len(CODEBOOK.columns)
+    assert counts == {"contributions.csv": 2, "members.csv": 1, "codebook.csv": codebook_size}
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        assert archive.testzip() is None
+        assert archive.namelist() == [
+            "README.txt",
+            "contributions.csv",
+            "members.csv",
+            "codebook.csv",
+        ]
+        assert archive.read("README.txt").decode("utf-8") == README
+        assert archive.read("contributions.csv").startswith(b"\xef\xbb\xbf")
+        contributions = read_csv(archive, "contributions.csv")
+        assert contributions[1][-1] == "'=1+1"
+        assert read_csv(archive, "members.csv")[1] == ["m-3f9a1c2b7d4e", "Ministère de l'Eau"]
+        codebook = read_csv(archive, "codebook.csv")
+        described = {(row[0], row[1]) for row in codebook[1:]}
+        for name in ("contributions.csv", "members.csv", "codebook.csv"):
+            header = read_csv(archive, name)[0]
+            assert {(name, column) for column in header} <= described
+        assert len(codebook) - 1 == codebook_size
+
+
+def test_the_zip_streams_to_a_stream_that_cannot_seek() -> None:
+    raw = Unseekable()
+    with io.BufferedWriter(raw) as out:  # as sys.stdout.buffer is
+        write_archive(out, README, [csv_member(SAMPLE, [sample_row("x")] * 100)])
+    with zipfile.ZipFile(io.BytesIO(bytes(raw.received))) as archive:
+        assert archive.testzip() is None
+        assert len(read_csv(archive, "contributions.csv")) == 101
+
+
+def test_a_member_name_is_used_once() -> None:
+    twice = [csv_member(MEMBERS, []), csv_member(MEMBERS, [])]
+    with pytest.raises(ValueError, match=r"members\.csv"):
+        write_archive(io.BytesIO(), README, twice)
+    with pytest.raises(ValueError, match=r"README\.txt"):
+        write_archive(io.BytesIO(), README, [ArchiveMember("README.txt", lambda out: 0)])
