@@ -9,7 +9,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -189,12 +189,13 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
         with _database_errors(settings):
             await db.migrate()
             community_name = await _community_name(db, guild_id)
+            register_files = imports.Imports(db)
             if command == "export-orgs":
-                _write_output(file, await imports.export_organisations(db, guild_id))
+                _write_output(file, await register_files.export_organisations(guild_id))
                 return 0
             if command == "export-members":
-                _write_output(file, await imports.export_members(db, guild_id))
-                left = await imports.members_left_out(db, guild_id)
+                _write_output(file, await register_files.export_members(guild_id))
+                left = await register_files.members_left_out(guild_id)
                 if left:
                     people = (
                         "1 member who left the server is"
@@ -207,12 +208,12 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
                     )
                 return 0
             apply, what = {
-                "import-orgs": (imports.import_organisations, "organisations"),
-                "import-members": (imports.import_members, "members"),
-                "import-questions": (bank.import_questions, "questions"),
+                "import-orgs": (register_files.import_organisations, "organisations"),
+                "import-members": (register_files.import_members, "members"),
+                "import-questions": (bank.QuestionBank(db).import_questions, "questions"),
             }[command]
             try:
-                result = await apply(db, guild_id, community_name, data, actor_id=None)
+                result = await apply(guild_id, community_name, data, actor_id=None)
             except imports.ImportRejected as rejected:
                 print(f"copbot: {rejected.problem}", file=sys.stderr)
                 for error in rejected.errors:
@@ -273,7 +274,7 @@ def _close_on_sigterm(bot: discord.Client) -> None:
 
 
 @contextlib.contextmanager
-def _database_errors(settings: Settings) -> object:
+def _database_errors(settings: Settings) -> Iterator[None]:
     try:
         yield
     except (OperationalError, DBAPIError, OSError) as error:

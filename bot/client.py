@@ -20,11 +20,19 @@ from bot.cafe.service import CafeService
 from bot.communities import Communities
 from bot.config import Settings
 from bot.contributions.optouts import OptOuts
-from bot.contributions.service import SpecialThreads, Tracking
+from bot.contributions.privacy import Privacy
+from bot.contributions.service import ContributionLog, SpecialThreads, Tracking
 from bot.contributions.writer import ContributionWriter
+from bot.membership.imports import Imports
+from bot.membership.organisations import Organisations
+from bot.membership.profiles import Profiles
+from bot.membership.register import Register
+from bot.membership.rolesync_register import RoleSyncRegister
+from bot.prompts.bank import QuestionBank
 from bot.prompts.schedules import PromptService
 from bot.scheduling.scheduler import Scheduler
 from cogs._ui.tree import CopbotTree, error_line, note_discord_changes
+from cogs.members.role_sync import RoleSyncer
 from storage.app_state import get_state, set_state
 from storage.db import Database, database_unreachable
 
@@ -86,16 +94,35 @@ def default_intents(settings: Settings) -> discord.Intents:
 
 
 class CopBot(commands.Bot):
-    # The services, built once by setup_hook (see _build_services); cogs reach them here and
+    """The bot: settings and the database in, every service built once in ``setup_hook``,
+    the extensions in ``COGS`` loaded, commands synced only when they changed.
+
+    Events reach code in two ways. Cogs' listeners (``commands.Cog.listener``) are discord.py's
+    own: each runs in a task of its own, which suits work that awaits (the database, Discord).
+    Receivers (:meth:`add_receiver`) are the fast lane, for work that only hands an event on,
+    which is the contribution log's case: :meth:`dispatch` calls them synchronously, in the
+    order the gateway delivered the events, before discord.py's dispatch. The lane exists
+    because discord.py makes a task per listener per event, and at the gateway's pace making
+    and running that task costs as much as parsing the event itself; for MESSAGE_CREATE the
+    task is not even made when no listener waits for messages (:meth:`dispatch`).
+    """
+
+    # The services, built once by _build_services (from setup_hook); cogs reach them here and
     # never each other.
     communities: Communities
-    cafes: CafeService
-    prompts: PromptService
-    # services: prompts (one line per service)
+    register: Register
+    profiles: Profiles
+    organisations: Organisations
+    imports: Imports
+    role_sync_register: RoleSyncRegister
+    role_sync: RoleSyncer
     special_threads: SpecialThreads
     tracking: Tracking
-    # services: membership (one line per service)
-    # services: contributions (one line per service)
+    contribution_log: ContributionLog
+    privacy: Privacy
+    cafes: CafeService
+    question_bank: QuestionBank
+    prompts: PromptService
 
     def __init__(
         self,
@@ -143,16 +170,25 @@ class CopBot(commands.Bot):
             log.info("invite URL: %s", self.invite_url())
 
     def _build_services(self) -> None:
-        """Every domain service, once, before the cogs that use them are loaded."""
+        """Every domain service, once, before the cogs that use them are loaded (the
+        scheduler, the opt-out list and the contribution writer are made in ``__init__`` and
+        started by ``setup_hook``)."""
         self.communities = Communities(self.db)
-        self.cafes = CafeService(self.db, self.scheduler)
-        self.prompts = PromptService(self.db, self.scheduler)
-        # build: prompts (one line per service)
+        self.register = Register(self.db)
+        self.profiles = Profiles(self.db, self.register)
+        self.organisations = Organisations(self.db, self.register)
+        self.imports = Imports(self.db)
+        self.role_sync_register = RoleSyncRegister(self.db)
+        # One syncer for the listeners and /settings: one sync per server at a time.
+        self.role_sync = RoleSyncer(self.role_sync_register)
         # Which channels the contribution log reads, and which threads it always logs.
         self.special_threads = SpecialThreads()
         self.tracking = Tracking(self.special_threads)
-        # build: membership (one line per service)
-        # build: contributions (one line per service)
+        self.contribution_log = ContributionLog(self.db, self.tracking)
+        self.privacy = Privacy(self.db, self.optouts)
+        self.cafes = CafeService(self.db, self.scheduler)
+        self.question_bank = QuestionBank(self.db)
+        self.prompts = PromptService(self.db, self.scheduler)
 
     def invite_url(self) -> str:
         assert self.application_id is not None
@@ -210,16 +246,21 @@ class CopBot(commands.Bot):
 
         For work that only hands an event on, such as the contribution log: discord.py runs
         each listener in a task of its own, which at the gateway's pace costs as much as
-        parsing the event. A receiver must not block; what it raises is logged.
+        parsing the event. A receiver must not block or await (it runs between two gateway
+        events); what it raises is logged, and the other receivers and listeners still run.
         """
         self._receivers.setdefault(event, []).append(receiver)
 
     def remove_receiver(self, event: str, receiver: Callable[..., None]) -> None:
+        """Stop calling ``receiver`` with ``event`` (a cog that is unloaded); no error if it
+        was not added."""
         receivers = self._receivers.get(event, [])
         if receiver in receivers:
             receivers.remove(receiver)
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Hand an event to its receivers first (synchronously, see :meth:`add_receiver`),
+        then to discord.py's dispatch (listeners, ``wait_for``), which makes a task each."""
         for receiver in self._receivers.get(event_name, ()):
             try:
                 receiver(*args, **kwargs)

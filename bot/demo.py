@@ -14,7 +14,7 @@ import logging
 import re
 import tempfile
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,7 @@ class Transcript:
         self.write(f"\n✉ copbot to {recipient.display_name}, by direct message:")
         self._block(message_text(message), lines)
 
-    def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    def table(self, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             cells = [
@@ -903,7 +903,7 @@ async def scene_prompts(scene: Scene) -> None:
     number = int(match.group(1)) if (match := re.search(r"#(\d+)", saved)) else 0
     async with scene.bot.db.session() as session:
         found = await prompt_queries.get_prompt_schedule(session, community.guild.id, number)
-    if found is None or found[1].id is None:
+    if found is None:
         transcript.note(f"(!) Schedule #{number} is not in the database.")
         return
     schedule_row = found[1].id

@@ -1,16 +1,16 @@
 """The contribution log's listeners, gap repair at start-up, and /contributions backfill.
 
-Receivers translate only: a gateway event becomes plain facts (bot/contributions/classifier.py
-decides the kinds), and an operation for the batched writer (bot/contributions/writer.py). The
-message text is read here to count characters, words, links and mentions, and then dropped.
-Opted-out members are dropped before anything is buffered.
+Receivers translate only, and once: a gateway event becomes plain facts
+(bot/contributions/classifier.py decides the kinds) and then a typed operation for the batched
+writer (bot/contributions/writer.py): a new message its ContributionRow, a reaction its
+ReactionRow, an edit its ContributionEdit (bot/contributions/values.py). The writer adds the
+attribution and writes; it never calls back here. The message text is read here to count
+characters, words, links and mentions, and then dropped. Opted-out members are dropped before
+anything is buffered.
 
 The events that only hand an operation to the writer are received synchronously as they are
 dispatched (CopBot.add_receiver), not by discord.py listeners: so the writer gets them in the
-order the gateway delivered them, without a task per event. A new message is only checked
-(a server, a person, not opted out) and handed over; the writer has it described
-(Contributions._contribution) with the rest of its batch, which costs a third of describing it
-between two gateway events.
+order the gateway delivered them, without a task per event.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.contributions.classifier import (
-    Classification,
     MessageFacts,
     ThreadKind,
     classify,
@@ -42,24 +41,20 @@ from bot.contributions.service import (
     GAP_REPAIR_LIMIT,
     Place,
     SpecialThread,
-    logging_since,
-    newest_logged,
     parse_since,
 )
+from bot.contributions.values import ContributionEdit, ContributionRow, ReactionRow
 from bot.contributions.writer import (
     ClearReactions,
     ContributionWriter,
     DeleteContributions,
     DeleteReaction,
-    DescribeMessage,
-    EditContribution,
     MarkThreadStart,
-    StoreContribution,
-    StoreReaction,
 )
 from bot.errors import BadInput
 from bot.permissions import Access, require
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, guild_command
 from cogs.options import FreeText
 
 log = logging.getLogger(__name__)
@@ -117,23 +112,6 @@ def facts_of(message: discord.Message, special: SpecialThread | None) -> Message
     )
 
 
-def kind_fields(result: Classification, reply_to_author_id: int | None) -> dict[str, Any]:
-    kinds, counts = result.kinds, result.counts
-    return {
-        "is_reply": kinds.is_reply,
-        "is_answer": kinds.is_answer,
-        "is_question": kinds.is_question,
-        "is_resource": kinds.is_resource,
-        "reply_to_author_id": reply_to_author_id,
-        "reply_to_message_id": result.reply_to_message_id,
-        "characters": counts.characters,
-        "words": counts.words,
-        "links": counts.links,
-        "attachments": counts.attachments,
-        "mentions": counts.mentions,
-    }
-
-
 @app_commands.guild_only()
 class Contributions(
     commands.GroupCog, group_name="contributions", group_description="The contribution log"
@@ -141,6 +119,7 @@ class Contributions(
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
         self.writer: ContributionWriter = bot.contribution_writer
+        self.log = bot.contribution_log
         self.special_threads = bot.special_threads
         self.tracking = bot.tracking
         self._newest_at_start: dict[int, int] | None = None
@@ -149,10 +128,10 @@ class Contributions(
         self.gap_repairs_done = 0  # finished gap-repair runs (tests wait on it)
 
     async def cog_load(self) -> None:
-        await self.tracking.load(self.bot.db)
+        await self.log.load_tracking()
         # Taken before the gateway connects: live messages logged after READY must not hide
         # what was missed while the bot was down.
-        self._newest_at_start = await newest_logged(self.bot.db)
+        self._newest_at_start = await self.log.newest_logged()
         for event, receiver in self.receivers().items():
             self.bot.add_receiver(event, receiver)
 
@@ -173,22 +152,22 @@ class Contributions(
             guild_id, place
         )
 
-    def _by_opted_out(self, message: discord.Message) -> bool:
-        guild = message.guild
-        return guild is not None and self.bot.optouts.is_opted_out(guild.id, message.author.id)
-
     def _special_thread_of(self, message: discord.Message) -> SpecialThread | None:
         channel = message.channel
         return self.special_threads.of(channel.id) if isinstance(channel, discord.Thread) else None
 
-    def _contribution(self, message: discord.Message) -> StoreContribution | None:
-        """The message as a row for the log, or None if it is not logged.
+    def _named(self, guild_id: int, user_id: int | None) -> int | None:
+        """``user_id`` as others' rows may name it: not if that member opted out."""
+        if user_id is not None and self.bot.optouts.is_opted_out(guild_id, user_id):
+            return None
+        return user_id
 
-        Whether its author opted out is asked before (the receivers) and again by the writer
-        just before writing.
-        """
+    def _contribution(self, message: discord.Message) -> ContributionRow | None:
+        """The message as a row for the log, or None if it is not logged: outside a server, a
+        bot's, an opted-out member's (the writer asks again just before writing), in a channel
+        that is not tracked, or no contribution (a system message)."""
         guild, author = message.guild, message.author
-        if guild is None or author.bot:
+        if guild is None or author.bot or self.bot.optouts.is_opted_out(guild.id, author.id):
             return None
         place = place_of(message.channel)
         special = self._special_thread_of(message)
@@ -197,22 +176,30 @@ class Contributions(
         result = classify(facts_of(message, special))
         if result is None:
             return None
-        reply_to = result.reply_to_author_id
-        if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
-            reply_to = None  # an opted-out member is not named in others' rows either
+        kinds, counts = result.kinds, result.counts
         self.writer.remember_community(guild.id, guild.name)
-        row = {
-            "message_id": message.id,
-            "community_id": guild.id,
-            "channel_id": place.channel_id,
-            "parent_channel_id": place.thread_parent_id,
-            "author_id": author.id,
-            "created_at": message.created_at,
-            "edited_at": message.edited_at,
-            "is_thread_start": result.kinds.is_thread_start,
-            **kind_fields(result, reply_to),
-        }
-        return StoreContribution(row)
+        return ContributionRow(
+            message_id=message.id,
+            community_id=guild.id,
+            channel_id=place.channel_id,
+            author_id=author.id,
+            created_at=message.created_at,
+            parent_channel_id=place.thread_parent_id,
+            edited_at=message.edited_at,
+            is_reply=kinds.is_reply,
+            is_answer=kinds.is_answer,
+            is_question=kinds.is_question,
+            is_resource=kinds.is_resource,
+            is_thread_start=kinds.is_thread_start,
+            # An opted-out member is not named in others' rows either.
+            reply_to_author_id=self._named(guild.id, result.reply_to_author_id),
+            reply_to_message_id=result.reply_to_message_id,
+            characters=counts.characters,
+            words=counts.words,
+            links=counts.links,
+            attachments=counts.attachments,
+            mentions=counts.mentions,
+        )
 
     # --- receivers --------------------------------------------------------------------------
     def receivers(self) -> dict[str, Callable[..., None]]:
@@ -230,11 +217,9 @@ class Contributions(
         }
 
     def on_message(self, message: discord.Message) -> None:
-        # Only the cheap checks here, between gateway events; the writer describes the message
-        # (self._contribution) with the rest of its batch.
-        if message.guild is None or message.author.bot or self._by_opted_out(message):
-            return
-        self.writer.add(DescribeMessage(message, self._contribution))
+        row = self._contribution(message)
+        if row is not None:
+            self.writer.add(row)
 
     def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
@@ -246,13 +231,24 @@ class Contributions(
         result = classify(facts_of(message, self._special_thread_of(message)))
         if result is None:
             return
-        reply_to = result.reply_to_author_id
-        if reply_to is not None and self.bot.optouts.is_opted_out(guild.id, reply_to):
-            reply_to = None
-        fields = kind_fields(result, reply_to)
-        if message.edited_at is not None:  # link previews also arrive as updates, unedited
-            fields["edited_at"] = message.edited_at
-        self.writer.add(EditContribution(message.id, fields))
+        kinds, counts = result.kinds, result.counts
+        edit = ContributionEdit(
+            message_id=message.id,
+            is_reply=kinds.is_reply,
+            is_answer=kinds.is_answer,
+            is_question=kinds.is_question,
+            is_resource=kinds.is_resource,
+            reply_to_author_id=self._named(guild.id, result.reply_to_author_id),
+            reply_to_message_id=result.reply_to_message_id,
+            characters=counts.characters,
+            words=counts.words,
+            links=counts.links,
+            attachments=counts.attachments,
+            mentions=counts.mentions,
+            # None (unchanged) for link previews, which also arrive as updates, unedited.
+            edited_at=message.edited_at,
+        )
+        self.writer.add(edit)
 
     def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         if payload.guild_id is not None:
@@ -279,19 +275,17 @@ class Contributions(
         channel = guild.get_channel_or_thread(payload.channel_id)
         if channel is None or not self._logs(guild.id, payload.user_id, channel):
             return
-        if author_id is not None and self.bot.optouts.is_opted_out(guild.id, author_id):
-            author_id = None
         self.writer.remember_community(guild.id, guild.name)
-        row = {
-            "community_id": guild.id,
-            "channel_id": payload.channel_id,
-            "message_id": payload.message_id,
-            "user_id": payload.user_id,
-            "target_author_id": author_id,
-            "emoji": str(payload.emoji)[:100],
-            "created_at": datetime.now(UTC),
-        }
-        self.writer.add(StoreReaction(row))
+        reaction = ReactionRow(
+            community_id=guild.id,
+            channel_id=payload.channel_id,
+            message_id=payload.message_id,
+            user_id=payload.user_id,
+            target_author_id=self._named(guild.id, author_id),
+            emoji=str(payload.emoji)[:100],
+            created_at=datetime.now(UTC),
+        )
+        self.writer.add(reaction)
 
     def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.guild_id is not None:
@@ -342,7 +336,7 @@ class Contributions(
             self._newest_at_start = None
             if newest is None:  # a later READY (new session): what is logged now
                 await self.writer.flush()
-                newest = await newest_logged(self.bot.db)
+                newest = await self.log.newest_logged()
             for guild in list(self.bot.guilds):
                 since = await self._logging_since(guild)
                 logged = 0
@@ -362,8 +356,8 @@ class Contributions(
     async def _logging_since(self, guild: discord.Guild) -> int:
         """The message id from which this server is logged: the first time the bot runs in it,
         the moment this process started (before it connected)."""
-        return await logging_since(
-            self.bot.db, guild.id, guild.name, discord.utils.time_snowflake(self._loaded_at)
+        return await self.log.logging_since(
+            guild.id, guild.name, discord.utils.time_snowflake(self._loaded_at)
         )
 
     def _readable_tracked(self, guild: discord.Guild) -> list[discord.TextChannel | discord.Thread]:
@@ -396,16 +390,14 @@ class Contributions(
             log.info("cannot read the history of #%s", channel)
 
     async def _log_history(self, message: discord.Message) -> int:
-        if self._by_opted_out(message):
+        row = self._contribution(message)
+        if row is None:
             return 0
-        operation = self._contribution(message)
-        if operation is None:
-            return 0
-        await self.writer.put(operation)
+        await self.writer.put(row)
         return 1
 
     # --- /contributions backfill ------------------------------------------------------------------
-    @app_commands.command(
+    @guild_command(
         name="backfill", description="Log a channel's older messages (idempotent)"
     )
     @app_commands.describe(
@@ -415,12 +407,11 @@ class Contributions(
     @require(Access.MODERATOR)
     async def backfill(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         channel: discord.TextChannel | discord.Thread,
         since: app_commands.Transform[str, FreeText("since", MAX_SINCE)] | None = None,
     ) -> None:
         guild = interaction.guild
-        assert guild is not None
         community = await self.bot.communities.settings(guild.id, guild.name)
         start = parse_since(since, community.timezone) if since else None
         if not self.tracking.is_tracked(guild.id, place_of(channel)):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,13 +16,14 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.errors import BadInput
-from bot.membership import imports
 from bot.membership import organisations as service
 from bot.membership.fields import COUNTRY_MAX, DESCRIPTION_MAX, NAME_MAX, WEBSITE_MAX
+from bot.membership.values import Organisation
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from bot.permissions import Access, require
 from cogs._ui.csv_upload import import_attachment
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs._ui.pagination import PageButton, PageWindow, page_buttons
 from cogs.options import FreeText
 
@@ -68,7 +68,7 @@ def _choice_value(choice: app_commands.Choice[str] | None) -> str | None:
     return None if choice is None else choice.value
 
 
-def _organisation_fields(organisation: Any) -> list[tuple[str, str]]:
+def _organisation_fields(organisation: Organisation) -> list[tuple[str, str]]:
     return [
         ("Stakeholder group", Stakeholder(organisation.stakeholder).label),
         ("Level", Level(organisation.level).label),
@@ -78,12 +78,10 @@ def _organisation_fields(organisation: Any) -> list[tuple[str, str]]:
 
 
 async def organisation_names(
-    interaction: discord.Interaction[CopBot], current: str
+    interaction: GuildInteraction, current: str
 ) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
-        return []
-    names = await service.suggest_organisation_names(
-        interaction.client.db, interaction.guild_id, current
+    names = await interaction.client.organisations.suggest_organisation_names(
+        interaction.guild_id, current
     )
     return [app_commands.Choice(name=name, value=name) for name in names]
 
@@ -120,8 +118,7 @@ class OrganisationPageButton(
         )
         return cls(custom_id, direction=direction, disabled=disabled)
 
-    async def show_page(self, interaction: discord.Interaction[Any], match: re.Match[str]) -> None:
-        assert interaction.guild_id is not None
+    async def show_page(self, interaction: GuildInteraction, match: re.Match[str]) -> None:
         stakeholder = Stakeholder[match["stakeholder"].upper()] if match["stakeholder"] else None
         level = Level[match["level"].upper()] if match["level"] else None
         embed, view = await organisation_listing(
@@ -140,8 +137,8 @@ async def organisation_listing(
     """One page of ``/org list`` and the buttons to the others."""
 
     async def fetch(offset: int) -> service.OrganisationPage:
-        return await service.list_organisations(
-            bot.db, guild_id, stakeholder=stakeholder, level=level, offset=offset, limit=PAGE_SIZE
+        return await bot.organisations.list_organisations(
+            guild_id, stakeholder=stakeholder, level=level, offset=offset, limit=PAGE_SIZE
         )
 
     requested = max(page, 1)
@@ -191,30 +188,28 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     # Page buttons on old /org list messages keep working after a restart (see CopBot).
     dynamic_items = (OrganisationPageButton,)
 
-    @app_commands.command(name="import", description="Add or update organisations from a CSV file")
+    @guild_command(name="import", description="Add or update organisations from a CSV file")
     @app_commands.describe(
         file="A CSV with the columns name, stakeholder, level and optionally country, website, "
         "description, cop_status, cop_since"
     )
     @require(Access.MODERATOR)
-    async def import_csv(
-        self, interaction: discord.Interaction[CopBot], file: discord.Attachment
-    ) -> None:
+    async def import_csv(self, interaction: GuildInteraction, file: discord.Attachment) -> None:
         await import_attachment(
             interaction,
             file,
-            imports.import_organisations,
+            self.bot.imports.import_organisations,
             title="Organisations imported",
             what="Organisations",
             footer="Every row was checked before anything was changed.",
         )
 
-    def _profile_changed(self, interaction: discord.Interaction[CopBot]) -> None:
+    def _profile_changed(self, interaction: GuildInteraction) -> None:
         self.bot.dispatch("member_profile_changed", interaction.guild, interaction.user.id)
 
     # create and edit ------------------------------------------------------------------------
 
-    @app_commands.command(name="create", description="Add an organisation to the register")
+    @guild_command(name="create", description="Add an organisation to the register")
     @app_commands.describe(
         name="Its name, e.g. IRC WASH",
         stakeholder="Its stakeholder group",
@@ -228,7 +223,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
     @require(Access.MODERATOR)
     async def create(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         name: Name,
         stakeholder: app_commands.Choice[str],
         level: app_commands.Choice[str],
@@ -237,9 +232,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         description: Description | None = None,
         distinct: bool = False,
     ) -> None:
-        assert interaction.guild is not None
-        organisation = await service.create_organisation(
-            self.bot.db,
+        organisation = await self.bot.organisations.create_organisation(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,
@@ -260,7 +253,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(name="edit", description="Change an organisation's details")
+    @guild_command(name="edit", description="Change an organisation's details")
     @app_commands.describe(
         name=NAME_HELP,
         new_name="A new name",
@@ -272,11 +265,11 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         distinct=DISTINCT_HELP,
     )
     @app_commands.choices(stakeholder=STAKEHOLDER_CHOICES, level=LEVEL_CHOICES)
-    @app_commands.autocomplete(name=organisation_names)
+    @guild_autocomplete(name=organisation_names)
     @require(Access.MODERATOR)
     async def edit(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         name: Name,
         new_name: app_commands.Transform[str, FreeText("new_name", NAME_MAX)] | None = None,
         stakeholder: app_commands.Choice[str] | None = None,
@@ -286,9 +279,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         description: Description | None = None,
         distinct: bool = False,
     ) -> None:
-        assert interaction.guild is not None
-        edit = await service.edit_organisation(
-            self.bot.db,
+        edit = await self.bot.organisations.edit_organisation(
             interaction.guild.id,
             actor_id=interaction.user.id,
             name=name,
@@ -314,13 +305,12 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
 
     # show and list --------------------------------------------------------------------------
 
-    @app_commands.command(name="show", description="Show an organisation")
+    @guild_command(name="show", description="Show an organisation")
     @app_commands.describe(name=NAME_HELP)
-    @app_commands.autocomplete(name=organisation_names)
+    @guild_autocomplete(name=organisation_names)
     @require(Access.MEMBER)
-    async def show(self, interaction: discord.Interaction[CopBot], name: Name) -> None:
-        assert interaction.guild is not None
-        profile = await service.organisation_profile(self.bot.db, interaction.guild.id, name)
+    async def show(self, interaction: GuildInteraction, name: Name) -> None:
+        profile = await self.bot.organisations.organisation_profile(interaction.guild.id, name)
         organisation = profile.organisation
         people = profile.member_names
         embed = make_embed(
@@ -338,17 +328,16 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(name="list", description="List the community's organisations")
+    @guild_command(name="list", description="List the community's organisations")
     @app_commands.describe(stakeholder="Only this stakeholder group", level="Only this level")
     @app_commands.choices(stakeholder=STAKEHOLDER_CHOICES, level=LEVEL_CHOICES)
     @require(Access.MEMBER)
     async def list_(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         stakeholder: app_commands.Choice[str] | None = None,
         level: app_commands.Choice[str] | None = None,
     ) -> None:
-        assert interaction.guild is not None
         embed, view = await organisation_listing(
             self.bot,
             interaction.guild.id,
@@ -363,14 +352,12 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
 
     # people joining and leaving -------------------------------------------------------------
 
-    @app_commands.command(name="join", description="Say which organisation you belong to")
+    @guild_command(name="join", description="Say which organisation you belong to")
     @app_commands.describe(name=NAME_HELP)
-    @app_commands.autocomplete(name=organisation_names)
+    @guild_autocomplete(name=organisation_names)
     @require(Access.MEMBER)
-    async def join(self, interaction: discord.Interaction[CopBot], name: Name) -> None:
-        assert interaction.guild is not None
-        result = await service.join(
-            self.bot.db,
+    async def join(self, interaction: GuildInteraction, name: Name) -> None:
+        result = await self.bot.organisations.join(
             interaction.guild.id,
             interaction.guild.name,
             user_id=interaction.user.id,
@@ -391,11 +378,10 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
             embed=make_embed("Organisation", message, tone=tone), ephemeral=True
         )
 
-    @app_commands.command(name="leave", description="Leave the organisation you belong to")
+    @guild_command(name="leave", description="Leave the organisation you belong to")
     @require(Access.MEMBER)
-    async def leave(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
-        left = await service.leave(self.bot.db, interaction.guild.id, user_id=interaction.user.id)
+    async def leave(self, interaction: GuildInteraction) -> None:
+        left = await self.bot.organisations.leave(interaction.guild.id, user_id=interaction.user.id)
         self._profile_changed(interaction)
         embed = make_embed(
             "Organisation",
@@ -406,36 +392,34 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
 
     # the organisation as a member of the CoP ------------------------------------------------
 
-    @app_commands.command(name="admit", description="Make an organisation a member of the CoP")
+    @guild_command(name="admit", description="Make an organisation a member of the CoP")
     @app_commands.describe(
         name=NAME_HELP,
         status="Member (the default), or Applicant to record that it has applied",
     )
     @app_commands.choices(status=ADMIT_CHOICES)
-    @app_commands.autocomplete(name=organisation_names)
+    @guild_autocomplete(name=organisation_names)
     @require(Access.MODERATOR)
     async def admit(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         name: Name,
         status: app_commands.Choice[str] | None = None,
     ) -> None:
         wanted = CopStatus(status.value) if status else CopStatus.MEMBER
         await self._change_status(interaction, name, wanted)
 
-    @app_commands.command(name="lapse", description="End an organisation's membership of the CoP")
+    @guild_command(name="lapse", description="End an organisation's membership of the CoP")
     @app_commands.describe(name=NAME_HELP)
-    @app_commands.autocomplete(name=organisation_names)
+    @guild_autocomplete(name=organisation_names)
     @require(Access.MODERATOR)
-    async def lapse(self, interaction: discord.Interaction[CopBot], name: Name) -> None:
+    async def lapse(self, interaction: GuildInteraction, name: Name) -> None:
         await self._change_status(interaction, name, CopStatus.LAPSED)
 
     async def _change_status(
-        self, interaction: discord.Interaction[CopBot], name: str, wanted: CopStatus
+        self, interaction: GuildInteraction, name: str, wanted: CopStatus
     ) -> None:
-        assert interaction.guild is not None
-        change = await service.change_cop_status(
-            self.bot.db,
+        change = await self.bot.organisations.change_cop_status(
             interaction.guild.id,
             actor_id=interaction.user.id,
             name=name,
@@ -471,7 +455,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(
+    @guild_command(
         name="representative", description="Record who speaks for an organisation"
     )
     @app_commands.describe(
@@ -480,17 +464,16 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
         primary="True: the main contact (replaces the previous one)",
         remove="True: this person no longer speaks for it",
     )
-    @app_commands.autocomplete(name=organisation_names)
+    @guild_autocomplete(name=organisation_names)
     @require(Access.MODERATOR)
     async def representative(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         name: Name,
         member: discord.Member | discord.User,
         primary: bool | None = None,
         remove: bool = False,
     ) -> None:
-        assert interaction.guild is not None
         if not isinstance(member, discord.Member):
             raise BadInput(
                 f"{member.mention} is not in this server.",
@@ -501,8 +484,7 @@ class Organisations(commands.GroupCog, group_name="org", group_description="Orga
                 f"{member.mention} is a bot; a bot cannot speak for an organisation.",
                 "Pick a person.",
             )
-        change = await service.change_representative(
-            self.bot.db,
+        change = await self.bot.organisations.change_representative(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,

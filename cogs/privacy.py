@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -25,6 +25,7 @@ from bot.contributions import privacy
 from bot.errors import CopbotError
 from bot.permissions import Access, require
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, guild_command
 from cogs._ui.tree import send_ephemeral
 from cogs._ui.views import CopbotView
 from cogs.profile import profile_fields
@@ -183,8 +184,9 @@ class ConfirmPrivacyChange(CopbotView):
         self.stop()
         self.cog.confirmations[self.nonce] = ConfirmationState.ANSWERED
 
+    # Typed as discord.py types a button's callback (any client): they are assigned to one.
     async def _confirm(
-        self, act: Callable[[], Awaitable[discord.Embed]], interaction: discord.Interaction[CopBot]
+        self, act: Callable[[], Awaitable[discord.Embed]], interaction: discord.Interaction[Any]
     ) -> None:
         self._close()
         # Deleting a long log may take longer than Discord's 3 seconds.
@@ -195,7 +197,7 @@ class ConfirmPrivacyChange(CopbotView):
             embed = make_embed("That did not work", problem.user_message, tone=Tone.WARNING)
         await interaction.edit_original_response(embed=embed, view=None)
 
-    async def _cancel(self, interaction: discord.Interaction[CopBot]) -> None:
+    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
         self._close()
         await interaction.response.edit_message(
             embed=make_embed("Cancelled", "Nothing changed.", tone=Tone.INFO), view=None
@@ -228,7 +230,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
     async def on_interaction(self, interaction: discord.Interaction[CopBot]) -> None:
         if interaction.type is not discord.InteractionType.component:
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        data: Mapping[str, object] = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
         if not custom_id.startswith(CUSTOM_ID_PREFIX):
             return
         nonce = custom_id.rsplit(":", 1)[-1]
@@ -247,35 +250,25 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
 
     # --- commands ------------------------------------------------------------------------------
 
-    @app_commands.command(name="show", description="What the bot keeps about you, and your choices")
+    @guild_command(name="show", description="What the bot keeps about you, and your choices")
     @require(Access.MEMBER)
-    async def show(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
-        report = await privacy.privacy_report(
-            self.bot.db, interaction.guild.id, interaction.user.id
-        )
+    async def show(self, interaction: GuildInteraction) -> None:
+        report = await self.bot.privacy.report(interaction.guild.id, interaction.user.id)
         await send_ephemeral(
             interaction, embed=_report_embed(report, interaction.user.display_name)
         )
 
-    @app_commands.command(
+    @guild_command(
         name="optout", description="Stop logging your contributions, and delete what was logged"
     )
     @require(Access.MEMBER)
-    async def optout(self, interaction: discord.Interaction[CopBot]) -> None:
-        guild = interaction.guild
-        assert guild is not None
-        user = interaction.user
-        await privacy.check_can_opt_out(self.bot.db, guild.id, user.id)
+    async def optout(self, interaction: GuildInteraction) -> None:
+        guild, user = interaction.guild, interaction.user
+        await self.bot.privacy.check_can_opt_out(guild.id, user.id)
 
         async def act() -> discord.Embed:
-            deleted = await privacy.opt_out(
-                self.bot.db,
-                self.bot.optouts,
-                guild.id,
-                guild.name,
-                user_id=user.id,
-                display_name=user.display_name,
+            deleted = await self.bot.privacy.opt_out(
+                guild.id, guild.name, user_id=user.id, display_name=user.display_name
             )
             return make_embed(
                 "You are opted out",
@@ -300,13 +293,10 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
             choices=[Choice("Confirm", act)],
         )
 
-    @app_commands.command(name="optin", description="Log your contributions again, from now on")
+    @guild_command(name="optin", description="Log your contributions again, from now on")
     @require(Access.MEMBER)
-    async def optin(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
-        await privacy.opt_in(
-            self.bot.db, self.bot.optouts, interaction.guild.id, user_id=interaction.user.id
-        )
+    async def optin(self, interaction: GuildInteraction) -> None:
+        await self.bot.privacy.opt_in(interaction.guild.id, user_id=interaction.user.id)
         embed = make_embed(
             "You are logged again",
             "From now on your contributions are logged (metadata only). Nothing from before "
@@ -315,18 +305,16 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         )
         await send_ephemeral(interaction, embed=embed)
 
-    @app_commands.command(name="forget", description="Delete everything the bot keeps about you")
+    @guild_command(name="forget", description="Delete everything the bot keeps about you")
     @require(Access.MEMBER)
-    async def forget(self, interaction: discord.Interaction[CopBot]) -> None:
-        guild = interaction.guild
-        assert guild is not None
-        user_id = interaction.user.id
-        texts = await privacy.check_can_forget(self.bot.db, guild.id, user_id)
+    async def forget(self, interaction: GuildInteraction) -> None:
+        guild_id, user_id = interaction.guild.id, interaction.user.id
+        texts = await self.bot.privacy.check_can_forget(guild_id, user_id)
 
         def act(keep_texts: bool) -> Callable[[], Awaitable[discord.Embed]]:
             async def forget_now() -> discord.Embed:
-                done = await privacy.forget(
-                    self.bot.db, self.bot.optouts, guild.id, user_id=user_id, keep_texts=keep_texts
+                done = await self.bot.privacy.forget(
+                    guild_id, user_id=user_id, keep_texts=keep_texts
                 )
                 return make_embed("You are forgotten", _forgotten_text(done), tone=Tone.SUCCESS)
 

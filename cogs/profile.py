@@ -10,12 +10,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.membership import imports, profiles
+from bot.membership import profiles
 from bot.membership.fields import COUNTRY_MAX, EXPERTISE_MAX_TAGS, EXPERTISE_TAG_MAX, NAME_MAX
 from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
 from cogs._ui.csv_upload import import_attachment
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs.options import FreeText
 
 
@@ -127,25 +128,29 @@ def _changes_text(update: profiles.ProfileUpdate) -> str:
 
 
 @app_commands.guild_only()
+async def organisation_names(
+    interaction: GuildInteraction, current: str
+) -> list[app_commands.Choice[str]]:
+    names = await interaction.client.profiles.organisation_choices(interaction.guild_id, current)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
 class ProfileCog(commands.GroupCog, group_name="profile", group_description="Member profiles"):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="import", description="Set members' profiles from a CSV file")
+    @guild_command(name="import", description="Set members' profiles from a CSV file")
     @app_commands.describe(
         file="A CSV with the columns user_id and optionally display_name, organisation, "
         "stakeholder, level, country, expertise"
     )
     @require(Access.MODERATOR)
-    async def import_csv(
-        self, interaction: discord.Interaction[CopBot], file: discord.Attachment
-    ) -> None:
+    async def import_csv(self, interaction: GuildInteraction, file: discord.Attachment) -> None:
         guild = interaction.guild
-        assert guild is not None
         result = await import_attachment(
             interaction,
             file,
-            imports.import_members,
+            self.bot.imports.import_members,
             title="Profiles imported",
             what="Members",
             footer="Organisations must exist before members can be imported into them.",
@@ -156,7 +161,7 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
         for user_id in result.profile_changed:
             self.bot.dispatch("member_profile_changed", interaction.guild, user_id)
 
-    @app_commands.command(name="set", description="Set your profile, all at once or step by step")
+    @guild_command(name="set", description="Set your profile, all at once or step by step")
     @app_commands.describe(
         organisation="The organisation you work for (one of this community's organisations)",
         stakeholder="Your stakeholder group",
@@ -165,25 +170,22 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
         expertise=f"Your expertise: up to {EXPERTISE_MAX_TAGS} tags separated by commas",
     )
     @app_commands.choices(stakeholder=STAKEHOLDER_CHOICES, level=LEVEL_CHOICES)
+    @guild_autocomplete(organisation=organisation_names)
     @require(Access.MEMBER)
     async def set_profile(
         self,
-        interaction: discord.Interaction[CopBot],
-        organisation: app_commands.Transform[str, FreeText("organisation", NAME_MAX)]
-        | None = None,
+        interaction: GuildInteraction,
+        organisation: app_commands.Transform[str, FreeText("organisation", NAME_MAX)] | None = None,
         stakeholder: str | None = None,
         level: str | None = None,
         country: app_commands.Transform[str, FreeText("country", COUNTRY_MAX)] | None = None,
-        expertise: app_commands.Transform[str, FreeText("expertise", EXPERTISE_MAX)]
-        | None = None,
+        expertise: app_commands.Transform[str, FreeText("expertise", EXPERTISE_MAX)] | None = None,
     ) -> None:
-        assert interaction.guild is not None
         given = profiles.ProfileInput(organisation, stakeholder, level, country, expertise)
         if not given.given():
             await self._show_what_can_be_set(interaction)
             return
-        update = await profiles.set_profile(
-            self.bot.db,
+        update = await self.bot.profiles.set_profile(
             interaction.guild.id,
             interaction.guild.name,
             user_id=interaction.user.id,
@@ -201,9 +203,8 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    async def _show_what_can_be_set(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
-        profile = await profiles.profile_of(self.bot.db, interaction.guild.id, interaction.user.id)
+    async def _show_what_can_be_set(self, interaction: GuildInteraction) -> None:
+        profile = await self.bot.profiles.profile_of(interaction.guild.id, interaction.user.id)
         hint = (
             "Give at least one option to change your profile: `organisation`, `stakeholder`, "
             "`level`, `country` or `expertise`. Each call changes only the options you give."
@@ -217,22 +218,12 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
             embed = profile_embed(profile, title="Your profile", description=hint, own=True)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @set_profile.autocomplete("organisation")
-    async def organisation_autocomplete(
-        self, interaction: discord.Interaction[CopBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await profiles.organisation_choices(self.bot.db, interaction.guild_id, current)
-        return [app_commands.Choice(name=name, value=name) for name in names]
-
-    @app_commands.command(name="show", description="Show a member's profile")
+    @guild_command(name="show", description="Show a member's profile")
     @app_commands.describe(member="Whose profile to show (yours if left out)")
     @require(Access.MEMBER)
     async def show(
-        self, interaction: discord.Interaction[CopBot], member: discord.Member | None = None
+        self, interaction: GuildInteraction, member: discord.Member | None = None
     ) -> None:
-        assert interaction.guild is not None
         target = member or interaction.user
         own = target.id == interaction.user.id
         if target.bot:
@@ -242,7 +233,7 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
             )
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
-        profile = await profiles.profile_of(self.bot.db, interaction.guild.id, target.id)
+        profile = await self.bot.profiles.profile_of(interaction.guild.id, target.id)
         if profile is None or not profile.is_set:
             embed = no_profile_embed(
                 target.display_name,

@@ -8,15 +8,14 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.communities import StaffRoles, suggest_timezones
-from bot.contributions import service as tracking_service
+from bot.contributions.values import TrackedTarget
 from bot.errors import BadInput
-from bot.membership import profiles
 from bot.permissions import Access, check_bot_can_post, require
 from bot.scheduling.when import MAX_TIMEZONE_NAME
 from cogs._ui.embeds import Tone, make_embed
-from cogs.members.role_sync import RoleSyncer, RoleSyncOutcome
+from cogs._ui.interaction import GuildInteraction, guild_command
+from cogs.members.role_sync import RoleSyncOutcome
 from cogs.options import FreeText
-from storage.models import TrackedChannel
 
 
 def _role_mention(role_id: int | None) -> str:
@@ -45,7 +44,7 @@ class CommunitySettings(
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="roles", description="Choose the moderator and coordinator roles")
+    @guild_command(name="roles", description="Choose the moderator and coordinator roles")
     @app_commands.describe(
         moderator="Members with this role plan cafés and keep the question bank",
         coordinator="Members with this role see insights and export logs",
@@ -53,11 +52,10 @@ class CommunitySettings(
     @require(Access.MODERATOR)
     async def roles(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         moderator: discord.Role | None = None,
         coordinator: discord.Role | None = None,
     ) -> None:
-        assert interaction.guild is not None
         _check_staff_role(moderator, "moderator")
         _check_staff_role(coordinator, "coordinator")
         community = await self.bot.communities.set_staff_roles(
@@ -81,10 +79,9 @@ class CommunitySettings(
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(name="show", description="Show this community's settings")
+    @guild_command(name="show", description="Show this community's settings")
     @require(Access.MEMBER)
-    async def show(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
+    async def show(self, interaction: GuildInteraction) -> None:
         community = await self.bot.communities.settings(
             interaction.guild.id, interaction.guild.name
         )
@@ -106,15 +103,14 @@ class CommunitySettings(
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(name="timezone", description="Set the community's time zone")
+    @guild_command(name="timezone", description="Set the community's time zone")
     @app_commands.describe(name="An IANA time zone, such as Europe/Amsterdam or Africa/Accra")
     @require(Access.MODERATOR)
     async def timezone(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         name: app_commands.Transform[str, FreeText("name", MAX_TIMEZONE_NAME)],
     ) -> None:
-        assert interaction.guild is not None
         community = await self.bot.communities.set_timezone(
             interaction.guild.id,
             interaction.guild.name,
@@ -134,18 +130,15 @@ class CommunitySettings(
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
 
-    @app_commands.command(
-        name="review-channel", description="Where submitted questions wait for review"
-    )
+    @guild_command(name="review-channel", description="Where submitted questions wait for review")
     @app_commands.describe(
         channel="A channel moderators read; left out: submitted questions wait only in "
         "/prompt list status:pending"
     )
     @require(Access.MODERATOR)
     async def review_channel(
-        self, interaction: discord.Interaction[CopBot], channel: discord.TextChannel | None = None
+        self, interaction: GuildInteraction, channel: discord.TextChannel | None = None
     ) -> None:
-        assert interaction.guild is not None
         if channel is not None:
             check_bot_can_post(channel, or_else=", or choose another channel")
         await self.bot.communities.set_review_channel(
@@ -163,7 +156,7 @@ class CommunitySettings(
         embed = make_embed("Review channel saved", where, tone=Tone.SUCCESS)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(
+    @guild_command(
         name="rolesync", description="Give members roles for their stakeholder group and level"
     )
     @app_commands.describe(
@@ -179,21 +172,15 @@ class CommunitySettings(
     @require(Access.MODERATOR)
     async def rolesync(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         mode: str,
         organisations: bool | None = None,
     ) -> None:
-        assert interaction.guild is not None
         guild = interaction.guild
         if mode not in ("on", "off"):
             raise BadInput(f"`{mode[:20]}` is not a mode.", "Choose `on` or `off`.")
-        # The register's cog owns the syncer (one sync per server at a time, its own included).
-        role_sync: RoleSyncer | None = getattr(self.bot.get_cog("Members"), "role_sync", None)
-        if role_sync is None:
-            raise BadInput(
-                "Role sync is not available: the members feature is not loaded.",
-                "Ask the people who run the bot to load `cogs.members`.",
-            )
+        # The bot's one syncer: one sync per server at a time, the listeners' included.
+        role_sync = self.bot.role_sync
         if mode == "off":
             await self._rolesync_off(interaction)
             return
@@ -201,7 +188,7 @@ class CommunitySettings(
         blocker = await role_sync.blocker(guild)
         if blocker is not None:
             raise blocker
-        current = await profiles.role_sync_setting(self.bot.db, guild.id)
+        current = await self.bot.role_sync_register.setting(guild.id)
         with_organisations = (
             organisations
             if organisations is not None
@@ -209,8 +196,7 @@ class CommunitySettings(
         )
         # Creating roles and giving them to everyone can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await profiles.set_role_sync(
-            self.bot.db,
+        await self.bot.role_sync_register.set_enabled(
             guild.id,
             guild.name,
             actor_id=interaction.user.id,
@@ -222,10 +208,8 @@ class CommunitySettings(
             embed=_rolesync_embed(outcome, with_organisations), ephemeral=True
         )
 
-    async def _rolesync_off(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
-        before, _ = await profiles.set_role_sync(
-            self.bot.db,
+    async def _rolesync_off(self, interaction: GuildInteraction) -> None:
+        before, _ = await self.bot.role_sync_register.set_enabled(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,
@@ -234,7 +218,9 @@ class CommunitySettings(
         )
         kept = [
             role.mention
-            for role_id in await profiles.remembered_role_ids(self.bot.db, interaction.guild.id)
+            for role_id in await self.bot.role_sync_register.remembered_role_ids(
+                interaction.guild.id
+            )
             if (role := interaction.guild.get_role(role_id)) is not None
         ]
         # The roles are kept, not deleted: moderators may have built channel permissions on
@@ -260,15 +246,16 @@ class CommunitySettings(
         name="track", description="Which channels and categories the contribution log covers"
     )
 
-    @track.command(name="add", description="Log members' contributions in a channel or category")
+    @guild_command(
+        name="add", description="Log members' contributions in a channel or category", group=track
+    )
     @app_commands.describe(target="A text channel, or a category (all its channels)")
     @require(Access.MODERATOR)
     async def track_add(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         target: discord.TextChannel | discord.CategoryChannel,
     ) -> None:
-        assert interaction.guild is not None
         guild = interaction.guild
         if not isinstance(target, discord.TextChannel | discord.CategoryChannel):
             raise BadInput(
@@ -276,15 +263,13 @@ class CommunitySettings(
                 "Pick a text channel or a category; threads follow their channel.",
             )
         is_category = isinstance(target, discord.CategoryChannel)
-        added, rows = await tracking_service.track(
-            self.bot.db,
+        added, rows = await self.bot.contribution_log.track(
             guild.id,
             guild.name,
             actor_id=interaction.user.id,
             channel_id=target.id,
             is_category=is_category,
         )
-        self._tracking_changed(guild.id, rows)
         what = f"the category **{target.name}**" if is_category else target.mention
         if added:
             text = f"I now log contributions in {what}" + (
@@ -307,28 +292,25 @@ class CommunitySettings(
             ephemeral=True,
         )
 
-    @track.command(name="remove", description="Stop logging a channel or category")
+    @guild_command(name="remove", description="Stop logging a channel or category", group=track)
     @app_commands.describe(target="A tracked text channel or category")
     @require(Access.MODERATOR)
     async def track_remove(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         target: discord.TextChannel | discord.CategoryChannel,
     ) -> None:
-        assert interaction.guild is not None
         label = (
             f"The category **{target.name}**"
             if isinstance(target, discord.CategoryChannel)
             else target.mention
         )
-        rows = await tracking_service.untrack(
-            self.bot.db,
+        rows = await self.bot.contribution_log.untrack(
             interaction.guild.id,
             actor_id=interaction.user.id,
             channel_id=target.id,
             label=label,
         )
-        self._tracking_changed(interaction.guild.id, rows)
         text = f"{label} is no longer logged. What was logged there stays in the log."
         if not rows:
             text += "\nNothing is tracked any more, so I log every channel I can read again."
@@ -342,11 +324,12 @@ class CommunitySettings(
             ephemeral=True,
         )
 
-    @track.command(name="list", description="Show which channels the contribution log covers")
+    @guild_command(
+        name="list", description="Show which channels the contribution log covers", group=track
+    )
     @require(Access.MEMBER)
-    async def track_list(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild is not None
-        rows = await tracking_service.tracked(self.bot.db, interaction.guild.id)
+    async def track_list(self, interaction: GuildInteraction) -> None:
+        rows = await self.bot.contribution_log.tracked(interaction.guild.id)
         await interaction.response.send_message(
             embed=make_embed(
                 "Channels logged",
@@ -357,11 +340,8 @@ class CommunitySettings(
             ephemeral=True,
         )
 
-    def _tracking_changed(self, guild_id: int, rows: list[TrackedChannel]) -> None:
-        self.bot.tracking.replace(guild_id, rows)
 
-
-def _tracked_lines(rows: list[TrackedChannel]) -> str:
+def _tracked_lines(rows: list[TrackedTarget]) -> str:
     if not rows:
         return "Every channel the bot can read (nothing is tracked explicitly)."
     lines = [

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import AppState
-from storage.types import utc_now
+from storage.types import table_of, utc_now
 from storage.upsert import insert_if_absent
 
 
@@ -37,5 +37,5 @@ async def state_or_set(session: AsyncSession, key: str, value: str) -> str:
 
 async def _insert(session: AsyncSession, key: str, value: str) -> bool:
     return await insert_if_absent(
-        session, AppState.__table__, {"key": key, "value": value, "updated_at": utc_now()}, ["key"]
+        session, table_of(AppState), {"key": key, "value": value, "updated_at": utc_now()}, ["key"]
     )

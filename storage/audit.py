@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, cast, delete, or_
+from sqlalchemy import CursorResult, String, delete, or_
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -76,7 +77,7 @@ async def forget_in_audit(
         col(AuditEvent.community_id) == community_id,
         or_(
             col(AuditEvent.actor_id) == user_id,
-            cast(col(AuditEvent.detail), String).contains(str(user_id)),
+            sql_cast(col(AuditEvent.detail), String).contains(str(user_id)),
         ),
     )
     anonymised = 0
@@ -89,4 +90,5 @@ async def forget_in_audit(
         session.add(event)
         anonymised += 1
     await session.flush()
-    return int(deleted.rowcount or 0), anonymised
+    # execute() gives a DELETE a CursorResult, typed as a plain Result.
+    return int(cast(CursorResult[Any], deleted).rowcount or 0), anonymised

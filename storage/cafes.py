@@ -1,16 +1,22 @@
-"""Queries for World Café sessions: cafés, sign-ups, seats, table threads and the tablecloth."""
+"""Queries for World Café sessions: cafés, sign-ups, seats, table threads and the tablecloth.
+
+Rows stay here: every query returns the café's values (bot/cafe/values.py), with ``int`` ids.
+A café changes by named updates (``begin_round``, ``close_cafe``, ``set_signup_message`` ...),
+each taking the café as read in the same session.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import CursorResult, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import (
+from bot.cafe.values import (
     Cafe,
     CafeNote,
     CafeNotice,
@@ -19,47 +25,116 @@ from storage.models import (
     CafeSeat,
     CafeState,
     CafeTable,
-    Contribution,
-    Member,
     NoteKind,
-    Organisation,
-    OrganisationMembership,
 )
-from storage.types import utc_now
+from storage.models import Cafe as CafeRow
+from storage.models import CafeNote as NoteRow
+from storage.models import CafeNotice as NoticeRow
+from storage.models import CafeParticipant as ParticipantRow
+from storage.models import CafeSeat as SeatRow
+from storage.models import CafeTable as TableRow
+from storage.models import Contribution, Member, Organisation, OrganisationMembership
+from storage.types import row_id, utc_now, value_of
 
-ACTIVE_STATES = (CafeState.OPEN, CafeState.RUNNING, CafeState.HARVEST)
+# --- rows to values ------------------------------------------------------------------------------
+
+
+def _cafe(row: CafeRow) -> Cafe:
+    return value_of(Cafe, row, questions=tuple(row.questions), state=CafeState(row.state))
+
+
+
+def _participant(row: ParticipantRow) -> CafeParticipant:
+    return value_of(CafeParticipant, row, role=CafeRole(row.role))
+
+
+
+def _seat(row: SeatRow) -> CafeSeat:
+    return value_of(CafeSeat, row)
+
+
+
+def _table(row: TableRow) -> CafeTable:
+    return value_of(CafeTable, row)
+
+
+
+def _notice(row: NoticeRow) -> CafeNotice:
+    return value_of(CafeNotice, row)
+
+
+
+def _note(row: NoteRow) -> CafeNote:
+    return value_of(CafeNote, row, kind=NoteKind(row.kind))
+
 
 
 # --- cafés -------------------------------------------------------------------------------------
 
 
-async def create_cafe(session: AsyncSession, **fields: Any) -> Cafe:
-    cafe = Cafe(**fields)
-    session.add(cafe)
+async def create_cafe(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    title: str,
+    questions: Sequence[str],
+    rounds: int,
+    round_minutes: int,
+    channel_id: int,
+    tables: int | None = None,
+    tables_asked: int | None = None,
+    thread_type: str = "public",
+    starts_at: datetime | None = None,
+    repeat_when: str | None = None,
+    series_id: int | None = None,
+    warning_minutes: int = 2,
+    seed: int = 0,
+    created_by: int | None = None,
+) -> Cafe:
+    row = CafeRow(
+        community_id=community_id,
+        title=title,
+        questions=list(questions),
+        rounds=rounds,
+        round_minutes=round_minutes,
+        channel_id=channel_id,
+        tables=tables,
+        tables_asked=tables_asked,
+        thread_type=thread_type,
+        starts_at=starts_at,
+        repeat_when=repeat_when,
+        series_id=series_id,
+        warning_minutes=warning_minutes,
+        seed=seed,
+        created_by=created_by,
+    )
+    session.add(row)
     await session.flush()
-    return cafe
+    return _cafe(row)
 
 
 async def get_cafe(session: AsyncSession, community_id: int, cafe_id: int) -> Cafe | None:
     """A café of this community (another community's id finds nothing)."""
-    cafe = await session.get(Cafe, cafe_id, populate_existing=True)
-    return cafe if cafe is not None and cafe.community_id == community_id else None
+    row = await session.get(CafeRow, cafe_id, populate_existing=True)
+    return _cafe(row) if row is not None and row.community_id == community_id else None
 
 
 async def get_cafe_by_id(session: AsyncSession, cafe_id: int) -> Cafe | None:
     """For the scheduler and start-up, which act across communities."""
-    return await session.get(Cafe, cafe_id, populate_existing=True)
+    row = await session.get(CafeRow, cafe_id, populate_existing=True)
+    return None if row is None else _cafe(row)
 
 
 async def lock_cafe(session: AsyncSession, cafe_id: int) -> Cafe | None:
     """Read a café for a state change, locking its row on PostgreSQL so that two processes (or
     a command racing a timer) cannot both move it on. SQLite serialises writers anyway."""
     statement = (
-        select(Cafe).where(col(Cafe.id) == cafe_id).execution_options(populate_existing=True)
+        select(CafeRow).where(col(CafeRow.id) == cafe_id).execution_options(populate_existing=True)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         statement = statement.with_for_update()
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _cafe(row)
 
 
 async def list_cafes(
@@ -69,40 +144,153 @@ async def list_cafes(
     states: Collection[CafeState] | None = None,
     limit: int = 25,
 ) -> list[Cafe]:
-    statement = select(Cafe).where(col(Cafe.community_id) == community_id)
+    statement = select(CafeRow).where(col(CafeRow.community_id) == community_id)
     if states is not None:
-        statement = statement.where(col(Cafe.state).in_([s.value for s in states]))
-    statement = statement.order_by(col(Cafe.id).desc()).limit(limit)
-    return list((await session.execute(statement)).scalars())
+        statement = statement.where(col(CafeRow.state).in_([s.value for s in states]))
+    statement = statement.order_by(col(CafeRow.id).desc()).limit(limit)
+    return [_cafe(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def cafes_in_states(session: AsyncSession, states: Collection[CafeState]) -> list[Cafe]:
     """Every community's cafés in these states (start-up recovery)."""
     statement = (
-        select(Cafe).where(col(Cafe.state).in_([s.value for s in states])).order_by(col(Cafe.id))
+        select(CafeRow)
+        .where(col(CafeRow.state).in_([s.value for s in states]))
+        .order_by(col(CafeRow.id))
     )
-    return list((await session.execute(statement)).scalars())
+    return [_cafe(row) for row in (await session.execute(statement)).scalars()]
 
 
-async def update_cafe(session: AsyncSession, cafe: Cafe, **fields: Any) -> Cafe:
-    for name, value in fields.items():
-        setattr(cafe, name, value)
-    cafe.updated_at = utc_now()
-    session.add(cafe)
+# Named updates. Each takes the café as read (or locked) in this session, changes what its name
+# says, stamps ``updated_at`` and returns the café as it is now.
+
+
+async def _cafe_row(session: AsyncSession, cafe: Cafe) -> CafeRow:
+    # Mostly read (or locked) in this session already: then the identity map has it, no query.
+    row = await session.get(CafeRow, cafe.id)
+    if row is None:
+        raise LookupError(f"café {cafe.id} is gone")
+    return row
+
+
+async def _saved(session: AsyncSession, row: CafeRow) -> Cafe:
+    row.updated_at = utc_now()
+    session.add(row)
     await session.flush()
-    return cafe
+    return _cafe(row)
+
+
+async def begin_round(
+    session: AsyncSession,
+    cafe: Cafe,
+    *,
+    round_number: int,
+    tables: int,
+    started_at: datetime,
+    ends_at: datetime,
+) -> Cafe:
+    """The café runs round ``round_number`` at ``tables`` tables, from ``started_at`` until
+    ``ends_at``; the round lists its tables in a new progress message."""
+    row = await _cafe_row(session, cafe)
+    row.state = CafeState.RUNNING
+    row.tables = tables
+    row.current_round = round_number
+    row.round_started_at = started_at
+    row.round_ends_at = ends_at
+    row.progress_message_id = None
+    return await _saved(session, row)
+
+
+async def set_round_end(session: AsyncSession, cafe: Cafe, ends_at: datetime) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.round_ends_at = ends_at
+    return await _saved(session, row)
+
+
+async def move_to_harvest(session: AsyncSession, cafe: Cafe) -> Cafe:
+    """The rounds are over: no round end any more."""
+    row = await _cafe_row(session, cafe)
+    row.state = CafeState.HARVEST
+    row.round_ends_at = None
+    return await _saved(session, row)
+
+
+async def close_cafe(session: AsyncSession, cafe: Cafe, *, ended_at: datetime) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.state = CafeState.CLOSED
+    row.ended_at = ended_at
+    return await _saved(session, row)
+
+
+async def cancel_cafe(session: AsyncSession, cafe: Cafe, *, ended_at: datetime) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.state = CafeState.CANCELLED
+    row.ended_at = ended_at
+    row.round_ends_at = None
+    return await _saved(session, row)
+
+
+async def set_signup_message(session: AsyncSession, cafe: Cafe, message_id: int | None) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.signup_message_id = message_id
+    return await _saved(session, row)
+
+
+async def set_progress_message(session: AsyncSession, cafe: Cafe, message_id: int) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.progress_message_id = message_id
+    return await _saved(session, row)
+
+
+async def set_reflection_thread(session: AsyncSession, cafe: Cafe, thread_id: int) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.reflection_thread_id = thread_id
+    return await _saved(session, row)
+
+
+async def mark_harvest_posted(session: AsyncSession, cafe: Cafe) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.harvest_posted = True
+    return await _saved(session, row)
+
+
+async def set_retry_attempts(session: AsyncSession, cafe: Cafe, attempts: int) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.retry_attempts = attempts
+    return await _saved(session, row)
+
+
+async def set_retry_told_round(session: AsyncSession, cafe: Cafe, round_number: int | None) -> Cafe:
+    row = await _cafe_row(session, cafe)
+    row.retry_told_round = round_number
+    return await _saved(session, row)
+
+
+async def clear_retry(session: AsyncSession, cafe: Cafe) -> Cafe:
+    """The café's Discord work is done: no failed tries counted, nobody told of any."""
+    row = await _cafe_row(session, cafe)
+    row.retry_attempts = 0
+    row.retry_told_round = None
+    return await _saved(session, row)
 
 
 # --- sign-ups ----------------------------------------------------------------------------------
 
 
+async def _participant_row(
+    session: AsyncSession, cafe_id: int, user_id: int
+) -> ParticipantRow | None:
+    statement = select(ParticipantRow).where(
+        col(ParticipantRow.cafe_id) == cafe_id, col(ParticipantRow.user_id) == user_id
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
 async def get_participant(
     session: AsyncSession, cafe_id: int, user_id: int
 ) -> CafeParticipant | None:
-    statement = select(CafeParticipant).where(
-        col(CafeParticipant.cafe_id) == cafe_id, col(CafeParticipant.user_id) == user_id
-    )
-    return (await session.execute(statement)).scalars().first()
+    row = await _participant_row(session, cafe_id, user_id)
+    return None if row is None else _participant(row)
 
 
 async def save_participant(
@@ -114,46 +302,50 @@ async def save_participant(
     host_table: int | None = None,
 ) -> CafeParticipant:
     """Sign someone up, or change their role; a person who had left is signed up again."""
-    participant = await get_participant(session, cafe_id, user_id)
-    if participant is None:
-        participant = CafeParticipant(cafe_id=cafe_id, user_id=user_id)
-    participant.role = role
-    participant.host_table = host_table
-    if participant.left_at is not None:
-        participant.left_at = None
-        participant.joined_at = utc_now()
-    session.add(participant)
+    row = await _participant_row(session, cafe_id, user_id)
+    if row is None:
+        row = ParticipantRow(cafe_id=cafe_id, user_id=user_id)
+    row.role = role
+    row.host_table = host_table
+    if row.left_at is not None:
+        row.left_at = None
+        row.joined_at = utc_now()
+    session.add(row)
     await session.flush()
-    return participant
+    return _participant(row)
 
 
-async def mark_left(session: AsyncSession, participant: CafeParticipant) -> None:
-    participant.left_at = utc_now()
-    participant.host_table = None
-    participant.role = CafeRole.TRAVELLER
-    session.add(participant)
+async def mark_left(session: AsyncSession, participant: CafeParticipant) -> CafeParticipant:
+    row = await session.get(ParticipantRow, participant.id)
+    if row is None:
+        raise LookupError(f"café sign-up {participant.id} is gone")
+    row.left_at = utc_now()
+    row.host_table = None
+    row.role = CafeRole.TRAVELLER
+    session.add(row)
     await session.flush()
+    return _participant(row)
 
 
 async def present_participants(session: AsyncSession, cafe_id: int) -> list[CafeParticipant]:
     statement = (
-        select(CafeParticipant)
-        .where(col(CafeParticipant.cafe_id) == cafe_id, col(CafeParticipant.left_at).is_(None))
-        .order_by(col(CafeParticipant.id))
+        select(ParticipantRow)
+        .where(col(ParticipantRow.cafe_id) == cafe_id, col(ParticipantRow.left_at).is_(None))
+        .order_by(col(ParticipantRow.id))
     )
-    return list((await session.execute(statement)).scalars())
+    return [_participant(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def count_participants(session: AsyncSession, cafe_id: int) -> tuple[int, int]:
     """(people signed up, of whom hosts), for the sign-up message's live counts."""
     statement = (
-        select(col(CafeParticipant.role), func.count())
-        .where(col(CafeParticipant.cafe_id) == cafe_id, col(CafeParticipant.left_at).is_(None))
-        .group_by(col(CafeParticipant.role))
+        select(col(ParticipantRow.role), func.count())
+        .where(col(ParticipantRow.cafe_id) == cafe_id, col(ParticipantRow.left_at).is_(None))
+        .group_by(col(ParticipantRow.role))
     )
-    counts = {role: n for role, n in (await session.execute(statement)).all()}
-    hosts = counts.get(CafeRole.HOST.value, 0)
-    return hosts + counts.get(CafeRole.TRAVELLER.value, 0), hosts
+    counts = {CafeRole(role): int(n) for role, n in (await session.execute(statement)).all()}
+    hosts = counts.get(CafeRole.HOST, 0)
+    return hosts + counts.get(CafeRole.TRAVELLER, 0), hosts
 
 
 # --- seats and tables --------------------------------------------------------------------------
@@ -168,12 +360,10 @@ async def seat_round(
     """Write one round's seating: per 1-based table number, (user id, is host) pairs, and one
     table row per table. Call once per round; the unique keys refuse a second seating."""
     for table_number, people in tables:
-        session.add(
-            CafeTable(cafe_id=cafe_id, round_number=round_number, table_number=table_number)
-        )
+        session.add(TableRow(cafe_id=cafe_id, round_number=round_number, table_number=table_number))
         for user_id, is_host in people:
             session.add(
-                CafeSeat(
+                SeatRow(
                     cafe_id=cafe_id,
                     round_number=round_number,
                     table_number=table_number,
@@ -187,13 +377,13 @@ async def seat_round(
 async def seats_of(
     session: AsyncSession, cafe_id: int, round_number: int | None = None
 ) -> list[CafeSeat]:
-    statement = select(CafeSeat).where(col(CafeSeat.cafe_id) == cafe_id)
+    statement = select(SeatRow).where(col(SeatRow.cafe_id) == cafe_id)
     if round_number is not None:
-        statement = statement.where(col(CafeSeat.round_number) == round_number)
+        statement = statement.where(col(SeatRow.round_number) == round_number)
     statement = statement.order_by(
-        col(CafeSeat.round_number), col(CafeSeat.table_number), col(CafeSeat.id)
+        col(SeatRow.round_number), col(SeatRow.table_number), col(SeatRow.id)
     )
-    return list((await session.execute(statement)).scalars())
+    return [_seat(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def tables_of_earlier_cafes(
@@ -201,22 +391,21 @@ async def tables_of_earlier_cafes(
 ) -> list[list[int]]:
     """Who sat together, table by table and round by round, at the ``last`` cafés of this
     café's recurring series held before it (ended ones; none for a café outside a series)."""
-    assert cafe.id is not None
     root = cafe.series_id if cafe.series_id is not None else cafe.id
     earlier = (
-        select(Cafe.id)
+        select(CafeRow.id)
         .where(
-            (col(Cafe.id) == root) | (col(Cafe.series_id) == root),
-            col(Cafe.id) < cafe.id,
-            col(Cafe.state) == CafeState.CLOSED.value,
+            (col(CafeRow.id) == root) | (col(CafeRow.series_id) == root),
+            col(CafeRow.id) < cafe.id,
+            col(CafeRow.state) == CafeState.CLOSED.value,
         )
-        .order_by(col(Cafe.id).desc())
+        .order_by(col(CafeRow.id).desc())
         .limit(last)
     )
     statement = (
-        select(CafeSeat)
-        .where(col(CafeSeat.cafe_id).in_(earlier))
-        .order_by(col(CafeSeat.cafe_id), col(CafeSeat.round_number), col(CafeSeat.table_number))
+        select(SeatRow)
+        .where(col(SeatRow.cafe_id).in_(earlier))
+        .order_by(col(SeatRow.cafe_id), col(SeatRow.round_number), col(SeatRow.table_number))
     )
     tables: dict[tuple[int, int, int], list[int]] = {}
     for seat in (await session.execute(statement)).scalars():
@@ -229,10 +418,10 @@ async def remove_future_seat(
     session: AsyncSession, cafe_id: int, user_id: int, from_round: int
 ) -> None:
     await session.execute(
-        delete(CafeSeat).where(
-            col(CafeSeat.cafe_id) == cafe_id,
-            col(CafeSeat.user_id) == user_id,
-            col(CafeSeat.round_number) >= from_round,
+        delete(SeatRow).where(
+            col(SeatRow.cafe_id) == cafe_id,
+            col(SeatRow.user_id) == user_id,
+            col(SeatRow.round_number) >= from_round,
         )
     )
 
@@ -240,30 +429,53 @@ async def remove_future_seat(
 async def tables_of(
     session: AsyncSession, cafe_id: int, round_number: int | None = None
 ) -> list[CafeTable]:
-    statement = select(CafeTable).where(col(CafeTable.cafe_id) == cafe_id)
+    statement = select(TableRow).where(col(TableRow.cafe_id) == cafe_id)
     if round_number is not None:
-        statement = statement.where(col(CafeTable.round_number) == round_number)
-    statement = statement.order_by(col(CafeTable.round_number), col(CafeTable.table_number))
-    return list((await session.execute(statement)).scalars())
+        statement = statement.where(col(TableRow.round_number) == round_number)
+    statement = statement.order_by(col(TableRow.round_number), col(TableRow.table_number))
+    return [_table(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def get_table(session: AsyncSession, cafe_id: int, table_id: int) -> CafeTable | None:
-    table = await session.get(CafeTable, table_id, populate_existing=True)
-    return table if table is not None and table.cafe_id == cafe_id else None
+    row = await session.get(TableRow, table_id, populate_existing=True)
+    return _table(row) if row is not None and row.cafe_id == cafe_id else None
 
 
 async def cafe_by_reflection_thread(session: AsyncSession, thread_id: int) -> Cafe | None:
-    statement = select(Cafe).where(col(Cafe.reflection_thread_id) == thread_id)
-    return (await session.execute(statement)).scalars().first()
+    statement = select(CafeRow).where(col(CafeRow.reflection_thread_id) == thread_id)
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _cafe(row)
 
 
 async def table_by_thread(session: AsyncSession, thread_id: int) -> CafeTable | None:
-    statement = select(CafeTable).where(col(CafeTable.thread_id) == thread_id)
-    return (await session.execute(statement)).scalars().first()
+    statement = select(TableRow).where(col(TableRow.thread_id) == thread_id)
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _table(row)
 
 
-async def update_table(session: AsyncSession, table_id: int, **fields: Any) -> None:
-    await session.execute(update(CafeTable).where(col(CafeTable.id) == table_id).values(**fields))
+async def set_table_thread(session: AsyncSession, table_id: int, thread_id: int | None) -> None:
+    """The table's thread (None: it has none, as before it was opened)."""
+    await session.execute(
+        update(TableRow).where(col(TableRow.id) == table_id).values(thread_id=thread_id)
+    )
+
+
+async def set_table_flags(
+    session: AsyncSession,
+    table_id: int,
+    *,
+    opened: bool | None = None,
+    warned: bool | None = None,
+    closed: bool | None = None,
+) -> None:
+    """Record how far opening and closing the table got; a flag left None stays as it is."""
+    flags = {
+        name: value
+        for name, value in (("opened", opened), ("warned", warned), ("closed", closed))
+        if value is not None
+    }
+    if flags:
+        await session.execute(update(TableRow).where(col(TableRow.id) == table_id).values(flags))
 
 
 # --- notices to the tables ------------------------------------------------------------------
@@ -273,41 +485,42 @@ async def add_notices(
     session: AsyncSession, cafe_id: int, table_ids: Iterable[int], content: str
 ) -> list[int]:
     notices = [
-        CafeNotice(cafe_id=cafe_id, table_id=table_id, content=content) for table_id in table_ids
+        NoticeRow(cafe_id=cafe_id, table_id=table_id, content=content) for table_id in table_ids
     ]
     session.add_all(notices)
     await session.flush()
-    return [notice.id for notice in notices if notice.id is not None]
+    return [row_id(notice) for notice in notices]
 
 
 async def unsent_notices(session: AsyncSession, cafe_id: int) -> list[tuple[CafeNotice, CafeTable]]:
     """The café's notices not sent yet, oldest first, each with its table."""
     statement = (
-        select(CafeNotice, CafeTable)
-        .join(CafeTable, col(CafeTable.id) == col(CafeNotice.table_id))
-        .where(col(CafeNotice.cafe_id) == cafe_id, col(CafeNotice.sent).is_(False))
-        .order_by(col(CafeNotice.id))
+        select(NoticeRow, TableRow)
+        .join(TableRow, col(TableRow.id) == col(NoticeRow.table_id))
+        .where(col(NoticeRow.cafe_id) == cafe_id, col(NoticeRow.sent).is_(False))
+        .order_by(col(NoticeRow.id))
     )
-    return [(notice, table) for notice, table in (await session.execute(statement)).all()]
+    return [
+        (_notice(notice), _table(table))
+        for notice, table in (await session.execute(statement)).all()
+    ]
 
 
 async def mark_notice_sent(session: AsyncSession, notice_id: int) -> None:
-    await session.execute(
-        update(CafeNotice).where(col(CafeNotice.id) == notice_id).values(sent=True)
-    )
+    await session.execute(update(NoticeRow).where(col(NoticeRow.id) == notice_id).values(sent=True))
 
 
 async def drop_notices(session: AsyncSession, notice_ids: Collection[int]) -> None:
     """Notices of no use any more (their table's round is over, its thread gone)."""
     if notice_ids:
-        await session.execute(delete(CafeNotice).where(col(CafeNotice.id).in_(list(notice_ids))))
+        await session.execute(delete(NoticeRow).where(col(NoticeRow.id).in_(list(notice_ids))))
 
 
 async def all_table_thread_ids(session: AsyncSession) -> list[int]:
     """Every café table thread and reflection thread (the log always records them)."""
-    tables = select(col(CafeTable.thread_id)).where(col(CafeTable.thread_id).is_not(None))
-    reflections = select(col(Cafe.reflection_thread_id)).where(
-        col(Cafe.reflection_thread_id).is_not(None)
+    tables = select(col(TableRow.thread_id)).where(col(TableRow.thread_id).is_not(None))
+    reflections = select(col(CafeRow.reflection_thread_id)).where(
+        col(CafeRow.reflection_thread_id).is_not(None)
     )
     found = list((await session.execute(tables)).scalars())
     found += list((await session.execute(reflections)).scalars())
@@ -377,34 +590,57 @@ async def display_names(
 # --- the tablecloth and the harvest ------------------------------------------------------------
 
 
-async def add_note(session: AsyncSession, **fields: Any) -> CafeNote:
-    note = CafeNote(**fields)
-    session.add(note)
+async def add_note(
+    session: AsyncSession,
+    *,
+    cafe_id: int,
+    round_number: int,
+    table_number: int,
+    text: str,
+    kind: NoteKind = NoteKind.NOTE,
+    author_id: int | None = None,
+    added_by: int | None = None,
+    message_id: int | None = None,
+    jump_url: str | None = None,
+) -> CafeNote:
+    row = NoteRow(
+        cafe_id=cafe_id,
+        round_number=round_number,
+        table_number=table_number,
+        text=text,
+        kind=kind,
+        author_id=author_id,
+        added_by=added_by,
+        message_id=message_id,
+        jump_url=jump_url,
+    )
+    session.add(row)
     await session.flush()
-    return note
+    return _note(row)
 
 
 async def insight_for_message(
     session: AsyncSession, cafe_id: int, message_id: int
 ) -> CafeNote | None:
-    statement = select(CafeNote).where(
-        col(CafeNote.cafe_id) == cafe_id,
-        col(CafeNote.message_id) == message_id,
-        col(CafeNote.kind) == NoteKind.INSIGHT.value,
+    statement = select(NoteRow).where(
+        col(NoteRow.cafe_id) == cafe_id,
+        col(NoteRow.message_id) == message_id,
+        col(NoteRow.kind) == NoteKind.INSIGHT.value,
     )
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _note(row)
 
 
 async def notes_of(
     session: AsyncSession, cafe_id: int, *, table_number: int | None = None
 ) -> list[CafeNote]:
-    statement = select(CafeNote).where(col(CafeNote.cafe_id) == cafe_id)
+    statement = select(NoteRow).where(col(NoteRow.cafe_id) == cafe_id)
     if table_number is not None:
-        statement = statement.where(col(CafeNote.table_number) == table_number)
+        statement = statement.where(col(NoteRow.table_number) == table_number)
     statement = statement.order_by(
-        col(CafeNote.round_number), col(CafeNote.table_number), col(CafeNote.id)
+        col(NoteRow.round_number), col(NoteRow.table_number), col(NoteRow.id)
     )
-    return list((await session.execute(statement)).scalars())
+    return [_note(row) for row in (await session.execute(statement)).scalars()]
 
 
 # --- privacy -----------------------------------------------------------------------------------
@@ -414,33 +650,33 @@ async def forget_participant(session: AsyncSession, community_id: int, user_id: 
     """Forget a person's café traces: sign-ups and seats go; their tablecloth notes and
     insights (unless deleted first, see delete_texts_written_by) stay in the harvests without a
     name (DESIGN section 8)."""
-    community_cafes = select(col(Cafe.id)).where(col(Cafe.community_id) == community_id)
+    community_cafes = select(col(CafeRow.id)).where(col(CafeRow.community_id) == community_id)
     await session.execute(
-        delete(CafeSeat).where(
-            col(CafeSeat.cafe_id).in_(community_cafes), col(CafeSeat.user_id) == user_id
+        delete(SeatRow).where(
+            col(SeatRow.cafe_id).in_(community_cafes), col(SeatRow.user_id) == user_id
         )
     )
     await session.execute(
-        delete(CafeParticipant).where(
-            col(CafeParticipant.cafe_id).in_(community_cafes),
-            col(CafeParticipant.user_id) == user_id,
+        delete(ParticipantRow).where(
+            col(ParticipantRow.cafe_id).in_(community_cafes),
+            col(ParticipantRow.user_id) == user_id,
         )
     )
     # Their own words lose their author and the link to their message on Discord, which would
     # name them there; notes they only added (others' words) lose who added them.
     await session.execute(
-        update(CafeNote)
-        .where(col(CafeNote.cafe_id).in_(community_cafes), col(CafeNote.author_id) == user_id)
+        update(NoteRow)
+        .where(col(NoteRow.cafe_id).in_(community_cafes), col(NoteRow.author_id) == user_id)
         .values(author_id=None, message_id=None, jump_url=None)
     )
     await session.execute(
-        update(CafeNote)
-        .where(col(CafeNote.cafe_id).in_(community_cafes), col(CafeNote.added_by) == user_id)
+        update(NoteRow)
+        .where(col(NoteRow.cafe_id).in_(community_cafes), col(NoteRow.added_by) == user_id)
         .values(added_by=None)
     )
     await session.execute(
-        update(Cafe)
-        .where(col(Cafe.community_id) == community_id, col(Cafe.created_by) == user_id)
+        update(CafeRow)
+        .where(col(CafeRow.community_id) == community_id, col(CafeRow.created_by) == user_id)
         .values(created_by=None)
     )
 
@@ -451,10 +687,10 @@ async def texts_written_by(
     """How many tablecloth notes, and messages marked for the harvest, have the person as their
     author (whoever added them): the texts /privacy forget lets them keep, unnamed, or delete."""
     statement = (
-        select(col(CafeNote.kind), func.count())
-        .join(Cafe, col(Cafe.id) == col(CafeNote.cafe_id))
-        .where(col(Cafe.community_id) == community_id, col(CafeNote.author_id) == user_id)
-        .group_by(col(CafeNote.kind))
+        select(col(NoteRow.kind), func.count())
+        .join(CafeRow, col(CafeRow.id) == col(NoteRow.cafe_id))
+        .where(col(CafeRow.community_id) == community_id, col(NoteRow.author_id) == user_id)
+        .group_by(col(NoteRow.kind))
     )
     found = {NoteKind(kind): int(count) for kind, count in (await session.execute(statement)).all()}
     return {kind: found.get(kind, 0) for kind in NoteKind}
@@ -463,32 +699,33 @@ async def texts_written_by(
 async def delete_texts_written_by(session: AsyncSession, community_id: int, user_id: int) -> int:
     """Delete the notes and harvest items the person wrote (run before forget_participant, which
     otherwise keeps them without a name). Notes they only added, written by others, stay."""
-    community_cafes = select(col(Cafe.id)).where(col(Cafe.community_id) == community_id)
+    community_cafes = select(col(CafeRow.id)).where(col(CafeRow.community_id) == community_id)
     result = await session.execute(
-        delete(CafeNote).where(
-            col(CafeNote.cafe_id).in_(community_cafes), col(CafeNote.author_id) == user_id
+        delete(NoteRow).where(
+            col(NoteRow.cafe_id).in_(community_cafes), col(NoteRow.author_id) == user_id
         )
     )
-    return int(result.rowcount or 0)
+    # A DML statement's result is a CursorResult (execute() is typed for any statement).
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def has_cafe_traces(session: AsyncSession, community_id: int, user_id: int) -> bool:
     """Whether any café row of this community still names the person (what forget clears)."""
-    community_cafes = select(col(Cafe.id)).where(col(Cafe.community_id) == community_id)
+    community_cafes = select(col(CafeRow.id)).where(col(CafeRow.community_id) == community_id)
     checks = (
-        select(col(CafeParticipant.id)).where(
-            col(CafeParticipant.cafe_id).in_(community_cafes),
-            col(CafeParticipant.user_id) == user_id,
+        select(col(ParticipantRow.id)).where(
+            col(ParticipantRow.cafe_id).in_(community_cafes),
+            col(ParticipantRow.user_id) == user_id,
         ),
-        select(col(CafeSeat.id)).where(
-            col(CafeSeat.cafe_id).in_(community_cafes), col(CafeSeat.user_id) == user_id
+        select(col(SeatRow.id)).where(
+            col(SeatRow.cafe_id).in_(community_cafes), col(SeatRow.user_id) == user_id
         ),
-        select(col(CafeNote.id)).where(
-            col(CafeNote.cafe_id).in_(community_cafes),
-            (col(CafeNote.author_id) == user_id) | (col(CafeNote.added_by) == user_id),
+        select(col(NoteRow.id)).where(
+            col(NoteRow.cafe_id).in_(community_cafes),
+            (col(NoteRow.author_id) == user_id) | (col(NoteRow.added_by) == user_id),
         ),
-        select(col(Cafe.id)).where(
-            col(Cafe.community_id) == community_id, col(Cafe.created_by) == user_id
+        select(col(CafeRow.id)).where(
+            col(CafeRow.community_id) == community_id, col(CafeRow.created_by) == user_id
         ),
     )
     for statement in checks:

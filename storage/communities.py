@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Community
-from storage.types import utc_now
+from storage.types import table_of, utc_now
 from storage.upsert import insert_if_absent
 
 
@@ -13,7 +13,7 @@ async def ensure_community(session: AsyncSession, guild_id: int, name: str) -> C
     """The community for a server, created on first sight; its name follows the server's."""
     await insert_if_absent(
         session,
-        Community.__table__,
+        table_of(Community),
         {"id": guild_id, "name": name[:100], "created_at": utc_now(), "updated_at": utc_now()},
         ["id"],
     )

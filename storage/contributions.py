@@ -1,26 +1,57 @@
 """Queries for the contribution log. Every write is idempotent: keyed on the message id (or the
-message, user and emoji of a reaction), so replays and backfills never count twice."""
+message, user and emoji of a reaction), so replays and backfills never count twice.
+
+The rows come typed (bot/contributions/values.py): a :class:`ContributionRow` or
+:class:`ReactionRow` as the listeners described it, with the :class:`Attribution` the writer
+found for it; here they become the table's columns.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import fields
+from datetime import datetime
 from itertools import chain
-from typing import Any
+from operator import attrgetter
+from typing import Any, cast
 from uuid import uuid4
 
-from sqlalchemy import BigInteger, Integer, bindparam, cast, delete, func, text, update
+from sqlalchemy import BigInteger, CursorResult, Integer, bindparam, delete, func, text, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot.contributions.values import (
+    ATTRIBUTION_COLUMNS,
+    NOBODY,
+    Attribution,
+    ContributionEdit,
+    ContributionRow,
+    ReactionRow,
+    TrackedTarget,
+)
 from storage.models import AppState, Contribution, Organisation, Reaction, TrackedChannel
-from storage.types import utc_now
-from storage.upsert import full_records, insert_if_absent
+from storage.types import table_of, utc_now
+from storage.upsert import insert_if_absent
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+
+
+async def _driver_connection(session: AsyncSession) -> Any:
+    """The driver's own connection (asyncpg's, aiosqlite's) under the session's transaction."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:
+        raise RuntimeError("the database connection was closed under the session")
+    return driver
 
 
 # From this many rows on, PostgreSQL gets them by COPY: asyncpg encodes COPY records natively,
@@ -30,32 +61,68 @@ COPY_FROM_ROWS = 50
 # values per statement).
 SQLITE_ROWS_PER_STATEMENT = 100
 
+# A contribution's columns, in the order of its records: the row's fields, then the writer's.
+_ROW_COLUMNS = tuple(field.name for field in fields(ContributionRow))
+CONTRIBUTION_COLUMNS: tuple[str, ...] = (*_ROW_COLUMNS, *ATTRIBUTION_COLUMNS)
+_row_values = attrgetter(*_ROW_COLUMNS)  # one call in C per row instead of one per field
+_REACTION_COLUMNS = tuple(field.name for field in fields(ReactionRow))
+_reaction_values = attrgetter(*_REACTION_COLUMNS)
 
-async def store_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert contributions; a message already logged is left as it is."""
+
+def contribution_records(
+    rows: Sequence[ContributionRow],
+    attributions: Sequence[Attribution] | None,
+    logged_at: datetime,
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples over :data:`CONTRIBUTION_COLUMNS` (attributed to nobody when
+    ``attributions`` is None)."""
+    values = _row_values
+    if attributions is None:
+        return [(*values(row), *NOBODY, logged_at) for row in rows]
+    return [
+        (*values(row), *attribution, logged_at)
+        for row, attribution in zip(rows, attributions, strict=True)
+    ]
+
+
+async def store_contributions(
+    session: AsyncSession,
+    rows: Sequence[ContributionRow],
+    *,
+    attributions: Sequence[Attribution] | None = None,
+    logged_at: datetime | None = None,
+) -> None:
+    """Insert contributions; a message already logged is left as it is.
+
+    ``attributions``: each row's, in order (None: nobody's, as for people not in the register);
+    ``logged_at``: when the batch was logged (default: now).
+    """
     if not rows:
         return
-    if session.bind.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
-        await _copy_new_contributions(session, rows)
+    records = contribution_records(rows, attributions, logged_at or utc_now())
+    dialect = _dialect(session)
+    if dialect == "postgresql" and len(records) >= COPY_FROM_ROWS:
+        await _copy_new_contributions(session, records)
         return
-    if session.bind.dialect.name == "sqlite":
-        await _insert_new_contributions_sqlite(session, rows)
+    if dialect == "sqlite":
+        await _insert_new_contributions_sqlite(session, records)
         return
-    statement = _insert(session)(Contribution.__table__).on_conflict_do_nothing(
+    statement = _insert(session)(table_of(Contribution)).on_conflict_do_nothing(
         index_elements=["message_id"]
     )
-    await session.execute(statement, list(rows))
+    names = CONTRIBUTION_COLUMNS
+    await session.execute(statement, [dict(zip(names, record, strict=True)) for record in records])
 
 
-async def _copy_new_contributions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """The rows whose message is not logged yet, by COPY, in the session's own transaction: the
-    same result as INSERT ... ON CONFLICT DO NOTHING in the rows' order.
+async def _copy_new_contributions(session: AsyncSession, records: list[tuple[Any, ...]]) -> None:
+    """The records whose message is not logged yet, by COPY, in the session's own transaction:
+    the same result as INSERT ... ON CONFLICT DO NOTHING in the records' order.
 
     Should another connection log one of these messages between the check and the COPY, the
     COPY fails on the key and the whole transaction with it; the writer then stores the batch
     one operation at a time, through INSERT ... ON CONFLICT DO NOTHING.
     """
-    names, records = full_records(Contribution.__table__, rows)
+    names = list(CONTRIBUTION_COLUMNS)
     key = names.index("message_id")
     # Through SQLAlchemy, which opens the session's transaction; the COPY then uses the asyncpg
     # connection underneath, inside that same transaction.
@@ -73,15 +140,14 @@ async def _copy_new_contributions(session: AsyncSession, rows: Sequence[Mapping[
             new.append(record)
     if not new:
         return
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await _driver_connection(session)
     await driver.copy_records_to_table("contribution", records=new, columns=names)
 
 
 async def _insert_new_contributions_sqlite(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession, records: list[tuple[Any, ...]]
 ) -> None:
-    """Many rows into SQLite, each unless its message is logged already, in the session's
+    """Many records into SQLite, each unless its message is logged already, in the session's
     transaction.
 
     Values are converted as everywhere else: by the column's SQLAlchemy type, then by sqlite3's
@@ -89,13 +155,13 @@ async def _insert_new_contributions_sqlite(
     A hundred rows go in each INSERT, run by sqlite3's executemany in C: one statement per row
     would hand the interpreter lock between the event loop and the database thread every row.
     """
-    table = Contribution.__table__
-    names, records = full_records(table, rows)
+    table = table_of(Contribution)
+    names = CONTRIBUTION_COLUMNS
     width = len(names)
     values = list(chain.from_iterable(records))  # row after row, as the statements take them
-    dialect = session.bind.dialect
-    for index, column in enumerate(table.columns):
-        process = column.type.bind_processor(dialect)
+    dialect = session.get_bind().dialect
+    for index, name in enumerate(names):
+        process = table.c[name].type.bind_processor(dialect)
         if process is not None:
             values[index::width] = map(_Converted(process).__getitem__, values[index::width])
     size = SQLITE_ROWS_PER_STATEMENT
@@ -108,8 +174,7 @@ async def _insert_new_contributions_sqlite(
         )
 
     full = (len(records) - len(records) % size) * width
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await _driver_connection(session)
     if full:
         step = size * width
         await driver.executemany(
@@ -132,11 +197,29 @@ class _Converted(dict[Any, Any]):
         return result
 
 
-async def update_contribution(session: AsyncSession, message_id: int, **fields: Any) -> None:
-    """An edit: new counts and kinds, and when it was edited."""
-    await session.execute(
-        update(Contribution).where(col(Contribution.message_id) == message_id).values(**fields)
+async def update_contribution(session: AsyncSession, edit: ContributionEdit) -> None:
+    """An edit: new counts and kinds, and when it was edited (if it says). A message that is
+    not logged is left alone."""
+    statement = (
+        update(Contribution)
+        .where(col(Contribution.message_id) == edit.message_id)
+        .values(
+            is_reply=edit.is_reply,
+            is_answer=edit.is_answer,
+            is_question=edit.is_question,
+            is_resource=edit.is_resource,
+            reply_to_author_id=edit.reply_to_author_id,
+            reply_to_message_id=edit.reply_to_message_id,
+            characters=edit.characters,
+            words=edit.words,
+            links=edit.links,
+            attachments=edit.attachments,
+            mentions=edit.mentions,
+        )
     )
+    if edit.edited_at is not None:
+        statement = statement.values(edited_at=edit.edited_at)
+    await session.execute(statement)
 
 
 async def delete_contributions(session: AsyncSession, message_ids: Collection[int]) -> None:
@@ -148,13 +231,28 @@ async def delete_contributions(session: AsyncSession, message_ids: Collection[in
     await session.execute(delete(Contribution).where(col(Contribution.message_id).in_(ids)))
 
 
-async def store_reactions(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+async def store_reactions(
+    session: AsyncSession,
+    rows: Sequence[ReactionRow],
+    *,
+    attributions: Sequence[Attribution] | None = None,
+) -> None:
+    """Insert reactions (each with the reacting member's attribution; None: nobody's); a
+    reaction already logged is left as it is."""
     if not rows:
         return
-    statement = _insert(session)(Reaction.__table__).on_conflict_do_nothing(
+    names = (*_REACTION_COLUMNS, *Attribution._fields)
+    values = _reaction_values
+    if attributions is None:
+        attributions = [NOBODY] * len(rows)
+    parameters = [
+        dict(zip(names, (*values(row), *attribution), strict=True))
+        for row, attribution in zip(rows, attributions, strict=True)
+    ]
+    statement = _insert(session)(table_of(Reaction)).on_conflict_do_nothing(
         index_elements=["message_id", "user_id", "emoji"]
     )
-    await session.execute(statement, list(rows))
+    await session.execute(statement, parameters)
 
 
 async def delete_reaction(session: AsyncSession, message_id: int, user_id: int, emoji: str) -> None:
@@ -186,15 +284,15 @@ async def contributions_by_kind(
     """How many of a person's contributions are of each kind (for /privacy show)."""
     kinds = ("is_reply", "is_answer", "is_question", "is_resource", "is_thread_start")
     columns = [func.count()] + [
-        func.coalesce(func.sum(cast(getattr(Contribution, kind), Integer)), 0) for kind in kinds
+        func.coalesce(func.sum(sql_cast(getattr(Contribution, kind), Integer)), 0) for kind in kinds
     ]
     statement = select(*columns).where(
         col(Contribution.community_id) == community_id, col(Contribution.author_id) == author_id
     )
     row = (await session.execute(statement)).one()
     counts = {"messages": int(row[0])}
-    for kind, value in zip(kinds, row[1:], strict=True):
-        counts[kind.removeprefix("is_")] = int(value)
+    for index, kind in enumerate(kinds, start=1):
+        counts[kind.removeprefix("is_")] = int(row[index])
     reactions = (
         select(func.count())
         .select_from(Reaction)
@@ -241,13 +339,18 @@ async def forget_contributions(session: AsyncSession, community_id: int, user_id
 # --- tracked channels --------------------------------------------------------------------------
 
 
-async def tracked_channels(session: AsyncSession, community_id: int) -> list[TrackedChannel]:
+def _tracked(row: TrackedChannel) -> TrackedTarget:
+    return TrackedTarget(row.channel_id, row.is_category)
+
+
+async def tracked_channels(session: AsyncSession, community_id: int) -> list[TrackedTarget]:
+    """A community's tracked channels and categories, in the order they were added."""
     statement = (
         select(TrackedChannel)
         .where(col(TrackedChannel.community_id) == community_id)
         .order_by(col(TrackedChannel.added_at))
     )
-    return list((await session.execute(statement)).scalars())
+    return [_tracked(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def add_tracked_channel(
@@ -261,7 +364,7 @@ async def add_tracked_channel(
     """True if newly tracked; False if it already was."""
     return await insert_if_absent(
         session,
-        TrackedChannel.__table__,
+        table_of(TrackedChannel),
         {
             "community_id": community_id,
             "channel_id": channel_id,
@@ -280,7 +383,7 @@ async def remove_tracked_channel(session: AsyncSession, community_id: int, chann
             col(TrackedChannel.channel_id) == channel_id,
         )
     )
-    return bool(result.rowcount)
+    return bool(_affected_rows(result))
 
 
 # --- added for the listeners, gap repair and tracking ------------------------------------------
@@ -304,11 +407,11 @@ async def newest_message_ids_by_channel(session: AsyncSession) -> dict[int, int]
     return {row[0]: row[1] for row in (await session.execute(statement)).all()}
 
 
-async def tracked_channels_by_community(session: AsyncSession) -> dict[int, list[TrackedChannel]]:
+async def tracked_channels_by_community(session: AsyncSession) -> dict[int, list[TrackedTarget]]:
     """Every community's tracked channels and categories (loaded once at start-up)."""
-    found: dict[int, list[TrackedChannel]] = {}
+    found: dict[int, list[TrackedTarget]] = {}
     for row in (await session.execute(select(TrackedChannel))).scalars():
-        found.setdefault(row.community_id, []).append(row)
+        found.setdefault(row.community_id, []).append(_tracked(row))
     return found
 
 
@@ -346,7 +449,10 @@ async def totals_by_organisation(
         select(
             Organisation.name,
             func.count(),
-            *[func.coalesce(func.sum(cast(getattr(Contribution, k), Integer)), 0) for k in kinds],
+            *[
+                func.coalesce(func.sum(sql_cast(getattr(Contribution, k), Integer)), 0)
+                for k in kinds
+            ],
         )
         .select_from(Contribution)
         .outerjoin(Organisation, col(Organisation.id) == col(Contribution.organisation_id))
@@ -354,10 +460,11 @@ async def totals_by_organisation(
         .group_by(Organisation.name)
     )
     totals: dict[str | None, dict[str, int]] = {}
-    for name, messages, *by_kind in (await session.execute(statement)).all():
+    for row in (await session.execute(statement)).all():
+        name, messages = row[0], row[1]
         counts = {"messages": int(messages), "reactions": 0}
-        for kind, value in zip(kinds, by_kind, strict=True):
-            counts[kind.removeprefix("is_")] = int(value)
+        for index, kind in enumerate(kinds, start=2):
+            counts[kind.removeprefix("is_")] = int(row[index])
         totals[name] = counts
     reactions = (
         select(Organisation.name, func.count())
@@ -377,6 +484,12 @@ async def clear_reactions(session: AsyncSession, message_id: int, emoji: str | N
     if emoji is not None:
         statement = statement.where(col(Reaction.emoji) == emoji)
     await session.execute(statement)
+
+
+def _affected_rows(result: Any) -> int:
+    """How many rows a DML statement changed (execute() gives a CursorResult for those, typed
+    as a plain Result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 # --- the register's version, for the writer's attribution cache -------------------------------
@@ -402,7 +515,7 @@ async def register_changed(session: AsyncSession, community_id: int) -> None:
         "value": uuid4().hex,  # unique, so two changes racing never leave the same version
         "updated_at": utc_now(),
     }
-    statement = _insert(session)(AppState.__table__).values(**values)
+    statement = _insert(session)(table_of(AppState)).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["key"],
         set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},

@@ -1,15 +1,19 @@
-"""Queries for members (people in a community) and their organisation history."""
+"""Queries for members (people in a community) and their organisation history.
+
+Reads return frozen values (``bot.membership.values``); changes are named functions that take
+ids, so that no caller writes a row it was handed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot.membership import values
 from storage.models import (
     AppState,
     Member,
@@ -20,25 +24,40 @@ from storage.models import (
     Schedule,
     TrackedChannel,
 )
-from storage.types import utc_now
+from storage.models.membership import member_value, membership_value, organisation_value
+from storage.types import table_of, utc_now
 from storage.upsert import insert_if_absent
 
 
-async def get_member(session: AsyncSession, community_id: int, user_id: int) -> Member | None:
+async def _member_row(session: AsyncSession, community_id: int, user_id: int) -> Member | None:
     statement = select(Member).where(
         col(Member.community_id) == community_id, col(Member.user_id) == user_id
     )
     return (await session.execute(statement)).scalars().first()
 
 
-async def ensure_member(
+async def _member_by_id(session: AsyncSession, member_id: int) -> Member:
+    # Usually from the session's identity map: the row was read earlier in the transaction.
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise LookupError(f"no member with id {member_id}")
+    return member
+
+
+async def get_member(
+    session: AsyncSession, community_id: int, user_id: int
+) -> values.Member | None:
+    row = await _member_row(session, community_id, user_id)
+    return None if row is None else member_value(row)
+
+
+async def _ensure_member_row(
     session: AsyncSession, community_id: int, user_id: int, display_name: str
 ) -> Member:
-    """The member row for a user, created if absent (without touching presence)."""
     now = utc_now()
     await insert_if_absent(
         session,
-        Member.__table__,
+        table_of(Member),
         {
             "community_id": community_id,
             "user_id": user_id,
@@ -49,13 +68,22 @@ async def ensure_member(
         },
         ["community_id", "user_id"],
     )
-    member = await get_member(session, community_id, user_id)
-    assert member is not None
+    member = await _member_row(session, community_id, user_id)
+    assert member is not None  # inserted above, or there already
     await session.refresh(member)
     if display_name and member.display_name != display_name[:100]:
         member.display_name = display_name[:100]
         member.updated_at = now
     return member
+
+
+async def ensure_member(
+    session: AsyncSession, community_id: int, user_id: int, display_name: str
+) -> values.Member:
+    """The member for a user, created if absent (without touching presence)."""
+    row = await _ensure_member_row(session, community_id, user_id, display_name)
+    await session.flush()
+    return member_value(row)
 
 
 async def mark_present(
@@ -64,59 +92,92 @@ async def mark_present(
     user_id: int,
     display_name: str,
     joined_at: datetime,
-) -> Member:
+) -> values.Member:
     """Register a join, or restore a member who had left."""
-    member = await ensure_member(session, community_id, user_id, display_name)
+    member = await _ensure_member_row(session, community_id, user_id, display_name)
     if member.joined_at is None or member.left_at is not None:
         member.joined_at = joined_at
     member.left_at = None
     member.updated_at = utc_now()
-    return member
+    await session.flush()
+    return member_value(member)
 
 
 async def mark_left(
     session: AsyncSession, community_id: int, user_id: int, left_at: datetime
-) -> Member | None:
-    member = await get_member(session, community_id, user_id)
-    if member is not None and member.left_at is None:
+) -> values.Member | None:
+    member = await _member_row(session, community_id, user_id)
+    if member is None:
+        return None
+    if member.left_at is None:
         member.left_at = left_at
         member.updated_at = utc_now()
-    return member
+        await session.flush()
+    return member_value(member)
 
 
-async def update_member(session: AsyncSession, member: Member, **fields: Any) -> Member:
-    for name, value in fields.items():
-        setattr(member, name, value)
+async def rename_member(session: AsyncSession, member_id: int, display_name: str) -> None:
+    member = await _member_by_id(session, member_id)
+    member.display_name = display_name
     member.updated_at = utc_now()
-    session.add(member)
-    return member
+    await session.flush()
+
+
+async def set_member_details(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    stakeholder: str | None,
+    level: str | None,
+    country: str | None,
+    expertise: Sequence[str],
+) -> None:
+    """What the person says about themself, every field given (None empties it)."""
+    member = await _member_by_id(session, member_id)
+    member.stakeholder = stakeholder
+    member.level = level
+    member.country = country
+    member.expertise = list(expertise)
+    member.updated_at = utc_now()
+    await session.flush()
+
+
+async def set_opted_out(session: AsyncSession, member_id: int, at: datetime | None) -> None:
+    """Since when the person is out of the contribution log (None: logged again)."""
+    member = await _member_by_id(session, member_id)
+    member.opted_out_at = at
+    member.updated_at = utc_now()
+    await session.flush()
 
 
 async def list_members(
     session: AsyncSession, community_id: int, *, include_left: bool = False
-) -> list[Member]:
+) -> list[values.Member]:
     statement = select(Member).where(col(Member.community_id) == community_id)
     if not include_left:
         statement = statement.where(col(Member.left_at).is_(None))
     statement = statement.order_by(func.lower(col(Member.display_name)), col(Member.id))
-    return list((await session.execute(statement)).scalars())
+    return [member_value(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def members_by_user_id(
     session: AsyncSession, community_id: int, user_ids: Collection[int]
-) -> dict[int, Member]:
+) -> dict[int, values.Member]:
     if not user_ids:
         return {}
     statement = select(Member).where(
         col(Member.community_id) == community_id, col(Member.user_id).in_(list(user_ids))
     )
-    return {member.user_id: member for member in (await session.execute(statement)).scalars()}
+    return {
+        member.user_id: member_value(member)
+        for member in (await session.execute(statement)).scalars()
+    }
 
 
 # --- organisation history ---------------------------------------------------------------------
 
 
-async def current_membership(
+async def _current_membership_row(
     session: AsyncSession, member_id: int
 ) -> tuple[OrganisationMembership, Organisation] | None:
     statement = (
@@ -131,9 +192,18 @@ async def current_membership(
     return None if row is None else (row[0], row[1])
 
 
+async def current_membership(
+    session: AsyncSession, member_id: int
+) -> tuple[values.OrganisationMembership, values.Organisation] | None:
+    current = await _current_membership_row(session, member_id)
+    if current is None:
+        return None
+    return membership_value(current[0]), organisation_value(current[1])
+
+
 async def organisation_at(
     session: AsyncSession, member_id: int, moment: datetime
-) -> Organisation | None:
+) -> values.Organisation | None:
     """The organisation a member belonged to at ``moment`` (for attributing contributions)."""
     statement = (
         select(Organisation)
@@ -152,53 +222,57 @@ async def organisation_at(
         .order_by(col(OrganisationMembership.started_at).desc())
         .limit(1)
     )
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else organisation_value(row)
 
 
 async def membership_history(
     session: AsyncSession, member_id: int
-) -> list[tuple[OrganisationMembership, Organisation]]:
+) -> list[tuple[values.OrganisationMembership, values.Organisation]]:
     statement = (
         select(OrganisationMembership, Organisation)
         .join(Organisation, col(Organisation.id) == col(OrganisationMembership.organisation_id))
         .where(col(OrganisationMembership.member_id) == member_id)
         .order_by(col(OrganisationMembership.started_at), col(OrganisationMembership.id))
     )
-    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+    return [
+        (membership_value(row[0]), organisation_value(row[1]))
+        for row in (await session.execute(statement)).all()
+    ]
 
 
 async def end_membership(
     session: AsyncSession, member_id: int, at: datetime
-) -> OrganisationMembership | None:
+) -> values.OrganisationMembership | None:
     """End the member's current organisation membership, if any; returns it."""
-    current = await current_membership(session, member_id)
+    current = await _current_membership_row(session, member_id)
     if current is None:
         return None
     membership, _ = current
     membership.ended_at = at
     session.add(membership)
     await session.flush()  # the open-row unique index must see it closed before a new one
-    return membership
+    return membership_value(membership)
 
 
 async def start_membership(
     session: AsyncSession, member_id: int, organisation_id: int, at: datetime
-) -> OrganisationMembership:
+) -> values.OrganisationMembership:
     """Belong to ``organisation_id`` from ``at``; a different current membership ends then."""
-    current = await current_membership(session, member_id)
+    current = await _current_membership_row(session, member_id)
     if current is not None:
         if current[0].organisation_id == organisation_id:
-            return current[0]
+            return membership_value(current[0])
         await end_membership(session, member_id, at)
     membership = OrganisationMembership(
         member_id=member_id, organisation_id=organisation_id, started_at=at
     )
     session.add(membership)
     await session.flush()
-    return membership
+    return membership_value(membership)
 
 
-async def current_members_of(session: AsyncSession, organisation_id: int) -> list[Member]:
+async def current_members_of(session: AsyncSession, organisation_id: int) -> list[values.Member]:
     statement = (
         select(Member)
         .join(OrganisationMembership, col(Member.id) == col(OrganisationMembership.member_id))
@@ -208,7 +282,7 @@ async def current_members_of(session: AsyncSession, organisation_id: int) -> lis
         )
         .order_by(func.lower(col(Member.display_name)))
     )
-    return list((await session.execute(statement)).scalars())
+    return [member_value(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def count_current_members(
@@ -275,7 +349,7 @@ async def opted_out_users(session: AsyncSession) -> dict[int, set[int]]:
 
 async def membership_periods(
     session: AsyncSession, member_ids: Collection[int]
-) -> list[tuple[int, Organisation, datetime, datetime | None]]:
+) -> list[tuple[int, values.Organisation, datetime, datetime | None]]:
     """Every organisation membership of these members, as (member id, organisation, started,
     ended): the contribution writer attributes a whole batch with one query, not one per row."""
     if not member_ids:
@@ -290,7 +364,10 @@ async def membership_periods(
         .join(Organisation, col(Organisation.id) == col(OrganisationMembership.organisation_id))
         .where(col(OrganisationMembership.member_id).in_(list(member_ids)))
     )
-    return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]
+    return [
+        (row[0], organisation_value(row[1]), row[2], row[3])
+        for row in (await session.execute(statement)).all()
+    ]
 
 
 # --- privacy: forgetting a person, and the marker that keeps them unlogged ----------------------
@@ -369,7 +446,7 @@ async def forgotten_markers(session: AsyncSession, community_id: int) -> set[str
 async def add_forgotten_marker(session: AsyncSession, community_id: int, digest: str) -> None:
     await insert_if_absent(
         session,
-        AppState.__table__,
+        table_of(AppState),
         {"key": _forgotten_marker_key(community_id, digest), "value": "", "updated_at": utc_now()},
         ["key"],
     )
@@ -379,6 +456,7 @@ async def remove_forgotten_marker(session: AsyncSession, community_id: int, dige
     result = await session.execute(
         delete(AppState).where(col(AppState.key) == _forgotten_marker_key(community_id, digest))
     )
+    assert isinstance(result, CursorResult)  # a DELETE's result counts its rows
     return bool(result.rowcount)
 
 

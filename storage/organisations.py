@@ -1,37 +1,71 @@
-"""Queries for organisations: the register, their CoP membership status and representatives."""
+"""Queries for organisations: the register, their CoP membership status and representatives.
+
+Reads return frozen values (``bot.membership.values``); changes are named functions that take
+ids.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot.membership import values
+from bot.membership.vocabulary import CopStatus
 from storage.models import (
     Member,
     Organisation,
     OrganisationCopStatus,
     OrganisationRepresentative,
 )
+from storage.models.membership import (
+    cop_status_value,
+    member_value,
+    organisation_value,
+    representation_value,
+)
 from storage.types import utc_now
 
 
-async def create_organisation(session: AsyncSession, **fields: Any) -> Organisation:
-    organisation = Organisation(**fields)
+async def create_organisation(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    name: str,
+    name_key: str,
+    stakeholder: str,
+    level: str,
+    country: str | None = None,
+    website: str | None = None,
+    description: str | None = None,
+    created_by: int | None = None,
+) -> values.Organisation:
+    organisation = Organisation(
+        community_id=community_id,
+        name=name,
+        name_key=name_key,
+        stakeholder=stakeholder,
+        level=level,
+        country=country,
+        website=website,
+        description=description,
+        created_by=created_by,
+    )
     session.add(organisation)
     await session.flush()
-    return organisation
+    return organisation_value(organisation)
 
 
 async def organisation_by_key(
     session: AsyncSession, community_id: int, name_key: str
-) -> Organisation | None:
+) -> values.Organisation | None:
     statement = select(Organisation).where(
         col(Organisation.community_id) == community_id, col(Organisation.name_key) == name_key
     )
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else organisation_value(row)
 
 
 async def organisation_names(session: AsyncSession, community_id: int) -> list[str]:
@@ -51,7 +85,7 @@ async def list_organisations(
     level: str | None = None,
     offset: int = 0,
     limit: int | None = None,
-) -> tuple[list[Organisation], int]:
+) -> tuple[list[values.Organisation], int]:
     """One page of organisations by name, and how many match in all."""
     where = [col(Organisation.community_id) == community_id]
     if stakeholder is not None:
@@ -66,23 +100,42 @@ async def list_organisations(
     )
     if limit is not None:
         statement = statement.limit(limit)
-    return list((await session.execute(statement)).scalars()), total
+    found = [organisation_value(row) for row in (await session.execute(statement)).scalars()]
+    return found, total
 
 
 async def update_organisation(
-    session: AsyncSession, organisation: Organisation, **fields: Any
-) -> Organisation:
-    for name, value in fields.items():
-        setattr(organisation, name, value)
+    session: AsyncSession,
+    organisation_id: int,
+    *,
+    name: str,
+    name_key: str,
+    stakeholder: str,
+    level: str,
+    country: str | None,
+    website: str | None,
+    description: str | None,
+) -> values.Organisation:
+    """Write every field of the organisation (the caller passes the unchanged ones as they are)."""
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise LookupError(f"no organisation with id {organisation_id}")
+    organisation.name = name
+    organisation.name_key = name_key
+    organisation.stakeholder = stakeholder
+    organisation.level = level
+    organisation.country = country
+    organisation.website = website
+    organisation.description = description
     organisation.updated_at = utc_now()
-    session.add(organisation)
-    return organisation
+    await session.flush()
+    return organisation_value(organisation)
 
 
 # --- the organisation as a member of the CoP ----------------------------------------------------
 
 
-async def current_cop_status(
+async def _current_cop_status_row(
     session: AsyncSession, organisation_id: int
 ) -> OrganisationCopStatus | None:
     statement = select(OrganisationCopStatus).where(
@@ -92,27 +145,34 @@ async def current_cop_status(
     return (await session.execute(statement)).scalars().first()
 
 
+async def current_cop_status(
+    session: AsyncSession, organisation_id: int
+) -> values.CopStatusRecord | None:
+    row = await _current_cop_status_row(session, organisation_id)
+    return None if row is None else cop_status_value(row)
+
+
 async def cop_status_history(
     session: AsyncSession, organisation_id: int
-) -> list[OrganisationCopStatus]:
+) -> list[values.CopStatusRecord]:
     statement = (
         select(OrganisationCopStatus)
         .where(col(OrganisationCopStatus.organisation_id) == organisation_id)
         .order_by(col(OrganisationCopStatus.started_at), col(OrganisationCopStatus.id))
     )
-    return list((await session.execute(statement)).scalars())
+    return [cop_status_value(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def set_cop_status(
     session: AsyncSession,
     organisation_id: int,
-    status: str,
+    status: CopStatus,
     *,
     at: datetime,
     changed_by: int | None,
-) -> OrganisationCopStatus:
+) -> values.CopStatusRecord:
     """End the current status (if any) and start ``status`` at ``at``."""
-    current = await current_cop_status(session, organisation_id)
+    current = await _current_cop_status_row(session, organisation_id)
     if current is not None:
         current.ended_at = at
         session.add(current)
@@ -122,16 +182,31 @@ async def set_cop_status(
     )
     session.add(row)
     await session.flush()
-    return row
+    return cop_status_value(row)
+
+
+async def current_cop_statuses(
+    session: AsyncSession, organisation_ids: list[int]
+) -> dict[int, values.CopStatusRecord]:
+    """The open CoP status of each organisation that has one (for listings: one query)."""
+    if not organisation_ids:
+        return {}
+    statement = select(OrganisationCopStatus).where(
+        col(OrganisationCopStatus.organisation_id).in_(organisation_ids),
+        col(OrganisationCopStatus.ended_at).is_(None),
+    )
+    return {
+        row.organisation_id: cop_status_value(row)
+        for row in (await session.execute(statement)).scalars()
+    }
 
 
 # --- representatives ----------------------------------------------------------------------------
 
 
-async def current_representatives(
+async def _current_representative_rows(
     session: AsyncSession, organisation_id: int
 ) -> list[tuple[OrganisationRepresentative, Member]]:
-    """Who speaks for the organisation now; the primary first."""
     statement = (
         select(OrganisationRepresentative, Member)
         .join(Member, col(Member.id) == col(OrganisationRepresentative.member_id))
@@ -147,6 +222,16 @@ async def current_representatives(
     return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
 
 
+async def current_representatives(
+    session: AsyncSession, organisation_id: int
+) -> list[tuple[values.Representation, values.Member]]:
+    """Who speaks for the organisation now; the primary first."""
+    return [
+        (representation_value(representative), member_value(member))
+        for representative, member in await _current_representative_rows(session, organisation_id)
+    ]
+
+
 async def add_representative(
     session: AsyncSession,
     organisation_id: int,
@@ -154,9 +239,9 @@ async def add_representative(
     *,
     primary: bool,
     at: datetime,
-) -> OrganisationRepresentative:
+) -> values.Representation:
     """Record (or update) a representative; a new primary replaces the previous primary."""
-    current = await current_representatives(session, organisation_id)
+    current = await _current_representative_rows(session, organisation_id)
     if primary:
         for representative, _ in current:
             if representative.is_primary and representative.member_id != member_id:
@@ -167,19 +252,19 @@ async def add_representative(
             representative.is_primary = primary or representative.is_primary
             session.add(representative)
             await session.flush()
-            return representative
+            return representation_value(representative)
     row = OrganisationRepresentative(
         organisation_id=organisation_id, member_id=member_id, is_primary=primary, started_at=at
     )
     session.add(row)
     await session.flush()
-    return row
+    return representation_value(row)
 
 
 async def end_representative(
     session: AsyncSession, organisation_id: int, member_id: int, *, at: datetime
 ) -> bool:
-    for representative, _ in await current_representatives(session, organisation_id):
+    for representative, _ in await _current_representative_rows(session, organisation_id):
         if representative.member_id == member_id:
             representative.ended_at = at
             session.add(representative)
@@ -190,7 +275,7 @@ async def end_representative(
 
 async def represented_by(
     session: AsyncSession, member_id: int
-) -> list[tuple[OrganisationRepresentative, Organisation]]:
+) -> list[tuple[values.Representation, values.Organisation]]:
     """The organisations a member currently speaks for."""
     statement = (
         select(OrganisationRepresentative, Organisation)
@@ -201,17 +286,7 @@ async def represented_by(
         )
         .order_by(col(Organisation.name_key))
     )
-    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
-
-
-async def current_cop_statuses(
-    session: AsyncSession, organisation_ids: list[int]
-) -> dict[int, OrganisationCopStatus]:
-    """The open CoP status row of each organisation that has one (for listings: one query)."""
-    if not organisation_ids:
-        return {}
-    statement = select(OrganisationCopStatus).where(
-        col(OrganisationCopStatus.organisation_id).in_(organisation_ids),
-        col(OrganisationCopStatus.ended_at).is_(None),
-    )
-    return {row.organisation_id: row for row in (await session.execute(statement)).scalars()}
+    return [
+        (representation_value(row[0]), organisation_value(row[1]))
+        for row in (await session.execute(statement)).all()
+    ]

@@ -1,72 +1,164 @@
-"""Queries for the question bank, prompt schedules and prompt posts."""
+"""Queries for the question bank, prompt schedules and prompt posts. Rows stay here: every
+function returns the values of bot/prompts/values.py (and bot/scheduling/values.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import CursorResult, case, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import (
-    Firing,
-    FiringStatus,
-    PromptPost,
-    PromptSchedule,
-    Question,
-    QuestionStatus,
-    Schedule,
-)
-from storage.types import utc_now
+from bot.prompts import values
+from bot.prompts.values import QuestionStatus
+from bot.scheduling import values as scheduling
+from bot.scheduling.values import FiringRecord, FiringStatus, MisfirePolicy
+from storage.models import Firing, PromptPost, PromptSchedule, Question, Schedule
+from storage.schedules import create_schedule, firing_record, schedule_value
+from storage.types import row_id, table_of, utc_now, value_of
 from storage.upsert import insert_if_absent
+
+# --- rows to values ------------------------------------------------------------------------------
+
+
+def _question(row: Question) -> values.Question:
+    return value_of(values.Question, row, status=QuestionStatus(row.status))
+
+
+
+def _prompt_schedule(row: PromptSchedule) -> values.PromptSchedule:
+    return value_of(values.PromptSchedule, row)
+
+
+
+def _post(row: PromptPost) -> values.PromptPost:
+    return value_of(values.PromptPost, row)
+
+
 
 # --- the question bank -----------------------------------------------------------------------
 
 
-async def add_question(session: AsyncSession, **fields: Any) -> Question:
-    question = Question(**fields)
-    session.add(question)
+async def add_question(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    text: str,
+    text_key: str,
+    theme: str,
+    theme_key: str,
+    status: QuestionStatus,
+    author_id: int | None,
+    show_author: bool = False,
+    reviewed_by: int | None = None,
+    reviewed_at: datetime | None = None,
+) -> values.Question:
+    row = Question(
+        community_id=community_id,
+        text=text,
+        text_key=text_key,
+        theme=theme,
+        theme_key=theme_key,
+        status=status,
+        author_id=author_id,
+        show_author=show_author,
+        reviewed_by=reviewed_by,
+        reviewed_at=reviewed_at,
+    )
+    session.add(row)
     await session.flush()
-    return question
+    return _question(row)
 
 
 async def get_question(
     session: AsyncSession, community_id: int, question_id: int
-) -> Question | None:
+) -> values.Question | None:
     """A question of this community (another community's id finds nothing)."""
-    question = await session.get(Question, question_id, populate_existing=True)
-    return question if question is not None and question.community_id == community_id else None
+    row = await session.get(Question, question_id, populate_existing=True)
+    return _question(row) if row is not None and row.community_id == community_id else None
 
 
 async def question_by_key(
     session: AsyncSession, community_id: int, text_key: str
-) -> Question | None:
+) -> values.Question | None:
     statement = select(Question).where(
         col(Question.community_id) == community_id, col(Question.text_key) == text_key
     )
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _question(row)
 
 
 async def questions_by_keys(
     session: AsyncSession, community_id: int, text_keys: Collection[str]
-) -> dict[str, Question]:
+) -> dict[str, values.Question]:
     if not text_keys:
         return {}
     statement = select(Question).where(
         col(Question.community_id) == community_id, col(Question.text_key).in_(list(text_keys))
     )
-    return {q.text_key: q for q in (await session.execute(statement)).scalars()}
+    return {row.text_key: _question(row) for row in (await session.execute(statement)).scalars()}
 
 
-async def update_question(session: AsyncSession, question: Question, **fields: Any) -> Question:
-    for name, value in fields.items():
-        setattr(question, name, value)
-    question.updated_at = utc_now()
-    session.add(question)
+async def _question_row(session: AsyncSession, question_id: int) -> Question:
+    """The row of a question the caller has just found in this session, to change it."""
+    row = await session.get(Question, question_id)
+    if row is None:
+        raise LookupError(f"question {question_id} is gone")
+    return row
+
+
+async def _changed(session: AsyncSession, row: Question) -> values.Question:
+    row.updated_at = utc_now()
     await session.flush()
-    return question
+    return _question(row)
+
+
+async def review_question(
+    session: AsyncSession,
+    question_id: int,
+    *,
+    approve: bool,
+    reviewer_id: int,
+    reason: str | None,
+) -> values.Question:
+    """Approve a question (into the rotation) or reject it, saying why (None: no reason)."""
+    row = await _question_row(session, question_id)
+    row.status = QuestionStatus.APPROVED if approve else QuestionStatus.REJECTED
+    row.reviewed_by = reviewer_id
+    row.reviewed_at = utc_now()
+    row.reject_reason = None if approve else reason
+    return await _changed(session, row)
+
+
+async def set_review_message(
+    session: AsyncSession, question_id: int, *, channel_id: int, message_id: int
+) -> values.Question:
+    """Where the question's Approve / Reject message is, to edit it once it is decided."""
+    row = await _question_row(session, question_id)
+    row.review_channel_id = channel_id
+    row.review_message_id = message_id
+    return await _changed(session, row)
+
+
+async def edit_question_text(
+    session: AsyncSession, question_id: int, *, text: str, text_key: str, back_to_review: bool
+) -> values.Question:
+    """New text; ``back_to_review``: pending again, its old review message no longer its own."""
+    row = await _question_row(session, question_id)
+    row.text = text
+    row.text_key = text_key
+    if back_to_review:
+        row.status = QuestionStatus.PENDING
+        row.review_message_id = None
+    return await _changed(session, row)
+
+
+async def retire_question(session: AsyncSession, question_id: int) -> values.Question:
+    row = await _question_row(session, question_id)
+    row.status = QuestionStatus.RETIRED
+    return await _changed(session, row)
 
 
 async def list_questions(
@@ -77,7 +169,7 @@ async def list_questions(
     status: QuestionStatus | None = None,
     offset: int = 0,
     limit: int | None = None,
-) -> tuple[list[Question], int]:
+) -> tuple[list[values.Question], int]:
     """One page of questions (oldest first) and how many match in all."""
     where = [col(Question.community_id) == community_id]
     if theme_key is not None:
@@ -90,7 +182,8 @@ async def list_questions(
     statement = select(Question).where(*where).order_by(col(Question.id)).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
-    return list((await session.execute(statement)).scalars()), int(total)
+    rows = (await session.execute(statement)).scalars()
+    return [_question(row) for row in rows], int(total)
 
 
 async def approved_question_ids(
@@ -101,7 +194,8 @@ async def approved_question_ids(
         col(Question.theme_key) == theme_key,
         col(Question.status) == QuestionStatus.APPROVED.value,
     )
-    return [qid for qid in (await session.execute(statement)).scalars() if qid is not None]
+    ids = (await session.execute(statement)).scalars()
+    return [question_id for question_id in ids if question_id is not None]
 
 
 async def themes(session: AsyncSession, community_id: int) -> list[tuple[str, str, int]]:
@@ -173,7 +267,7 @@ async def delete_questions_written_by(
             col(Question.community_id) == community_id, col(Question.author_id) == user_id
         )
     )
-    return int(result.rowcount or 0)
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def has_question_traces(session: AsyncSession, community_id: int, user_id: int) -> bool:
@@ -199,16 +293,78 @@ async def has_question_traces(session: AsyncSession, community_id: int, user_id:
 # --- schedules -----------------------------------------------------------------------------------
 
 
-async def add_prompt_schedule(session: AsyncSession, **fields: Any) -> PromptSchedule:
-    prompt_schedule = PromptSchedule(**fields)
-    session.add(prompt_schedule)
+async def add_prompt_schedule(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    schedule_id: int,
+    channel_id: int,
+    theme: str,
+    theme_key: str,
+    make_thread: bool = True,
+    created_by: int | None = None,
+) -> values.PromptSchedule:
+    """What a schedule (made already: ``schedule_id``) posts, and where."""
+    row = PromptSchedule(
+        community_id=community_id,
+        schedule_id=schedule_id,
+        channel_id=channel_id,
+        theme=theme,
+        theme_key=theme_key,
+        make_thread=make_thread,
+        created_by=created_by,
+    )
+    session.add(row)
     await session.flush()
-    return prompt_schedule
+    return _prompt_schedule(row)
+
+
+async def create_prompt_schedule(
+    session: AsyncSession,
+    *,
+    kind: str,
+    community_id: int,
+    channel_id: int,
+    theme: str,
+    theme_key: str,
+    make_thread: bool,
+    when_text: str,
+    timezone: str,
+    misfire_policy: MisfirePolicy,
+    grace_seconds: int,
+    created_by: int,
+    created_at: datetime,
+) -> tuple[values.PromptSchedule, scheduling.Schedule]:
+    """A prompt schedule with its ``schedule`` row of ``kind``, whose target it is."""
+    schedule = await create_schedule(
+        session,
+        community_id=community_id,
+        kind=kind,
+        when_text=when_text,
+        timezone=timezone,
+        misfire_policy=misfire_policy,
+        grace_seconds=grace_seconds,
+        created_by=created_by,
+        created_at=created_at,
+    )
+    prompt_schedule = await add_prompt_schedule(
+        session,
+        community_id=community_id,
+        schedule_id=row_id(schedule),
+        channel_id=channel_id,
+        theme=theme,
+        theme_key=theme_key,
+        make_thread=make_thread,
+        created_by=created_by,
+    )
+    schedule.target_id = prompt_schedule.id
+    await session.flush()
+    return prompt_schedule, schedule_value(schedule)
 
 
 async def get_prompt_schedule(
     session: AsyncSession, community_id: int, prompt_schedule_id: int
-) -> tuple[PromptSchedule, Schedule] | None:
+) -> tuple[values.PromptSchedule, scheduling.Schedule] | None:
     statement = (
         select(PromptSchedule, Schedule)
         .join(Schedule, col(Schedule.id) == col(PromptSchedule.schedule_id))
@@ -218,30 +374,36 @@ async def get_prompt_schedule(
         )
         .execution_options(populate_existing=True)
     )
-    row = (await session.execute(statement)).first()
-    return None if row is None else (row[0], row[1])
+    found = (await session.execute(statement)).first()
+    return None if found is None else (_prompt_schedule(found[0]), schedule_value(found[1]))
 
 
-async def prompt_schedule_of(session: AsyncSession, schedule_id: int) -> PromptSchedule | None:
+async def prompt_schedule_of(
+    session: AsyncSession, schedule_id: int
+) -> values.PromptSchedule | None:
     statement = select(PromptSchedule).where(col(PromptSchedule.schedule_id) == schedule_id)
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _prompt_schedule(row)
 
 
 async def list_prompt_schedules(
     session: AsyncSession, community_id: int
-) -> list[tuple[PromptSchedule, Schedule]]:
+) -> list[tuple[values.PromptSchedule, scheduling.Schedule]]:
     statement = (
         select(PromptSchedule, Schedule)
         .join(Schedule, col(Schedule.id) == col(PromptSchedule.schedule_id))
         .where(col(PromptSchedule.community_id) == community_id)
         .order_by(col(PromptSchedule.id))
     )
-    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+    return [
+        (_prompt_schedule(prompt_schedule), schedule_value(schedule))
+        for prompt_schedule, schedule in (await session.execute(statement)).all()
+    ]
 
 
 async def recent_skips(
     session: AsyncSession, schedule_ids: Collection[int], *, limit_each: int = 3
-) -> dict[int, list[Firing]]:
+) -> dict[int, list[FiringRecord]]:
     """The latest skipped firings of each schedule, newest first."""
     if not schedule_ids:
         return {}
@@ -253,15 +415,17 @@ async def recent_skips(
         )
         .order_by(col(Firing.scheduled_for).desc())
     )
-    found: dict[int, list[Firing]] = {}
+    found: dict[int, list[FiringRecord]] = {}
     for firing in (await session.execute(statement)).scalars():
         kept = found.setdefault(firing.schedule_id, [])
         if len(kept) < limit_each:
-            kept.append(firing)
+            kept.append(firing_record(firing))
     return found
 
 
-async def delete_prompt_schedule(session: AsyncSession, prompt_schedule: PromptSchedule) -> None:
+async def delete_prompt_schedule(
+    session: AsyncSession, prompt_schedule: values.PromptSchedule
+) -> None:
     """The schedule goes with its firings; posts stay, no longer linked to it."""
     await session.execute(
         update(PromptPost)
@@ -280,44 +444,112 @@ async def delete_prompt_schedule(session: AsyncSession, prompt_schedule: PromptS
 # --- posts ---------------------------------------------------------------------------------------
 
 
-async def add_post(session: AsyncSession, **fields: Any) -> PromptPost:
-    post = PromptPost(**fields)
-    session.add(post)
+async def add_post(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    question_id: int,
+    prompt_schedule_id: int | None,
+    theme_key: str,
+    channel_id: int,
+    cycle: int = 1,
+    make_thread: bool = True,
+    scheduled_for: datetime | None = None,
+    posted_by: int | None = None,
+    posted_at: datetime | None = None,
+    message_id: int | None = None,
+    thread_id: int | None = None,
+) -> values.PromptPost:
+    row = PromptPost(
+        community_id=community_id,
+        question_id=question_id,
+        prompt_schedule_id=prompt_schedule_id,
+        theme_key=theme_key,
+        cycle=cycle,
+        channel_id=channel_id,
+        make_thread=make_thread,
+        scheduled_for=scheduled_for,
+        posted_by=posted_by,
+        posted_at=posted_at or utc_now(),
+        message_id=message_id,
+        thread_id=thread_id,
+    )
+    session.add(row)
     await session.flush()
-    return post
+    return _post(row)
 
 
-async def begin_post(session: AsyncSession, **fields: Any) -> PromptPost | None:
-    """The row of a post about to be sent. A schedule's firing gets one row whoever asks
-    (None: another process or the start-up recovery has begun it); a post by hand always does."""
-    if fields.get("prompt_schedule_id") is None or fields.get("scheduled_for") is None:
-        return await add_post(session, **fields)
-    values = {"posted_at": utc_now(), "cycle": 1, "make_thread": True, **fields}
+async def begin_post(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    question_id: int,
+    prompt_schedule_id: int | None,
+    theme_key: str,
+    cycle: int,
+    channel_id: int,
+    make_thread: bool,
+    scheduled_for: datetime | None,
+    posted_by: int | None,
+) -> values.PromptPost | None:
+    """The row of a post about to be sent, without its message yet. A schedule's firing gets
+    one row whoever asks (None: another process or the start-up recovery has begun it); a post
+    by hand always does."""
+    if prompt_schedule_id is None or scheduled_for is None:
+        return await add_post(
+            session,
+            community_id=community_id,
+            question_id=question_id,
+            prompt_schedule_id=prompt_schedule_id,
+            theme_key=theme_key,
+            cycle=cycle,
+            channel_id=channel_id,
+            make_thread=make_thread,
+            scheduled_for=scheduled_for,
+            posted_by=posted_by,
+        )
     inserted = await insert_if_absent(
-        session, PromptPost.__table__, values, ["prompt_schedule_id", "scheduled_for"]
+        session,
+        table_of(PromptPost),
+        {
+            "community_id": community_id,
+            "question_id": question_id,
+            "prompt_schedule_id": prompt_schedule_id,
+            "theme_key": theme_key,
+            "cycle": cycle,
+            "channel_id": channel_id,
+            "make_thread": make_thread,
+            "scheduled_for": scheduled_for,
+            "posted_by": posted_by,
+            "posted_at": utc_now(),
+        },
+        ["prompt_schedule_id", "scheduled_for"],
     )
     if not inserted:
         return None
-    return await post_for_firing(session, fields["prompt_schedule_id"], fields["scheduled_for"])
+    return await post_for_firing(session, prompt_schedule_id, scheduled_for)
 
 
-async def get_post(session: AsyncSession, post_id: int) -> PromptPost | None:
-    return await session.get(PromptPost, post_id, populate_existing=True)
+async def get_post(session: AsyncSession, post_id: int) -> values.PromptPost | None:
+    row = await session.get(PromptPost, post_id, populate_existing=True)
+    return None if row is None else _post(row)
 
 
 async def post_for_firing(
     session: AsyncSession, prompt_schedule_id: int, scheduled_for: datetime
-) -> PromptPost | None:
+) -> values.PromptPost | None:
     statement = select(PromptPost).where(
         col(PromptPost.prompt_schedule_id) == prompt_schedule_id,
         col(PromptPost.scheduled_for) == scheduled_for,
     )
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _post(row)
 
 
-async def post_of_message(session: AsyncSession, message_id: int) -> PromptPost | None:
+async def post_of_message(session: AsyncSession, message_id: int) -> values.PromptPost | None:
     statement = select(PromptPost).where(col(PromptPost.message_id) == message_id)
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else _post(row)
 
 
 async def set_post_message(session: AsyncSession, post_id: int, message_id: int) -> None:
@@ -338,7 +570,7 @@ async def delete_post(session: AsyncSession, post_id: int) -> None:
     await session.execute(delete(PromptPost).where(col(PromptPost.id) == post_id))
 
 
-async def unfinished_posts(session: AsyncSession) -> list[PromptPost]:
+async def unfinished_posts(session: AsyncSession) -> list[values.PromptPost]:
     """Posts begun and not finished (a process stopped half-way), oldest first."""
     statement = (
         select(PromptPost)
@@ -346,7 +578,7 @@ async def unfinished_posts(session: AsyncSession) -> list[PromptPost]:
         .order_by(col(PromptPost.id))
         .execution_options(populate_existing=True)
     )
-    return list((await session.execute(statement)).scalars())
+    return [_post(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def current_cycle(
@@ -380,13 +612,13 @@ async def last_posted_by_theme(session: AsyncSession, community_id: int) -> dict
     return {key: when for key, when in (await session.execute(statement)).all()}
 
 
-async def posts_of(session: AsyncSession, community_id: int) -> list[PromptPost]:
+async def posts_of(session: AsyncSession, community_id: int) -> list[values.PromptPost]:
     statement = (
         select(PromptPost)
         .where(col(PromptPost.community_id) == community_id)
         .order_by(col(PromptPost.id))
     )
-    return list((await session.execute(statement)).scalars())
+    return [_post(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def prompt_threads(session: AsyncSession) -> dict[int, int | None]:
@@ -396,4 +628,5 @@ async def prompt_threads(session: AsyncSession) -> dict[int, int | None]:
         .join(Question, col(Question.id) == col(PromptPost.question_id))
         .where(col(PromptPost.thread_id).is_not(None))
     )
-    return {thread_id: author for thread_id, author in (await session.execute(statement)).all()}
+    rows = (await session.execute(statement)).all()
+    return {thread_id: author for thread_id, author in rows if thread_id is not None}

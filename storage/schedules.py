@@ -1,4 +1,8 @@
-"""Queries for schedules and their firings (the claims that make each firing happen once)."""
+"""Queries for schedules and their firings (the claims that make each firing happen once).
+
+The scheduler's readers return the values of bot/scheduling/values.py. ``create_schedule`` and
+``schedules_for`` still return rows: the café service works on its timers' rows in its own
+transactions."""
 
 from __future__ import annotations
 
@@ -9,9 +13,20 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import Firing, FiringStatus, MisfirePolicy, Schedule
-from storage.types import utc_now
+from bot.scheduling import values
+from bot.scheduling.values import FiringRecord, FiringStatus, MisfirePolicy
+from storage.models import Firing, Schedule
+from storage.types import table_of, utc_now, value_of
 from storage.upsert import insert_if_absent
+
+
+def schedule_value(row: Schedule) -> values.Schedule:
+    """The scheduler's value of a schedule row."""
+    return value_of(values.Schedule, row, misfire_policy=MisfirePolicy(row.misfire_policy))
+
+
+def firing_record(row: Firing) -> FiringRecord:
+    return value_of(FiringRecord, row, status=FiringStatus(row.status))
 
 
 async def create_schedule(
@@ -26,8 +41,10 @@ async def create_schedule(
     grace_seconds: int = 3600,
     created_by: int | None = None,
     due_at: datetime | None = None,
+    created_at: datetime | None = None,
 ) -> Schedule:
     schedule = Schedule(
+        created_at=created_at or utc_now(),
         due_at=due_at,
         community_id=community_id,
         kind=kind,
@@ -43,18 +60,20 @@ async def create_schedule(
     return schedule
 
 
-async def get_schedule(session: AsyncSession, schedule_id: int) -> Schedule | None:
-    return await session.get(Schedule, schedule_id, populate_existing=True)
+async def get_schedule(session: AsyncSession, schedule_id: int) -> values.Schedule | None:
+    row = await session.get(Schedule, schedule_id, populate_existing=True)
+    return None if row is None else schedule_value(row)
 
 
 async def active_schedules(
     session: AsyncSession, community_ids: Collection[int] | None = None
-) -> list[Schedule]:
+) -> list[values.Schedule]:
     """Schedules that are not paused, optionally only those of some communities (a shard's)."""
     statement = select(Schedule).where(col(Schedule.paused).is_(False))
     if community_ids is not None:
         statement = statement.where(col(Schedule.community_id).in_(list(community_ids)))
-    return list((await session.execute(statement.order_by(col(Schedule.id)))).scalars())
+    rows = (await session.execute(statement.order_by(col(Schedule.id)))).scalars()
+    return [schedule_value(row) for row in rows]
 
 
 async def set_schedule_paused(
@@ -104,7 +123,7 @@ async def claim_firing(
     now = utc_now()
     return await insert_if_absent(
         session,
-        Firing.__table__,
+        table_of(Firing),
         {
             "schedule_id": schedule_id,
             "scheduled_for": scheduled_for,
@@ -135,7 +154,7 @@ async def finish_firing(
 
 async def claimed_firings(
     session: AsyncSession, kind: str, *, not_claimed_by: str
-) -> list[tuple[Firing, Schedule]]:
+) -> list[tuple[FiringRecord, values.Schedule]]:
     """Firings of schedules of ``kind`` still claimed by another process (one that stopped
     before finishing them, or is still at work), oldest first, with their schedules."""
     statement = (
@@ -148,23 +167,27 @@ async def claimed_firings(
         )
         .order_by(col(Firing.scheduled_for), col(Firing.id))
     )
-    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+    return [
+        (firing_record(firing), schedule_value(schedule))
+        for firing, schedule in (await session.execute(statement)).all()
+    ]
 
 
-async def latest_firing(session: AsyncSession, schedule_id: int) -> Firing | None:
+async def latest_firing(session: AsyncSession, schedule_id: int) -> FiringRecord | None:
     statement = (
         select(Firing)
         .where(col(Firing.schedule_id) == schedule_id)
         .order_by(col(Firing.scheduled_for).desc())
         .limit(1)
     )
-    return (await session.execute(statement)).scalars().first()
+    row = (await session.execute(statement)).scalars().first()
+    return None if row is None else firing_record(row)
 
 
-async def firings_of(session: AsyncSession, schedule_id: int) -> list[Firing]:
+async def firings_of(session: AsyncSession, schedule_id: int) -> list[FiringRecord]:
     statement = (
         select(Firing)
         .where(col(Firing.schedule_id) == schedule_id)
         .order_by(col(Firing.scheduled_for))
     )
-    return list((await session.execute(statement)).scalars())
+    return [firing_record(row) for row in (await session.execute(statement)).scalars()]

@@ -23,7 +23,7 @@ async def insert_if_absent(
     Returns True when this call inserted the row. Atomic in the database, so two processes
     racing for the same key get exactly one True between them.
     """
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(table)

@@ -331,9 +331,11 @@ def _prepare(request: SeatingRequest) -> _Prepared:
     # Pairs who met at an earlier café start as met once (the bounds below stay lower bounds:
     # they count these as played meetings would be, or leave them out).
     for a, b in request.met_before:
-        x, y = index.get(a), index.get(b)
-        if x is not None and y is not None and x != y and base[x * n + y] == 0:
-            base[x * n + y] = base[y * n + x] = 1
+        first, second = index.get(a), index.get(b)
+        if first is None or second is None or first == second:
+            continue
+        if base[first * n + second] == 0:
+            base[first * n + second] = base[second * n + first] = 1
 
     future = request.rounds - len(request.played)
     hosts_per_table = [0] * tables

@@ -245,7 +245,7 @@ def gap_bound(problem: Problem) -> int:
     absent from a table): a group reaches at most its hosts' tables plus one table per
     traveller, and a table holds at most as many groups as seats."""
     tables = problem.tables
-    hosted_tables = [set() for _ in range(problem.group_count)]
+    hosted_tables: list[set[int]] = [set() for _ in range(problem.group_count)]
     travellers = [0] * problem.group_count
     for x, group in enumerate(problem.group):
         if group < 0:

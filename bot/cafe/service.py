@@ -22,14 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cafe import seating as planner
 from bot.cafe.harvest import Harvest, HarvestItem, TableTurnout
 from bot.cafe.text import check_round_minutes, check_rounds, split_questions
-from bot.errors import BadInput, NotAllowed, NotFound
-from bot.scheduling.scheduler import Scheduler
-from bot.scheduling.when import WhenError, describe_gap, parse_when
-from bot.text import clean_text
-from storage import audit, cafes, schedules
-from storage.communities import ensure_community
-from storage.db import Database
-from storage.models import (
+from bot.cafe.values import (
+    ACTIVE_STATES,
     Cafe,
     CafeNote,
     CafeNotice,
@@ -38,11 +32,17 @@ from storage.models import (
     CafeSeat,
     CafeState,
     CafeTable,
-    MisfirePolicy,
     NoteKind,
-    Schedule,
 )
-from storage.types import utc_now
+from bot.errors import BadInput, NotAllowed, NotFound
+from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.when import WhenError, describe_gap, parse_when
+from bot.text import clean_text
+from storage import audit, cafes, schedules
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.models import MisfirePolicy, Schedule
+from storage.types import row_id, utc_now
 
 # Schedule kinds the café registers with the scheduler.
 ROUND_END = "cafe.round_end"
@@ -230,7 +230,7 @@ class Retry:
 def _spell(timer: Schedule) -> str:
     # A timer's id may come back once it is deleted (SQLite reuses the highest rowid): with
     # its creation second, it names one spell of failures for Discord's few minutes of nonces.
-    return f"{timer.id}t{int(timer.created_at.timestamp()) % 1_000_000}"
+    return f"{row_id(timer)}t{int(timer.created_at.timestamp()) % 1_000_000}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +343,6 @@ class CafeService:
                 seed=random.randrange(2**31),
                 created_by=actor_id,
             )
-            assert cafe.id is not None
             timers: list[int] = []
             if request.starts_at is not None:
                 timer = await schedules.create_schedule(
@@ -357,8 +356,7 @@ class CafeService:
                     grace_seconds=int(START_GRACE.total_seconds()),
                     created_by=actor_id,
                 )
-                assert timer.id is not None
-                timers.append(timer.id)
+                timers.append(row_id(timer))
             if request.repeat_when is not None and series_id is None:
                 series = await schedules.create_schedule(
                     session,
@@ -370,8 +368,7 @@ class CafeService:
                     grace_seconds=int(START_GRACE.total_seconds()),
                     created_by=actor_id,
                 )
-                assert series.id is not None
-                timers.append(series.id)
+                timers.append(row_id(series))
             await audit.record_audit(
                 session,
                 community_id,
@@ -389,8 +386,7 @@ class CafeService:
         """A recurring café that has ended opens the next one of its series for sign-ups."""
         if finished.repeat_when is None:
             return None
-        series_id = finished.series_id or finished.id
-        assert series_id is not None
+        series_id = finished.series_id if finished.series_id is not None else finished.id
         async with self.db.session() as session:
             timers = await schedules.schedules_for(session, SERIES_START, series_id)
         if not timers or timers[0].paused:
@@ -438,7 +434,7 @@ class CafeService:
         community_id: int,
         cafe_id: int | None,
         *,
-        states: Sequence[CafeState] = cafes.ACTIVE_STATES,
+        states: Sequence[CafeState] = ACTIVE_STATES,
         doing: str = "do that",
     ) -> Cafe:
         """The café a command means: the one named, or the community's only active one."""
@@ -506,7 +502,6 @@ class CafeService:
     async def _sign_up(
         self, cafe: Cafe, user_id: int, *, as_host: bool, table: int | None, actor_id: int
     ) -> SignUp:
-        assert cafe.id is not None
         async with self._sign_up_turns[cafe.id], self.db.transaction() as session:
             current = await cafes.lock_cafe(session, cafe.id)
             if current is None or current.state not in (CafeState.OPEN, CafeState.RUNNING):
@@ -523,17 +518,20 @@ class CafeService:
                 if existing is not None and existing.left_at is None:
                     # Joining again keeps a host a host.
                     role, table = existing.role, existing.host_table
-            already = (
+            if (
                 existing is not None
                 and existing.left_at is None
                 and existing.role == role
                 and existing.host_table == table
-            )
-            participant = existing
-            if not already:
+            ):
+                participant, already = existing, True
+            else:
                 participant = await cafes.save_participant(
                     session, cafe.id, user_id, role=role, host_table=table
                 )
+                already = False
+            participants, hosts = await cafes.count_participants(session, cafe.id)
+            if not already:
                 await audit.record_audit(
                     session,
                     cafe.community_id,
@@ -543,12 +541,9 @@ class CafeService:
                     user_id=user_id,
                     table=table,
                 )
-            assert participant is not None
-            participants, hosts = await cafes.count_participants(session, cafe.id)
         return SignUp(current, participant, already, participants, hosts)
 
     async def leave(self, cafe: Cafe, user_id: int) -> SignUp:
-        assert cafe.id is not None
         async with self._sign_up_turns[cafe.id], self.db.transaction() as session:
             current = await cafes.lock_cafe(session, cafe.id)
             assert current is not None
@@ -557,13 +552,13 @@ class CafeService:
                 raise BadInput(f"You are not signed up for {cafe.title}.")
             if current.state not in (CafeState.OPEN, CafeState.RUNNING):
                 raise BadInput(f"{cafe.title} is {describe_state(current)}.")
-            await cafes.mark_left(session, participant)
+            participant = await cafes.mark_left(session, participant)
             # Already seated in a round that has not started yet: take the seat back.
             await cafes.remove_future_seat(session, cafe.id, user_id, current.current_round + 1)
+            participants, hosts = await cafes.count_participants(session, cafe.id)
             await audit.record_audit(
                 session, cafe.community_id, user_id, "cafe.leave", cafe_id=cafe.id
             )
-            participants, hosts = await cafes.count_participants(session, cafe.id)
         return SignUp(current, participant, False, participants, hosts)
 
     async def counts(self, cafe_id: int) -> tuple[int, int]:
@@ -579,7 +574,6 @@ class CafeService:
 
     async def check_can_seat(self, cafe: Cafe) -> None:
         """Raise BadInput if the café could not be seated now (asked before starting it)."""
-        assert cafe.id is not None
         async with self.db.session() as session:
             present = await cafes.present_participants(session, cafe.id)
         _check_can_seat(cafe, _table_count(cafe, present), present)
@@ -622,15 +616,14 @@ class CafeService:
                 ),
             )
             ends_at = now + timedelta(minutes=cafe.round_minutes)
-            await cafes.update_cafe(
+            # Each round lists its tables in a new progress message.
+            cafe = await cafes.begin_round(
                 session,
                 cafe,
-                state=CafeState.RUNNING,
+                round_number=round_number,
                 tables=tables,
-                current_round=round_number,
-                round_started_at=now,
-                round_ends_at=ends_at,
-                progress_message_id=None,  # each round lists its tables in a new message
+                started_at=now,
+                ends_at=ends_at,
             )
             timer_ids = await self._set_round_timers(session, cafe, ends_at)
             await audit.record_audit(
@@ -644,16 +637,14 @@ class CafeService:
         self, session: AsyncSession, cafe: Cafe, ends_at: datetime
     ) -> list[int]:
         """One round-end timer and one warning timer per café, moved for every round."""
-        assert cafe.id is not None
         ids: list[int] = []
         for kind, due in (
             (ROUND_END, ends_at),
             (ROUND_WARNING, ends_at - timedelta(minutes=cafe.warning_minutes)),
         ):
             for old in await schedules.schedules_for(session, kind, cafe.id):
-                assert old.id is not None
-                await schedules.delete_schedule(session, old.id)
-                ids.append(old.id)  # resynced: its alarm goes
+                await schedules.delete_schedule(session, row_id(old))
+                ids.append(row_id(old))  # resynced: its alarm goes
             if kind == ROUND_WARNING and (cafe.warning_minutes == 0 or due <= self.clock()):
                 continue  # no warning wanted, or too late for one
             timer = await schedules.create_schedule(
@@ -667,8 +658,7 @@ class CafeService:
                 misfire_policy=MisfirePolicy.LATE if kind == ROUND_END else MisfirePolicy.SKIP,
                 grace_seconds=int(ROUND_END_GRACE.total_seconds()),
             )
-            assert timer.id is not None
-            ids.append(timer.id)
+            ids.append(row_id(timer))
         return ids
 
     async def round_view(self, cafe_id: int, round_number: int | None = None) -> RoundView | None:
@@ -697,9 +687,21 @@ class CafeService:
             dict(earlier),
         )
 
-    async def record_table(self, table_id: int, **flags: object) -> None:
+    async def record_table_thread(self, table_id: int, thread_id: int) -> None:
         async with self.db.transaction() as session:
-            await cafes.update_table(session, table_id, **flags)
+            await cafes.set_table_thread(session, table_id, thread_id)
+
+    async def record_table_opened(self, table_id: int) -> None:
+        async with self.db.transaction() as session:
+            await cafes.set_table_flags(session, table_id, opened=True)
+
+    async def record_table_warned(self, table_id: int) -> None:
+        async with self.db.transaction() as session:
+            await cafes.set_table_flags(session, table_id, warned=True)
+
+    async def record_table_closed(self, table_id: int) -> None:
+        async with self.db.transaction() as session:
+            await cafes.set_table_flags(session, table_id, closed=True)
 
     # moving on -----------------------------------------------------------------------------------
 
@@ -715,7 +717,7 @@ class CafeService:
                 return False
             now = self.clock()
             if cafe.round_ends_at is None or cafe.round_ends_at > now:
-                await cafes.update_cafe(session, cafe, round_ends_at=now)
+                await cafes.set_round_end(session, cafe, now)
         return True
 
     async def extend(self, cafe: Cafe, minutes: int, *, actor_id: int) -> Cafe:
@@ -728,14 +730,13 @@ class CafeService:
 
     async def move_round_end(self, cafe: Cafe, delta: timedelta, *, actor_id: int | None) -> Cafe:
         """Move the running round's end (and its warning) by ``delta``."""
-        assert cafe.id is not None
         async with self.db.transaction() as session:
             current = await cafes.lock_cafe(session, cafe.id)
             if current is None or current.state != CafeState.RUNNING:
                 raise BadInput(f"{cafe.title} has no round running.", "`/cafe start` starts one.")
             assert current.round_ends_at is not None
             ends_at = max(current.round_ends_at + delta, self.clock())
-            await cafes.update_cafe(session, current, round_ends_at=ends_at)
+            current = await cafes.set_round_end(session, current, ends_at)
             timer_ids = await self._set_round_timers(session, current, ends_at)
             await audit.record_audit(
                 session,
@@ -768,26 +769,47 @@ class CafeService:
             cafe = await cafes.lock_cafe(session, cafe_id)
             if cafe is None or cafe.state != CafeState.RUNNING:
                 return False
-            await cafes.update_cafe(session, cafe, state=CafeState.HARVEST, round_ends_at=None)
+            await cafes.move_to_harvest(session, cafe)
             await self._drop_round_timers(session, cafe_id)
         return True
 
-    async def close(self, cafe_id: int, **fields: object) -> Cafe | None:
+    async def close(self, cafe_id: int) -> Cafe | None:
+        """The harvest is done: the café closes (once); None if it was not harvesting."""
         async with self.db.transaction() as session:
             cafe = await cafes.lock_cafe(session, cafe_id)
             if cafe is None or cafe.state != CafeState.HARVEST:
                 return None
-            await cafes.update_cafe(session, cafe, state=CafeState.CLOSED, ended_at=utc_now())
-        return cafe
+            return await cafes.close_cafe(session, cafe, ended_at=utc_now())
 
-    async def update(self, cafe_id: int, **fields: object) -> None:
+    # What the Discord side posted, recorded on the café (nothing if the café is gone).
+
+    async def set_signup_message(self, cafe_id: int, message_id: int | None) -> None:
+        """The café's sign-up message (None: it was deleted)."""
         async with self.db.transaction() as session:
             cafe = await cafes.get_cafe_by_id(session, cafe_id)
             if cafe is not None:
-                await cafes.update_cafe(session, cafe, **fields)
+                await cafes.set_signup_message(session, cafe, message_id)
+
+    async def set_progress_message(self, cafe_id: int, message_id: int) -> None:
+        """The message listing the running round's tables."""
+        async with self.db.transaction() as session:
+            cafe = await cafes.get_cafe_by_id(session, cafe_id)
+            if cafe is not None:
+                await cafes.set_progress_message(session, cafe, message_id)
+
+    async def set_reflection_thread(self, cafe_id: int, thread_id: int) -> None:
+        async with self.db.transaction() as session:
+            cafe = await cafes.get_cafe_by_id(session, cafe_id)
+            if cafe is not None:
+                await cafes.set_reflection_thread(session, cafe, thread_id)
+
+    async def record_harvest_posted(self, cafe_id: int) -> None:
+        async with self.db.transaction() as session:
+            cafe = await cafes.get_cafe_by_id(session, cafe_id)
+            if cafe is not None:
+                await cafes.mark_harvest_posted(session, cafe)
 
     async def cancel(self, cafe: Cafe, *, actor_id: int) -> Cafe:
-        assert cafe.id is not None
         async with self.db.transaction() as session:
             current = await cafes.lock_cafe(session, cafe.id)
             if current is None or current.state not in (CafeState.OPEN, CafeState.RUNNING):
@@ -795,14 +817,11 @@ class CafeService:
                     f"{cafe.title} is {describe_state(current or cafe)}: there is nothing to "
                     "cancel."
                 )
-            await cafes.update_cafe(
-                session, current, state=CafeState.CANCELLED, ended_at=utc_now(), round_ends_at=None
-            )
+            current = await cafes.cancel_cafe(session, current, ended_at=utc_now())
             await self._drop_round_timers(session, cafe.id)
             for kind in (CAFE_START, SERIES_START):
                 for timer in await schedules.schedules_for(session, kind, cafe.id):
-                    assert timer.id is not None
-                    await schedules.delete_schedule(session, timer.id)
+                    await schedules.delete_schedule(session, row_id(timer))
             await audit.record_audit(
                 session, current.community_id, actor_id, "cafe.cancel", cafe_id=cafe.id
             )
@@ -812,8 +831,7 @@ class CafeService:
     async def _drop_round_timers(self, session: AsyncSession, cafe_id: int) -> None:
         for kind in (ROUND_END, ROUND_WARNING):
             for timer in await schedules.schedules_for(session, kind, cafe_id):
-                assert timer.id is not None
-                await schedules.delete_schedule(session, timer.id)
+                await schedules.delete_schedule(session, row_id(timer))
 
     async def retry_later(self, cafe_id: int, *, first: timedelta, most: timedelta) -> Retry:
         """Count a failed try and set the café's retry timer (one per café, moved later): the
@@ -823,14 +841,13 @@ class CafeService:
             if cafe is None:
                 return Retry(self.clock() + first, 0, None, None)
             attempt = cafe.retry_attempts + 1
-            await cafes.update_cafe(session, cafe, retry_attempts=attempt)
+            await cafes.set_retry_attempts(session, cafe, attempt)
             told_round = cafe.retry_told_round
             due = self.clock() + min(first * 2 ** (attempt - 1), most)
             existing = await schedules.schedules_for(session, RESUME, cafe_id)
             if existing:
                 timer = existing[0]
-                assert timer.id is not None
-                await schedules.set_due_at(session, timer.id, due)
+                await schedules.set_due_at(session, row_id(timer), due)
             else:
                 timer = await schedules.create_schedule(
                     session,
@@ -843,15 +860,17 @@ class CafeService:
                     misfire_policy=MisfirePolicy.LATE,
                     grace_seconds=int(RESUME_GRACE.total_seconds()),
                 )
-            timer_id = timer.id
-            assert timer_id is not None
+            timer_id = row_id(timer)
             spell = _spell(timer)
         await self.scheduler.sync_schedule(timer_id)
         return Retry(due, attempt, spell, told_round)
 
     async def note_retry_told(self, cafe_id: int, round_number: int | None) -> None:
         """Record that the café channel was told of the retry (None: told nothing, after all)."""
-        await self.update(cafe_id, retry_told_round=round_number)
+        async with self.db.transaction() as session:
+            cafe = await cafes.get_cafe_by_id(session, cafe_id)
+            if cafe is not None:
+                await cafes.set_retry_told_round(session, cafe, round_number)
 
     async def retry_spell(self, cafe_id: int) -> str | None:
         """The spell of failures the café's retry timer is for (None: no retry waits)."""
@@ -870,14 +889,12 @@ class CafeService:
         async with self.db.transaction() as session:
             timers = await schedules.schedules_for(session, RESUME, cafe_id)
             for timer in timers:
-                assert timer.id is not None
-                await schedules.delete_schedule(session, timer.id)
+                await schedules.delete_schedule(session, row_id(timer))
             cafe = await cafes.lock_cafe(session, cafe_id)
             if cafe is not None and (cafe.retry_attempts or cafe.retry_told_round is not None):
-                await cafes.update_cafe(session, cafe, retry_attempts=0, retry_told_round=None)
+                await cafes.clear_retry(session, cafe)
         for timer in timers:
-            assert timer.id is not None
-            await self.scheduler.sync_schedule(timer.id)  # its alarm goes
+            await self.scheduler.sync_schedule(row_id(timer))  # its alarm goes
 
     async def add_notices(self, cafe_id: int, content: str) -> list[int]:
         """A notice for every table of the running round with a thread and not closed."""
@@ -888,7 +905,7 @@ class CafeService:
             tables = [
                 table.id
                 for table in await cafes.tables_of(session, cafe_id, cafe.current_round)
-                if table.id is not None and table.thread_id is not None and not table.closed
+                if table.thread_id is not None and not table.closed
             ]
             return await cafes.add_notices(session, cafe_id, tables, content)
 
@@ -946,7 +963,6 @@ class CafeService:
         marked_by: int,
     ) -> tuple[CafeNote, bool]:
         """Mark a message of the café for the harvest; (note, False) if it was marked before."""
-        assert cafe.id is not None
         clean = text.strip()
         if not clean:
             raise BadInput(
@@ -1006,7 +1022,6 @@ class CafeService:
         self, cafe: Cafe, name_of: Callable[[int], str | None], *, reflection_link: str | None
     ) -> Harvest:
         """Everything the harvest shows, as plain values (names from ``name_of``)."""
-        assert cafe.id is not None
         async with self.db.session() as session:
             notes = await cafes.notes_of(session, cafe.id)
             seats = await cafes.seats_of(session, cafe.id)
@@ -1021,7 +1036,7 @@ class CafeService:
         turnout = []
         for table in tables:
             people = seated[(table.round_number, table.table_number)]
-            spoke = posters.get(table.thread_id or 0, set())
+            spoke = posters.get(table.thread_id, set()) if table.thread_id is not None else set()
             host = next((s.user_id for s in people if s.is_host), None)
             turnout.append(
                 TableTurnout(
@@ -1067,7 +1082,7 @@ def describe_state(cafe: Cafe) -> str:
         CafeState.HARVEST: "harvesting",
         CafeState.CLOSED: "closed",
         CafeState.CANCELLED: "cancelled",
-    }[CafeState(cafe.state)]
+    }[cafe.state]
 
 
 def _ready_for_round(cafe: Cafe, round_number: int) -> bool:
@@ -1141,7 +1156,6 @@ async def _seating_now(
     session: AsyncSession, cafe: Cafe
 ) -> tuple[list[CafeParticipant], int, planner.SeatingRequest]:
     """Who is present, how many tables, and what the planner is asked for the café now."""
-    assert cafe.id is not None
     present = await cafes.present_participants(session, cafe.id)
     seats = await cafes.seats_of(session, cafe.id)
     facts = await cafes.seating_facts(session, cafe.community_id, [p.user_id for p in present])

@@ -14,24 +14,12 @@ import bisect
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.contributions.values import NOBODY, Attribution
 from storage import contributions as log_queries
 from storage.members import members_by_user_id, membership_periods
-
-
-class Attribution(NamedTuple):
-    """Made for every row written: a named tuple is several times cheaper to build than a
-    frozen dataclass, and as immutable."""
-
-    organisation_id: int | None = None
-    stakeholder: str | None = None
-    level: str | None = None
-
-
-NOBODY = Attribution()
 
 
 @dataclass(slots=True)
@@ -106,12 +94,10 @@ async def _load(
     members = await members_by_user_id(session, community_id, user_ids)
     by_member_id: dict[int, MembershipHistory] = {}
     for user_id, member in members.items():
-        assert member.id is not None
         history = MembershipHistory(member.stakeholder, member.level)
         found[user_id] = by_member_id[member.id] = history
     rows = await membership_periods(session, list(by_member_id))
     for member_id, organisation, started, ended in sorted(rows, key=lambda row: row[2]):
-        assert organisation.id is not None
         history = by_member_id[member_id]
         history.starts.append(started)
         history.periods.append(

@@ -32,13 +32,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cafe.values import NoteKind
 from bot.contributions.optouts import OptOuts, marker_of
 from bot.errors import BadInput
 from bot.membership import profiles
 from storage import app_state, audit, cafes, contributions, members, prompts
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.models import NoteKind
 from storage.types import utc_now
 
 LOGGING_NOTICE = (
@@ -79,7 +79,7 @@ PERSONAL_AUDIT_ACTIONS: tuple[str, ...] = (
 # --- what is kept -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrivacyChoice:
     opted_out_since: datetime | None  # None: not opted out (or forgotten, see below)
     forgotten: bool  # asked to be forgotten: nothing kept, and not logged
@@ -89,7 +89,7 @@ class PrivacyChoice:
         return self.opted_out_since is None and not self.forgotten
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WrittenTexts:
     """Texts of the person the bot keeps word for word: their tablecloth notes, their messages
     marked for the harvest, and the questions they submitted to the bank."""
@@ -111,6 +111,203 @@ class WrittenTexts:
         return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts)
 
 
+@dataclass(frozen=True, slots=True)
+class PrivacyReport:
+    counts: dict[str, int]  # contributions_by_kind: messages, reply, answer, ..., reactions
+    profile: profiles.Profile | None  # None: no member row at all
+    choice: PrivacyChoice
+    texts: WrittenTexts
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    messages: int
+    reactions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    deleted: Deleted
+    had_profile: bool
+    audit_events_deleted: int
+    audit_events_anonymised: int
+    texts: WrittenTexts  # what they wrote: kept without their name, or deleted
+    texts_kept: bool
+
+
+# --- the service ----------------------------------------------------------------------------------
+
+
+class Privacy:
+    """What is kept about a person, opting out and in, and being forgotten. Built once, on the
+    bot: it keeps :class:`OptOuts` (the log's view of who is not logged, in memory) in step with
+    the database."""
+
+    def __init__(self, db: Database, optouts: OptOuts) -> None:
+        self.db = db
+        self.optouts = optouts
+
+    async def report(self, community_id: int, user_id: int) -> PrivacyReport:
+        """What the bot keeps about a person, and their choice (``/privacy show``)."""
+        # A transaction: the community's marker key is made here if it is missing.
+        async with self.db.transaction() as session:
+            counts = await contributions.contributions_by_kind(session, community_id, user_id)
+            choice = await _choice(session, community_id, user_id)
+            texts = await _written_texts(session, community_id, user_id)
+            profile = await profiles.read_profile(session, community_id, user_id)
+        return PrivacyReport(counts, profile, choice, texts)
+
+    # opting out and in -----------------------------------------------------------------------
+    async def check_can_opt_out(self, community_id: int, user_id: int) -> None:
+        """Raise BadInput if opting out would change nothing (asked before the confirmation)."""
+        async with self.db.transaction() as session:
+            _refuse_if_not_logged(await _choice(session, community_id, user_id))
+
+    async def opt_out(
+        self, community_id: int, community_name: str, *, user_id: int, display_name: str
+    ) -> Deleted:
+        """Stop logging a person and delete what the log holds about them; the profile stays."""
+        # In memory first: events arriving while the rows are deleted are dropped, not re-logged.
+        was_dropped = self.optouts.is_opted_out(community_id, user_id)
+        self.optouts.opt_out(community_id, user_id)
+        try:
+            async with self.db.transaction() as session:
+                _refuse_if_not_logged(await _choice(session, community_id, user_id))
+                await ensure_community(session, community_id, community_name)
+                member = await members.ensure_member(session, community_id, user_id, display_name)
+                await members.set_opted_out(session, member.id, utc_now())
+                deleted = await _delete_log_of(session, community_id, user_id)
+                await audit.record_audit(
+                    session,
+                    community_id,
+                    user_id,
+                    "privacy.optout",
+                    deleted_messages=deleted.messages,
+                    deleted_reactions=deleted.reactions,
+                )
+        except BadInput:
+            raise  # already not logged: the in-memory opt-out was right
+        except BaseException:
+            if not was_dropped:
+                self.optouts.opt_in(community_id, user_id)  # nothing was saved: logging goes on
+            raise
+        return deleted
+
+    async def opt_in(self, community_id: int, *, user_id: int) -> bool:
+        """Log a person again from now on. True if they had asked to be forgotten."""
+        async with self.db.transaction() as session:
+            choice = await _choice(session, community_id, user_id)
+            if choice.logged:
+                raise BadInput(
+                    "You are not opted out: your contributions are logged already; nothing "
+                    "changed.",
+                    "`/privacy show` shows what is kept; `/privacy optout` stops the log.",
+                )
+            if choice.forgotten:
+                key = await _marker_key(session, community_id)
+                await members.remove_forgotten_marker(
+                    session, community_id, marker_of(key, user_id)
+                )
+            member = await members.get_member(session, community_id, user_id)
+            if member is not None and member.opted_out_at is not None:
+                await members.set_opted_out(session, member.id, None)
+            await audit.record_audit(
+                session,
+                community_id,
+                user_id,
+                "privacy.optin",
+                was_forgotten=choice.forgotten,
+                opted_out_since=(
+                    choice.opted_out_since.isoformat() if choice.opted_out_since else None
+                ),
+            )
+        self.optouts.opt_in(community_id, user_id)
+        return choice.forgotten
+
+    # forgetting ------------------------------------------------------------------------------
+    async def check_can_forget(self, community_id: int, user_id: int) -> WrittenTexts:
+        """Raise BadInput if there is nothing to forget (asked before the confirmation); else
+        the texts of theirs that the person may keep, unnamed, or delete."""
+        async with self.db.transaction() as session:
+            if await _nothing_to_forget(session, community_id, user_id):
+                raise BadInput(
+                    "You were forgotten here already: nothing is kept about you, and you are "
+                    "not logged. Nothing changed.",
+                    "`/privacy show` shows this; `/privacy optin` starts the log again.",
+                )
+            return await _written_texts(session, community_id, user_id)
+
+    async def forget(self, community_id: int, *, user_id: int, keep_texts: bool) -> Forgotten:
+        """Delete everything that names a person in this community, and keep them out of the
+        log.
+
+        ``keep_texts``: the texts they wrote (see :class:`WrittenTexts`) stay without their
+        name; else they are deleted too.
+        """
+        was_dropped = self.optouts.is_opted_out(community_id, user_id)
+        self.optouts.opt_out(community_id, user_id)  # at once: nothing new arrives meanwhile
+        try:
+            return await self._forget(community_id, user_id, keep_texts=keep_texts)
+        except BadInput:
+            raise  # forgotten already: they stay out of the log
+        except BaseException:
+            if not was_dropped:
+                self.optouts.opt_in(community_id, user_id)  # nothing was saved: logging goes on
+            raise
+
+    async def _forget(self, community_id: int, user_id: int, *, keep_texts: bool) -> Forgotten:
+        async with self.db.transaction() as session:
+            if await _nothing_to_forget(session, community_id, user_id):
+                raise BadInput(
+                    "You were forgotten here already: nothing is kept about you. Nothing changed."
+                )
+            texts = await _written_texts(session, community_id, user_id)
+            deleted = await _delete_log_of(session, community_id, user_id)
+            had_profile = await members.forget_member(session, community_id, user_id)
+            if not keep_texts:
+                await cafes.delete_texts_written_by(session, community_id, user_id)
+                await prompts.delete_questions_written_by(session, community_id, user_id)
+            # Café seats and sign-ups go; kept tablecloth notes stay, by "a participant".
+            await cafes.forget_participant(session, community_id, user_id)
+            # Kept questions stay in the bank, no longer credited to them.
+            await prompts.forget_question_author(session, community_id, user_id)
+            audit_deleted, audit_anonymised = await audit.forget_in_audit(
+                session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
+            )
+            key = await _marker_key(session, community_id)
+            await members.add_forgotten_marker(session, community_id, marker_of(key, user_id))
+            await contributions.register_changed(session, community_id)
+            # Audited without the person: that somebody was forgotten, and how much went.
+            await audit.record_audit(
+                session,
+                community_id,
+                None,
+                "privacy.forget",
+                deleted_messages=deleted.messages,
+                deleted_reactions=deleted.reactions,
+                had_profile=had_profile,
+                audit_events_deleted=audit_deleted,
+                audit_events_anonymised=audit_anonymised,
+                texts_kept=texts.total if keep_texts else 0,
+                texts_deleted=0 if keep_texts else texts.total,
+            )
+        return Forgotten(deleted, had_profile, audit_deleted, audit_anonymised, texts, keep_texts)
+
+
+# --- in a caller's session ----------------------------------------------------------------------
+
+
+async def forgotten_among(
+    session: AsyncSession, community_id: int, user_ids: Collection[int]
+) -> set[int]:
+    """Which of these people asked to be forgotten in this community."""
+    markers = await members.forgotten_markers(session, community_id)
+    if not markers:
+        return set()
+    key = await _marker_key(session, community_id)
+    return {user_id for user_id in user_ids if marker_of(key, user_id) in markers}
+
+
 async def _written_texts(session: AsyncSession, community_id: int, user_id: int) -> WrittenTexts:
     notes = await cafes.texts_written_by(session, community_id, user_id)
     return WrittenTexts(
@@ -118,14 +315,6 @@ async def _written_texts(session: AsyncSession, community_id: int, user_id: int)
         harvest_items=notes[NoteKind.INSIGHT],
         questions=await prompts.questions_written_by(session, community_id, user_id),
     )
-
-
-@dataclass(frozen=True)
-class PrivacyReport:
-    counts: dict[str, int]  # contributions_by_kind: messages, reply, answer, ..., reactions
-    profile: profiles.Profile | None  # None: no member row at all
-    choice: PrivacyChoice
-    texts: WrittenTexts
 
 
 async def _marker_key(session: AsyncSession, community_id: int) -> str:
@@ -141,42 +330,12 @@ async def _is_forgotten(session: AsyncSession, community_id: int, user_id: int) 
     return bool(await forgotten_among(session, community_id, [user_id]))
 
 
-async def forgotten_among(
-    session: AsyncSession, community_id: int, user_ids: Collection[int]
-) -> set[int]:
-    """Which of these people asked to be forgotten in this community."""
-    markers = await members.forgotten_markers(session, community_id)
-    if not markers:
-        return set()
-    key = await _marker_key(session, community_id)
-    return {user_id for user_id in user_ids if marker_of(key, user_id) in markers}
-
-
 async def _choice(session: AsyncSession, community_id: int, user_id: int) -> PrivacyChoice:
     member = await members.get_member(session, community_id, user_id)
     return PrivacyChoice(
         opted_out_since=member.opted_out_at if member is not None else None,
         forgotten=await _is_forgotten(session, community_id, user_id),
     )
-
-
-async def privacy_report(db: Database, community_id: int, user_id: int) -> PrivacyReport:
-    async with db.session() as session:
-        counts = await contributions.contributions_by_kind(session, community_id, user_id)
-        choice = await _choice(session, community_id, user_id)
-        texts = await _written_texts(session, community_id, user_id)
-        await session.commit()  # the marker key, if it was just made
-    profile = await profiles.profile_of(db, community_id, user_id)
-    return PrivacyReport(counts, profile, choice, texts)
-
-
-# --- opting out and in --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Deleted:
-    messages: int
-    reactions: int
 
 
 def _refuse_if_not_logged(choice: PrivacyChoice) -> None:
@@ -192,112 +351,11 @@ def _refuse_if_not_logged(choice: PrivacyChoice) -> None:
         )
 
 
-async def check_can_opt_out(db: Database, community_id: int, user_id: int) -> None:
-    """Raise BadInput if opting out would change nothing (asked before the confirmation)."""
-    async with db.session() as session:
-        _refuse_if_not_logged(await _choice(session, community_id, user_id))
-        await session.commit()
-
-
 async def _delete_log_of(session: AsyncSession, community_id: int, user_id: int) -> Deleted:
     counts = await contributions.contributions_by_kind(session, community_id, user_id)
     await contributions.unlink_replies_and_reactions_to(session, community_id, user_id)
     await contributions.forget_contributions(session, community_id, user_id)
     return Deleted(counts["messages"], counts["reactions"])
-
-
-async def opt_out(
-    db: Database,
-    optouts: OptOuts,
-    community_id: int,
-    community_name: str,
-    *,
-    user_id: int,
-    display_name: str,
-) -> Deleted:
-    """Stop logging a person and delete what the log holds about them; the profile stays."""
-    # In memory first: events arriving while the rows are deleted are dropped, not re-logged.
-    was_dropped = optouts.is_opted_out(community_id, user_id)
-    optouts.opt_out(community_id, user_id)
-    try:
-        async with db.session() as session:
-            _refuse_if_not_logged(await _choice(session, community_id, user_id))
-            await ensure_community(session, community_id, community_name)
-            member = await members.ensure_member(session, community_id, user_id, display_name)
-            await members.update_member(session, member, opted_out_at=utc_now())
-            deleted = await _delete_log_of(session, community_id, user_id)
-            await audit.record_audit(
-                session,
-                community_id,
-                user_id,
-                "privacy.optout",
-                deleted_messages=deleted.messages,
-                deleted_reactions=deleted.reactions,
-            )
-            await session.commit()
-    except BadInput:
-        raise  # already not logged: the in-memory opt-out was right
-    except BaseException:
-        if not was_dropped:
-            optouts.opt_in(community_id, user_id)  # nothing was saved: logging goes on
-        raise
-    return deleted
-
-
-async def opt_in(db: Database, optouts: OptOuts, community_id: int, *, user_id: int) -> bool:
-    """Log a person again from now on. True if they had asked to be forgotten."""
-    async with db.session() as session:
-        choice = await _choice(session, community_id, user_id)
-        if choice.logged:
-            raise BadInput(
-                "You are not opted out: your contributions are logged already; nothing changed.",
-                "`/privacy show` shows what is kept; `/privacy optout` stops the log.",
-            )
-        if choice.forgotten:
-            key = await _marker_key(session, community_id)
-            await members.remove_forgotten_marker(session, community_id, marker_of(key, user_id))
-        member = await members.get_member(session, community_id, user_id)
-        if member is not None and member.opted_out_at is not None:
-            await members.update_member(session, member, opted_out_at=None)
-        await audit.record_audit(
-            session,
-            community_id,
-            user_id,
-            "privacy.optin",
-            was_forgotten=choice.forgotten,
-            opted_out_since=choice.opted_out_since.isoformat() if choice.opted_out_since else None,
-        )
-        await session.commit()
-    optouts.opt_in(community_id, user_id)
-    return choice.forgotten
-
-
-# --- forgetting ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    deleted: Deleted
-    had_profile: bool
-    audit_events_deleted: int
-    audit_events_anonymised: int
-    texts: WrittenTexts  # what they wrote: kept without their name, or deleted
-    texts_kept: bool
-
-
-async def check_can_forget(db: Database, community_id: int, user_id: int) -> WrittenTexts:
-    """Raise BadInput if there is nothing to forget (asked before the confirmation); else the
-    texts of theirs that the person may keep, unnamed, or delete."""
-    async with db.session() as session:
-        if await _nothing_to_forget(session, community_id, user_id):
-            raise BadInput(
-                "You were forgotten here already: nothing is kept about you, and you are not "
-                "logged. Nothing changed.",
-                "`/privacy show` shows this; `/privacy optin` starts the log again.",
-            )
-        texts = await _written_texts(session, community_id, user_id)
-        await session.commit()
-    return texts
 
 
 async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: int) -> bool:
@@ -311,65 +369,3 @@ async def _nothing_to_forget(session: AsyncSession, community_id: int, user_id: 
         return False
     counts = await contributions.contributions_by_kind(session, community_id, user_id)
     return not any(counts.values())
-
-
-async def forget(
-    db: Database, optouts: OptOuts, community_id: int, *, user_id: int, keep_texts: bool
-) -> Forgotten:
-    """Delete everything that names a person in this community, and keep them out of the log.
-
-    ``keep_texts``: the texts they wrote (see :class:`WrittenTexts`) stay without their name;
-    else they are deleted too.
-    """
-    was_dropped = optouts.is_opted_out(community_id, user_id)
-    optouts.opt_out(community_id, user_id)  # at once: nothing new arrives while we delete
-    try:
-        return await _forget(db, community_id, user_id, keep_texts=keep_texts)
-    except BadInput:
-        raise  # forgotten already: they stay out of the log
-    except BaseException:
-        if not was_dropped:
-            optouts.opt_in(community_id, user_id)  # nothing was saved: logging goes on
-        raise
-
-
-async def _forget(
-    db: Database, community_id: int, user_id: int, *, keep_texts: bool
-) -> Forgotten:
-    async with db.session() as session:
-        if await _nothing_to_forget(session, community_id, user_id):
-            raise BadInput(
-                "You were forgotten here already: nothing is kept about you. Nothing changed."
-            )
-        texts = await _written_texts(session, community_id, user_id)
-        deleted = await _delete_log_of(session, community_id, user_id)
-        had_profile = await members.forget_member(session, community_id, user_id)
-        if not keep_texts:
-            await cafes.delete_texts_written_by(session, community_id, user_id)
-            await prompts.delete_questions_written_by(session, community_id, user_id)
-        # Café seats and sign-ups go; kept tablecloth notes stay, by "a participant".
-        await cafes.forget_participant(session, community_id, user_id)
-        # Kept questions stay in the bank, no longer credited to them.
-        await prompts.forget_question_author(session, community_id, user_id)
-        audit_deleted, audit_anonymised = await audit.forget_in_audit(
-            session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
-        )
-        key = await _marker_key(session, community_id)
-        await members.add_forgotten_marker(session, community_id, marker_of(key, user_id))
-        # Audited without the person: that somebody was forgotten, and how much went.
-        await audit.record_audit(
-            session,
-            community_id,
-            None,
-            "privacy.forget",
-            deleted_messages=deleted.messages,
-            deleted_reactions=deleted.reactions,
-            had_profile=had_profile,
-            audit_events_deleted=audit_deleted,
-            audit_events_anonymised=audit_anonymised,
-            texts_kept=texts.total if keep_texts else 0,
-            texts_deleted=0 if keep_texts else texts.total,
-        )
-        await contributions.register_changed(session, community_id)
-        await session.commit()
-    return Forgotten(deleted, had_profile, audit_deleted, audit_anonymised, texts, keep_texts)

@@ -1,26 +1,27 @@
-"""Which channels are logged, which threads are special, and the moderators' tracking commands.
+"""Which channels are logged, which threads are special, and the log's service for the cogs.
 
-Plain values only: channel ids in, decisions out. The listeners in cogs/contributions.py ask
-:class:`Tracking` before they log anything; /settings track changes it through the functions at
-the end of this module.
+:class:`Tracking` and :class:`SpecialThreads` decide in memory, from plain values (channel ids in,
+decisions out): the listeners in cogs/contributions.py ask them before they log anything.
+:class:`ContributionLog` is what the cogs ask of the database: /settings track changes the
+tracked channels through it (and so :class:`Tracking` too), and gap repair learns where to start.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.contributions.classifier import ThreadKind
+from bot.contributions.values import TrackedTarget
 from bot.errors import BadInput, NotFound
 from storage import audit, communities
 from storage import contributions as log_queries
 from storage.app_state import get_state, state_or_set
 from storage.db import Database
-from storage.models import TrackedChannel
 
 # --- tracking ----------------------------------------------------------------------------------
 
@@ -106,13 +107,14 @@ class Tracking:
         self._sets: dict[int, TrackedSet] = {}
         self.special_threads = special_threads or SpecialThreads()
 
-    async def load(self, db: Database) -> None:
-        async with db.session() as session:
-            rows = await log_queries.tracked_channels_by_community(session)
-        self._sets = {community_id: tracked_set(found) for community_id, found in rows.items()}
+    def replace_all(self, by_community: Mapping[int, Iterable[TrackedTarget]]) -> None:
+        """Every community's tracked set at once (at start-up)."""
+        self._sets = {
+            community_id: tracked_set(found) for community_id, found in by_community.items()
+        }
 
-    def replace(self, community_id: int, rows: Iterable[TrackedChannel]) -> None:
-        self._sets[community_id] = tracked_set(rows)
+    def replace(self, community_id: int, targets: Iterable[TrackedTarget]) -> None:
+        self._sets[community_id] = tracked_set(targets)
 
     def of(self, community_id: int) -> TrackedSet:
         return self._sets.get(community_id, EVERYTHING)
@@ -132,91 +134,101 @@ class Tracking:
         return self.of(community_id).covers(listed_id, place.category_id)
 
 
-def tracked_set(rows: Iterable[TrackedChannel]) -> TrackedSet:
-    rows = list(rows)
+def tracked_set(targets: Iterable[TrackedTarget]) -> TrackedSet:
+    targets = list(targets)
     return TrackedSet(
-        frozenset(row.channel_id for row in rows if not row.is_category),
-        frozenset(row.channel_id for row in rows if row.is_category),
+        frozenset(target.channel_id for target in targets if not target.is_category),
+        frozenset(target.channel_id for target in targets if target.is_category),
     )
 
 
-# --- /settings track ---------------------------------------------------------------------------
+# --- the log's service: tracking and gap repair ------------------------------------------------
 
 
-async def track(
-    db: Database,
-    guild_id: int,
-    guild_name: str,
-    *,
-    actor_id: int,
-    channel_id: int,
-    is_category: bool,
-) -> tuple[bool, list[TrackedChannel]]:
-    """Track a channel or category; (newly tracked?, everything now tracked)."""
-    async with db.session() as session:
-        await communities.ensure_community(session, guild_id, guild_name)
-        added = await log_queries.add_tracked_channel(
-            session, guild_id, channel_id, is_category=is_category, added_by=actor_id
-        )
-        if added:
-            await audit.record_audit(
-                session,
-                guild_id,
-                actor_id,
-                "settings.track.add",
-                channel_id=channel_id,
-                is_category=is_category,
-            )
-        await session.commit()
-        return added, await log_queries.tracked_channels(session, guild_id)
+class ContributionLog:
+    """What the contribution log's cogs ask of the database: the tracked channels (kept in step
+    with :class:`Tracking`, in memory), and where gap repair starts. Built once, on the bot."""
 
+    def __init__(self, db: Database, tracking: Tracking) -> None:
+        self.db = db
+        self.tracking = tracking
 
-async def untrack(
-    db: Database, guild_id: int, *, actor_id: int, channel_id: int, label: str
-) -> list[TrackedChannel]:
-    """Stop tracking a channel or category; NotFound if it was not tracked."""
-    async with db.session() as session:
-        removed = await log_queries.remove_tracked_channel(session, guild_id, channel_id)
-        if not removed:
-            raise NotFound(
-                f"{label} is not on the tracking list, so there is nothing to remove.",
-                "See what is tracked with `/settings track list`.",
-            )
-        await audit.record_audit(
-            session, guild_id, actor_id, "settings.track.remove", channel_id=channel_id
-        )
-        await session.commit()
-        return await log_queries.tracked_channels(session, guild_id)
+    async def load_tracking(self) -> None:
+        """Every community's tracked channels into :class:`Tracking` (at start-up)."""
+        async with self.db.session() as session:
+            by_community = await log_queries.tracked_channels_by_community(session)
+        self.tracking.replace_all(by_community)
 
-
-async def tracked(db: Database, guild_id: int) -> list[TrackedChannel]:
-    async with db.session() as session:
-        return await log_queries.tracked_channels(session, guild_id)
-
-
-# --- gap repair ----------------------------------------------------------------------------------
-
-
-async def newest_logged(db: Database) -> dict[int, int]:
-    """The newest logged message id of every channel and thread."""
-    async with db.session() as session:
-        return await log_queries.newest_message_ids_by_channel(session)
-
-
-async def logging_since(db: Database, guild_id: int, guild_name: str, first_time: int) -> int:
-    """The message id from which a community is logged: ``first_time`` the first time asked
-    (kept, so that channels with nothing logged yet are repaired from there, not from the
-    beginning of their history)."""
-    key = f"contributions:logging_since:{guild_id}"
-    async with db.session() as session:
-        value = await get_state(session, key)
-        if value is None:
-            # Two callers at start-up (the guild's arrival and gap repair) may both get here:
-            # whichever inserts first decides, and both return that value.
+    # /settings track ------------------------------------------------------------------------
+    async def track(
+        self,
+        guild_id: int,
+        guild_name: str,
+        *,
+        actor_id: int,
+        channel_id: int,
+        is_category: bool,
+    ) -> tuple[bool, list[TrackedTarget]]:
+        """Track a channel or category; (newly tracked?, everything now tracked)."""
+        async with self.db.transaction() as session:
             await communities.ensure_community(session, guild_id, guild_name)
-            value = await state_or_set(session, key, str(first_time))
-            await session.commit()
-    return int(value)
+            added = await log_queries.add_tracked_channel(
+                session, guild_id, channel_id, is_category=is_category, added_by=actor_id
+            )
+            targets = await log_queries.tracked_channels(session, guild_id)
+            if added:
+                await audit.record_audit(
+                    session,
+                    guild_id,
+                    actor_id,
+                    "settings.track.add",
+                    channel_id=channel_id,
+                    is_category=is_category,
+                )
+        self.tracking.replace(guild_id, targets)
+        return added, targets
+
+    async def untrack(
+        self, guild_id: int, *, actor_id: int, channel_id: int, label: str
+    ) -> list[TrackedTarget]:
+        """Stop tracking a channel or category; NotFound if it was not tracked."""
+        async with self.db.transaction() as session:
+            removed = await log_queries.remove_tracked_channel(session, guild_id, channel_id)
+            if not removed:
+                raise NotFound(
+                    f"{label} is not on the tracking list, so there is nothing to remove.",
+                    "See what is tracked with `/settings track list`.",
+                )
+            targets = await log_queries.tracked_channels(session, guild_id)
+            await audit.record_audit(
+                session, guild_id, actor_id, "settings.track.remove", channel_id=channel_id
+            )
+        self.tracking.replace(guild_id, targets)
+        return targets
+
+    async def tracked(self, guild_id: int) -> list[TrackedTarget]:
+        async with self.db.session() as session:
+            return await log_queries.tracked_channels(session, guild_id)
+
+    # gap repair -----------------------------------------------------------------------------
+    async def newest_logged(self) -> dict[int, int]:
+        """The newest logged message id of every channel and thread."""
+        async with self.db.session() as session:
+            return await log_queries.newest_message_ids_by_channel(session)
+
+    async def logging_since(self, guild_id: int, guild_name: str, first_time: int) -> int:
+        """The message id from which a community is logged: ``first_time`` the first time
+        asked (kept, so that channels with nothing logged yet are repaired from there, not from
+        the beginning of their history)."""
+        key = f"contributions:logging_since:{guild_id}"
+        async with self.db.transaction() as session:
+            value = await get_state(session, key)
+            if value is None:
+                # Two callers at start-up (the guild's arrival and gap repair) may both get
+                # here: whichever inserts first decides, and both return that value.
+                await communities.ensure_community(session, guild_id, guild_name)
+                value = await state_or_set(session, key, str(first_time))
+        return int(value)
 
 
 # --- /contributions backfill ---------------------------------------------------------------------

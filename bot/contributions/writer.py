@@ -1,12 +1,12 @@
 """The batched writer: the contribution log's one way into the database.
 
-Listeners hand it operations (store, edit, delete a message; store, remove a reaction; clear a
-message's reactions, all or one emoji's; mark a thread start) and go on. A new message from the
-gateway comes as it is, with the function that describes it (DescribeMessage): the writer
-describes the messages of a batch together, when it writes them. A background task
-writes them in the order they came, every ``flush_interval`` seconds or as soon as
-``flush_rows`` are waiting, whichever comes first, each flush in one transaction. Every write is
-idempotent (storage/contributions.py), so a flush that is retried after a failure, a gateway
+Listeners hand it typed operations, described once at the edge (bot/contributions/values.py):
+a new message as its :class:`ContributionRow`, a reaction as its :class:`ReactionRow`, an edit
+as a :class:`ContributionEdit`, and deletions, reaction removals and thread starts as the small
+operations below; then they go on. The writer never calls back into a listener. A background
+task writes the operations in the order they came, every ``flush_interval`` seconds or as soon
+as ``flush_rows`` are waiting, whichever comes first, each flush in one transaction. Every write
+is idempotent (storage/contributions.py), so a flush that is retried after a failure, a gateway
 RESUME replay or a backfill never counts anything twice.
 
 When the database is unavailable the operations stay in the buffer and the flush is retried with
@@ -14,9 +14,10 @@ a growing pause. The buffer is bounded: when it is full, :meth:`ContributionWrit
 room instead of dropping anything. :meth:`ContributionWriter.stop` writes what is left (on a
 clean shutdown); what a crash loses from the buffer, gap repair reads back from Discord.
 
-The author's organisation, stakeholder group and level at the moment of the message are filled
-in here, per flush, from the membership history (bot/contributions/attribution.py keeps it in
-memory and reads it again whenever the register changes).
+The author's organisation, stakeholder group and level at the moment of the message (the
+reacting member's, for a reaction) are filled in here, per flush, from the membership history
+(bot/contributions/attribution.py keeps it in memory and reads it again whenever the register
+changes); so is the moment a contribution was logged.
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contributions.attribution import RegisterCache
+from bot.contributions.values import ContributionEdit, ContributionRow, ReactionRow
 from storage import contributions as log_queries
 from storage.communities import ensure_community
 from storage.db import Database
@@ -46,45 +47,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class StoreContribution:
-    """A new message. ``row`` has every Contribution column except the attribution, which the
-    writer fills in (organisation, stakeholder, level, logged_at)."""
-
-    row: dict[str, Any]
-
-
-@dataclass(slots=True)
-class DescribeMessage:
-    """A new message, to be described when its batch is written: ``describe(source)`` gives its
-    :class:`StoreContribution`, or None when it turns out not to be one (a channel that is not
-    tracked, a system message).
-
-    The event receiver stays short this way. Describing a message between two gateway events
-    costs two to three times what it costs in a run of many at flush time, when the code and
-    data it touches are still in the processor's caches. ``source`` is opaque to the writer.
-    Once a write fails (the database is unavailable), the messages waiting are described at
-    once: the buffer then holds their rows, not discord.py's message objects (several times
-    the memory each, and what they refer to), as many as ``max_buffer``.
-    """
-
-    source: Any
-    describe: Callable[[Any], StoreContribution | None]
-
-
-@dataclass(slots=True)
-class EditContribution:
-    message_id: int
-    fields: dict[str, Any]
-
-
-@dataclass(slots=True)
 class DeleteContributions:
     message_ids: list[int]
-
-
-@dataclass(slots=True)
-class StoreReaction:
-    row: dict[str, Any]  # every Reaction column except id and the attribution
 
 
 @dataclass(slots=True)
@@ -109,11 +73,10 @@ class MarkThreadStart:
 
 
 Operation = (
-    StoreContribution
-    | DescribeMessage
-    | EditContribution
+    ContributionRow
+    | ContributionEdit
     | DeleteContributions
-    | StoreReaction
+    | ReactionRow
     | DeleteReaction
     | ClearReactions
     | MarkThreadStart
@@ -282,7 +245,6 @@ class ContributionWriter:
                 await self._write_batch()
                 return
             except TRANSIENT_ERRORS as error:
-                await self._describe_waiting()
                 self.failures += 1
                 reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
                 log.warning(
@@ -305,13 +267,9 @@ class ContributionWriter:
             async with self.db.transaction() as session:
                 await self._apply(session, batch)
         except TRANSIENT_ERRORS:
-            # The error's traceback, which the connection pool may keep, holds this frame:
-            # the list must not keep the waiting messages alive (they stay in the buffer).
-            batch.clear()
-            raise
+            raise  # waited out by the caller (some are DBAPIErrors too: not the case below)
         except DBAPIError as error:
             if _is_transient(error):
-                batch.clear()
                 raise
             # A row the database refuses (it should not happen) must not block the log:
             # write one operation per transaction and give up only on the refused ones.
@@ -341,28 +299,34 @@ class ContributionWriter:
 
     # applying a batch, in order ----------------------------------------------------------------
     async def _apply(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
-        batch = [
-            operation for operation in self._described(batch) if not self._opted_out(operation)
-        ]
+        batch = [operation for operation in batch if not self._opted_out(operation)]
         await self._ensure_communities(session, batch)
         await self.register.refresh(session, _people(batch))
         logged_at = utc_now()
+        attribution_of = self.register.of
         for run in _runs(batch):
             first = run[0]
-            if isinstance(first, StoreContribution):
-                rows = [
-                    self._attributed(op.row, op.row["author_id"], logged_at)
-                    for op in run
-                    if isinstance(op, StoreContribution)
-                ]
-                await log_queries.store_contributions(session, rows)
-            elif isinstance(first, StoreReaction):
-                rows = [
-                    self._attributed(op.row, op.row["user_id"], None)
-                    for op in run
-                    if isinstance(op, StoreReaction)
-                ]
-                await log_queries.store_reactions(session, rows)
+            if isinstance(first, ContributionRow):
+                rows = [op for op in run if isinstance(op, ContributionRow)]
+                await log_queries.store_contributions(
+                    session,
+                    rows,
+                    attributions=[
+                        attribution_of(row.community_id, row.author_id, row.created_at)
+                        for row in rows
+                    ],
+                    logged_at=logged_at,
+                )
+            elif isinstance(first, ReactionRow):
+                reactions = [op for op in run if isinstance(op, ReactionRow)]
+                await log_queries.store_reactions(
+                    session,
+                    reactions,
+                    attributions=[
+                        attribution_of(row.community_id, row.user_id, row.created_at)
+                        for row in reactions
+                    ],
+                )
             elif isinstance(first, DeleteContributions):
                 ids = [
                     message_id
@@ -371,8 +335,8 @@ class ContributionWriter:
                     for message_id in op.message_ids
                 ]
                 await log_queries.delete_contributions(session, ids)
-            elif isinstance(first, EditContribution):
-                await log_queries.update_contribution(session, first.message_id, **first.fields)
+            elif isinstance(first, ContributionEdit):
+                await log_queries.update_contribution(session, first)
             elif isinstance(first, DeleteReaction):
                 await log_queries.delete_reaction(
                     session, first.message_id, first.user_id, first.emoji
@@ -382,81 +346,27 @@ class ContributionWriter:
             elif isinstance(first, MarkThreadStart):
                 await log_queries.mark_thread_start(session, first.message_id, first.author_id)
 
-    def _described(self, batch: Sequence[Operation]) -> list[Operation]:
-        """The batch with every message described (those that are no contribution left out)."""
-        out: list[Operation] = []
-        for operation in batch:
-            if isinstance(operation, DescribeMessage):
-                described = _describe(operation)
-                if described is not None:
-                    out.append(described)
-            else:
-                out.append(operation)
-        return out
-
-    async def _describe_waiting(self) -> None:
-        """While the database is unavailable: the messages waiting become their rows, and
-        those that are no contribution leave the buffer (and make room in it)."""
-        if not any(isinstance(operation, DescribeMessage) for operation in self._buffer):
-            return
-        kept: deque[Operation] = deque()
-        for operation in self._buffer:
-            if isinstance(operation, DescribeMessage):
-                described = _describe(operation)
-                if described is None:
-                    self._written += 1  # done with: there is nothing to write
-                    continue
-                operation = described
-            kept.append(operation)
-        self._buffer = kept
-        async with self._progress:
-            self._progress.notify_all()  # flush() and intake waiting for room look again
-
     def _opted_out(self, operation: Operation) -> bool:
         # Checked again here: a member may opt out while their events wait in the buffer.
         if self.optouts is None:
             return False
-        if isinstance(operation, StoreContribution):
-            row = operation.row
-            return self.optouts.is_opted_out(row["community_id"], row["author_id"])
-        if isinstance(operation, StoreReaction):
-            row = operation.row
-            return self.optouts.is_opted_out(row["community_id"], row["user_id"])
+        if isinstance(operation, ContributionRow):
+            return self.optouts.is_opted_out(operation.community_id, operation.author_id)
+        if isinstance(operation, ReactionRow):
+            return self.optouts.is_opted_out(operation.community_id, operation.user_id)
         return False
 
     async def _ensure_communities(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
         for operation in batch:
-            if isinstance(operation, StoreContribution | StoreReaction):
-                community_id = operation.row["community_id"]
+            if isinstance(operation, ContributionRow | ReactionRow):
+                community_id = operation.community_id
                 if community_id not in self._known_communities:
                     name = self._community_names.get(community_id, f"Community {community_id}")
                     await ensure_community(session, community_id, name)
                     self._known_communities.add(community_id)
 
-    def _attributed(
-        self, row: dict[str, Any], who: int, logged_at: datetime | None
-    ) -> dict[str, Any]:
-        """The row with its attribution (and the time it was logged) filled in."""
-        attribution = self.register.of(row["community_id"], who, row["created_at"])
-        out = row.copy()
-        out["organisation_id"] = attribution.organisation_id
-        out["stakeholder"] = attribution.stakeholder
-        out["level"] = attribution.level
-        if logged_at is not None:
-            out["logged_at"] = logged_at
-        return out
 
-
-_BATCHABLE = (StoreContribution, StoreReaction, DeleteContributions)
-
-
-def _describe(operation: DescribeMessage) -> StoreContribution | None:
-    try:
-        return operation.describe(operation.source)
-    except Exception:
-        # A message we cannot describe must not stop the log (nor be retried).
-        log.exception("contribution log: could not describe a message; skipped")
-        return None
+_BATCHABLE = (ContributionRow, ReactionRow, DeleteContributions)
 
 
 def _runs(batch: Sequence[Operation]) -> Iterable[Sequence[Operation]]:
@@ -477,12 +387,10 @@ def _people(batch: Sequence[Operation]) -> dict[int, set[int]]:
     """The authors and reactors of a batch, by community: whose attribution it needs."""
     wanted: dict[int, set[int]] = {}
     for operation in batch:
-        if isinstance(operation, StoreContribution):
-            row = operation.row
-            wanted.setdefault(row["community_id"], set()).add(row["author_id"])
-        elif isinstance(operation, StoreReaction):
-            row = operation.row
-            wanted.setdefault(row["community_id"], set()).add(row["user_id"])
+        if isinstance(operation, ContributionRow):
+            wanted.setdefault(operation.community_id, set()).add(operation.author_id)
+        elif isinstance(operation, ReactionRow):
+            wanted.setdefault(operation.community_id, set()).add(operation.user_id)
     return wanted
 
 

@@ -1,5 +1,6 @@
-"""The people of a community: their profiles, whether they are in the server, and the facts role
-sync needs. No Discord here: plain values in and out.
+"""The people of a community (``bot.profiles``): their profiles, and whether they are in the
+server. No Discord here: plain values in and out. What role sync needs from the register is in
+``bot.membership.rolesync_register``.
 
 Joins and leaves are not written to the audit trail (it records what people did with
 commands); the member row itself keeps when they joined and when they left.
@@ -11,22 +12,22 @@ Changing organisation ends the old membership and starts a new one (history, not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadInput, CopbotError
-from bot.membership import fields, register
+from bot.membership import fields
 from bot.membership.names import name_key
-from bot.membership.rolesync import MemberFacts, RoleKey, RoleKind, wanted_roles
+from bot.membership.register import Register, belonging_of, find_organisation
+from bot.membership.values import Member
 from bot.membership.vocabulary import Level, Stakeholder, parse_choice
-from storage import audit, members, organisations, synced_roles
-from storage.communities import ensure_community, get_community, set_rolesync
+from storage import audit, members, organisations
+from storage.communities import ensure_community
 from storage.contributions import register_changed
 from storage.db import Database
-from storage.models import Member
 from storage.types import utc_now
 
 PROFILE_FIELDS: tuple[str, ...] = ("organisation", "stakeholder", "level", "country", "expertise")
@@ -56,7 +57,7 @@ class Profile:
     country: str | None
     expertise: tuple[str, ...]
     represents: tuple[str, ...]
-    belonging: str  # register.Belonging.describe()
+    belonging: str  # bot.membership.register.Belonging.describe()
     present: bool
 
     @property
@@ -75,8 +76,14 @@ class Profile:
         return len(self.unset_fields) < len(PROFILE_FIELDS) or bool(self.earlier_organisations)
 
 
-async def _profile_from_row(session: AsyncSession, member: Member) -> Profile:
-    assert member.id is not None
+async def read_profile(session: AsyncSession, community_id: int, user_id: int) -> Profile | None:
+    """The person's profile, or None if the register has never seen them (in the caller's
+    session: privacy reports read it with the rest of what is kept about a person)."""
+    member = await members.get_member(session, community_id, user_id)
+    return None if member is None else await _profile_of_member(session, member)
+
+
+async def _profile_of_member(session: AsyncSession, member: Member) -> Profile:
     history = await members.membership_history(session, member.id)
     current = next(((m, o) for m, o in history if m.ended_at is None), None)
     earlier = tuple(
@@ -85,7 +92,7 @@ async def _profile_from_row(session: AsyncSession, member: Member) -> Profile:
         if membership.ended_at is not None
     )
     represents = await organisations.represented_by(session, member.id)
-    belonging = await register.belonging_of(session, member)
+    belonging = await belonging_of(session, member)
     return Profile(
         user_id=member.user_id,
         display_name=member.display_name,
@@ -95,33 +102,11 @@ async def _profile_from_row(session: AsyncSession, member: Member) -> Profile:
         stakeholder=parse_choice(Stakeholder, member.stakeholder) if member.stakeholder else None,
         level=parse_choice(Level, member.level) if member.level else None,
         country=member.country,
-        expertise=tuple(member.expertise or ()),
+        expertise=member.expertise,
         represents=tuple(organisation.name for _, organisation in represents),
         belonging=belonging.describe(),
         present=member.left_at is None,
     )
-
-
-async def profile_of(db: Database, community_id: int, user_id: int) -> Profile | None:
-    """The person's profile, or None if the register has never seen them."""
-    async with db.session() as session:
-        member = await members.get_member(session, community_id, user_id)
-        if member is None:
-            return None
-        return await _profile_from_row(session, member)
-
-
-async def organisation_choices(
-    db: Database, community_id: int, typed: str, *, limit: int = 25
-) -> list[str]:
-    """Organisation names for autocomplete: names starting with what was typed, then names
-    containing it (case, accents and spacing ignored)."""
-    async with db.session() as session:
-        names = await organisations.organisation_names(session, community_id)
-    wanted = name_key(typed)
-    starts = [name for name in names if name_key(name).startswith(wanted)]
-    contains = [name for name in names if wanted in name_key(name) and name not in starts]
-    return (starts + contains)[:limit]
 
 
 # --- changing a profile -------------------------------------------------------------------------
@@ -175,106 +160,6 @@ class _Checked:
             )
 
 
-async def set_profile(
-    db: Database,
-    community_id: int,
-    community_name: str,
-    *,
-    user_id: int,
-    display_name: str,
-    given: ProfileInput,
-    at: datetime | None = None,
-) -> ProfileUpdate:
-    """Change the given fields of a profile, all or nothing; the others keep their value.
-
-    Every option is validated (and the organisation looked up) before anything is written, and
-    every problem is reported at once. A new organisation ends the previous membership at
-    ``at`` (default now).
-    """
-    if not given.given():
-        raise BadInput(
-            "Give at least one option to change.",
-            "You can set " + ", ".join(f"`{name}`" for name in PROFILE_FIELDS) + ".",
-        )
-    moment = at or utc_now()
-    checked = _Checked()
-    if given.stakeholder is not None:
-        checked.check("stakeholder", fields.stakeholder, given.stakeholder)
-    if given.level is not None:
-        checked.check("level", fields.level, given.level)
-    if given.country is not None:
-        checked.check("country", fields.country, given.country)
-    if given.expertise is not None:
-        checked.check("expertise", fields.expertise, given.expertise)
-    organisation_name: str | None = None
-    previous_organisation: str | None = None
-    async with db.session() as session:
-        member = await members.get_member(session, community_id, user_id)
-        if member is not None and member.id is not None:
-            current = await members.current_membership(session, member.id)
-            previous_organisation = current[1].name if current else None
-        if given.organisation is not None:
-            try:
-                tidy = fields.organisation_name(given.organisation)
-                found = await register.find_organisation(session, community_id, tidy)
-                organisation_name = found.name
-            except CopbotError as problem:
-                checked.problems.append(problem)
-    checked.raise_if_any()
-
-    changed: list[str] = []
-    left: str | None = None
-    if organisation_name is not None and organisation_name != previous_organisation:
-        _, left_organisation = await register.join_organisation(
-            db,
-            community_id,
-            community_name,
-            user_id=user_id,
-            display_name=display_name,
-            organisation_name=organisation_name,
-            at=moment,
-        )
-        left = left_organisation.name if left_organisation else None
-        changed.append("organisation")
-
-    async with db.session() as session:
-        await ensure_community(session, community_id, community_name)
-        member = await members.ensure_member(session, community_id, user_id, display_name)
-        updates: dict[str, object] = {}
-        previous: dict[str, object] = {}
-        for name in ("stakeholder", "level", "country", "expertise"):
-            if name not in checked.values:
-                continue
-            value = checked.values[name]
-            stored = str(value) if isinstance(value, (Stakeholder, Level)) else value
-            if getattr(member, name) != stored:
-                updates[name] = stored
-                previous[name] = getattr(member, name)
-        if updates:
-            await members.update_member(session, member, **updates)
-            await register_changed(session, community_id)
-        changed.extend(updates)
-        if changed:
-            await audit.record_audit(
-                session,
-                community_id,
-                user_id,
-                "profile.set",
-                changed=sorted(changed, key=PROFILE_FIELDS.index),
-                organisation=organisation_name if "organisation" in changed else None,
-                previous_organisation=previous_organisation if "organisation" in changed else None,
-                **{name: updates[name] for name in updates},
-                previous=previous,
-            )
-        await session.commit()
-        profile = await _profile_from_row(session, member)
-    return ProfileUpdate(
-        profile=profile,
-        changed=tuple(sorted(changed, key=PROFILE_FIELDS.index)),
-        left_organisation=left,
-    )
-
-
 # --- presence: joining and leaving the server ---------------------------------------------------
 
 
@@ -299,259 +184,269 @@ class PresenceReport:
         return bool(self.arrived or self.returned or self.departed or self.renamed)
 
 
-async def register_arrival(
-    db: Database, community_id: int, community_name: str, person: PresentPerson
-) -> str:
-    """Register a join: "joined" for someone new, "returned" for someone who had left,
-    "present" if the register already had them in the server."""
-    async with db.session() as session:
-        await ensure_community(session, community_id, community_name)
-        before = await members.get_member(session, community_id, person.user_id)
-        if before is None or before.joined_at is None:
-            what = "joined"
-        elif before.left_at is not None:
-            what = "returned"
-        else:
-            what = "present"
-        await members.mark_present(
-            session,
-            community_id,
-            person.user_id,
-            person.display_name,
-            person.joined_at or utc_now(),
-        )
-        await session.commit()
-        return what
+# --- the service --------------------------------------------------------------------------------
 
 
-async def register_departure(
-    db: Database,
-    community_id: int,
-    user_id: int,
-    *,
-    at: datetime | None = None,
-    unless_changed_after: datetime | None = None,
-) -> bool:
-    """Mark the person as having left (the row and its history stay). True if they were present.
+class Profiles:
+    """People in the register: their profiles, and their presence in the server."""
 
-    ``unless_changed_after``: for a departure concluded from an older member list, leave alone a
-    row that a join or leave event changed after that moment (the event is newer news).
-    """
-    async with db.session() as session:
-        member = await members.get_member(session, community_id, user_id)
-        if member is None or member.left_at is not None:
-            return False
-        if unless_changed_after is not None and member.updated_at > unless_changed_after:
-            return False
-        await members.mark_left(session, community_id, user_id, at or utc_now())
-        await session.commit()
-        return True
+    def __init__(self, db: Database, register: Register) -> None:
+        self.db = db
+        self.register = register
 
+    async def profile_of(self, community_id: int, user_id: int) -> Profile | None:
+        """The person's profile, or None if the register has never seen them."""
+        async with self.db.session() as session:
+            return await read_profile(session, community_id, user_id)
 
-async def rename_member(db: Database, community_id: int, user_id: int, display_name: str) -> bool:
-    """Follow a change of display name; True if the register knew the person."""
-    async with db.session() as session:
-        member = await members.get_member(session, community_id, user_id)
-        if member is None or member.display_name == display_name[: fields.DISPLAY_NAME_MAX]:
-            return False
-        await members.update_member(
-            session, member, display_name=display_name[: fields.DISPLAY_NAME_MAX]
-        )
-        await session.commit()
-        return True
+    async def organisation_choices(
+        self, community_id: int, typed: str, *, limit: int = 25
+    ) -> list[str]:
+        """Organisation names for autocomplete: names starting with what was typed, then names
+        containing it (case, accents and spacing ignored)."""
+        async with self.db.session() as session:
+            names = await organisations.organisation_names(session, community_id)
+        wanted = name_key(typed)
+        starts = [name for name in names if name_key(name).startswith(wanted)]
+        contains = [name for name in names if wanted in name_key(name) and name not in starts]
+        return (starts + contains)[:limit]
 
+    async def set_profile(
+        self,
+        community_id: int,
+        community_name: str,
+        *,
+        user_id: int,
+        display_name: str,
+        given: ProfileInput,
+        at: datetime | None = None,
+    ) -> ProfileUpdate:
+        """Change the given fields of a profile, all or nothing; the others keep their value.
 
-async def reconcile_presence(
-    db: Database,
-    community_id: int,
-    community_name: str,
-    present: Sequence[PresentPerson],
-    *,
-    complete: bool,
-    listed_at: datetime,
-    at: datetime | None = None,
-) -> PresenceReport:
-    """Catch up with joins and leaves missed while the bot was away.
-
-    Everyone in ``present`` (the server's member list as it was at ``listed_at``) is marked
-    present; when ``complete`` (the full list was received), everyone the register has as
-    present but who is not in ``present`` is marked as left at ``at`` (default now). With an
-    incomplete list nobody is marked as left: a missing chunk must not look like a mass
-    departure. Rows changed after ``listed_at`` are left alone: a join or leave event handled
-    meanwhile is newer news than the list.
-    """
-    moment = at or utc_now()
-    async with db.session() as session:
-        await ensure_community(session, community_id, community_name)
-        stored = {
-            member.user_id: member
-            for member in await members.list_members(session, community_id, include_left=True)
-        }
-        arrived: list[int] = []
-        returned: list[int] = []
-        renamed = 0
-        for person in present:
-            member = stored.get(person.user_id)
-            if member is not None and member.updated_at > listed_at:
-                continue
-            name = person.display_name[: fields.DISPLAY_NAME_MAX]
-            if member is not None and member.joined_at is not None and member.left_at is None:
-                if member.display_name != name:
-                    await members.update_member(session, member, display_name=name)
-                    renamed += 1
-                continue
-            if member is None or member.joined_at is None:
-                arrived.append(person.user_id)
-            else:
-                returned.append(person.user_id)
-            await members.mark_present(
-                session, community_id, person.user_id, name, person.joined_at or moment
+        Every option is validated (and the organisation looked up) before anything is written,
+        and every problem is reported at once. A new organisation ends the previous membership
+        at ``at`` (default now).
+        """
+        if not given.given():
+            raise BadInput(
+                "Give at least one option to change.",
+                "You can set " + ", ".join(f"`{name}`" for name in PROFILE_FIELDS) + ".",
             )
-        departed: list[int] = []
-        if complete:
-            here = {person.user_id for person in present}
-            for user_id, member in stored.items():
-                if (
-                    member.left_at is None
-                    and user_id not in here
-                    and member.updated_at <= listed_at
-                ):
-                    await members.mark_left(session, community_id, user_id, moment)
-                    departed.append(user_id)
-        report = PresenceReport(tuple(arrived), tuple(returned), tuple(departed), renamed)
-        await session.commit()
-        return report
+        moment = at or utc_now()
+        checked = _Checked()
+        if given.stakeholder is not None:
+            checked.check("stakeholder", fields.stakeholder, given.stakeholder)
+        if given.level is not None:
+            checked.check("level", fields.level, given.level)
+        if given.country is not None:
+            checked.check("country", fields.country, given.country)
+        if given.expertise is not None:
+            checked.check("expertise", fields.expertise, given.expertise)
+        organisation_name: str | None = None
+        previous_organisation: str | None = None
+        async with self.db.session() as session:
+            member = await members.get_member(session, community_id, user_id)
+            if member is not None:
+                current = await members.current_membership(session, member.id)
+                previous_organisation = current[1].name if current else None
+            if given.organisation is not None:
+                try:
+                    tidy = fields.organisation_name(given.organisation)
+                    found = await find_organisation(session, community_id, tidy)
+                    organisation_name = found.name
+                except CopbotError as problem:
+                    checked.problems.append(problem)
+        checked.raise_if_any()
 
-
-# --- role sync: the facts from the register -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoleSyncSetting:
-    enabled: bool
-    organisations: bool
-
-
-@dataclass(frozen=True)
-class RoleSyncFacts:
-    setting: RoleSyncSetting
-    wanted: dict[RoleKey, str]
-    synced: dict[RoleKey, int]  # what each remembered role stands for -> its Discord id
-    members: dict[int, MemberFacts]  # by user id; people the register does not know are absent
-
-
-async def role_sync_setting(db: Database, community_id: int) -> RoleSyncSetting:
-    async with db.session() as session:
-        community = await get_community(session, community_id)
-    if community is None:
-        return RoleSyncSetting(False, False)
-    return RoleSyncSetting(community.rolesync, community.rolesync_organisations)
-
-
-async def remembered_role_ids(db: Database, community_id: int) -> list[int]:
-    """The ids of the roles the bot made for role sync in this community."""
-    async with db.session() as session:
-        return [row.role_id for row in await synced_roles.synced_roles(session, community_id)]
-
-
-async def role_sync_facts(
-    db: Database, community_id: int, user_ids: Collection[int] | None = None
-) -> RoleSyncFacts:
-    """Everything the planner needs from the database; ``user_ids`` None: every member."""
-    async with db.session() as session:
-        community = await get_community(session, community_id)
-        setting = (
-            RoleSyncSetting(community.rolesync, community.rolesync_organisations)
-            if community
-            else RoleSyncSetting(False, False)
-        )
-        rows = await synced_roles.synced_roles(session, community_id)
-        synced = {RoleKey(RoleKind(row.kind), row.key): row.role_id for row in rows}
-        if user_ids is None:
-            people = await members.list_members(session, community_id)
-        else:
-            people = list(
-                (await members.members_by_user_id(session, community_id, user_ids)).values()
+        changed: list[str] = []
+        left: str | None = None
+        if organisation_name is not None and organisation_name != previous_organisation:
+            _, left_organisation = await self.register.join_organisation(
+                community_id,
+                community_name,
+                user_id=user_id,
+                display_name=display_name,
+                organisation_name=organisation_name,
+                at=moment,
             )
-        organisation_of = await members.current_organisation_ids(session, community_id)
-        organisation_names: dict[int, str] | None = None
-        if setting.organisations:
-            registered, _ = await organisations.list_organisations(session, community_id)
-            counts = await members.count_current_members(
-                session, [o.id for o in registered if o.id is not None]
-            )
-            organisation_names = {
-                o.id: o.name for o in registered if o.id is not None and counts.get(o.id)
+            left = left_organisation.name if left_organisation else None
+            changed.append("organisation")
+
+        async with self.db.transaction() as session:
+            await ensure_community(session, community_id, community_name)
+            member = await members.ensure_member(session, community_id, user_id, display_name)
+            stored_now: dict[str, object] = {
+                "stakeholder": member.stakeholder,
+                "level": member.level,
+                "country": member.country,
+                "expertise": list(member.expertise),
             }
-    member_facts = {
-        person.user_id: MemberFacts(
-            person.user_id,
-            person.stakeholder,
-            person.level,
-            organisation_of.get(person.id or 0) if setting.organisations else None,
+            updates: dict[str, object] = {}
+            previous: dict[str, object] = {}
+            for name in ("stakeholder", "level", "country", "expertise"):
+                if name not in checked.values:
+                    continue
+                value = checked.values[name]
+                stored = str(value) if isinstance(value, (Stakeholder, Level)) else value
+                if stored_now[name] != stored:
+                    updates[name] = stored
+                    previous[name] = stored_now[name]
+            if updates:
+                merged = stored_now | updates
+                await members.set_member_details(
+                    session,
+                    member.id,
+                    stakeholder=_optional_text(merged["stakeholder"]),
+                    level=_optional_text(merged["level"]),
+                    country=_optional_text(merged["country"]),
+                    expertise=_tags(merged["expertise"]),
+                )
+                await register_changed(session, community_id)
+                member = await members.ensure_member(session, community_id, user_id, display_name)
+            changed.extend(updates)
+            profile = await _profile_of_member(session, member)
+            if changed:
+                await audit.record_audit(
+                    session,
+                    community_id,
+                    user_id,
+                    "profile.set",
+                    changed=sorted(changed, key=PROFILE_FIELDS.index),
+                    organisation=organisation_name if "organisation" in changed else None,
+                    previous_organisation=(
+                        previous_organisation if "organisation" in changed else None
+                    ),
+                    **{name: updates[name] for name in updates},
+                    previous=previous,
+                )
+        return ProfileUpdate(
+            profile=profile,
+            changed=tuple(sorted(changed, key=PROFILE_FIELDS.index)),
+            left_organisation=left,
         )
-        for person in people
-    }
-    return RoleSyncFacts(setting, wanted_roles(organisation_names), synced, member_facts)
 
+    # --- presence: joining and leaving the server -----------------------------------------------
 
-async def set_role_sync(
-    db: Database,
-    community_id: int,
-    community_name: str,
-    *,
-    actor_id: int,
-    enabled: bool,
-    organisations: bool,
-) -> tuple[RoleSyncSetting, RoleSyncSetting]:
-    """Turn role sync on or off; returns the setting before and after."""
-    async with db.session() as session:
-        community = await ensure_community(session, community_id, community_name)
-        before = RoleSyncSetting(community.rolesync, community.rolesync_organisations)
-        await set_rolesync(session, community, enabled=enabled, organisations=organisations)
-        after = RoleSyncSetting(community.rolesync, community.rolesync_organisations)
-        await audit.record_audit(
-            session,
-            community_id,
-            actor_id,
-            "settings.rolesync",
-            enabled=after.enabled,
-            organisations=after.organisations,
-            previous_enabled=before.enabled,
-            previous_organisations=before.organisations,
-        )
-        await session.commit()
-        return before, after
-
-
-async def remember_synced_roles(
-    db: Database, community_id: int, made: Sequence[tuple[RoleKey, int]]
-) -> None:
-    """Remember roles the bot made, so that later syncs reuse them instead of making more."""
-    if not made:
-        return
-    async with db.session() as session:
-        for key, role_id in made:
-            await synced_roles.remember_synced_role(
-                session, community_id, str(key.kind), key.key, role_id
+    async def register_arrival(
+        self, community_id: int, community_name: str, person: PresentPerson
+    ) -> str:
+        """Register a join: "joined" for someone new, "returned" for someone who had left,
+        "present" if the register already had them in the server."""
+        async with self.db.transaction() as session:
+            await ensure_community(session, community_id, community_name)
+            before = await members.get_member(session, community_id, person.user_id)
+            if before is None or before.joined_at is None:
+                what = "joined"
+            elif before.left_at is not None:
+                what = "returned"
+            else:
+                what = "present"
+            await members.mark_present(
+                session,
+                community_id,
+                person.user_id,
+                person.display_name,
+                person.joined_at or utc_now(),
             )
-        await audit.record_audit(
-            session,
-            community_id,
-            None,
-            "rolesync.roles_created",
-            roles={f"{key.kind}:{key.key}": role_id for key, role_id in made},
-        )
-        await session.commit()
+            return what
+
+    async def register_departure(
+        self,
+        community_id: int,
+        user_id: int,
+        *,
+        at: datetime | None = None,
+        unless_changed_after: datetime | None = None,
+    ) -> bool:
+        """Mark the person as having left (the row and its history stay). True if they were
+        present.
+
+        ``unless_changed_after``: for a departure concluded from an older member list, leave
+        alone a row that a join or leave event changed after that moment (the event is newer
+        news).
+        """
+        async with self.db.transaction() as session:
+            member = await members.get_member(session, community_id, user_id)
+            if member is None or member.left_at is not None:
+                return False
+            if unless_changed_after is not None and member.updated_at > unless_changed_after:
+                return False
+            await members.mark_left(session, community_id, user_id, at or utc_now())
+            return True
+
+    async def rename_member(self, community_id: int, user_id: int, display_name: str) -> bool:
+        """Follow a change of display name; True if the register knew the person."""
+        name = display_name[: fields.DISPLAY_NAME_MAX]
+        async with self.db.transaction() as session:
+            member = await members.get_member(session, community_id, user_id)
+            if member is None or member.display_name == name:
+                return False
+            await members.rename_member(session, member.id, name)
+            return True
+
+    async def reconcile_presence(
+        self,
+        community_id: int,
+        community_name: str,
+        present: Sequence[PresentPerson],
+        *,
+        complete: bool,
+        listed_at: datetime,
+        at: datetime | None = None,
+    ) -> PresenceReport:
+        """Catch up with joins and leaves missed while the bot was away.
+
+        Everyone in ``present`` (the server's member list as it was at ``listed_at``) is marked
+        present; when ``complete`` (the full list was received), everyone the register has as
+        present but who is not in ``present`` is marked as left at ``at`` (default now). With
+        an incomplete list nobody is marked as left: a missing chunk must not look like a mass
+        departure. Rows changed after ``listed_at`` are left alone: a join or leave event
+        handled meanwhile is newer news than the list.
+        """
+        moment = at or utc_now()
+        async with self.db.transaction() as session:
+            await ensure_community(session, community_id, community_name)
+            stored = {
+                member.user_id: member
+                for member in await members.list_members(session, community_id, include_left=True)
+            }
+            arrived: list[int] = []
+            returned: list[int] = []
+            renamed = 0
+            for person in present:
+                member = stored.get(person.user_id)
+                if member is not None and member.updated_at > listed_at:
+                    continue
+                name = person.display_name[: fields.DISPLAY_NAME_MAX]
+                if member is not None and member.joined_at is not None and member.left_at is None:
+                    if member.display_name != name:
+                        await members.rename_member(session, member.id, name)
+                        renamed += 1
+                    continue
+                if member is None or member.joined_at is None:
+                    arrived.append(person.user_id)
+                else:
+                    returned.append(person.user_id)
+                await members.mark_present(
+                    session, community_id, person.user_id, name, person.joined_at or moment
+                )
+            departed: list[int] = []
+            if complete:
+                here = {person.user_id for person in present}
+                for user_id, member in stored.items():
+                    if (
+                        member.left_at is None
+                        and user_id not in here
+                        and member.updated_at <= listed_at
+                    ):
+                        await members.mark_left(session, community_id, user_id, moment)
+                        departed.append(user_id)
+            return PresenceReport(tuple(arrived), tuple(returned), tuple(departed), renamed)
 
 
-async def forget_synced_roles(db: Database, community_id: int, role_ids: Sequence[int]) -> None:
-    if not role_ids:
-        return
-    async with db.session() as session:
-        for role_id in role_ids:
-            await synced_roles.forget_synced_role(session, community_id, role_id)
-        await audit.record_audit(
-            session, community_id, None, "rolesync.roles_deleted", role_ids=list(role_ids)
-        )
-        await session.commit()
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _tags(value: object) -> list[str]:
+    return [str(tag) for tag in value] if isinstance(value, list) else []

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound
 from bot.membership.names import name_key, similar_names
+from bot.membership.values import Member, Organisation
 from bot.membership.vocabulary import CopStatus
 from storage import audit, members, organisations
 from storage.communities import ensure_community
 from storage.contributions import register_changed
 from storage.db import Database
-from storage.models import Member, Organisation
 from storage.types import utc_now
 
 
@@ -33,62 +33,65 @@ async def find_organisation(session: AsyncSession, community_id: int, name: str)
     raise NotFound(f"There is no organisation called **{name[:100]}** here.", hint)
 
 
-async def join_organisation(
-    db: Database,
-    community_id: int,
-    community_name: str,
-    *,
-    user_id: int,
-    display_name: str,
-    organisation_name: str,
-    at: datetime | None = None,
-) -> tuple[Organisation, Organisation | None]:
-    """Make the person a member of an organisation from ``at`` (default now).
+class Register:
+    """Joining and leaving organisations, for every path that does it (commands, profiles)."""
 
-    Returns the organisation joined and the one left, if the person changed organisation. The
-    old membership is ended, never overwritten: figures keep the organisation of the moment.
-    """
-    moment = at or utc_now()
-    async with db.session() as session:
-        await ensure_community(session, community_id, community_name)
-        organisation = await find_organisation(session, community_id, organisation_name)
-        member = await members.ensure_member(session, community_id, user_id, display_name)
-        assert member.id is not None and organisation.id is not None
-        current = await members.current_membership(session, member.id)
-        left = current[1] if current and current[1].id != organisation.id else None
-        await members.start_membership(session, member.id, organisation.id, moment)
-        if current is None or left is not None:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def join_organisation(
+        self,
+        community_id: int,
+        community_name: str,
+        *,
+        user_id: int,
+        display_name: str,
+        organisation_name: str,
+        at: datetime | None = None,
+    ) -> tuple[Organisation, Organisation | None]:
+        """Make the person a member of an organisation from ``at`` (default now).
+
+        Returns the organisation joined and the one left, if the person changed organisation.
+        The old membership is ended, never overwritten: figures keep the organisation of the
+        moment.
+        """
+        moment = at or utc_now()
+        async with self.db.transaction() as session:
+            await ensure_community(session, community_id, community_name)
+            organisation = await find_organisation(session, community_id, organisation_name)
+            member = await members.ensure_member(session, community_id, user_id, display_name)
+            current = await members.current_membership(session, member.id)
+            left = current[1] if current and current[1].id != organisation.id else None
+            await members.start_membership(session, member.id, organisation.id, moment)
+            await register_changed(session, community_id)
+            if current is None or left is not None:
+                await audit.record_audit(
+                    session,
+                    community_id,
+                    user_id,
+                    "organisation.join",
+                    organisation_id=organisation.id,
+                    left_organisation_id=left.id if left else None,
+                )
+            return organisation, left
+
+    async def leave_organisation(
+        self, community_id: int, *, user_id: int, at: datetime | None = None
+    ) -> Organisation | None:
+        """End the person's current organisation membership; returns the organisation left."""
+        async with self.db.transaction() as session:
+            member = await members.get_member(session, community_id, user_id)
+            if member is None:
+                return None
+            current = await members.current_membership(session, member.id)
+            if current is None:
+                return None
+            await members.end_membership(session, member.id, at or utc_now())
+            await register_changed(session, community_id)
             await audit.record_audit(
-                session,
-                community_id,
-                user_id,
-                "organisation.join",
-                organisation_id=organisation.id,
-                left_organisation_id=left.id if left else None,
+                session, community_id, user_id, "organisation.leave", organisation_id=current[1].id
             )
-        await register_changed(session, community_id)
-        await session.commit()
-        return organisation, left
-
-
-async def leave_organisation(
-    db: Database, community_id: int, *, user_id: int, at: datetime | None = None
-) -> Organisation | None:
-    """End the person's current organisation membership; returns the organisation left."""
-    async with db.session() as session:
-        member = await members.get_member(session, community_id, user_id)
-        if member is None or member.id is None:
-            return None
-        current = await members.current_membership(session, member.id)
-        if current is None:
-            return None
-        await members.end_membership(session, member.id, at or utc_now())
-        await audit.record_audit(
-            session, community_id, user_id, "organisation.leave", organisation_id=current[1].id
-        )
-        await register_changed(session, community_id)
-        await session.commit()
-        return current[1]
+            return current[1]
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,10 @@ class Belonging:
 
 
 async def belonging_of(session: AsyncSession, member: Member) -> Belonging:
-    assert member.id is not None
     through = None
     current = await members.current_membership(session, member.id)
     if current is not None:
-        status = await organisations.current_cop_status(session, current[1].id or 0)
+        status = await organisations.current_cop_status(session, current[1].id)
         if status is not None and status.status == CopStatus.MEMBER:
             through = current[1]
     return Belonging(individually=member.left_at is None, through=through)

@@ -37,23 +37,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadInput, NotFound
-from bot.prompts import bank
+from bot.prompts.bank import QuestionBank
 from bot.prompts.rotation import next_question
 from bot.prompts.rules import clean_theme, theme_key
+from bot.prompts.values import PromptPost, PromptSchedule, Question
 from bot.scheduling.scheduler import Scheduler, tolerance
+from bot.scheduling.values import FiringRecord, MisfirePolicy, Schedule
 from bot.scheduling.when import WhenError, describe_gap, parse_when
 from storage import audit, schedules
 from storage import prompts as queries
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.models import (
-    Firing,
-    MisfirePolicy,
-    PromptPost,
-    PromptSchedule,
-    Question,
-    Schedule,
-)
 from storage.types import utc_now
 
 PROMPT_POST = "prompt.post"
@@ -71,11 +65,11 @@ class ScheduleView:
     prompt_schedule: PromptSchedule
     schedule: Schedule
     next_due: datetime | None
-    skips: tuple[Firing, ...]
+    skips: tuple[FiringRecord, ...]
 
     @property
     def id(self) -> int:
-        assert self.prompt_schedule.id is not None
+        """The number moderators know the schedule by (the prompt schedule's)."""
         return self.prompt_schedule.id
 
 
@@ -97,7 +91,6 @@ class UnfinishedPost:
 
     @property
     def id(self) -> int:
-        assert self.post.id is not None
         return self.post.id
 
     def may_still_send(self, now: datetime) -> bool:
@@ -116,6 +109,8 @@ class PromptService:
     def __init__(self, db: Database, scheduler: Scheduler) -> None:
         self.db = db
         self.scheduler = scheduler
+        # The bank's themes, read the bank's way (it holds nothing but the database).
+        self._bank = QuestionBank(db)
         self._posting: dict[tuple[int, str], asyncio.Lock] = {}
 
     # --- schedules ------------------------------------------------------------------------------
@@ -159,7 +154,7 @@ class PromptService:
         policy = MISFIRE_CHOICES.get((misfire or "late").strip().lower())
         if policy is None:
             raise BadInput(f"`{misfire}` is not a misfire policy.", "Use `late` or `skip`.")
-        known = {t.key: t for t in await bank.themes(self.db, community_id)}
+        known = {t.key: t for t in await self._bank.themes(community_id)}
         if key not in known:
             hint = ", ".join(f"`{t.name}`" for t in known.values()) or "none yet"
             raise NotFound(
@@ -168,30 +163,21 @@ class PromptService:
             )
         async with self.db.transaction() as session:
             await ensure_community(session, community_id, community_name)
-            schedule = await schedules.create_schedule(
+            prompt_schedule, schedule = await queries.create_prompt_schedule(
                 session,
-                community_id=community_id,
                 kind=PROMPT_POST,
+                community_id=community_id,
+                channel_id=channel_id,
+                theme=known[key].name,
+                theme_key=key,
+                make_thread=make_thread,
                 when_text=when.text,
                 timezone=when.timezone,
                 misfire_policy=policy,
                 grace_seconds=int(DEFAULT_GRACE.total_seconds()),
                 created_by=actor_id,
+                created_at=now,
             )
-            schedule.created_at = now
-            assert schedule.id is not None
-            prompt_schedule = await queries.add_prompt_schedule(
-                session,
-                community_id=community_id,
-                schedule_id=schedule.id,
-                channel_id=channel_id,
-                theme=known[key].name,
-                theme_key=key,
-                make_thread=make_thread,
-                created_by=actor_id,
-            )
-            schedule.target_id = prompt_schedule.id
-            session.add(schedule)
             await audit.record_audit(
                 session,
                 community_id,
@@ -203,15 +189,13 @@ class PromptService:
             )
         await self.scheduler.sync_schedule(schedule.id)
         preview = when.upcoming(now, PREVIEW_COUNT)
-        return await self._view(community_id, prompt_schedule.id or 0), preview
+        return await self._view(community_id, prompt_schedule.id), preview
 
     async def list_schedules(self, community_id: int) -> list[ScheduleView]:
         async with self.db.session() as session:
             rows = await queries.list_prompt_schedules(session, community_id)
-            skips = await queries.recent_skips(session, [s.id for _, s in rows if s.id])
-        return [
-            ScheduleView(p, s, self._next_due(s), tuple(skips.get(s.id or 0, ()))) for p, s in rows
-        ]
+            skips = await queries.recent_skips(session, [s.id for _, s in rows])
+        return [ScheduleView(p, s, self._next_due(s), tuple(skips.get(s.id, ()))) for p, s in rows]
 
     async def _view(self, community_id: int, prompt_schedule_id: int) -> ScheduleView:
         async with self.db.session() as session:
@@ -221,13 +205,14 @@ class PromptService:
                     f"There is no prompt schedule #{prompt_schedule_id} in this server.",
                     "`/prompt schedules` lists them with their numbers.",
                 )
-            skips = await queries.recent_skips(session, [found[1].id or 0])
+            prompt_schedule, schedule = found
+            skips = await queries.recent_skips(session, [schedule.id])
         return ScheduleView(
-            found[0], found[1], self._next_due(found[1]), tuple(skips.get(found[1].id or 0, ()))
+            prompt_schedule, schedule, self._next_due(schedule), tuple(skips.get(schedule.id, ()))
         )
 
     def _next_due(self, schedule: Schedule) -> datetime | None:
-        if schedule.paused or schedule.id is None:
+        if schedule.paused:
             return None
         return self.scheduler.next_alarm(schedule.id)
 
@@ -241,7 +226,7 @@ class PromptService:
         async with self.db.transaction() as session:
             await schedules.set_schedule_paused(
                 session,
-                view.schedule.id or 0,
+                view.schedule.id,
                 paused=paused,
                 reason="paused by a moderator" if paused else None,
             )
@@ -255,9 +240,9 @@ class PromptService:
         if not paused:
             # Resuming must not post everything missed while paused: count from now.
             await self.scheduler.skip_missed(
-                view.schedule.id or 0, "not posted: the schedule was paused"
+                view.schedule.id, "not posted: the schedule was paused"
             )
-        await self.scheduler.sync_schedule(view.schedule.id or 0)
+        await self.scheduler.sync_schedule(view.schedule.id)
         return await self._view(community_id, prompt_schedule_id)
 
     async def unschedule(
@@ -273,7 +258,7 @@ class PromptService:
                 "prompt.unschedule",
                 prompt_schedule_id=prompt_schedule_id,
             )
-        await self.scheduler.sync_schedule(view.schedule.id or 0)
+        await self.scheduler.sync_schedule(view.schedule.id)
 
     async def pause_for(self, schedule_id: int, reason: str) -> None:
         """The bot pauses a schedule it cannot carry out, saying why."""
@@ -302,10 +287,11 @@ class PromptService:
 
     async def theme_to_post(self, community_id: int, theme: str | None) -> str:
         """The theme ``/prompt post`` uses: the one named, else the one waiting longest."""
-        themes = [t for t in await bank.themes(self.db, community_id) if t.approved]
+        every_theme = await self._bank.themes(community_id)
+        themes = [t for t in every_theme if t.approved]
         if theme is not None:
             key = theme_key(theme)
-            if not any(t.key == key for t in await bank.themes(self.db, community_id)):
+            if not any(t.key == key for t in every_theme):
                 raise NotFound(
                     f"No question has the theme `{theme}`.",
                     "Pick a theme offered as you type, or add questions with `/prompt add`.",
@@ -408,9 +394,7 @@ class PromptService:
         async with self.db.session() as session:
             found = []
             for post in await queries.unfinished_posts(session):
-                question = await queries.get_question(
-                    session, post.community_id, post.question_id
-                )
+                question = await queries.get_question(session, post.community_id, post.question_id)
                 if question is None:
                     continue  # removed with its community
                 rows = None
@@ -418,7 +402,8 @@ class PromptService:
                     rows = await queries.get_prompt_schedule(
                         session, post.community_id, post.prompt_schedule_id
                     )
-                found.append(UnfinishedPost(post, question, *(rows or (None, None))))
+                prompt_schedule, schedule = rows or (None, None)
+                found.append(UnfinishedPost(post, question, prompt_schedule, schedule))
         return found
 
     async def prompt_threads(self) -> dict[int, int | None]:
@@ -433,5 +418,6 @@ async def _choose(session: AsyncSession, community_id: int, key: str) -> Choice 
     if picked is None:
         return None
     question = await queries.get_question(session, community_id, picked.question_id)
-    assert question is not None
+    if question is None:  # the ids were read in this session a moment ago
+        raise LookupError(f"question {picked.question_id} vanished while it was chosen")
     return Choice(question, picked.cycle)

@@ -462,7 +462,9 @@ def _find_command(
 ) -> tuple[BotAccount, dict[str, Any]] | None:
     bots = sandbox.bot_in(guild) if guild is not None else list(sandbox.bots.values())
     for bot in bots:
-        scopes = [(bot.application_id, guild.id)] if guild is not None else []
+        scopes: list[tuple[int, int | None]] = (
+            [(bot.application_id, guild.id)] if guild is not None else []
+        )
         scopes.append((bot.application_id, None))
         for scope in scopes:
             for cmd in sandbox.registered_commands.get(scope, []):
@@ -679,12 +681,12 @@ def _submitted(comp: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         if "id" in comp:
             out["id"] = comp["id"]
         return out
-    custom_id = comp.get("custom_id")
+    custom_id: str | None = comp.get("custom_id")
     out = {"type": ctype, "custom_id": custom_id}
     if "id" in comp:
         out["id"] = comp["id"]
     if ctype == 4:
-        value = values.get(custom_id, comp.get("value") or "")
+        value = _given(values, custom_id, comp.get("value") or "")
         if not isinstance(value, str):
             raise SandboxError(f"text input {custom_id!r} takes a string")
         if comp.get("required", True) and not value:
@@ -694,9 +696,14 @@ def _submitted(comp: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
             raise SandboxError(f"text input {custom_id!r} must be {low}-{high} characters")
         out["value"] = value
     elif ctype in (3, 5, 6, 7, 8):
-        chosen = values.get(custom_id, [])
+        chosen = _given(values, custom_id, [])
         out["values"] = [str(getattr(v, "id", v)) for v in chosen]
     return out
+
+
+def _given(values: dict[str, Any], custom_id: str | None, default: Any) -> Any:
+    """What the test gave for a field (values are keyed by custom id), else ``default``."""
+    return default if custom_id is None else values.get(custom_id, default)
 
 
 def _interaction_payload(

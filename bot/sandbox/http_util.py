@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.sandbox.errors import (
     UNKNOWN_CHANNEL,
@@ -52,14 +52,16 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[in
             part = await reader.next()
             if part is None:
                 break
-            name = part.name or ""  # type: ignore[union-attr]
-            raw = await part.read()  # type: ignore[union-attr]
+            if not isinstance(part, BodyPartReader):  # Discord takes no multipart inside multipart
+                raise DiscordHTTPError(400, 50035, "Invalid Form Body")
+            name = part.name or ""
+            raw = await part.read()
             if name == "payload_json":
                 body = _loads(raw)
             elif name.startswith("files[") or name.startswith("file"):
                 index = int(name[6:-1]) if name.startswith("files[") else len(files)
-                filename = part.filename or f"file{index}"  # type: ignore[union-attr]
-                ctype = part.headers.get("Content-Type")  # type: ignore[union-attr]
+                filename = part.filename or f"file{index}"
+                ctype = part.headers.get("Content-Type")
                 files.append((index, (filename, bytes(raw), ctype)))
         return body, files
     if not request.body_exists:  # (not can_read_body: a held request's body is read already)

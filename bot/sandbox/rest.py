@@ -46,6 +46,7 @@ async def discord_middleware(request: web.Request, handler: Handler) -> web.Stre
     template = template.removeprefix(API)
     short = request.path.removeprefix(API)
     headers: dict[str, str] = {}
+    response: web.StreamResponse  # ours (a JSON error) or the handler's
     try:
         authenticated = not any(part in template for part in _NO_AUTH)
         identity = ""

@@ -88,11 +88,11 @@ async def get_commands(request: web.Request) -> web.Response:
 async def put_commands(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     key = _scope(request)
-    raw, _ = await read_body(request)
-    check_commands(raw)  # type: ignore[arg-type]
+    raw, _ = await read_body(request)  # (an array here, though typed as the usual object)
+    commands = check_commands(raw)
     old = {(c["type"], c["name"]): c for c in sandbox.registered_commands.get(key, [])}
     stored = []
-    for cmd in raw:
+    for cmd in commands:
         data = {k: cmd.get(k) for k in _COMMAND_KEYS if k in cmd}
         data.setdefault("type", 1)
         data.setdefault("description", "")

@@ -122,9 +122,7 @@ class Sandbox(Actors):
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]  # the one site's (host, port): 0 lets the OS pick
         log.info("sandbox listening on %s", self.base_url)
 
     async def stop(self) -> None:
@@ -412,7 +410,7 @@ class Sandbox(Actors):
         self.log_event("GUILD_CREATE", payload)
 
     def request_members(self, session: GatewaySession, data: dict[str, Any]) -> None:
-        guild_ids = data.get("guild_id")
+        guild_ids = data["guild_id"]  # required in a Request Guild Members
         ids = guild_ids if isinstance(guild_ids, list) else [guild_ids]
         for gid in ids:
             guild = self.get_guild(int(gid))

@@ -210,8 +210,8 @@ def check_role(body: dict[str, Any]) -> None:
 _NAME = re.compile(r"^[-_'\w]{1,32}$", re.UNICODE)
 
 
-def check_commands(commands: list[dict[str, Any]]) -> None:
-    """Application command bodies (bulk overwrite)."""
+def check_commands(commands: object) -> list[dict[str, Any]]:
+    """Application command bodies (bulk overwrite): a JSON array of them, returned once valid."""
     errs = FormErrors()
     if not isinstance(commands, list):
         array = {"_errors": [{"code": "BASE_TYPE_ARRAY", "message": "Must be an array."}]}
@@ -254,6 +254,7 @@ def check_commands(commands: list[dict[str, Any]]) -> None:
                 "Maximum number of context menu commands reached (5)",
             )
     errs.raise_if_any()
+    return commands
 
 
 def _check_chat_input(errs: FormErrors, p: Path, cmd: dict[str, Any], depth: int) -> None:

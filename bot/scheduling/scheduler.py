@@ -31,11 +31,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.errors import new_error_id
+from bot.scheduling.values import FiringRecord, FiringStatus, MisfirePolicy, Schedule
 from bot.scheduling.when import WhenError, parse_when
 from storage import schedules as schedule_queries
 from storage.db import Database
-from storage.models import Firing as FiringRow
-from storage.models import FiringStatus, MisfirePolicy, Schedule
 from storage.types import utc_now
 
 log = logging.getLogger(__name__)
@@ -45,13 +44,24 @@ ON_TIME_TOLERANCE = timedelta(seconds=60)
 MAX_RECORDED_SKIPS = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Firing:
     """What a handler is told: which schedule, for which due time, and how late it runs."""
 
     schedule: Schedule
     scheduled_for: datetime
     late_by: timedelta
+
+    @property
+    def target_id(self) -> int:
+        """The row the handler acts on (a café's id, say): every kind that acts on a row names
+        it in its schedule."""
+        target_id = self.schedule.target_id
+        if target_id is None:
+            raise LookupError(
+                f"schedule {self.schedule.id} ({self.schedule.kind}) names no row to act on"
+            )
+        return target_id
 
 
 # A handler acts on a firing and may return a short note that is kept with the firing.
@@ -92,13 +102,12 @@ class Scheduler:
         """Rebuild every alarm from the database (start-up, or after bulk changes)."""
         async with self.db.session() as session:
             rows = await schedule_queries.active_schedules(session)
-        wanted = {_job_id(row.id) for row in rows if row.id is not None}
+        wanted = {_job_id(schedule.id) for schedule in rows}
         for job in self._alarms.get_jobs():
             if job.id not in wanted:
                 job.remove()
-        for row in rows:
-            assert row.id is not None
-            await self.sync_schedule(row.id)
+        for schedule in rows:
+            await self.sync_schedule(schedule.id)
 
     async def sync_schedule(self, schedule_id: int) -> None:
         """Catch up on missed firings of one schedule and set its next alarm, from its row."""
@@ -167,11 +176,10 @@ class Scheduler:
         self, schedule_id: int, scheduled_for: datetime, *, status: FiringStatus, note: str | None
     ) -> None:
         """Record how a firing ended, when it was finished outside :meth:`fire` (a recovery)."""
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             await schedule_queries.finish_firing(
                 session, schedule_id, scheduled_for, status=status, note=note
             )
-            await session.commit()
 
     def next_alarm(self, schedule_id: int) -> datetime | None:
         """The due time the alarm of a schedule is set for (None: no alarm)."""
@@ -195,11 +203,11 @@ class Scheduler:
         if late_by > tolerance(schedule):
             await self._record_skip(schedule, scheduled_for, late_by)
             return
-        async with self.db.session() as session:
+        # Committed before anyone acts: the claim must be durable first.
+        async with self.db.transaction() as session:
             claimed = await schedule_queries.claim_firing(
                 session, schedule_id, scheduled_for, claimed_by=self.process_id
             )
-            await session.commit()
         if not claimed:
             log.info("schedule %s at %s: already claimed elsewhere", schedule_id, scheduled_for)
             return
@@ -215,11 +223,10 @@ class Scheduler:
                 error_id = new_error_id()
                 log.exception("schedule %s failed [error %s]", schedule_id, error_id)
                 status, note = FiringStatus.FAILED, f"error {error_id}"
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             await schedule_queries.finish_firing(
                 session, schedule_id, scheduled_for, status=status, note=note
             )
-            await session.commit()
 
     async def _record_missed(self, schedule: Schedule, due_times: Sequence[datetime]) -> None:
         for due in due_times:
@@ -239,8 +246,7 @@ class Scheduler:
                 if late_by is None
                 else f"missed by {_minutes(late_by)}, beyond the {schedule.misfire_policy} policy"
             )
-        assert schedule.id is not None
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             recorded = await schedule_queries.claim_firing(
                 session,
                 schedule.id,
@@ -249,16 +255,14 @@ class Scheduler:
                 status=FiringStatus.SKIPPED,
                 note=note,
             )
-            await session.commit()
         if recorded:
             log.warning("schedule %s at %s skipped: %s", schedule.id, scheduled_for, note)
 
     async def _pause(self, schedule_id: int, reason: str) -> None:
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             await schedule_queries.set_schedule_paused(
                 session, schedule_id, paused=True, reason=reason[:300]
             )
-            await session.commit()
         log.warning("schedule %s paused: %s", schedule_id, reason)
 
     def _cancel_alarm(self, schedule_id: int) -> None:
@@ -280,7 +284,7 @@ def _due_times(schedule: Schedule) -> Callable[[datetime], datetime | None]:
 
 def _missed(
     schedule: Schedule,
-    last: FiringRow | None,
+    last: FiringRecord | None,
     next_after: Callable[[datetime], datetime | None],
     now: datetime,
 ) -> tuple[list[datetime], datetime | None]:
@@ -300,7 +304,7 @@ def _missed(
     return list(missed), due
 
 
-def _job_id(schedule_id: int | None) -> str:
+def _job_id(schedule_id: int) -> str:
     return f"schedule-{schedule_id}"
 
 

@@ -10,8 +10,10 @@ import discord
 from bot.errors import BadInput
 from bot.membership.imports import MAX_IMPORT_BYTES, ImportResult
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction
 
-# The service that applies a file: (database, community id, community name, bytes, actor id).
+# The service method that applies a file: (community id, community name, bytes, actor_id=...,
+# and the options given to import_attachment), such as ``bot.imports.import_members``.
 Importer = Callable[..., Awaitable[ImportResult]]
 
 
@@ -34,7 +36,7 @@ def check_csv_attachment(attachment: discord.Attachment) -> None:
 
 
 async def import_attachment(
-    interaction: discord.Interaction[Any],
+    interaction: GuildInteraction,
     file: discord.Attachment,
     importer: Importer,
     *,
@@ -48,13 +50,11 @@ async def import_attachment(
 
     A file with errors raises ImportRejected, which the error handler shows line by line.
     """
-    assert interaction.guild is not None
     check_csv_attachment(file)
     # Downloading the file and applying it may take longer than an answer may wait.
     await interaction.response.defer(ephemeral=True, thinking=True)
     data = await file.read()
     result = await importer(
-        interaction.client.db,
         interaction.guild.id,
         interaction.guild.name,
         data,

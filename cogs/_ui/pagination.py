@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 import discord
 
+from cogs._ui.interaction import GuildInteraction, in_guild
 from cogs._ui.views import CopbotView, DynamicButton
 
 CUSTOM_ID_MAX = 100
@@ -87,9 +88,9 @@ class PageButton(DynamicButton, template=r"(?!)"):
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         match = self.template.fullmatch(self.custom_id)
         assert match is not None
-        await self.show_page(interaction, match)
+        await self.show_page(in_guild(interaction), match)
 
-    async def show_page(self, interaction: discord.Interaction[Any], match: re.Match[str]) -> None:
+    async def show_page(self, interaction: GuildInteraction, match: re.Match[str]) -> None:
         raise NotImplementedError
 
 

@@ -144,7 +144,7 @@ async def report_interaction_error(
 def _what_was_used(interaction: discord.Interaction[Any]) -> str:
     if interaction.command is not None:
         return interaction.command.qualified_name
-    custom_id = (interaction.data or {}).get("custom_id")
+    custom_id = interaction.data.get("custom_id") if interaction.data is not None else None
     return f"component {custom_id}" if custom_id else "-"
 
 
@@ -186,6 +186,7 @@ def _quiet_autocomplete(callback: Autocomplete) -> Autocomplete:
                 log.exception("autocomplete failed in guild %s", interaction.guild_id)
             return []
 
+    # A mark on the function object: add_command then wraps a callback only once.
     offer.__copbot_quiet__ = True  # type: ignore[attr-defined]
     return offer
 
@@ -248,5 +249,6 @@ def note_discord_changes(http: Any) -> None:
         note_change("discord")
         return answer
 
+    # A mark on the function object: a second call finds it and wraps nothing again.
     noting_request.__copbot_noting__ = True  # type: ignore[attr-defined]
     http.request = noting_request

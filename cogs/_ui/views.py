@@ -18,7 +18,7 @@ class CopbotView(discord.ui.View):
         # The task discord.py starts for one click: the record of what it changes starts here
         # (before interaction_check, which subclasses override).
         start_interaction_work(args[1])  # (item, interaction)
-        return await super()._scheduled_task(*args)  # type: ignore[misc]
+        return await super()._scheduled_task(*args)
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
@@ -31,9 +31,12 @@ class CopbotModal(discord.ui.Modal):
 
     async def _scheduled_task(self, *args: Any) -> Any:
         start_interaction_work(args[0])  # (interaction, components): one submission
-        return await super()._scheduled_task(*args)  # type: ignore[misc]
+        return await super()._scheduled_task(*args)
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+    # discord.py's Modal itself drops BaseView.on_error's item argument; this matches Modal's.
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception
+    ) -> None:
         await report_interaction_error(interaction, error)
 
 

@@ -22,6 +22,7 @@ from bot.cafe.service import (
     describe_state,
     read_cafe_request,
 )
+from bot.cafe.values import Cafe, CafeState, CafeTable
 from bot.client import CopBot
 from bot.contributions.service import SpecialThread
 from bot.errors import BadInput, CopbotError, NotAllowed
@@ -29,6 +30,7 @@ from bot.permissions import Access, check_access, require
 from bot.scheduling.scheduler import Firing
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs._ui.tree import send_ephemeral
 from cogs.cafe.runner import CafeRunner, TablesTold
 from cogs.cafe.views import (
@@ -36,12 +38,12 @@ from cogs.cafe.views import (
     SignupButton,
     TableclothButton,
     add_note,
-    cafe_runner,
+    forget_runner,
     join,
     leave,
+    register_runner,
 )
 from cogs.options import FreeText, RowNumber
-from storage.models import Cafe, CafeState
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +59,14 @@ EMBED_DESCRIPTION_MAX = 4096
 
 
 async def cafe_numbers(
-    interaction: discord.Interaction[CopBot], current: str
+    interaction: GuildInteraction, current: str
 ) -> list[app_commands.Choice[int]]:
-    if interaction.guild_id is None:
-        return []
     typed = current.strip().lower()
     choices = []
-    for cafe in await cafe_runner(interaction.client).service.list_cafes(interaction.guild_id):
+    for cafe in await interaction.client.cafes.list_cafes(interaction.guild_id):
         label = f"#{cafe.id} {cafe.title} ({describe_state(cafe)})"[:100]
         if not typed or typed in label.lower():
-            choices.append(app_commands.Choice(name=label, value=cafe.id or 0))
+            choices.append(app_commands.Choice(name=label, value=cafe.id))
     return choices[:25]
 
 
@@ -76,8 +76,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         self.bot = bot
         self.service = bot.cafes
         self.runner = CafeRunner(bot, self.service)
-        # Built once and kept on the bot: the buttons (cogs/cafe/views.py) reach it there.
-        bot.cafe_runner = self.runner
+        # Built once and registered for this bot: the buttons (cogs/cafe/views.py) reach it there.
+        register_runner(bot, self.runner)
         self._recovered = False
         self.harvest_menu = app_commands.ContextMenu(
             name="Add to harvest", callback=self.add_to_harvest
@@ -103,7 +103,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.harvest_menu.name, type=self.harvest_menu.type)
         self.bot.special_threads.remove_lookup(self._special_thread)
-        del self.bot.cafe_runner
+        forget_runner(self.bot)
 
     def _special_thread(self, thread_id: int) -> SpecialThread | None:
         kind = self.runner.special_thread(thread_id)
@@ -119,41 +119,41 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     # --- timers ---------------------------------------------------------------------------------
 
     async def _on_round_end(self, firing: Firing) -> str | None:
-        cafe = await self.service.get(firing.schedule.target_id or 0)
+        cafe = await self.service.get(firing.target_id)
         if cafe is None or cafe.state != CafeState.RUNNING:
             return "the café is not running"
         if cafe.round_ends_at is None or cafe.round_ends_at > firing.scheduled_for:
             return "stale: the round was extended"
-        await self.runner.advance(cafe.id or 0, cafe.current_round)
+        await self.runner.advance(cafe.id, cafe.current_round)
         return f"round {cafe.current_round} ended"
 
     async def _on_round_warning(self, firing: Firing) -> str | None:
-        await self.runner.warn(firing.schedule.target_id or 0)
+        await self.runner.warn(firing.target_id)
         return None
 
     async def _on_resume(self, firing: Firing) -> str | None:
-        return await self.runner.resume(firing.schedule.target_id or 0)
+        return await self.runner.resume(firing.target_id)
 
     async def _on_cafe_start(self, firing: Firing) -> str | None:
-        cafe = await self.service.get(firing.schedule.target_id or 0)
+        cafe = await self.service.get(firing.target_id)
         if cafe is None or cafe.state != CafeState.OPEN:
             return "the café is not open for sign-up"
         return await self._start_from_timer(cafe)
 
     async def _on_series_start(self, firing: Firing) -> str | None:
-        cafe = await self.service.open_cafe_of_series(firing.schedule.target_id or 0)
+        cafe = await self.service.open_cafe_of_series(firing.target_id)
         if cafe is None:
             return "no café of the series is open for sign-up"
         return await self._start_from_timer(cafe)
 
     async def _start_from_timer(self, cafe: Cafe) -> str:
         try:
-            await self.runner.start_round(cafe.id or 0, 1)
+            await self.runner.start_round(cafe.id, 1)
         except CopbotError as error:
             await self._tell_channel(cafe, f"**{cafe.title}** could not start: {error.problem}")
             return error.problem
-        await self.runner.signups.refresh(cafe.id or 0)
-        if await self.runner.retrying(cafe.id or 0):
+        await self.runner.signups.refresh(cafe.id)
+        if await self.runner.retrying(cafe.id):
             return "started; Discord failed part of the work, a retry is set"
         return "started"
 
@@ -164,7 +164,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     # --- creating and signing up ------------------------------------------------------------------
 
-    @app_commands.command(name="create", description="Plan a World Café and open it for sign-up")
+    @guild_command(name="create", description="Plan a World Café and open it for sign-up")
     @app_commands.describe(
         title="A short title",
         questions="One question for every round, or one per round separated by |",
@@ -183,7 +183,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     @require(Access.MODERATOR)
     async def create(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         title: app_commands.Transform[str, FreeText("title", MAX_TITLE)],
         questions: app_commands.Transform[str, FreeText("questions", MAX_QUESTIONS)],
         rounds: int,
@@ -195,7 +195,6 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         channel: discord.TextChannel | None = None,
         warning_minutes: int | None = None,
     ) -> None:
-        assert interaction.guild is not None
         where = channel or interaction.channel
         if not isinstance(where, discord.TextChannel):
             raise BadInput(
@@ -255,49 +254,42 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             ephemeral=True,
         )
 
-    @app_commands.command(name="join", description="Sign up for a café")
+    @guild_command(name="join", description="Sign up for a café")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MEMBER)
-    async def join(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def join(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="join"
         )
         # A burst of sign-ups queues on the café's row: the tree defers in time (cogs/_ui/answers).
         await send_ephemeral(interaction, await join(self.runner, found, interaction.user.id))
 
-    @app_commands.command(name="leave", description="Leave a café you signed up for")
+    @guild_command(name="leave", description="Leave a café you signed up for")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MEMBER)
-    async def leave(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def leave(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="leave"
         )
         await send_ephemeral(interaction, await leave(self.runner, found, interaction.user.id))
 
-    @app_commands.command(name="host", description="Make a member the host of a table")
+    @guild_command(name="host", description="Make a member the host of a table")
     @app_commands.describe(
         member="Who hosts: they stay at their table every round",
         table="Which table (default: the first without a host)",
         cafe=CAFE_HELP,
     )
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def host(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         member: discord.Member,
         table: int | None = None,
         cafe: CafeNumber | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
         if member.bot:
             raise BadInput(f"{member.display_name} is a bot.", "Choose a person to host.")
         found = await self.service.find(
@@ -306,7 +298,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         signup = await self.service.host(
             found, member.id, table=table, actor_id=interaction.user.id
         )
-        self.runner.signups.request(found.id or 0)
+        self.runner.signups.request(found.id)
         again = " (No change: they already did.)" if signup.already else ""
         await send_ephemeral(
             interaction,
@@ -316,17 +308,14 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     # --- running rounds ---------------------------------------------------------------------------
 
-    @app_commands.command(
+    @guild_command(
         name="start",
         description="Start a café: seat round 1 and open the tables (or open those left)",
     )
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def start(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def start(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="start"
         )
@@ -336,10 +325,10 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         await self.service.check_can_seat(found)  # before deferring: the answer comes at once
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            await self.runner.start_round(found.id or 0, 1)
+            await self.runner.start_round(found.id, 1)
         finally:
-            await self.runner.signups.refresh(found.id or 0)
-        waiting = await self._work_waiting(found.id or 0)
+            await self.runner.signups.refresh(found.id)
+        waiting = await self._work_waiting(found.id)
         answer = (
             f"**{found.title}** has started: round 1 is under way.{waiting}"
             if waiting
@@ -366,11 +355,9 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             )
         return f" Discord is not letting me through now: part of the work waits. {keep_trying}"
 
-    async def _open_tables_left(
-        self, interaction: discord.Interaction[CopBot], found: Cafe
-    ) -> None:
+    async def _open_tables_left(self, interaction: GuildInteraction, found: Cafe) -> None:
         """``/cafe start`` on a running café opens the tables a start could not open."""
-        view = await self.service.round_view(found.id or 0)
+        view = await self.service.round_view(found.id)
         if view is None or not view.unopened:
             raise BadInput(
                 f"**{found.title}** is running: round {found.current_round} is open.",
@@ -379,21 +366,19 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         await interaction.response.defer(ephemeral=True, thinking=True)
         # The late tables get the whole round, counted from now (their briefings say so), and
         # the tables open already get the same time more.
-        restarted = await self.service.restart_round_clock(
-            found.id or 0, actor_id=interaction.user.id
-        )
+        restarted = await self.service.restart_round_clock(found.id, actor_id=interaction.user.id)
         again = ""
         if restarted is not None and restarted.round_ends_at is not None:
             ends = discord.utils.format_dt(restarted.round_ends_at, "R")
             # The tables open already hear it (the late ones read it in their briefing).
             await self.runner.tell_tables(
-                found.id or 0,
+                found.id,
                 f"⏳ The round starts again for everyone, so that the tables opening late get "
                 f"the whole round: it ends {ends}.",
             )
             again = f" The round starts again for everyone: it ends {ends}."
-        await self.runner.start_round(found.id or 0, found.current_round)
-        waiting = await self._work_waiting(found.id or 0)
+        await self.runner.start_round(found.id, found.current_round)
+        waiting = await self._work_waiting(found.id)
         answer = (
             f"Round {found.current_round} of **{found.title}** goes on.{waiting}{again}"
             if waiting
@@ -402,22 +387,21 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         )
         await interaction.followup.send(answer, ephemeral=True)
 
-    @app_commands.command(name="next", description="End the round now and seat the next one")
+    @guild_command(name="next", description="End the round now and seat the next one")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def next_round(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
+        self, interaction: GuildInteraction, cafe: CafeNumber | None = None
     ) -> None:
-        assert interaction.guild_id is not None
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.RUNNING,), doing="move on"
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.runner.end_now(found)
-        after = await self.service.get(found.id or 0)
+        after = await self.service.get(found.id)
         assert after is not None
-        waiting = await self._work_waiting(found.id or 0)
+        waiting = await self._work_waiting(found.id)
         if after.state == CafeState.RUNNING:
             answer = f"Round {after.current_round} of **{found.title}** has started.{waiting}"
         elif waiting:
@@ -426,17 +410,16 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             answer = f"That was the last round: the harvest of **{found.title}** is posted."
         await interaction.followup.send(answer, ephemeral=True)
 
-    @app_commands.command(name="extend", description="Give the running round more time")
+    @guild_command(name="extend", description="Give the running round more time")
     @app_commands.describe(minutes="How many minutes more (1-120)", cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def extend(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         minutes: int,
         cafe: CafeNumber | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.RUNNING,), doing="extend"
         )
@@ -446,7 +429,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         # Answered first: telling a hundred tables takes longer than an answer may wait.
         await send_ephemeral(interaction, f"Round {updated.current_round} now ends {ends}.")
         told = await self.runner.tell_tables(
-            found.id or 0,
+            found.id,
             f"⏳ This round has {text.format_minutes(minutes)} more: it now ends {ends}.",
         )
         if told.waiting:
@@ -456,17 +439,16 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 ephemeral=True,
             )
 
-    @app_commands.command(name="broadcast", description="Post a message in every table thread")
+    @guild_command(name="broadcast", description="Post a message in every table thread")
     @app_commands.describe(message="What every table should read", cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
     async def broadcast(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         message: app_commands.Transform[str, FreeText("message", MAX_BROADCAST)],
         cafe: CafeNumber | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
         clean = message.strip()
         if not clean or len(clean) > MAX_BROADCAST:
             raise BadInput(
@@ -478,7 +460,7 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         told = await self.runner.tell_tables(
-            found.id or 0,
+            found.id,
             f"📣 **From {interaction.user.display_name}:**\n{text.neutralise_mentions(clean)}",
         )
         answer = f"Posted in {text.plural(told.sent, 'table thread')}."
@@ -489,39 +471,33 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             )
         await interaction.followup.send(answer, ephemeral=True)
 
-    @app_commands.command(name="end", description="End the café now and post the harvest")
+    @guild_command(name="end", description="End the café now and post the harvest")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def end(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def end(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.RUNNING, CafeState.HARVEST), doing="end"
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.runner.finish_early(found)
-        await self.runner.signups.refresh(found.id or 0)
+        await self.runner.signups.refresh(found.id)
         await interaction.followup.send(
             f"**{found.title}** has ended; its harvest is in <#{found.channel_id}>.", ephemeral=True
         )
 
-    @app_commands.command(name="cancel", description="Cancel a café (no harvest)")
+    @guild_command(name="cancel", description="Cancel a café (no harvest)")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def cancel(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def cancel(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild_id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="cancel"
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         cancelled = await self.runner.cancel(found, actor_id=interaction.user.id)
         answer = f"**{cancelled.title}** is cancelled."
-        if await self.runner.retrying(found.id or 0):
+        if await self.runner.retrying(found.id):
             answer += (
                 " Discord is not letting me through right now: the table threads still open are "
                 "told and closed as soon as it does. I keep trying by myself."
@@ -530,12 +506,12 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     # --- the tablecloth and the harvest -----------------------------------------------------------
 
-    @app_commands.command(name="note", description="Add a note to your table's tablecloth")
+    @guild_command(name="note", description="Add a note to your table's tablecloth")
     @app_commands.describe(text="What the table should remember (up to 1000 characters)")
     @require(Access.MEMBER)
     async def note(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         text: app_commands.Transform[str, FreeText("text", MAX_NOTE)],
     ) -> None:
         channel = interaction.channel
@@ -557,7 +533,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
     ) -> None:
         await check_access(interaction, Access.MEMBER)
         channel = message.channel
-        table = None
+        cafe: Cafe | None
+        table: CafeTable | None = None
         found = await self.service.cafe_of_thread(channel.id)
         if found is not None:
             cafe, table = found
@@ -591,14 +568,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             else "That message is in the harvest already.",
         )
 
-    @app_commands.command(name="harvest", description="Post a café's harvest again, with a file")
+    @guild_command(name="harvest", description="Post a café's harvest again, with a file")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def harvest(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def harvest(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild_id,
             cafe,
@@ -629,21 +603,18 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
 
     # --- looking ----------------------------------------------------------------------------------
 
-    @app_commands.command(name="status", description="Where a café is, and where you sit")
+    @guild_command(name="status", description="Where a café is, and where you sit")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MEMBER)
-    async def status(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild is not None
+    async def status(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(interaction.guild.id, cafe, doing="look at")
-        participants, hosts = await self.service.counts(found.id or 0)
+        participants, hosts = await self.service.counts(found.id)
         lines = [
             f"**State:** {describe_state(found)}",
             text.format_seat_summary(participants, hosts),
         ]
-        view = await self.service.round_view(found.id or 0)
+        view = await self.service.round_view(found.id)
         if found.state == CafeState.RUNNING and found.round_ends_at is not None:
             lines.append(f"**Round ends** {discord.utils.format_dt(found.round_ends_at, 'R')}")
         mine = view.table_of(interaction.user.id) if view else None
@@ -653,14 +624,14 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
                 role = "host" if interaction.user.id in mine.host_ids else "traveller"
                 lines.append(f"**Your table:** table {mine.table.table_number} {where} ({role})")
             else:
-                joined = await self.service.participant(found.id or 0, interaction.user.id)
+                joined = await self.service.participant(found.id, interaction.user.id)
                 lines.append(
                     "**Your table:** you get a seat from the next round."
                     if joined
                     else "**Your table:** you are not signed up (`/cafe join`)."
                 )
         else:
-            joined = await self.service.participant(found.id or 0, interaction.user.id)
+            joined = await self.service.participant(found.id, interaction.user.id)
             lines.append(
                 "You are signed up."
                 + (" You host a table." if joined and joined.host_table else "")
@@ -688,14 +659,13 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         name = discord.utils.escape_markdown(member.display_name) if member else "someone"
         return f"{name} (host)" if is_host else name
 
-    @app_commands.command(name="list", description="The server's cafés")
+    @guild_command(name="list", description="The server's cafés")
     @require(Access.MEMBER)
-    async def list_cafes(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild_id is not None
+    async def list_cafes(self, interaction: GuildInteraction) -> None:
         found = await self.service.list_cafes(interaction.guild_id)
         lines = []
         for cafe in found:
-            participants, _ = await self.service.counts(cafe.id or 0)
+            participants, _ = await self.service.counts(cafe.id)
             title = discord.utils.escape_markdown(cafe.title)
             lines.append(
                 f"**#{cafe.id} {title}**: {describe_state(cafe)}"
@@ -706,14 +676,11 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             interaction, embed=make_embed("Cafés", _fit(description, EMBED_DESCRIPTION_MAX))
         )
 
-    @app_commands.command(name="plan", description="Preview the seating, with its quality figures")
+    @guild_command(name="plan", description="Preview the seating, with its quality figures")
     @app_commands.describe(cafe=CAFE_HELP)
-    @app_commands.autocomplete(cafe=cafe_numbers)
+    @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def plan(
-        self, interaction: discord.Interaction[CopBot], cafe: CafeNumber | None = None
-    ) -> None:
-        assert interaction.guild is not None
+    async def plan(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
         found = await self.service.find(
             interaction.guild.id, cafe, states=(CafeState.OPEN, CafeState.RUNNING), doing="plan"
         )

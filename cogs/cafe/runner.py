@@ -25,7 +25,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 import discord
@@ -33,13 +33,13 @@ import discord
 from bot.cafe import text
 from bot.cafe.harvest import HarvestItem, harvest_markdown, harvest_messages, tablecloth_messages
 from bot.cafe.service import CafeService, RoundView, TableInRound
+from bot.cafe.values import Cafe, CafeState, CafeTable
 from bot.contributions.classifier import ThreadKind
 from bot.errors import CopbotError, NotFound
 from bot.permissions import THREAD_LIMIT_FIX, is_thread_limit
 from bot.text import escape_markdown
 from cogs._ui.embeds import Tone, make_embed
 from cogs.cafe.views import SignupRefresher, post_signup, table_view, tablecloth_view
-from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:
     from bot.client import CopBot
@@ -51,7 +51,8 @@ NO_PINGS = discord.AllowedMentions.none()
 # bucket but does not spread requests under the global one. Opening a big café stays below it.
 CAFE_REQUESTS_PER_SECOND = 40.0
 PROGRESS_EVERY_SECONDS = 2.0  # how often the progress message is edited while threads open
-THREAD_ARCHIVE_MINUTES = 1440  # a round's thread stays open a day at most if never closed
+# A round's thread stays open a day at most if never closed (Discord allows four durations).
+THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
 # Discord failing for a while: the first retry comes soon (a spent bucket refills in seconds),
 # later ones back off to once a minute, until the work is done or the round is over.
 RETRY_FIRST_SECONDS = 2.0
@@ -152,13 +153,11 @@ class CafeRunner:
 
     async def end_now(self, cafe: Cafe) -> None:
         """``/cafe next`` and the end of a round by ``/cafe end``: record, then move on."""
-        assert cafe.id is not None
         if await self.service.end_round_now(cafe.id, cafe.current_round):
             await self.advance(cafe.id, cafe.current_round)
 
     async def finish_early(self, cafe: Cafe) -> None:
         """``/cafe end``: close the running round and go straight to the harvest."""
-        assert cafe.id is not None
         async with self.service.running(cafe.id):
             current = await self.service.get(cafe.id)
             if current is None:
@@ -200,7 +199,7 @@ class CafeRunner:
                 await thread.send(
                     text.round_warning(minutes),
                     nonce=nonce(
-                        view.cafe.id or 0,
+                        view.cafe.id,
                         "r",
                         view.round_number,
                         "t",
@@ -209,12 +208,11 @@ class CafeRunner:
                     ),
                     allowed_mentions=NO_PINGS,
                 )
-            await self.service.record_table(table.table.id or 0, warned=True)
+            await self.service.record_table_warned(table.table.id)
 
     async def recover(self) -> None:
         """After a restart: finish what was half done and end rounds whose time has passed."""
         for cafe in await self.service.unfinished():
-            assert cafe.id is not None
             try:
                 await self.resume(cafe.id)
             except Exception:
@@ -253,7 +251,6 @@ class CafeRunner:
         return "done"
 
     async def _finish_discord_work(self, cafe: Cafe) -> None:
-        assert cafe.id is not None
         cafe_id = cafe.id
         if cafe.state == CafeState.CANCELLED:
             async with self.service.running(cafe_id):
@@ -286,7 +283,6 @@ class CafeRunner:
     async def _retry_later(self, cafe: Cafe, doing: str, error: BaseException) -> None:
         """Discord failed for now (its rate limit spent, an outage): try again later (backing
         off), and tell the café channel once that the bot keeps trying."""
-        assert cafe.id is not None
         retry = await self.service.retry_later(
             cafe.id,
             first=timedelta(seconds=RETRY_FIRST_SECONDS),
@@ -363,7 +359,6 @@ class CafeRunner:
 
     async def _close_rounds_over(self, cafe: Cafe) -> None:
         """Close the tables of rounds that are over which Discord did not let close on time."""
-        assert cafe.id is not None
         running = cafe.state == CafeState.RUNNING
         last_over = cafe.current_round - 1 if running else cafe.current_round
         for number in range(1, last_over + 1):
@@ -417,11 +412,9 @@ class CafeRunner:
             await self._retry_later(cafe, "posting a message in the table threads", error)
 
     async def _send_notices(self, cafe: Cafe) -> None:
-        assert cafe.id is not None
         current = await self.service.get(cafe.id)
         useless = []
         for notice, table in await self.service.unsent_notices(cafe.id):
-            assert notice.id is not None
             in_play = (
                 current is not None
                 and current.state == CafeState.RUNNING
@@ -442,7 +435,6 @@ class CafeRunner:
     async def cancel(self, cafe: Cafe, *, actor_id: int) -> Cafe:
         """``/cafe cancel``: record it, then close the tables still open (by the retry, should
         Discord not let the bot through now)."""
-        assert cafe.id is not None
         async with self.service.running(cafe.id):
             cancelled = await self.service.cancel(cafe, actor_id=actor_id)
             await self._close_cancelled_or_retry(cancelled)
@@ -458,11 +450,9 @@ class CafeRunner:
             await self._retry_later(cafe, "closing the tables of the cancelled café", error)
 
     async def _close_cancelled(self, cafe: Cafe) -> None:
-        assert cafe.id is not None
         view = await self.service.round_view(cafe.id)
         for table in view.tables if view else ():
             row = table.table
-            assert row.id is not None
             if row.closed:
                 continue
             thread = await self._thread(row.thread_id) if row.thread_id else None
@@ -475,7 +465,7 @@ class CafeRunner:
                 )
                 await self.pacer.wait()
                 await thread.edit(locked=True, archived=True)
-            await self.service.record_table(row.id, closed=True)
+            await self.service.record_table_closed(row.id)
 
     # --- opening and closing tables --------------------------------------------------------
 
@@ -487,7 +477,6 @@ class CafeRunner:
         limit spent, an outage) are raised as they come: the caller sets a retry.
         """
         cafe = view.cafe
-        assert cafe.id is not None
         channel = await self._channel(cafe.channel_id)
         if channel is None:
             log.warning("café %s: channel %s is gone", cafe.id, cafe.channel_id)
@@ -542,7 +531,6 @@ class CafeRunner:
         tablecloth: list[HarvestItem],
     ) -> None:
         cafe, row = view.cafe, table.table
-        assert cafe.id is not None and row.id is not None
         thread = await self._thread(row.thread_id) if row.thread_id else None
         if thread is None:
             name = text.table_thread_name(view.round_number, row.table_number, view.question)
@@ -558,7 +546,7 @@ class CafeRunner:
                     auto_archive_duration=THREAD_ARCHIVE_MINUTES,
                 )
             self.thread_ids.add(thread.id)
-            await self.service.record_table(row.id, thread_id=thread.id)
+            await self.service.record_table_thread(row.id, thread.id)
         key = ("r", view.round_number, "t", row.table_number)
         if cafe.thread_type == "private":
             for user_id in table.user_ids:
@@ -595,16 +583,14 @@ class CafeRunner:
             await thread.send(
                 part, nonce=nonce(cafe.id, *key, "n", index), allowed_mentions=NO_PINGS
             )
-        await self.service.record_table(row.id, opened=True)
+        await self.service.record_table_opened(row.id)
 
     async def _close_tables(self, view: RoundView) -> None:
         cafe = view.cafe
-        assert cafe.id is not None
         for table in view.tables:
             row = table.table
             if row.closed or row.thread_id is None:
                 continue
-            assert row.id is not None
             thread = await self._thread(row.thread_id)
             if thread is not None:
                 if not thread.archived:
@@ -617,7 +603,7 @@ class CafeRunner:
                     )
                 await self.pacer.wait()
                 await thread.edit(locked=True, archived=True)
-            await self.service.record_table(row.id, closed=True)
+            await self.service.record_table_closed(row.id)
 
     # --- the harvest -------------------------------------------------------------------------
 
@@ -636,7 +622,7 @@ class CafeRunner:
                 reflection = await self._reflection_thread(channel, cafe)
                 if not cafe.harvest_posted:
                     await self.post_harvest(channel, cafe, reflection, first_time=True)
-                    await self.service.update(cafe_id, harvest_posted=True)
+                    await self.service.record_harvest_posted(cafe_id)
             except Exception as error:
                 if not is_transient(error):
                     raise
@@ -660,7 +646,6 @@ class CafeRunner:
     ) -> list[discord.Message]:
         """The harvest as messages (split within Discord's limits), the last with the Markdown
         file attached."""
-        assert cafe.id is not None
         guild = self.bot.get_guild(cafe.community_id)
         harvest = await self.service.harvest(
             cafe,
@@ -674,7 +659,9 @@ class CafeRunner:
             last = index == len(parts) - 1
             extra: dict[str, Any] = {}
             if last:
-                extra["file"] = discord.File(io.BytesIO(document), filename=harvest_filename(cafe))
+                extra["file"] = discord.File(
+                    io.BytesIO(document), filename=harvest_filename(cafe.id, cafe.title)
+                )
             if first_time:
                 extra["nonce"] = nonce(cafe.id, "h", index)
             sent.append(await channel.send(part, allowed_mentions=NO_PINGS, **extra))
@@ -683,7 +670,6 @@ class CafeRunner:
     async def _reflection_thread(
         self, channel: discord.TextChannel, cafe: Cafe
     ) -> discord.Thread | None:
-        assert cafe.id is not None
         if cafe.reflection_thread_id is not None:
             found = await self._thread(cafe.reflection_thread_id)
             if found is not None:
@@ -703,7 +689,7 @@ class CafeRunner:
                 allowed_mentions=NO_PINGS,
             )
         self.thread_ids.add(thread.id)
-        await self.service.update(cafe.id, reflection_thread_id=thread.id)
+        await self.service.set_reflection_thread(cafe.id, thread.id)
         return thread
 
     # --- messages in the café channel -------------------------------------------------------
@@ -712,7 +698,6 @@ class CafeRunner:
         self, channel: discord.TextChannel, view: RoundView, *, opened: int
     ) -> discord.Message | None:
         cafe = view.cafe
-        assert cafe.id is not None
         if cafe.progress_message_id is not None and cafe.current_round == view.round_number:
             try:
                 return await channel.fetch_message(cafe.progress_message_id)
@@ -723,7 +708,7 @@ class CafeRunner:
             nonce=nonce(cafe.id, "r", view.round_number, "p"),
             allowed_mentions=NO_PINGS,
         )
-        await self.service.update(cafe.id, progress_message_id=message.id)
+        await self.service.set_progress_message(cafe.id, message.id)
         return message
 
     async def _finish_listing(self, channel: discord.TextChannel, view: RoundView) -> None:
@@ -786,7 +771,11 @@ class CafeRunner:
 
     async def _say(self, cafe: Cafe, content: str, *, nonce: str | None = None) -> None:
         channel = await self._channel(cafe.channel_id)
-        if channel is not None:
+        if channel is None:
+            return
+        if nonce is None:  # none of ours: discord.py picks one at random
+            await channel.send(content, allowed_mentions=NO_PINGS)
+        else:
             await channel.send(content, nonce=nonce, allowed_mentions=NO_PINGS)
 
     # --- looking things up ---------------------------------------------------------------------
@@ -839,13 +828,13 @@ def describe_failure(error: BaseException) -> str:
     return type(error).__name__
 
 
-def harvest_filename(cafe: Cafe, longest: int = 40) -> str:
+def harvest_filename(cafe_id: int, title: str, longest: int = 40) -> str:
     """``harvest-3-funding-km.md``: the title's words, whole, within ``longest`` characters."""
-    words = "".join(ch if ch.isalnum() else " " for ch in cafe.title.lower()).split()
+    words = "".join(ch if ch.isalnum() else " " for ch in title.lower()).split()
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word
         if len(candidate) > longest:
             break
         slug = candidate
-    return f"harvest-{cafe.id}-{slug or 'cafe'}.md"
+    return f"harvest-{cafe_id}-{slug or 'cafe'}.md"

@@ -3,7 +3,8 @@ tablecloth and Call the facilitator in table threads. They are dynamic items (th
 are in the custom_id), so they keep working after a restart without any view held in memory.
 
 What the buttons do is here too (``/cafe join``, ``leave`` and ``note`` share it); they reach the
-café's runner through the bot (:func:`cafe_runner`), never the cog."""
+café's runner through :func:`cafe_runner` (registered for the bot by the cog), never the
+cog."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncio
 import logging
 import re
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import discord
@@ -18,12 +20,13 @@ from discord import app_commands
 
 from bot.cafe import text
 from bot.cafe.service import CafeService, check_table_in_play, describe_state
+from bot.cafe.values import Cafe, CafeState, CafeTable
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.permissions import Access, check_access
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, in_guild
 from cogs._ui.tree import send_ephemeral
 from cogs._ui.views import CopbotModal, CopbotView, DynamicButton
-from storage.models import Cafe, CafeState, CafeTable
 
 if TYPE_CHECKING:
     from bot.client import CopBot
@@ -41,8 +44,8 @@ SIGNUP_ACTIONS = {
 
 class CafeRunning(Protocol):
     """What the buttons use of the café's runner (cogs/cafe/runner.py). The cog builds it once
-    and keeps it on the bot as ``bot.cafe_runner``; a Protocol here, because the runner imports
-    this module and nothing here may import the runner or the cog back."""
+    and registers it for its bot (:func:`register_runner`); a Protocol here, because the runner
+    imports this module and nothing here may import the runner or the cog back."""
 
     service: CafeService
     signups: SignupRefresher
@@ -51,8 +54,21 @@ class CafeRunning(Protocol):
     async def call_facilitator(self, cafe: Cafe, table: CafeTable, asked_by: str) -> None: ...
 
 
+# Each bot's café runner while the café cog is loaded. Weak keys: a bot that closes without
+# unloading its cogs (tests start many in one process) is not kept alive by this.
+_runners: weakref.WeakKeyDictionary[discord.Client, CafeRunning] = weakref.WeakKeyDictionary()
+
+
+def register_runner(bot: discord.Client, runner: CafeRunning) -> None:
+    _runners[bot] = runner
+
+
+def forget_runner(bot: discord.Client) -> None:
+    _runners.pop(bot, None)
+
+
 def cafe_runner(bot: discord.Client) -> CafeRunning:
-    runner: CafeRunning | None = getattr(bot, "cafe_runner", None)
+    runner = _runners.get(bot)
     if runner is None:
         raise RuntimeError("the café cog is not loaded")
     return runner
@@ -103,7 +119,7 @@ class SignupButton(
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         await sign_up_by_button(
-            interaction, cafe_runner(interaction.client), self.cafe_id, self.action
+            in_guild(interaction), cafe_runner(interaction.client), self.cafe_id, self.action
         )
 
 
@@ -117,7 +133,6 @@ def signup_view(cafe_id: int, *, open_for_signup: bool = True) -> CopbotView | N
 
 
 async def post_signup(bot: CopBot, channel: discord.abc.Messageable, cafe: Cafe) -> discord.Message:
-    assert cafe.id is not None
     service = cafe_runner(bot).service
     participants, hosts = await service.counts(cafe.id)
     view = signup_view(cafe.id)
@@ -128,7 +143,7 @@ async def post_signup(bot: CopBot, channel: discord.abc.Messageable, cafe: Cafe)
         nonce=f"c{cafe.id}signup",
         allowed_mentions=discord.AllowedMentions.none(),
     )
-    await service.update(cafe.id, signup_message_id=message.id)
+    await service.set_signup_message(cafe.id, message.id)
     return message
 
 
@@ -193,17 +208,16 @@ async def refresh_signup(bot: CopBot, cafe_id: int) -> None:
             view=signup_view(cafe_id, open_for_signup=still_open),
         )
     except discord.NotFound:
-        await service.update(cafe_id, signup_message_id=None)
+        await service.set_signup_message(cafe_id, None)
 
 
 # --- signing up by button (and by /cafe join and /cafe leave) ---------------------------------
 
 
 async def sign_up_by_button(
-    interaction: discord.Interaction[Any], runner: CafeRunning, cafe_id: int, action: str
+    interaction: GuildInteraction, runner: CafeRunning, cafe_id: int, action: str
 ) -> None:
     await check_access(interaction, Access.MEMBER)
-    assert interaction.guild_id is not None
     cafe = await runner.service.find(
         interaction.guild_id,
         cafe_id,
@@ -233,7 +247,7 @@ async def sign_up_by_button(
 async def join(runner: CafeRunning, cafe: Cafe, user_id: int) -> str:
     signup = await runner.service.join(cafe, user_id)
     if not signup.already:
-        runner.signups.request(cafe.id or 0)
+        runner.signups.request(cafe.id)
     if signup.already:
         return f"You are already signed up for **{cafe.title}**."
     if cafe.state == CafeState.RUNNING:
@@ -246,7 +260,7 @@ async def join(runner: CafeRunning, cafe: Cafe, user_id: int) -> str:
 
 async def leave(runner: CafeRunning, cafe: Cafe, user_id: int) -> str:
     await runner.service.leave(cafe, user_id)
-    runner.signups.request(cafe.id or 0)
+    runner.signups.request(cafe.id)
     if cafe.state == CafeState.RUNNING:
         return f"You have left **{cafe.title}**: you won't be seated in the coming rounds."
     return f"You have left **{cafe.title}**."
@@ -373,7 +387,6 @@ async def call_facilitator(
     await check_access(interaction, Access.MEMBER)
     await check_at_table(interaction, runner.service, cafe, table)
     check_table_in_play(cafe, table)
-    assert table.id is not None
     now = time.monotonic()
     called = runner.facilitator_called.get(table.id)
     if called is not None and now - called < FACILITATOR_CALL_COOLDOWN:
@@ -395,7 +408,7 @@ async def check_at_table(
     """Seated people note for their table; moderators may note for any."""
     if interaction.guild_id != cafe.community_id:
         raise NotAllowed("That café belongs to another server.")
-    view = await service.round_view(cafe.id or 0, table.round_number)
+    view = await service.round_view(cafe.id, table.round_number)
     seated = view is not None and any(
         t.table.id == table.id and interaction.user.id in t.user_ids for t in view.tables
     )

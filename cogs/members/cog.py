@@ -2,7 +2,8 @@
 
 Listeners only: the register (bot/membership/profiles.py) decides what a join or a leave means;
 this file reads Discord and carries the decisions out. A returning member gets their synced roles
-back, and the start-up catch-up ends with a role sync (cogs/members/role_sync.py), when it is on.
+back, and the start-up catch-up ends with a role sync (``bot.role_sync``,
+cogs/members/role_sync.py), when it is on.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import discord
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.membership import profiles
-from cogs.members.role_sync import RoleSyncer
+from bot.membership.profiles import PresentPerson
 
 log = logging.getLogger(__name__)
 
 
-def present_person(member: discord.Member) -> profiles.PresentPerson:
-    return profiles.PresentPerson(member.id, member.display_name, member.joined_at)
+def present_person(member: discord.Member) -> PresentPerson:
+    return PresentPerson(member.id, member.display_name, member.joined_at)
 
 
 # --- the listeners ------------------------------------------------------------------------------
@@ -29,7 +29,6 @@ def present_person(member: discord.Member) -> profiles.PresentPerson:
 class Members(commands.Cog):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
-        self.role_sync = RoleSyncer(bot)
 
     async def catch_up(self, guild: discord.Guild) -> None:
         """Joins and leaves that happened while the bot was away, then roles."""
@@ -39,8 +38,8 @@ class Members(commands.Cog):
             for m in guild.members
             if not m.bot and not self.bot.optouts.is_forgotten(guild.id, m.id)
         ]
-        report = await profiles.reconcile_presence(
-            self.bot.db, guild.id, guild.name, people, complete=guild.chunked, listed_at=listed_at
+        report = await self.bot.profiles.reconcile_presence(
+            guild.id, guild.name, people, complete=guild.chunked, listed_at=listed_at
         )
         reconciled_at = discord.utils.utcnow()
         # Someone may have left while the register was being written: the snapshot is stale.
@@ -49,8 +48,8 @@ class Members(commands.Cog):
         still_here = {m.id for m in guild.members}
         for person in people:
             if person.user_id not in still_here:
-                await profiles.register_departure(
-                    self.bot.db, guild.id, person.user_id, unless_changed_after=reconciled_at
+                await self.bot.profiles.register_departure(
+                    guild.id, person.user_id, unless_changed_after=reconciled_at
                 )
         if not guild.chunked:
             log.warning(
@@ -65,7 +64,7 @@ class Members(commands.Cog):
                 len(report.departed),
                 report.renamed,
             )
-        await self.role_sync.sync_if_enabled(guild)
+        await self.bot.role_sync.sync_if_enabled(guild)
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
@@ -82,24 +81,24 @@ class Members(commands.Cog):
             return
         if self.bot.optouts.is_forgotten(member.guild.id, member.id):
             return  # they asked to be forgotten: the register does not take them back silently
-        await profiles.register_arrival(
-            self.bot.db, member.guild.id, member.guild.name, present_person(member)
+        await self.bot.profiles.register_arrival(
+            member.guild.id, member.guild.name, present_person(member)
         )
         # Discord drops a member's roles when they leave: a returning member gets theirs back.
-        await self.role_sync.sync_if_enabled(member.guild, [member.id])
+        await self.bot.role_sync.sync_if_enabled(member.guild, [member.id])
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         # The raw event: on_member_remove is skipped when the member was not in the cache.
         if payload.user.bot:
             return
-        await profiles.register_departure(self.bot.db, payload.guild_id, payload.user.id)
+        await self.bot.profiles.register_departure(payload.guild_id, payload.user.id)
 
     @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         if after.bot or before.display_name == after.display_name:
             return
-        await profiles.rename_member(self.bot.db, after.guild.id, after.id, after.display_name)
+        await self.bot.profiles.rename_member(after.guild.id, after.id, after.display_name)
 
     @commands.Cog.listener()
     async def on_user_update(self, before: discord.User, after: discord.User) -> None:
@@ -109,9 +108,8 @@ class Members(commands.Cog):
         for guild in after.mutual_guilds:
             member = guild.get_member(after.id)
             if member is not None:
-                await profiles.rename_member(self.bot.db, guild.id, member.id, member.display_name)
+                await self.bot.profiles.rename_member(guild.id, member.id, member.display_name)
 
     @commands.Cog.listener()
     async def on_member_profile_changed(self, guild: discord.Guild, user_id: int) -> None:
-        await self.role_sync.sync_if_enabled(guild, [user_id])
-
+        await self.bot.role_sync.sync_if_enabled(guild, [user_id])

@@ -1,9 +1,10 @@
 """Role sync, applied: the planner (bot/membership/rolesync.py) decides which roles should change;
 this module checks that the bot can carry it out and does, one sync per server at a time.
 
-Used by the register's listeners (cogs/members/cog.py: a returning member gets their roles back,
-the start-up catch-up) and by ``/settings rolesync``. Not an extension: it has no listeners of its
-own.
+Built once by CopBot (``bot.role_sync``) and used by the register's listeners
+(cogs/members/cog.py: a returning member gets their roles back, the start-up catch-up) and by
+``/settings rolesync``. Not an extension: it has no listeners of its own. It knows the register
+only through ``RoleSyncRegister``, not through the bot (bot/client.py imports this module).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.client import CopBot
 from bot.errors import NotAllowed
-from bot.membership import profiles
 from bot.membership.rolesync import (
     GUILD_ROLE_LIMIT,
     MemberFacts,
@@ -26,6 +25,7 @@ from bot.membership.rolesync import (
     SyncedRoleFacts,
     plan_role_sync,
 )
+from bot.membership.rolesync_register import RoleSyncRegister
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +79,19 @@ class RoleSyncer:
     """Brings a server's synced roles in step with the register. One sync per server at a time,
     so that two syncs cannot both create the same missing role."""
 
-    def __init__(self, bot: CopBot) -> None:
-        self.bot = bot
+    def __init__(self, register: RoleSyncRegister) -> None:
+        self.register = register
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def blocker(self, guild: discord.Guild) -> NotAllowed | None:
-        remembered = await profiles.remembered_role_ids(self.bot.db, guild.id)
+        remembered = await self.register.remembered_role_ids(guild.id)
         return role_sync_blocker(guild, remembered)
 
     async def sync_if_enabled(
         self, guild: discord.Guild, user_ids: Collection[int] | None = None
     ) -> RoleSyncOutcome | None:
         """For listeners: sync when role sync is on and possible; otherwise only log why not."""
-        setting = await profiles.role_sync_setting(self.bot.db, guild.id)
+        setting = await self.register.setting(guild.id)
         if not setting.enabled:
             return None
         blocker = await self.blocker(guild)
@@ -106,8 +106,8 @@ class RoleSyncer:
         """Sync the roles of ``user_ids`` (None: everyone in the server)."""
         lock = self._locks.setdefault(guild.id, asyncio.Lock())
         async with lock:
-            facts = await profiles.role_sync_facts(
-                self.bot.db, guild.id, None if user_ids is None else list(user_ids)
+            facts = await self.register.facts(
+                guild.id, None if user_ids is None else list(user_ids)
             )
             if user_ids is None:
                 people = [m for m in guild.members if not m.bot]
@@ -148,7 +148,7 @@ class RoleSyncer:
                     await role.delete(reason=AUDIT_REASON)
                 deleted.append(role_id)
             outcome.deleted = len(deleted)
-            await profiles.forget_synced_roles(self.bot.db, guild.id, deleted)
+            await self.register.forget(guild.id, deleted)
             for role_id, name in plan.rename:
                 role = guild.get_role(role_id)
                 if role is not None:
@@ -164,7 +164,7 @@ class RoleSyncer:
                     reason=AUDIT_REASON,
                 )
                 # Remembered at once: a role made but not remembered would be made again.
-                await profiles.remember_synced_roles(self.bot.db, guild.id, [(spec.key, role.id)])
+                await self.register.remember(guild.id, [(spec.key, role.id)])
                 role_of[spec.key] = role
                 outcome.created.append(spec.name)
         except discord.HTTPException as error:

@@ -5,7 +5,9 @@ bot/prompts/, a message out. Posting step by step, for ``/prompt post`` and for 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import discord
@@ -24,17 +26,18 @@ from bot.permissions import (
     check_bot_can_post,
     require,
 )
-from bot.prompts import bank
 from bot.prompts.rules import MAX_QUESTION, MAX_REASON, MAX_THEME
 from bot.prompts.schedules import (
     PROMPT_POST,
     ScheduleView,
 )
+from bot.prompts.values import Question, QuestionStatus
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from bot.scheduling.when import MAX_TIMEZONE_NAME
 from bot.text import collapse_spaces
 from cogs._ui.csv_upload import import_attachment
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction
 from cogs._ui.tree import send_ephemeral
 from cogs.options import FreeText, RowNumber
 from cogs.prompts.posting import PromptPoster
@@ -49,7 +52,6 @@ from cogs.prompts.views import (
     review_view,
     update_review_message,
 )
-from storage.models import Question, QuestionStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +66,29 @@ Theme = app_commands.Transform[str, FreeText("theme", MAX_THEME)]
 QuestionNumber = app_commands.Transform[int, RowNumber("question", "/prompt list")]
 ScheduleNumber = app_commands.Transform[int, RowNumber("schedule", "/prompt schedules")]
 
+Options = ParamSpec("Options")
+CogT = TypeVar("CogT", bound=commands.Cog)
+GuildCallback = Callable[Concatenate[CogT, GuildInteraction, Options], Coroutine[Any, Any, None]]
+
+
+def guild_command(
+    *, name: str, description: str
+) -> Callable[[GuildCallback[CogT, Options]], app_commands.Command[CogT, Options, None]]:
+    """``app_commands.command`` for a callback that takes a GuildInteraction (every /prompt
+    command: the group is guild-only). The same decorator: only its type is told that
+    discord.py hands such callbacks an interaction from a server."""
+    return cast(
+        Callable[[GuildCallback[CogT, Options]], app_commands.Command[CogT, Options, None]],
+        app_commands.command(name=name, description=description),
+    )
+
 
 async def theme_names(
     interaction: discord.Interaction[CopBot], current: str
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    names = await bank.suggest_themes(interaction.client.db, interaction.guild_id, current)
+    names = await interaction.client.question_bank.suggest_themes(interaction.guild_id, current)
     return [app_commands.Choice(name=name, value=name) for name in names]
 
 
@@ -106,7 +124,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
 
     # --- the bank -------------------------------------------------------------------------------
 
-    @app_commands.command(name="add", description="Add a question to the bank (approved at once)")
+    @guild_command(name="add", description="Add a question to the bank (approved at once)")
     @app_commands.describe(
         text="The question",
         theme="Its theme (offered as you type)",
@@ -116,7 +134,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @require(Access.MODERATOR)
     async def add(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         text: QuestionText,
         theme: Theme,
         credit: bool = False,
@@ -127,7 +145,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             f"Added question #{question.id} to **{question.theme}**: it is in the rotation.",
         )
 
-    @app_commands.command(name="submit", description="Suggest a question; a moderator reviews it")
+    @guild_command(name="submit", description="Suggest a question; a moderator reviews it")
     @app_commands.describe(
         text="The question you would like the community to answer",
         theme="Its theme (offered as you type)",
@@ -137,12 +155,11 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @require(Access.MEMBER)
     async def submit(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         text: QuestionText,
         theme: Theme,
         credit: bool = False,
     ) -> None:
-        assert interaction.guild is not None
         question = await self._add_question(interaction, text, theme, credit, approved=False)
         await send_ephemeral(
             interaction,
@@ -153,16 +170,14 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
 
     async def _add_question(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         text: str,
         theme: str,
         credit: bool,
         *,
         approved: bool,
     ) -> Question:
-        assert interaction.guild is not None
-        return await bank.add(
-            self.bot.db,
+        return await self.bot.question_bank.add(
             interaction.guild.id,
             interaction.guild.name,
             actor_id=interaction.user.id,
@@ -175,38 +190,40 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     async def _ask_for_review(self, guild: discord.Guild, question: Question) -> None:
         """Post the question with Approve / Reject in the review channel, if there is one."""
         community = await self.bot.communities.settings(guild.id, guild.name)
-        channel = guild.get_channel(community.review_channel_id or 0)
+        if community.review_channel_id is None:
+            return
+        channel = guild.get_channel(community.review_channel_id)
         if not isinstance(channel, discord.TextChannel):
             return
         try:
             message = await channel.send(
                 embed=review_embed(question, member_name(guild, question.author_id)),
-                view=review_view(question.id or 0),
+                view=review_view(question.id),
                 allowed_mentions=NO_PINGS,
             )
         except discord.HTTPException:
             log.warning("could not post question %s for review in %s", question.id, channel.id)
             return
-        await bank.set_review_message(
-            self.bot.db, guild.id, question.id or 0, channel_id=channel.id, message_id=message.id
+        await self.bot.question_bank.set_review_message(
+            guild.id, question.id, channel_id=channel.id, message_id=message.id
         )
 
-    @app_commands.command(name="approve", description="Approve a submitted question")
+    @guild_command(name="approve", description="Approve a submitted question")
     @app_commands.describe(id="The question's number")
     @require(Access.MODERATOR)
-    async def approve(self, interaction: discord.Interaction[CopBot], id: QuestionNumber) -> None:
+    async def approve(self, interaction: GuildInteraction, id: QuestionNumber) -> None:
         question = await record_review(interaction, id, approve=True, reason=None)
         await send_ephemeral(
             interaction, f"Question #{question.id} is approved: it joins the rotation."
         )
         await announce_review(interaction, question)
 
-    @app_commands.command(name="reject", description="Reject a submitted question")
+    @guild_command(name="reject", description="Reject a submitted question")
     @app_commands.describe(id="The question's number", reason="Why (the submitter is told)")
     @require(Access.MODERATOR)
     async def reject(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         id: QuestionNumber,
         reason: app_commands.Transform[str, FreeText("reason", MAX_REASON)] | None = None,
     ) -> None:
@@ -214,18 +231,17 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         await send_ephemeral(interaction, f"Question #{question.id} is rejected.")
         await announce_review(interaction, question)
 
-    @app_commands.command(name="list", description="The question bank, page by page")
+    @guild_command(name="list", description="The question bank, page by page")
     @app_commands.describe(theme="Only this theme", status="Only questions in this state")
     @app_commands.autocomplete(theme=theme_names)
     @app_commands.choices(status=STATUS_CHOICES)
     @require(Access.MEMBER)
     async def list_questions(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         theme: Theme | None = None,
         status: app_commands.Choice[str] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
         wanted = QuestionStatus(status.value) if status else None
         if wanted in (QuestionStatus.PENDING, QuestionStatus.REJECTED):
             await check_access(interaction, Access.MODERATOR)
@@ -242,15 +258,13 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         else:
             await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-    @app_commands.command(name="edit", description="Change the text of a question")
+    @guild_command(name="edit", description="Change the text of a question")
     @app_commands.describe(id="The question's number", text="The new text")
     @require(Access.MEMBER)
     async def edit(
-        self, interaction: discord.Interaction[CopBot], id: QuestionNumber, text: QuestionText
+        self, interaction: GuildInteraction, id: QuestionNumber, text: QuestionText
     ) -> None:
-        assert interaction.guild is not None
-        question, back_to_review = await bank.edit(
-            self.bot.db,
+        question, back_to_review = await self.bot.question_bank.edit(
             interaction.guild.id,
             id,
             editor_id=interaction.user.id,
@@ -266,35 +280,32 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             await send_ephemeral(interaction, f"Question #{id} is changed.")
             await update_review_message(interaction.guild, question)  # a pending card
 
-    async def _is_moderator(self, interaction: discord.Interaction[CopBot]) -> bool:
+    async def _is_moderator(self, interaction: GuildInteraction) -> bool:
         try:
             await check_access(interaction, Access.MODERATOR)
         except AccessDenied:
             return False
         return True
 
-    @app_commands.command(name="retire", description="Take a question out of the rotation")
+    @guild_command(name="retire", description="Take a question out of the rotation")
     @app_commands.describe(id="The question's number")
     @require(Access.MODERATOR)
-    async def retire(self, interaction: discord.Interaction[CopBot], id: QuestionNumber) -> None:
-        assert interaction.guild_id is not None
-        question = await bank.retire(
-            self.bot.db, interaction.guild_id, id, actor_id=interaction.user.id
+    async def retire(self, interaction: GuildInteraction, id: QuestionNumber) -> None:
+        question = await self.bot.question_bank.retire(
+            interaction.guild_id, id, actor_id=interaction.user.id
         )
         await send_ephemeral(
             interaction, f"Question #{question.id} is retired: it will not be posted again."
         )
 
-    @app_commands.command(name="import", description="Add questions from a CSV file (text, theme)")
+    @guild_command(name="import", description="Add questions from a CSV file (text, theme)")
     @app_commands.describe(file="A CSV with the columns text and theme")
     @require(Access.MODERATOR)
-    async def import_csv(
-        self, interaction: discord.Interaction[CopBot], file: discord.Attachment
-    ) -> None:
+    async def import_csv(self, interaction: GuildInteraction, file: discord.Attachment) -> None:
         await import_attachment(
             interaction,
             file,
-            bank.import_questions,
+            self.bot.question_bank.import_questions,
             title="Questions imported",
             what="questions",
             footer="They are approved and in the rotation. See them with /prompt list.",
@@ -302,7 +313,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
 
     # --- schedules ------------------------------------------------------------------------------
 
-    @app_commands.command(name="schedule", description="Post a theme's questions on a schedule")
+    @guild_command(name="schedule", description="Post a theme's questions on a schedule")
     @app_commands.describe(
         channel="Where the questions are posted",
         when="e.g. daily 09:00, weekly mon,wed 09:00, every 2 weeks tue 14:00, "
@@ -317,7 +328,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @require(Access.MODERATOR)
     async def schedule(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         channel: discord.TextChannel,
         when: app_commands.Transform[str, FreeText("when", MAX_WHEN)],
         theme: Theme,
@@ -326,7 +337,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         thread: bool = True,
         misfire: app_commands.Choice[str] | None = None,
     ) -> None:
-        assert interaction.guild is not None
         check_bot_can_post(channel, threads=thread, threads_or_else=", or set `thread:False`")
         community = await self.bot.communities.settings(
             interaction.guild.id, interaction.guild.name
@@ -360,10 +370,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
 
-    @app_commands.command(name="schedules", description="The prompt schedules and their next dates")
+    @guild_command(name="schedules", description="The prompt schedules and their next dates")
     @require(Access.MODERATOR)
-    async def schedules(self, interaction: discord.Interaction[CopBot]) -> None:
-        assert interaction.guild_id is not None
+    async def schedules(self, interaction: GuildInteraction) -> None:
         views = await self.service.list_schedules(interaction.guild_id)
         lines = [self._schedule_line(view) for view in views]
         embed = make_embed(
@@ -390,11 +399,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         )
         return f"{head}\n{state}{skips}"
 
-    @app_commands.command(name="pause", description="Pause a prompt schedule")
+    @guild_command(name="pause", description="Pause a prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def pause(self, interaction: discord.Interaction[CopBot], id: ScheduleNumber) -> None:
-        assert interaction.guild_id is not None
+    async def pause(self, interaction: GuildInteraction, id: ScheduleNumber) -> None:
         await self.service.set_paused(
             interaction.guild_id, id, paused=True, actor_id=interaction.user.id
         )
@@ -402,30 +410,26 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             interaction, f"Schedule #{id} is paused. `/prompt resume id:{id}` starts it again."
         )
 
-    @app_commands.command(name="resume", description="Resume a paused prompt schedule")
+    @guild_command(name="resume", description="Resume a paused prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def resume(self, interaction: discord.Interaction[CopBot], id: ScheduleNumber) -> None:
-        assert interaction.guild_id is not None
+    async def resume(self, interaction: GuildInteraction, id: ScheduleNumber) -> None:
         view = await self.service.set_paused(
             interaction.guild_id, id, paused=False, actor_id=interaction.user.id
         )
         due = f" Next: {_when(view.next_due, view.schedule.timezone)}." if view.next_due else ""
         await send_ephemeral(interaction, f"Schedule #{id} runs again.{due}")
 
-    @app_commands.command(name="unschedule", description="Remove a prompt schedule")
+    @guild_command(name="unschedule", description="Remove a prompt schedule")
     @app_commands.describe(id="The schedule's number (see /prompt schedules)")
     @require(Access.MODERATOR)
-    async def unschedule(
-        self, interaction: discord.Interaction[CopBot], id: ScheduleNumber
-    ) -> None:
-        assert interaction.guild_id is not None
+    async def unschedule(self, interaction: GuildInteraction, id: ScheduleNumber) -> None:
         await self.service.unschedule(interaction.guild_id, id, actor_id=interaction.user.id)
         await send_ephemeral(interaction, f"Schedule #{id} is removed. Its past posts stay.")
 
     # --- posting --------------------------------------------------------------------------------
 
-    @app_commands.command(name="post", description="Post the next question of a theme now")
+    @guild_command(name="post", description="Post the next question of a theme now")
     @app_commands.describe(
         theme="Whose question (default: the theme that waited longest)",
         channel="Where (default: here)",
@@ -434,11 +438,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
     @require(Access.MODERATOR)
     async def post(
         self,
-        interaction: discord.Interaction[CopBot],
+        interaction: GuildInteraction,
         theme: Theme | None = None,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
         where = channel or interaction.channel
         if not isinstance(where, discord.TextChannel):
             raise BadInput("Questions are posted in text channels.", "Name one with `channel`.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final, Literal
 
 import discord
 
@@ -20,15 +20,17 @@ from bot.client import CopBot
 from bot.errors import NotAllowed, new_error_id
 from bot.permissions import THREAD_LIMIT_FIX, check_bot_can_post, is_thread_limit
 from bot.prompts.schedules import PROMPT_POST, Choice, PromptService, UnfinishedPost, post_nonce
+from bot.prompts.values import PromptPost, PromptSchedule, Question
 from bot.scheduling.scheduler import Firing, tolerance
+from bot.scheduling.values import FiringStatus
 from bot.text import neutralise_mentions, shorten
 from cogs._ui.embeds import make_embed
 from cogs.prompts.views import member_name, send_to
-from storage.models import FiringStatus, PromptPost, PromptSchedule, Question
 
 log = logging.getLogger(__name__)
 
-THREAD_ARCHIVE_MINUTES = 10080  # answers come over days: a week before the thread archives
+# Answers come over days: a week before the thread archives.
+THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = 10080
 NO_PINGS = discord.AllowedMentions.none()
 ANSWER_IN_THREAD = "Answer in the thread below."
 ANSWER_IN_CHANNEL = "Answer here in the channel: Discord refused a thread for this question."
@@ -71,7 +73,6 @@ class PromptPoster:
         )
         if post is None:
             return None
-        assert post.id is not None
         self._making.add(post.id)
         try:
             message = await self._send(channel, post.id, choice.question, make_thread)
@@ -210,9 +211,7 @@ class PromptPoster:
 
     async def on_firing(self, firing: Firing) -> str | None:
         """A schedule's time has come: post its theme's next question, or pause and say why."""
-        schedule = firing.schedule
-        assert schedule.id is not None
-        prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
+        prompt_schedule = await self.service.prompt_schedule_of(firing.schedule.id)
         if prompt_schedule is None:
             return "no prompt schedule for this schedule"
         # An alarm due while the bot was down rings during start-up, before the gateway has
@@ -375,7 +374,7 @@ class PromptPoster:
         log.info("prompt post %s, after a restart: %s", pending.id, note)
         if pending.schedule is not None and post.scheduled_for is not None:
             await self.bot.scheduler.finish_claim(
-                pending.schedule.id or 0, post.scheduled_for, status=status, note=note
+                pending.schedule.id, post.scheduled_for, status=status, note=note
             )
 
     async def _message_of(
@@ -399,10 +398,9 @@ class PromptPoster:
         """A firing still claimed by a process that stopped: finished if its post is, posted
         now if still in time and never begun, else recorded as skipped."""
         schedule = firing.schedule
-        assert schedule.id is not None
         prompt_schedule = await self.service.prompt_schedule_of(schedule.id)
         post = None
-        if prompt_schedule is not None and prompt_schedule.id is not None:
+        if prompt_schedule is not None:
             post = await self.service.post_for_firing(prompt_schedule.id, firing.scheduled_for)
         status = FiringStatus.DONE
         if post is not None:
@@ -440,12 +438,20 @@ class PromptPoster:
         if guild is None:
             return
         community = await self.bot.communities.settings(guild.id, guild.name)
-        channel = guild.get_channel(community.review_channel_id or 0)
+        channel = (
+            guild.get_channel(community.review_channel_id)
+            if community.review_channel_id is not None
+            else None
+        )
         try:
             if isinstance(channel, discord.TextChannel):
                 await channel.send(text, allowed_mentions=NO_PINGS)
                 return
-            creator = guild.get_member(prompt_schedule.created_by or 0)
+            creator = (
+                guild.get_member(prompt_schedule.created_by)
+                if prompt_schedule.created_by is not None
+                else None
+            )
             if creator is not None:
                 await creator.send(f"{guild.name}: {text}", allowed_mentions=NO_PINGS)
                 return

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.permissions import Access, check_access
-from bot.prompts import bank
 from bot.prompts.rules import theme_key
+from bot.prompts.values import Question, QuestionStatus
 from bot.text import neutralise_mentions, shorten
 from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction
 from cogs._ui.pagination import PageButton, PageWindow, page_buttons
 from cogs._ui.tree import send_ephemeral
 from cogs._ui.views import CopbotModal, CopbotView, DynamicButton
-from storage.models import Question, QuestionStatus
 
 if TYPE_CHECKING:
     from bot.client import CopBot
@@ -41,7 +41,7 @@ def review_embed(question: Question, author: str | None) -> discord.Embed:
         QuestionStatus.APPROVED: ("Approved", Tone.SUCCESS),
         QuestionStatus.REJECTED: ("Rejected", Tone.WARNING),
         QuestionStatus.RETIRED: ("Retired", Tone.WARNING),
-    }[QuestionStatus(question.status)]
+    }[question.status]
     fields = [
         ("Theme", question.theme),
         ("Submitted by", author or "someone no longer known"),
@@ -81,8 +81,11 @@ class ReviewButton(
         return cls(int(match["question"]), match["decision"])
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        # The review card is posted in a server's review channel only: pressed there.
         if self.decision == "approve":
-            await review_by_button(interaction, self.question_id, approve=True)
+            await review_by_button(
+                cast(GuildInteraction, interaction), self.question_id, approve=True
+            )
         else:
             await check_access(interaction, Access.MODERATOR)
             await interaction.response.send_modal(RejectModal(self.question_id))
@@ -110,8 +113,12 @@ class RejectModal(CopbotModal, title="Reject the question"):
         self.question_id = question_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        # Opened from the review card's Reject button, in a server.
         await review_by_button(
-            interaction, self.question_id, approve=False, reason=self.reason.value or None
+            cast(GuildInteraction, interaction),
+            self.question_id,
+            approve=False,
+            reason=self.reason.value or None,
         )
 
 
@@ -141,13 +148,14 @@ class QuestionPageButton(
         return cls(custom_id, direction=direction, disabled=disabled)
 
     async def show_page(self, interaction: discord.Interaction[Any], match: re.Match[str]) -> None:
-        assert interaction.guild_id is not None
+        # Under /prompt list's answer, which only comes in a server.
+        guild_id = cast(GuildInteraction, interaction).guild_id
         status = STATUS_CODES.get(match["status"]) if match["status"] else None
         if status in (QuestionStatus.PENDING, QuestionStatus.REJECTED):
             await check_access(interaction, Access.MODERATOR)  # as /prompt list checks
         embed, view = await question_listing(
             interaction.client,
-            interaction.guild_id,
+            guild_id,
             match["theme"] or None,
             status,
             int(match["page"]),
@@ -159,7 +167,7 @@ class QuestionPageButton(
 
 
 async def review_by_button(
-    interaction: discord.Interaction[CopBot],
+    interaction: GuildInteraction,
     question_id: int,
     *,
     approve: bool,
@@ -175,7 +183,7 @@ async def review_by_button(
 
 
 async def record_review(
-    interaction: discord.Interaction[CopBot],
+    interaction: GuildInteraction,
     question_id: int,
     *,
     approve: bool,
@@ -183,9 +191,7 @@ async def record_review(
 ) -> Question:
     """Record the decision. The caller answers, then :func:`announce_review`: the review
     card and the submitter's message wait on Discord's rate limits, the answer may not."""
-    assert interaction.guild is not None
-    return await bank.review(
-        interaction.client.db,
+    return await interaction.client.question_bank.review(
         interaction.guild.id,
         question_id,
         reviewer_id=interaction.user.id,
@@ -194,9 +200,8 @@ async def record_review(
     )
 
 
-async def announce_review(interaction: discord.Interaction[CopBot], question: Question) -> None:
+async def announce_review(interaction: GuildInteraction, question: Question) -> None:
     """The decision on the review card, and to the submitter."""
-    assert interaction.guild is not None
     await update_review_message(interaction.guild, question)
     await tell_submitter(interaction.client, interaction.guild, question)
 
@@ -211,7 +216,7 @@ async def update_review_message(guild: discord.Guild, question: Question) -> Non
         pending = question.status == QuestionStatus.PENDING
         await channel.get_partial_message(question.review_message_id).edit(
             embed=review_embed(question, member_name(guild, question.author_id)),
-            view=review_view(question.id or 0) if pending else None,
+            view=review_view(question.id) if pending else None,
         )
     except discord.HTTPException:
         log.info("review message of question %s is gone", question.id)
@@ -255,8 +260,7 @@ async def question_listing(
     page: int,
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     requested = max(page, 1)
-    listing = await bank.list_questions(
-        bot.db,
+    listing = await bot.question_bank.list_questions(
         guild_id,
         theme=theme,
         status=status,
@@ -265,8 +269,7 @@ async def question_listing(
     )
     window = PageWindow.of(requested, size=PAGE_SIZE, total=listing.total)
     if window.number != requested:
-        listing = await bank.list_questions(
-            bot.db,
+        listing = await bot.question_bank.list_questions(
             guild_id,
             theme=theme,
             status=status,
@@ -281,7 +284,7 @@ async def question_listing(
     shown_theme = theme
     if theme is not None:  # as the bank spells it, not as typed
         key = theme_key(theme)
-        known = {t.key: t.name for t in await bank.themes(bot.db, guild_id)}
+        known = {t.key: t.name for t in await bot.question_bank.themes(guild_id)}
         shown_theme = known.get(key, theme)
     filters = [f for f in (shown_theme, status.value if status else None) if f]
     title = "Question bank" + (f" ({', '.join(filters)})" if filters else "")

@@ -7,30 +7,26 @@ Discord call it stands for, so a restarted bot knows what is done and does only 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.cafe.values import CafeRole, CafeState, NoteKind
 from storage.types import UTCDateTime, utc_now
 
-
-class CafeState(StrEnum):
-    OPEN = "open"  # taking sign-ups; not started
-    RUNNING = "running"  # round ``current_round`` is on
-    HARVEST = "harvest"  # the rounds are over; the harvest is being posted
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class CafeRole(StrEnum):
-    HOST = "host"
-    TRAVELLER = "traveller"
-
-
-class NoteKind(StrEnum):
-    NOTE = "note"  # a tablecloth note
-    INSIGHT = "insight"  # a message marked "Add to harvest"
+# The café's enums are its domain's (bot/cafe/values.py); imported here for the columns, and
+# importable from storage.models as before.
+__all__ = [
+    "Cafe",
+    "CafeNote",
+    "CafeNotice",
+    "CafeParticipant",
+    "CafeRole",
+    "CafeSeat",
+    "CafeState",
+    "CafeTable",
+    "NoteKind",
+]
 
 
 class Cafe(SQLModel, table=True):

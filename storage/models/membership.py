@@ -16,10 +16,13 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime, utc_now
+from bot.membership import values
+from bot.membership.vocabulary import CopStatus
+from storage.types import UTCDateTime, utc_now, value_of
 
 # Vocabularies (stakeholder groups, levels, CoP status) are defined in bot/membership/vocabulary.py
-# and stored here as their string values.
+# and stored here as their string values. The functions at the end turn rows into the register's
+# values (bot/membership/values.py), which is all the query modules hand out.
 
 
 def _open_rows_only(*columns: str, name: str) -> Index:
@@ -137,3 +140,26 @@ class OrganisationRepresentative(SQLModel, table=True):
     is_primary: bool = Field(default=False)
     started_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- rows as values ------------------------------------------------------------------------------
+
+
+def member_value(row: Member) -> values.Member:
+    return value_of(values.Member, row, expertise=tuple(row.expertise or ()))
+
+
+def membership_value(row: OrganisationMembership) -> values.OrganisationMembership:
+    return value_of(values.OrganisationMembership, row)
+
+
+def organisation_value(row: Organisation) -> values.Organisation:
+    return value_of(values.Organisation, row)
+
+
+def cop_status_value(row: OrganisationCopStatus) -> values.CopStatusRecord:
+    return value_of(values.CopStatusRecord, row, status=CopStatus(row.status))
+
+
+def representation_value(row: OrganisationRepresentative) -> values.Representation:
+    return value_of(values.Representation, row)

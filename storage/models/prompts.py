@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.prompts.values import QuestionStatus
 from storage.types import UTCDateTime, utc_now
 
-
-class QuestionStatus(StrEnum):
-    PENDING = "pending"  # submitted by a member, waiting for a moderator
-    APPROVED = "approved"  # in the rotation
-    REJECTED = "rejected"
-    RETIRED = "retired"  # out of the rotation, kept for the record
+__all__ = ["PromptPost", "PromptSchedule", "Question", "QuestionStatus"]
 
 
 class Question(SQLModel, table=True):

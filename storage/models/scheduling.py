@@ -1,24 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.scheduling.values import FiringStatus, MisfirePolicy
 from storage.types import UTCDateTime, utc_now
 
-
-class MisfirePolicy(StrEnum):
-    LATE = "late"  # act late, within the grace period
-    SKIP = "skip"  # never act late: record the skip
-
-
-class FiringStatus(StrEnum):
-    CLAIMED = "claimed"  # a process has taken it and is acting
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # missed, and too late (or the policy says skip)
+__all__ = ["Firing", "FiringStatus", "MisfirePolicy", "Schedule"]
 
 
 class Schedule(SQLModel, table=True):

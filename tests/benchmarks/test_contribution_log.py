@@ -35,7 +35,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from bot.contributions.writer import StoreContribution
+from bot.contributions.values import ATTRIBUTION_COLUMNS, Attribution, ContributionRow
 from bot.sandbox import payloads
 from bot.sandbox.models import Attachment, Channel, Message, snowflake
 from storage import contributions as log_queries
@@ -218,7 +218,10 @@ async def measure(harness: Harness) -> Figures:
         await feed(harness, part)
 
     for repeat in range(1, REPEATS + 1):
-        renumber(items, repeat << 32)  # new messages for the log, not replays
+        # New messages for the log, not replays: repeats lie at least 2 << 36 apart (33 s of
+        # snowflake time), well beyond the payloads' own spread (the seconds it took to build
+        # them); 1 << 32 apart (1 s) made some ids of one repeat those of another.
+        renumber(items, repeat << 36)
         settle_heap()
         # The three take turns slice by slice: whatever slows the process for a while (the
         # allocator, the collector, a neighbour on the machine) slows all three alike.
@@ -414,10 +417,10 @@ async def attributed_rows(harness: Harness) -> list[dict[str, Any]]:
 
 
 async def logged_rows(harness: Harness) -> list[dict[str, Any]]:
-    """The rows the last logged repeat stored, as the listeners hand them to the writer."""
+    """The rows the last logged repeat stored, without what the writer fills in."""
     rows = await attributed_rows(harness)
     for row in rows:
-        for filled_by_the_writer in ("organisation_id", "stakeholder", "level", "logged_at"):
+        for filled_by_the_writer in ATTRIBUTION_COLUMNS:
             del row[filled_by_the_writer]
     return rows
 
@@ -429,7 +432,7 @@ def with_new_ids(rows: list[dict[str, Any]], shift: int) -> list[dict[str, Any]]
 
 async def writer_rate(harness: Harness, rows: list[dict[str, Any]], shift: int) -> float:
     """The same rows through the bot's writer, as the listeners hand them over, until durable."""
-    operations = [StoreContribution(row) for row in with_new_ids(rows, shift)]
+    operations = [ContributionRow(**row) for row in with_new_ids(rows, shift)]
     writer = harness.bot.contribution_writer
     settle_heap()
     began = time.perf_counter()
@@ -446,14 +449,23 @@ async def writer_rate(harness: Harness, rows: list[dict[str, Any]], shift: int) 
 async def storage_rate(harness: Harness, rows: list[dict[str, Any]], shift: int) -> float:
     """The same rows (attributed) stored with the writer's storage call, without Discord in
     front, in batches of the writer's flush size, each committed."""
-    rows = with_new_ids(rows, shift)
+    attributed = with_new_ids(rows, shift)
+    row_fields = [name for name in attributed[0] if name not in ATTRIBUTION_COLUMNS]
+    described = [ContributionRow(**{name: row[name] for name in row_fields}) for row in attributed]
+    attributions = [Attribution(*(row[name] for name in Attribution._fields)) for row in attributed]
+    logged_at = attributed[0]["logged_at"]
     batch = harness.bot.contribution_writer.flush_rows
     settle_heap()
     began = time.perf_counter()
-    for start in range(0, len(rows), batch):
+    for start in range(0, len(described), batch):
         async with harness.db.transaction() as session:
-            await log_queries.store_contributions(session, rows[start : start + batch])
-    rate = len(rows) / (time.perf_counter() - began)
+            await log_queries.store_contributions(
+                session,
+                described[start : start + batch],
+                attributions=attributions[start : start + batch],
+                logged_at=logged_at,
+            )
+    rate = len(described) / (time.perf_counter() - began)
     gc.unfreeze()
     return rate
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.cafe.values import Cafe, CafeNote
 from bot.membership.names import name_key
 from bot.sandbox import Channel, Member, Sandbox
 from bot.sandbox.interactions import SandboxInteraction, message_text
@@ -20,7 +21,7 @@ from storage import cafes, members, organisations
 from storage import prompts as queries
 from storage.audit import recent_audit
 from storage.communities import ensure_community
-from storage.models import Cafe, CafeNote, Question, metadata
+from storage.models import Question, metadata
 from tests.databases import sqlite_url
 from tests.e2e.harness import Harness
 from tests.e2e.processes import clean_environment

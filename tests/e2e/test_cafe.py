@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.cafe.values import CafeState
 from bot.sandbox.models import Message
 from storage import cafes
-from storage.models import Cafe, CafeState
 from storage.types import utc_now
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
@@ -394,17 +394,7 @@ def test_the_harvest_file_is_named_after_whole_words_of_the_title() -> None:
     from cogs.cafe.runner import harvest_filename
 
     def named(title: str) -> str:
-        return harvest_filename(
-            Cafe(
-                id=7,
-                community_id=1,
-                title=title,
-                questions=[],
-                rounds=1,
-                round_minutes=1,
-                channel_id=1,
-            )
-        )
+        return harvest_filename(7, title)
 
     assert named("Sharing what we learn across the learning alliance") == (
         "harvest-7-sharing-what-we-learn-across-the.md"

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import update
+from sqlmodel import col
+
 from bot.cafe.service import RESUME
+from bot.cafe.values import CafeState
 from storage import cafes, schedules
-from storage.models import CafeState
+from storage.models import Cafe as CafeRow
 from storage.types import utc_now
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
@@ -182,9 +186,8 @@ async def no_retry_waits(harness: Harness, cafe_id: int) -> bool:
 
 async def test_the_round_ending_stops_the_retries_for_its_tables(harness: Harness) -> None:
     cafe_id = await five_tables(harness, questions="What matters?")
-    cafe = await stored_cafe(harness, cafe_id)
     async with harness.db.transaction() as session:
-        await cafes.update_cafe(session, cafe, rounds=1)
+        await session.execute(update(CafeRow).where(col(CafeRow.id) == cafe_id).values(rounds=1))
     harness.sandbox.inject_failures("POST", THREADS, None, retry_after=0.05)
     await answered(await cafe_cmd(harness, harness.moderator, "start"))
     said = await answered(await cafe_cmd(harness, harness.moderator, "next"))
@@ -223,12 +226,12 @@ async def test_a_burst_of_sign_ups_behind_a_held_write_is_answered_in_time(
 
     async def hold_the_cafe() -> None:
         async with harness.db.transaction() as session:
-            held = await cafes.lock_cafe(session, cafe.id or 0)
+            held = await cafes.lock_cafe(session, cafe.id)
             assert held is not None
-            title = held.title
-            await cafes.update_cafe(session, held, title=title + " (held)")  # the write lock
+            this_cafe = update(CafeRow).where(col(CafeRow.id) == cafe.id)
+            await session.execute(this_cafe.values(title=held.title + " (held)"))  # the write lock
             await asyncio.sleep(3.5)
-            await cafes.update_cafe(session, held, title=title)
+            await session.execute(this_cafe.values(title=held.title))
         released.set()
 
     holder = asyncio.create_task(hold_the_cafe())

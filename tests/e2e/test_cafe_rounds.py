@@ -7,11 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import discord
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot.cafe.service import CAFE_START, SERIES_START, CafeService
+from bot.cafe.values import Cafe, CafeState
 from bot.sandbox import Channel, RateLimitConfig
 from storage import cafes, schedules
-from storage.models import Cafe, CafeState
+from storage.models import Cafe as CafeRow
 from storage.types import utc_now
 from tests.e2e.harness import Harness, running_harness
 from tests.e2e.helpers import (
@@ -115,7 +118,7 @@ async def test_a_restart_mid_round_makes_nothing_twice_and_ends_the_round_on_tim
         stored = await cafes.get_cafe_by_id(session, cafe.id or 0)
         assert stored is not None
         past = utc_now() - timedelta(minutes=1)
-        await cafes.update_cafe(session, stored, round_ends_at=past)
+        await cafes.set_round_end(session, stored, past)
         for timer in await schedules.schedules_for(session, "cafe.round_end", cafe.id or 0):
             assert timer.id is not None
             await schedules.set_due_at(session, timer.id, past)
@@ -257,7 +260,9 @@ async def test_a_recurring_cafe_seats_apart_who_sat_together_last_time(harness: 
     )
     # The same draw as last time: without the memory of who met, the same tables again.
     async with harness.db.transaction() as session:
-        await cafes.update_cafe(session, following, seed=first.seed)
+        await session.execute(
+            update(CafeRow).where(col(CafeRow.id) == following.id).values(seed=first.seed)
+        )
     await sign_up(harness, members)
     plan = await cafe_cmd(harness, harness.moderator, "plan", cafe=following.id)
     assert "at the series' last cafés, together again: **0**" in await answered(plan)
@@ -420,8 +425,8 @@ async def test_a_table_opened_but_not_recorded_is_not_opened_twice(harness: Harn
     threads = {t.id: len(t.messages) for t in table_threads(harness, 1)}
     async with harness.db.transaction() as session:
         for table in await cafes.tables_of(session, cafe.id or 0, 1):
-            assert table.id is not None
-            await cafes.update_table(session, table.id, thread_id=None, opened=False)
+            await cafes.set_table_thread(session, table.id, None)
+            await cafes.set_table_flags(session, table.id, opened=False)
     cog = harness.bot.get_cog("Cafe")
     assert cog is not None
     await cog.runner.start_round(cafe.id or 0, 1)  # type: ignore[attr-defined]

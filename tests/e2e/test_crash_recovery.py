@@ -14,17 +14,18 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.prompts import bank
+from bot.prompts.bank import QuestionBank
 from bot.prompts.schedules import PromptService
+from bot.prompts.values import PromptPost
 from bot.sandbox import Sandbox
 from bot.sandbox.interactions import message_text
 from bot.sandbox.models import Message
 from bot.sandbox.sample import SampleCommunity, build_sample_community
 from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.values import FiringRecord, FiringStatus
 from storage import prompts as prompt_queries
 from storage.db import Database
-from storage.models import Contribution, FiringStatus, PromptPost
-from storage.models import Firing as FiringRow
+from storage.models import Contribution
 from storage.schedules import firings_of
 from storage.types import utc_now
 from tests.databases import sqlite_url
@@ -131,8 +132,8 @@ async def seed_prompt_schedule(db: Database, community: SampleCommunity) -> tupl
     time are returned."""
     guild, questions = community.guild, community.channels["questions"]
     for text in QUESTIONS:
-        await bank.add(
-            db, guild.id, guild.name, actor_id=community.owner.id, text=text, theme="Funding",
+        await QuestionBank(db).add(
+            guild.id, guild.name, actor_id=community.owner.id, text=text, theme="Funding",
             approved=True,
         )  # fmt: skip
     due = (utc_now() - timedelta(minutes=2)).replace(second=0, microsecond=0)
@@ -151,7 +152,7 @@ async def prompt_posts(db: Database, community: SampleCommunity) -> list[PromptP
         return await prompt_queries.posts_of(session, community.guild.id)
 
 
-async def firing_rows(db: Database, schedule_id: int) -> list[FiringRow]:
+async def firing_rows(db: Database, schedule_id: int) -> list[FiringRecord]:
     async with db.session() as session:
         return await firings_of(session, schedule_id)
 
@@ -269,8 +270,8 @@ async def test_a_question_posted_by_hand_then_killed_is_recorded_at_start_up(
         process = None
         try:
             for text in QUESTIONS:
-                await bank.add(
-                    db, community.guild.id, community.guild.name, actor_id=community.owner.id,
+                await QuestionBank(db).add(
+                    community.guild.id, community.guild.name, actor_id=community.owner.id,
                     text=text, theme="Funding", approved=True,
                 )  # fmt: skip
             held = sandbox.hold("POST", THREAD_ROUTE)

@@ -98,7 +98,7 @@ async def test_profiles_are_imported_with_their_organisation(harness: Harness) -
         member = await get_member(session, harness.community.guild.id, person.id)
         assert member is not None and member.id is not None
         assert (member.stakeholder, member.level) == ("research", "international")
-        assert member.expertise == ["monitoring", "sanitation"]
+        assert member.expertise == ("monitoring", "sanitation")
         current = await current_membership(session, member.id)
     assert current is not None and current[1].name == "IRC WASH"
     shown = await harness.sandbox.slash(person, harness.general, "profile show")

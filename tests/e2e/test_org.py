@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.membership import organisations as service
 from bot.membership.names import name_key
 from bot.sandbox import Member
 from bot.sandbox.interactions import SandboxInteraction
@@ -291,8 +290,7 @@ def test_long_member_lists_end_with_and_n_more() -> None:
 async def seed(harness: Harness, count: int, stakeholder: str = "research") -> list[str]:
     names = [f"Organisation {i:02d}" for i in range(1, count + 1)]
     for name in names:
-        await service.create_organisation(
-            harness.db,
+        await harness.bot.organisations.create_organisation(
             harness.community.guild.id,
             harness.community.guild.name,
             actor_id=harness.owner.id,

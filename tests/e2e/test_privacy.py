@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.client import COGS
+from bot.contributions.values import ContributionRow, ReactionRow
 from bot.sandbox import Member, Message
 from bot.sandbox.interactions import SandboxInteraction
 from cogs.privacy import DELETE_TEXTS_LABEL, KEEP_TEXTS_LABEL
@@ -33,29 +34,26 @@ async def log_some(harness: Harness, author: Member, other: Member) -> None:
     guild_id = harness.community.guild.id
     channel_id = harness.general.id
 
-    def row(message_id: int, author_id: int, **kinds: Any) -> dict[str, Any]:
-        return {
-            "message_id": message_id,
-            "community_id": guild_id,
-            "channel_id": channel_id,
-            "author_id": author_id,
-            "created_at": T0,
-            "is_reply": kinds.get("is_reply", False),
-            "is_resource": kinds.get("is_resource", False),
-            "reply_to_author_id": kinds.get("reply_to_author_id"),
-            "reply_to_message_id": kinds.get("reply_to_message_id"),
-        }
+    def row(message_id: int, author_id: int, **kinds: Any) -> ContributionRow:
+        return ContributionRow(
+            message_id=message_id,
+            community_id=guild_id,
+            channel_id=channel_id,
+            author_id=author_id,
+            created_at=T0,
+            **kinds,
+        )
 
-    def reaction(message_id: int, user_id: int, target: int) -> dict[str, Any]:
-        return {
-            "community_id": guild_id,
-            "channel_id": channel_id,
-            "message_id": message_id,
-            "user_id": user_id,
-            "target_author_id": target,
-            "emoji": "👍",
-            "created_at": T0,
-        }
+    def reaction(message_id: int, user_id: int, target: int) -> ReactionRow:
+        return ReactionRow(
+            community_id=guild_id,
+            channel_id=channel_id,
+            message_id=message_id,
+            user_id=user_id,
+            target_author_id=target,
+            emoji="👍",
+            created_at=T0,
+        )
 
     async with harness.db.session() as session:
         await contributions.store_contributions(

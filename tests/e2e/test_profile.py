@@ -46,7 +46,7 @@ async def test_a_member_sets_the_whole_profile_in_one_command(harness: Harness) 
     assert "sanitation, monitoring, finance" in text
     stored = await stored_member(harness, member.id)
     assert (stored.stakeholder, stored.level, stored.country) == ("research", "national", "Ghana")
-    assert stored.expertise == ["sanitation", "monitoring", "finance"]
+    assert stored.expertise == ("sanitation", "monitoring", "finance")
     assert await history_of(harness, member.id) == [("IRC WASH", True)]
     await harness.sandbox.wait_until(lambda: bool(changes))
     assert changes == [(harness.community.guild.id, member.id)]
@@ -132,7 +132,7 @@ async def test_eleven_expertise_tags_change_nothing(harness: Harness) -> None:
     tags = ", ".join(f"topic {i}" for i in range(11))
     itx = await harness.sandbox.slash(member, harness.general, "profile set", expertise=tags)
     assert "11 expertise tags is too many; the limit is 10." in itx.text()
-    assert (await stored_member(harness, member.id)).expertise == ["water"]
+    assert (await stored_member(harness, member.id)).expertise == ("water",)
 
 
 async def test_several_bad_options_are_named_together(harness: Harness) -> None:

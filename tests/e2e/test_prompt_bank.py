@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.prompts.values import Question, QuestionStatus
 from bot.sandbox import Member
 from bot.sandbox.interactions import SandboxInteraction, message_text
 from bot.sandbox.models import Message, walk_components
 from storage import prompts as queries
-from storage.models import Question, QuestionStatus
 from tests.e2e.harness import Harness, forget_option_limits
 from tests.e2e.helpers import (
     WAIT,

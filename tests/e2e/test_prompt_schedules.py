@@ -15,17 +15,18 @@ import discord
 import pytest
 
 from bot.client import COGS, CopBot, start_until_ready
-from bot.prompts import bank
+from bot.prompts.bank import QuestionBank
 from bot.prompts.schedules import PromptService
+from bot.prompts.values import PromptPost
 from bot.sandbox import Channel, Member
 from bot.sandbox.interactions import SandboxInteraction, message_text
 from bot.sandbox.models import Message
 from bot.sandbox.permissions import P
 from bot.sandbox.sample import BOT_PERMISSIONS
+from bot.scheduling.values import FiringStatus
 from storage import contributions as log_queries
 from storage import prompts as queries
 from storage.db import Database
-from storage.models import FiringStatus, PromptPost
 from storage.schedules import firings_of
 from storage.types import utc_now
 from tests.databases import postgres_url
@@ -192,8 +193,8 @@ async def test_listing_pausing_resuming_and_removing_schedules(harness: Harness)
         assert "no prompt schedule #9999" in unknown.text(), unknown.text()
 
     # A schedule of another community is not found by its number here.
-    await bank.add(
-        harness.db, 31337, "Another CoP", actor_id=1, text="Elsewhere?", theme="Elsewhere",
+    await QuestionBank(harness.db).add(
+        31337, "Another CoP", actor_id=1, text="Elsewhere?", theme="Elsewhere",
         approved=True,
     )  # fmt: skip
     theirs, _ = await PromptService(harness.db, harness.bot.scheduler).create_schedule(

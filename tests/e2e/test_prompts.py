@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.prompts.values import Question, QuestionStatus
 from storage import prompts as queries
-from storage.models import Question, QuestionStatus
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import custom_ids, prompt
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, String, Text, select
 
+from bot.contributions.values import ContributionRow, ReactionRow
 from storage.db import Database
 from storage.models import metadata
 
@@ -22,49 +23,30 @@ ALICE, BOB = 920_000_000_000_000_001, 920_000_000_000_000_002
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def contribution(message_id: int, author: int = ALICE, **fields: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
+def contribution(message_id: int, author: int = ALICE, **fields: Any) -> ContributionRow:
+    """A message for the log, as the listeners describe one; ``fields`` override."""
+    values: dict[str, Any] = {
         "message_id": message_id,
         "community_id": GUILD,
         "channel_id": CHANNEL,
-        "parent_channel_id": None,
         "author_id": author,
-        "organisation_id": None,
-        "stakeholder": None,
-        "level": None,
         "created_at": T0 + timedelta(seconds=message_id % 1000),
-        "edited_at": None,
-        "is_reply": False,
-        "is_answer": False,
-        "is_question": False,
-        "is_resource": False,
-        "is_thread_start": False,
-        "reply_to_author_id": None,
-        "reply_to_message_id": None,
         "characters": 5,
         "words": 1,
-        "links": 0,
-        "attachments": 0,
-        "mentions": 0,
-        "logged_at": T0,
     }
-    row.update(fields)
-    return row
+    return ContributionRow(**{**values, **fields})
 
 
-def reaction(message_id: int, user: int = BOB, emoji: str = "👍") -> dict[str, Any]:
-    return {
-        "community_id": GUILD,
-        "channel_id": CHANNEL,
-        "message_id": message_id,
-        "user_id": user,
-        "target_author_id": ALICE,
-        "emoji": emoji,
-        "organisation_id": None,
-        "stakeholder": None,
-        "level": None,
-        "created_at": T0,
-    }
+def reaction(message_id: int, user: int = BOB, emoji: str = "👍") -> ReactionRow:
+    return ReactionRow(
+        community_id=GUILD,
+        channel_id=CHANNEL,
+        message_id=message_id,
+        user_id=user,
+        target_author_id=ALICE,
+        emoji=emoji,
+        created_at=T0,
+    )
 
 
 ROOT = Path(__file__).resolve().parents[2]

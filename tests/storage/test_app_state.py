@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.contributions.service import logging_since
+from bot.contributions.service import ContributionLog, Tracking
 from storage.app_state import get_state, set_state, state_or_set
 from storage.db import Database
 
@@ -14,12 +14,13 @@ CALLERS = 8
 
 
 async def test_logging_since_asked_at_once_answers_one_value(db: Database) -> None:
+    log = ContributionLog(db, Tracking())
     answers = await asyncio.gather(
-        *(logging_since(db, GUILD, "Water CoP", 1000 + index) for index in range(CALLERS))
+        *(log.logging_since(GUILD, "Water CoP", 1000 + index) for index in range(CALLERS))
     )
     assert len(set(answers)) == 1 and answers[0] in range(1000, 1000 + CALLERS)
     # Kept: a later start (a later first message id) does not move it.
-    assert await logging_since(db, GUILD, "Water CoP", 99_999) == answers[0]
+    assert await log.logging_since(GUILD, "Water CoP", 99_999) == answers[0]
 
 
 async def test_state_or_set_at_once_keeps_the_first_value(db: Database) -> None:

@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from bot.cafe.values import ACTIVE_STATES, Cafe, CafeRole, CafeState, NoteKind
 from storage import cafes, members, organisations
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.models import Cafe, CafeRole, CafeState, Contribution, NoteKind
+from storage.models import Cafe as CafeRow
+from storage.models import CafeParticipant as ParticipantRow
+from storage.models import Contribution
 from tests.databases import migrated_database
 
 GUILD = 222_333_444_555_666_777
@@ -34,7 +39,14 @@ async def communities(session: AsyncSession) -> None:
     await ensure_community(session, OTHER_GUILD, "Soil CoP")
 
 
-async def new_cafe(session: AsyncSession, community_id: int = GUILD, **fields: Any) -> Cafe:
+async def new_cafe(
+    session: AsyncSession,
+    community_id: int = GUILD,
+    *,
+    state: CafeState = CafeState.OPEN,
+    **fields: Any,
+) -> Cafe:
+    """A café of ``community_id``; an ended one if ``state`` says so."""
     values: dict[str, Any] = {
         "community_id": community_id,
         "title": "Funding KM",
@@ -44,7 +56,24 @@ async def new_cafe(session: AsyncSession, community_id: int = GUILD, **fields: A
         "channel_id": 555,
     }
     values.update(fields)
-    return await cafes.create_cafe(session, **values)
+    cafe = await cafes.create_cafe(session, **values)
+    if state == CafeState.CLOSED:
+        return await cafes.close_cafe(session, cafe, ended_at=T0)
+    if state == CafeState.CANCELLED:
+        return await cafes.cancel_cafe(session, cafe, ended_at=T0)
+    assert state == CafeState.OPEN, state
+    return cafe
+
+
+async def start_round(session: AsyncSession, cafe: Cafe, round_number: int = 1) -> Cafe:
+    return await cafes.begin_round(
+        session,
+        cafe,
+        round_number=round_number,
+        tables=2,
+        started_at=T0,
+        ends_at=T0 + timedelta(minutes=20),
+    )
 
 
 async def cafe_ids(db: Database, count: int = 1, community_id: int = GUILD) -> list[int]:
@@ -69,22 +98,24 @@ async def test_get_cafe_finds_nothing_under_another_community(db: Database) -> N
         by_id = await cafes.get_cafe_by_id(session, cafe_id)
         unknown = await cafes.get_cafe(session, GUILD, cafe_id + 1000)
     assert mine is not None and mine.title == "Funding KM"
-    assert mine.questions == ["What works?", "What gets in the way?", "What next?"]
+    assert mine.questions == ("What works?", "What gets in the way?", "What next?")
     assert mine.state == CafeState.OPEN and mine.current_round == 0
     assert theirs is None
     assert by_id is not None and by_id.id == cafe_id  # the scheduler looks across communities
     assert unknown is None
 
 
-async def test_update_cafe_sets_fields_and_updated_at(db: Database) -> None:
+async def test_begin_round_sets_the_round_and_updated_at(db: Database) -> None:
     [cafe_id] = await cafe_ids(db)
     ends = T0 + timedelta(minutes=20)
     async with db.session() as session:
+        await session.execute(
+            update(CafeRow).where(col(CafeRow.id) == cafe_id).values(updated_at=T0)
+        )
         cafe = await cafes.get_cafe(session, GUILD, cafe_id)
-        assert cafe is not None
-        cafe.updated_at = T0
-        await cafes.update_cafe(
-            session, cafe, state=CafeState.RUNNING, current_round=1, round_ends_at=ends
+        assert cafe is not None and cafe.updated_at == T0
+        await cafes.begin_round(
+            session, cafe, round_number=1, tables=2, started_at=T0, ends_at=ends
         )
         await session.commit()
     async with db.session() as session:
@@ -104,10 +135,10 @@ async def test_list_cafes_is_scoped_newest_first_filtered_and_limited(db: Databa
     async with db.session() as session:
         cafe = await cafes.get_cafe(session, GUILD, second)
         assert cafe is not None
-        await cafes.update_cafe(session, cafe, state=CafeState.CLOSED)
+        await cafes.close_cafe(session, cafe, ended_at=T0)
         await session.commit()
         every = await cafes.list_cafes(session, GUILD)
-        active = await cafes.list_cafes(session, GUILD, states=cafes.ACTIVE_STATES)
+        active = await cafes.list_cafes(session, GUILD, states=ACTIVE_STATES)
         closed = await cafes.list_cafes(session, GUILD, states=[CafeState.CLOSED])
         newest = await cafes.list_cafes(session, GUILD, limit=1)
     assert [c.id for c in every] == [third, second, first]
@@ -121,17 +152,18 @@ async def test_cafes_in_states_looks_across_communities_in_id_order(db: Database
     mine, idle = await cafe_ids(db, 2)
     [theirs] = await cafe_ids(db, 1, OTHER_GUILD)
     async with db.session() as session:
-        for cafe_id, state in ((theirs, CafeState.HARVEST), (mine, CafeState.RUNNING)):
-            cafe = await cafes.get_cafe_by_id(session, cafe_id)
-            assert cafe is not None
-            await cafes.update_cafe(session, cafe, state=state)
+        harvesting = await cafes.get_cafe_by_id(session, theirs)
+        running = await cafes.get_cafe_by_id(session, mine)
+        assert harvesting is not None and running is not None
+        await cafes.move_to_harvest(session, harvesting)
+        await start_round(session, running)
         await session.commit()
         recovering = await cafes.cafes_in_states(session, (CafeState.RUNNING, CafeState.HARVEST))
-        running = await cafes.cafes_in_states(session, [CafeState.RUNNING])
+        running_now = await cafes.cafes_in_states(session, [CafeState.RUNNING])
         none = await cafes.cafes_in_states(session, [CafeState.CANCELLED])
     assert [c.id for c in recovering] == sorted([mine, theirs])
     assert idle not in [c.id for c in recovering]
-    assert [c.id for c in running] == [mine]
+    assert [c.id for c in running_now] == [mine]
     assert none == []
 
 
@@ -175,10 +207,10 @@ async def test_lock_cafe_returns_the_row_as_stored_now(db: Database) -> None:
         await reader.commit()  # the object stays in the reader's identity map, unexpired
         changed = await cafes.get_cafe(writer, GUILD, cafe_id)
         assert changed is not None
-        await cafes.update_cafe(writer, changed, state=CafeState.RUNNING, current_round=2)
+        await start_round(writer, changed, 2)
         await writer.commit()
         locked = await cafes.lock_cafe(reader, cafe_id)
-        assert locked is held  # the same object, refreshed from the row
+        assert locked is not None  # read from the row, not from the reader's stale object
         assert (locked.state, locked.current_round) == (CafeState.RUNNING, 2)
         assert await cafes.lock_cafe(reader, cafe_id + 1000) is None
         await reader.commit()
@@ -197,7 +229,7 @@ async def test_lock_cafe_makes_a_second_transaction_wait_on_postgresql(tmp_path:
             # A plain read is not blocked: the wait is the row lock, not the pool.
             read = await asyncio.wait_for(cafes.get_cafe(onlooker, GUILD, cafe_id), 10)
             assert read is not None and read.state == CafeState.OPEN
-            await cafes.update_cafe(first, locked, state=CafeState.RUNNING, current_round=1)
+            await start_round(first, locked)
             await first.commit()
             seen = await asyncio.wait_for(waiting, 10)
             # It read the row after the first committed: it cannot move the café on twice.
@@ -215,7 +247,9 @@ async def test_save_participant_signs_up_changes_role_and_rejoins(db: Database) 
         joined = await cafes.save_participant(session, cafe_id, ANNA, role=CafeRole.TRAVELLER)
         assert joined.id is not None and joined.left_at is None
         assert (joined.role, joined.host_table) == (CafeRole.TRAVELLER, None)
-        joined.joined_at = T0
+        await session.execute(
+            update(ParticipantRow).where(col(ParticipantRow.id) == joined.id).values(joined_at=T0)
+        )
         await session.commit()
 
     async with db.session() as session:
@@ -413,7 +447,8 @@ async def test_tables_are_found_by_thread_and_scoped_to_their_cafe(db: Database)
         first, second = await cafes.tables_of(session, cafe_id)
         assert first.id is not None and second.id is not None
         assert await cafes.table_by_thread(session, 9001) is None
-        await cafes.update_table(session, second.id, thread_id=9001, opened=True)
+        await cafes.set_table_thread(session, second.id, 9001)
+        await cafes.set_table_flags(session, second.id, opened=True)
         await session.commit()
     async with db.session() as session:
         found = await cafes.table_by_thread(session, 9001)
@@ -438,11 +473,11 @@ async def test_all_table_thread_ids_lists_table_and_reflection_threads(db: Datab
         first, _unopened = await cafes.tables_of(session, cafe_id)
         [their_table] = await cafes.tables_of(session, theirs)
         assert first.id is not None and their_table.id is not None
-        await cafes.update_table(session, first.id, thread_id=7001)
-        await cafes.update_table(session, their_table.id, thread_id=7002)
+        await cafes.set_table_thread(session, first.id, 7001)
+        await cafes.set_table_thread(session, their_table.id, 7002)
         cafe = await cafes.get_cafe(session, GUILD, cafe_id)
         assert cafe is not None
-        await cafes.update_cafe(session, cafe, reflection_thread_id=7100)
+        await cafes.set_reflection_thread(session, cafe, 7100)
         await session.commit()
         thread_ids = await cafes.all_table_thread_ids(session)
         by_reflection = await cafes.cafe_by_reflection_thread(session, 7100)
@@ -505,8 +540,14 @@ async def test_seating_facts_prefer_the_members_own_group_and_level(db: Database
 
         async def member(user_id: int, community_id: int = GUILD, **own: str) -> int:
             row = await members.ensure_member(session, community_id, user_id, f"user {user_id}")
-            await members.update_member(session, row, **own)
-            assert row.id is not None
+            await members.set_member_details(
+                session,
+                row.id,
+                stakeholder=own.get("stakeholder"),
+                level=own.get("level"),
+                country=None,
+                expertise=(),
+            )
             return row.id
 
         anna = await member(ANNA)  # only her organisation's facts

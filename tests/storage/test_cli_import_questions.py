@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.prompts.values import Question, QuestionStatus
 from storage import prompts as queries
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.models import Question, QuestionStatus
 from tests.databases import database_url
 from tests.storage.helpers import ROOT, SETTINGS, write
 

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, select
 
 from bot.contributions import privacy
 from bot.contributions.optouts import OptOuts
+from bot.contributions.values import NOBODY, Attribution, ContributionRow, ReactionRow
 from bot.errors import BadInput
 from bot.membership.names import name_key
 from storage import audit, cafes, contributions, members, organisations, prompts, schedules
@@ -110,35 +111,33 @@ def test_every_biginteger_column_is_accounted_for() -> None:
     )
 
 
-def contribution(message_id: int, author_id: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "community_id": GUILD,
-        "channel_id": 7001,
-        "author_id": author_id,
-        "created_at": T0 + timedelta(minutes=message_id % 1000),
-        "characters": 10,
-        "words": 2,
-        # executemany needs the same keys in every row
-        "organisation_id": None,
-        "is_reply": False,
-        "is_question": False,
-        "reply_to_author_id": None,
-        "reply_to_message_id": None,
+def contribution(message_id: int, author_id: int, **fields: Any) -> ContributionRow:
+    return ContributionRow(
+        message_id=message_id,
+        community_id=GUILD,
+        channel_id=7001,
+        author_id=author_id,
+        created_at=T0 + timedelta(minutes=message_id % 1000),
+        characters=10,
+        words=2,
         **fields,
-    }
+    )
 
 
-def reaction(message_id: int, user_id: int, target: int, emoji: str = "👍") -> dict[str, Any]:
-    return {
-        "community_id": GUILD,
-        "channel_id": 7001,
-        "message_id": message_id,
-        "user_id": user_id,
-        "target_author_id": target,
-        "emoji": emoji,
-        "created_at": T0,
-    }
+def reaction(message_id: int, user_id: int, target: int, emoji: str = "👍") -> ReactionRow:
+    return ReactionRow(
+        community_id=GUILD,
+        channel_id=7001,
+        message_id=message_id,
+        user_id=user_id,
+        target_author_id=target,
+        emoji=emoji,
+        created_at=T0,
+    )
+
+
+def service(db: Database, optouts: OptOuts | None = None) -> privacy.Privacy:
+    return privacy.Privacy(db, optouts or OptOuts())
 
 
 async def seed(db: Database) -> None:
@@ -146,8 +145,14 @@ async def seed(db: Database) -> None:
     async with db.session() as session:
         await ensure_community(session, GUILD, "Water CoP")
         forgotten = await members.ensure_member(session, GUILD, FORGOTTEN, "Nkosi Dlamini")
-        forgotten.country = "South Africa"
-        forgotten.expertise = ["sanitation"]
+        await members.set_member_details(
+            session,
+            forgotten.id,
+            stakeholder=None,
+            level=None,
+            country="South Africa",
+            expertise=["sanitation"],
+        )
         other = await members.ensure_member(session, GUILD, OTHER, "Lena Vogel")
         await session.flush()
         assert forgotten.id is not None and other.id is not None
@@ -180,7 +185,7 @@ async def seed(db: Database) -> None:
         await contributions.store_contributions(
             session,
             [
-                contribution(9001, FORGOTTEN, organisation_id=made.id, is_question=True),
+                contribution(9001, FORGOTTEN, is_question=True),
                 contribution(
                     9002,
                     OTHER,
@@ -191,6 +196,7 @@ async def seed(db: Database) -> None:
                 contribution(9003, OTHER),
                 contribution(9004, FORGOTTEN, is_reply=True, reply_to_author_id=OTHER),
             ],
+            attributions=[Attribution(organisation_id=made.id), NOBODY, NOBODY, NOBODY],
         )
         await contributions.store_reactions(
             session,
@@ -327,7 +333,7 @@ async def test_seeded_data_mentions_the_person_everywhere(db: Database) -> None:
 async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database) -> None:
     await seed(db)
     optouts = OptOuts()
-    done = await privacy.forget(db, optouts, GUILD, user_id=FORGOTTEN, keep_texts=True)
+    done = await service(db, optouts).forget(GUILD, user_id=FORGOTTEN, keep_texts=True)
 
     assert await rows_mentioning(db, FORGOTTEN) == []
     assert await rows_naming(db, FORGOTTEN_NAMES) == []
@@ -386,7 +392,7 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database)
 
 async def test_the_forgotten_are_recognised_only_by_hashing_their_id(db: Database) -> None:
     await seed(db)
-    await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=True)
+    await service(db).forget(GUILD, user_id=FORGOTTEN, keep_texts=True)
     after_restart = OptOuts()  # what a restarted bot knows: only the markers and their key
     await after_restart.load(db)
     assert [
@@ -394,18 +400,18 @@ async def test_the_forgotten_are_recognised_only_by_hashing_their_id(db: Databas
     ] == [FORGOTTEN]
     assert after_restart.is_opted_out(GUILD, FORGOTTEN)
     assert not after_restart.is_forgotten(GUILD + 1, FORGOTTEN)
-    report = await privacy.privacy_report(db, GUILD, FORGOTTEN)
+    report = await service(db).report(GUILD, FORGOTTEN)
     assert report.choice.forgotten and report.profile is None
     assert not any(report.counts.values())
 
     with pytest.raises(BadInput, match="forgotten here already"):
-        await privacy.check_can_forget(db, GUILD, FORGOTTEN)
+        await service(db).check_can_forget(GUILD, FORGOTTEN)
     with pytest.raises(BadInput, match="asked to be forgotten"):
-        await privacy.check_can_opt_out(db, GUILD, FORGOTTEN)
+        await service(db).check_can_opt_out(GUILD, FORGOTTEN)
 
     optouts = OptOuts()
     optouts.opt_out(GUILD, FORGOTTEN)
-    assert await privacy.opt_in(db, optouts, GUILD, user_id=FORGOTTEN) is True
+    assert await service(db, optouts).opt_in(GUILD, user_id=FORGOTTEN) is True
     assert not optouts.is_opted_out(GUILD, FORGOTTEN)
     reloaded = OptOuts()
     await reloaded.load(db)
@@ -416,8 +422,8 @@ async def test_the_forgotten_are_recognised_only_by_hashing_their_id(db: Databas
 async def test_optout_deletes_the_log_but_keeps_the_profile(db: Database) -> None:
     await seed(db)
     optouts = OptOuts()
-    deleted = await privacy.opt_out(
-        db, optouts, GUILD, "Water CoP", user_id=FORGOTTEN, display_name="Nkosi Dlamini"
+    deleted = await service(db, optouts).opt_out(
+        GUILD, "Water CoP", user_id=FORGOTTEN, display_name="Nkosi Dlamini"
     )
     assert (deleted.messages, deleted.reactions) == (2, 1)
     assert optouts.is_opted_out(GUILD, FORGOTTEN)
@@ -449,14 +455,14 @@ async def test_optout_deletes_the_log_but_keeps_the_profile(db: Database) -> Non
     assert event.detail == {"deleted_messages": 2, "deleted_reactions": 1}
 
     with pytest.raises(BadInput, match="already opted out"):
-        await privacy.opt_out(
-            db, optouts, GUILD, "Water CoP", user_id=FORGOTTEN, display_name="Nkosi Dlamini"
+        await service(db, optouts).opt_out(
+            GUILD, "Water CoP", user_id=FORGOTTEN, display_name="Nkosi Dlamini"
         )
     assert optouts.is_opted_out(GUILD, FORGOTTEN)
-    assert await privacy.opt_in(db, optouts, GUILD, user_id=FORGOTTEN) is False
+    assert await service(db, optouts).opt_in(GUILD, user_id=FORGOTTEN) is False
     assert not optouts.is_opted_out(GUILD, FORGOTTEN)
     with pytest.raises(BadInput, match="not opted out"):
-        await privacy.opt_in(db, optouts, GUILD, user_id=FORGOTTEN)
+        await service(db, optouts).opt_in(GUILD, user_id=FORGOTTEN)
 
 
 async def test_forget_someone_who_never_had_a_profile(db: Database) -> None:
@@ -464,7 +470,7 @@ async def test_forget_someone_who_never_had_a_profile(db: Database) -> None:
         await ensure_community(session, GUILD, "Water CoP")
         await contributions.store_contributions(session, [contribution(9101, FORGOTTEN)])
         await session.commit()
-    done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=False)
+    done = await service(db).forget(GUILD, user_id=FORGOTTEN, keep_texts=False)
     assert (done.deleted.messages, done.had_profile) == (1, False)
     assert await rows_mentioning(db, FORGOTTEN) == []
     async with db.session() as session:
@@ -490,10 +496,10 @@ async def test_forget_with_texts_deletes_their_notes_harvest_items_and_questions
             reviewed_by=FORGOTTEN,
         )
         await session.commit()
-    report = await privacy.privacy_report(db, GUILD, FORGOTTEN)
+    report = await service(db).report(GUILD, FORGOTTEN)
     assert report.texts == privacy.WrittenTexts(notes=1, harvest_items=1, questions=1)
 
-    done = await privacy.forget(db, OptOuts(), GUILD, user_id=FORGOTTEN, keep_texts=False)
+    done = await service(db).forget(GUILD, user_id=FORGOTTEN, keep_texts=False)
     assert not done.texts_kept and done.texts.total == 3
     assert await rows_mentioning(db, FORGOTTEN) == []
     assert await rows_naming(db, FORGOTTEN_NAMES) == []

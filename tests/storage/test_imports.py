@@ -33,7 +33,9 @@ MEMBERS = (
 
 
 async def import_orgs(db: Database, text: str, guild: int = GUILD) -> ImportResult:
-    return await imports.import_organisations(db, guild, "Water CoP", text.encode(), actor_id=7)
+    return await imports.Imports(db).import_organisations(
+        guild, "Water CoP", text.encode(), actor_id=7
+    )
 
 
 ESI = 333_456_789_012_345_678
@@ -44,8 +46,8 @@ IN_SERVER = frozenset({AMA, KOFI, ESI})
 async def import_people(
     db: Database, text: str, guild: int = GUILD, in_server: frozenset[int] | None = IN_SERVER
 ) -> ImportResult:
-    return await imports.import_members(
-        db, guild, "Water CoP", text.encode(), actor_id=7, in_server=in_server
+    return await imports.Imports(db).import_members(
+        guild, "Water CoP", text.encode(), actor_id=7, in_server=in_server
     )
 
 
@@ -173,7 +175,7 @@ async def test_members_import_creates_updates_and_reports_profile_changes(db: Da
         ama = await members.get_member(session, GUILD, AMA)
         assert ama is not None and ama.id is not None
         assert (ama.display_name, ama.country, ama.level) == ("Ama Owusu", "Togo", "local")
-        assert ama.expertise == ["sanitation", "finance"]
+        assert ama.expertise == ("sanitation", "finance")
         current = await members.current_membership(session, ama.id)
         assert current is not None and current[1].name == "IRC WASH"
         events = await recent_audit(session, GUILD)
@@ -203,16 +205,16 @@ async def test_an_organisation_change_through_import_keeps_history(db: Database)
 async def test_round_trip_into_a_fresh_community(db: Database) -> None:
     await import_orgs(db, ORGS)
     await import_people(db, MEMBERS + f"{ESI},ámbar,,,,,\n")
-    orgs_text = await imports.export_organisations(db, GUILD)
-    members_text = await imports.export_members(db, GUILD)
+    orgs_text = await imports.Imports(db).export_organisations(GUILD)
+    members_text = await imports.Imports(db).export_members(GUILD)
     assert orgs_text.splitlines()[0] == ",".join(imports.ORGANISATION_COLUMNS)
     assert "'=Formula Org" in orgs_text and "'-starts with a dash" in orgs_text
     assert f'{AMA},Ama Owusu,IRC WASH,research,local,Ghana,"sanitation, finance"' in members_text
 
     assert (await import_orgs(db, orgs_text, OTHER_GUILD)).created == 3
     assert (await import_people(db, members_text, OTHER_GUILD)).created == 3
-    assert await imports.export_organisations(db, OTHER_GUILD) == orgs_text
-    assert await imports.export_members(db, OTHER_GUILD) == members_text
+    assert await imports.Imports(db).export_organisations(OTHER_GUILD) == orgs_text
+    assert await imports.Imports(db).export_members(OTHER_GUILD) == members_text
     # ... and re-importing an export into its own community changes nothing.
     assert await import_orgs(db, orgs_text) == ImportResult(0, 0, 3)
     assert await import_people(db, members_text) == ImportResult(0, 0, 3)
@@ -224,16 +226,17 @@ async def test_members_who_left_are_not_exported(db: Database) -> None:
     async with db.session() as session:
         await members.mark_left(session, GUILD, KOFI, datetime.now(UTC))
         await session.commit()
-    text = await imports.export_members(db, GUILD)
+    text = await imports.Imports(db).export_members(GUILD)
     assert str(AMA) in text and str(KOFI) not in text
-    assert await imports.members_left_out(db, GUILD) == 1
+    assert await imports.Imports(db).members_left_out(GUILD) == 1
 
 
 async def test_exports_of_an_empty_community_are_headers_only(db: Database) -> None:
-    assert await imports.export_organisations(db, GUILD) == (
+    assert await imports.Imports(db).export_organisations(GUILD) == (
         ",".join(imports.ORGANISATION_COLUMNS) + "\r\n"
     )
-    assert await imports.export_members(db, GUILD) == ",".join(imports.MEMBER_COLUMNS) + "\r\n"
+    header = ",".join(imports.MEMBER_COLUMNS) + "\r\n"
+    assert await imports.Imports(db).export_members(GUILD) == header
 
 
 async def test_rows_for_people_not_in_the_server_import_nothing(db: Database) -> None:
@@ -276,7 +279,7 @@ async def test_rows_for_people_who_asked_to_be_forgotten_import_nothing(db: Data
 
     await import_orgs(db, ORGS)
     await import_people(db, MEMBERS)
-    await privacy.forget(db, OptOuts(), GUILD, user_id=KOFI, keep_texts=True)
+    await privacy.Privacy(db, OptOuts()).forget(GUILD, user_id=KOFI, keep_texts=True)
     with pytest.raises(ImportRejected) as caught:
         await import_people(db, MEMBERS)
     assert [(e.line, e.column) for e in caught.value.errors] == [(3, "user_id")]

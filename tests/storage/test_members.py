@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.errors import BadInput, NotFound
 from bot.membership import profiles
 from bot.membership.names import name_key
+from bot.membership.register import Register
 from storage import members, organisations
 from storage.audit import recent_audit
 from storage.communities import ensure_community
@@ -21,6 +22,10 @@ GUILD = 222_333_444_555_666_777
 USER = 333_444_555_666_777_888
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 T1 = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
+
+
+def profile_service(db: Database) -> profiles.Profiles:
+    return profiles.Profiles(db, Register(db))
 
 
 async def make_organisations(db: Database, *names: str) -> None:
@@ -39,8 +44,7 @@ async def make_organisations(db: Database, *names: str) -> None:
 
 
 async def set_profile(db: Database, at: datetime | None = None, **given: str) -> profiles.Profile:
-    update = await profiles.set_profile(
-        db,
+    update = await profile_service(db).set_profile(
         GUILD,
         "Water CoP",
         user_id=USER,
@@ -88,8 +92,7 @@ async def test_changing_organisation_ends_the_old_membership_and_keeps_it(db: Da
 async def test_the_same_organisation_again_is_not_a_change(db: Database) -> None:
     await make_organisations(db, "WaterAid")
     await set_profile(db, at=T0, organisation="WaterAid")
-    update = await profiles.set_profile(
-        db,
+    update = await profile_service(db).set_profile(
         GUILD,
         "Water CoP",
         user_id=USER,
@@ -142,7 +145,7 @@ async def test_bad_input_changes_nothing_and_names_every_problem(db: Database) -
     assert "3 options need fixing" in message
     assert "country" in message and "11 expertise tags" in message
     assert "no organisation called" in message
-    profile = await profiles.profile_of(db, GUILD, USER)
+    profile = await profile_service(db).profile_of(GUILD, USER)
     assert profile is not None
     assert (profile.level, profile.country, profile.expertise, profile.organisation) == (
         None,
@@ -157,28 +160,28 @@ async def test_an_unknown_organisation_alone_is_not_found_with_a_suggestion(db: 
     with pytest.raises(NotFound) as caught:
         await set_profile(db, organisation="Water Aid")
     assert "Did you mean **WaterAid**?" in caught.value.user_message
-    assert await profiles.profile_of(db, GUILD, USER) is None
+    assert await profile_service(db).profile_of(GUILD, USER) is None
 
 
 async def test_presence_and_history_survive_leaving_and_returning(db: Database) -> None:
     await make_organisations(db, "WaterAid")
     person = profiles.PresentPerson(USER, "Nkosi Dlamini", T0)
-    assert await profiles.register_arrival(db, GUILD, "Water CoP", person) == "joined"
+    assert await profile_service(db).register_arrival(GUILD, "Water CoP", person) == "joined"
     await set_profile(db, at=T0, organisation="WaterAid", level="local")
 
     left_at = T1
-    assert await profiles.register_departure(db, GUILD, USER, at=left_at)
-    assert not await profiles.register_departure(db, GUILD, USER, at=left_at)  # once only
+    assert await profile_service(db).register_departure(GUILD, USER, at=left_at)
+    assert not await profile_service(db).register_departure(GUILD, USER, at=left_at)  # once only
     async with db.session() as session:
         gone = await members.get_member(session, GUILD, USER)
         assert gone is not None and gone.left_at == left_at  # kept, marked left
         assert [m.user_id for m in await members.list_members(session, GUILD)] == []
-    left_profile = await profiles.profile_of(db, GUILD, USER)
+    left_profile = await profile_service(db).profile_of(GUILD, USER)
     assert left_profile is not None and not left_profile.present
 
     back = profiles.PresentPerson(USER, "Nkosi D.", T1 + timedelta(days=3))
-    assert await profiles.register_arrival(db, GUILD, "Water CoP", back) == "returned"
-    profile = await profiles.profile_of(db, GUILD, USER)
+    assert await profile_service(db).register_arrival(GUILD, "Water CoP", back) == "returned"
+    profile = await profile_service(db).profile_of(GUILD, USER)
     assert profile is not None and profile.present
     assert profile.display_name == "Nkosi D."
     assert profile.organisation == "WaterAid" and profile.level == "local"
@@ -190,18 +193,20 @@ async def test_presence_and_history_survive_leaving_and_returning(db: Database) 
 
 async def test_a_departure_from_an_older_list_leaves_a_newer_event_alone(db: Database) -> None:
     person = profiles.PresentPerson(USER, "Nkosi Dlamini", T0)
-    await profiles.register_arrival(db, GUILD, "Water CoP", person)
+    await profile_service(db).register_arrival(GUILD, "Water CoP", person)
     concluded_from = utc_now()  # a member list without them, taken now...
-    await profiles.register_departure(db, GUILD, USER)  # ...they left (the event)
+    await profile_service(db).register_departure(GUILD, USER)  # ...they left (the event)
     back = profiles.PresentPerson(USER, "Nkosi Dlamini", T1)
-    await profiles.register_arrival(db, GUILD, "Water CoP", back)  # and came straight back
-    stale = await profiles.register_departure(db, GUILD, USER, unless_changed_after=concluded_from)
+    await profile_service(db).register_arrival(GUILD, "Water CoP", back)  # and came straight back
+    stale = await profile_service(db).register_departure(
+        GUILD, USER, unless_changed_after=concluded_from
+    )
     assert not stale
-    profile = await profiles.profile_of(db, GUILD, USER)
+    profile = await profile_service(db).profile_of(GUILD, USER)
     assert profile is not None and profile.present
     # Nothing newer than the list: the departure holds.
     later = utc_now()
-    assert await profiles.register_departure(db, GUILD, USER, unless_changed_after=later)
+    assert await profile_service(db).register_departure(GUILD, USER, unless_changed_after=later)
 
 
 async def test_reconcile_marks_the_missing_as_left_only_with_a_complete_list(
@@ -211,15 +216,15 @@ async def test_reconcile_marks_the_missing_as_left_only_with_a_complete_list(
     goes = profiles.PresentPerson(2, "Goes", T0)
     new = profiles.PresentPerson(3, "New", T1)
     for person in (stays, goes):
-        await profiles.register_arrival(db, GUILD, "Water CoP", person)
+        await profile_service(db).register_arrival(GUILD, "Water CoP", person)
 
-    partial = await profiles.reconcile_presence(
-        db, GUILD, "Water CoP", [stays], complete=False, listed_at=utc_now()
+    partial = await profile_service(db).reconcile_presence(
+        GUILD, "Water CoP", [stays], complete=False, listed_at=utc_now()
     )
     assert partial.departed == ()
 
-    report = await profiles.reconcile_presence(
-        db, GUILD, "Water CoP", [stays, new], complete=True, listed_at=utc_now(), at=T1
+    report = await profile_service(db).reconcile_presence(
+        GUILD, "Water CoP", [stays, new], complete=True, listed_at=utc_now(), at=T1
     )
     assert (report.arrived, report.returned, report.departed) == ((3,), (), (2,))
     async with db.session() as session:
@@ -228,8 +233,8 @@ async def test_reconcile_marks_the_missing_as_left_only_with_a_complete_list(
     assert sorted(present) == [1, 3]
     assert {m.user_id: m.left_at for m in everyone}[2] == T1
 
-    again = await profiles.reconcile_presence(
-        db, GUILD, "Water CoP", [stays, new, goes], complete=True, listed_at=utc_now()
+    again = await profile_service(db).reconcile_presence(
+        GUILD, "Water CoP", [stays, new, goes], complete=True, listed_at=utc_now()
     )
     assert again.returned == (2,) and not again.departed
 
@@ -239,9 +244,10 @@ async def test_reconcile_leaves_alone_what_changed_after_the_list_was_taken(
 ) -> None:
     listed_at = utc_now()
     # Joined (by a listener) after the list was taken: absent from the list, yet not gone.
-    await profiles.register_arrival(db, GUILD, "Water CoP", profiles.PresentPerson(4, "Late", T1))
-    report = await profiles.reconcile_presence(
-        db, GUILD, "Water CoP", [], complete=True, listed_at=listed_at
+    late = profiles.PresentPerson(4, "Late", T1)
+    await profile_service(db).register_arrival(GUILD, "Water CoP", late)
+    report = await profile_service(db).reconcile_presence(
+        GUILD, "Water CoP", [], complete=True, listed_at=listed_at
     )
     assert report.departed == ()
     async with db.session() as session:

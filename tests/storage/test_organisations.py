@@ -9,6 +9,7 @@ import pytest
 
 from bot.errors import BadInput, NotFound
 from bot.membership import organisations as service
+from bot.membership.register import Register
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from storage import members, organisations
 from storage.audit import recent_audit
@@ -20,11 +21,14 @@ MODERATOR = 900_000_000_000_000_001
 T0 = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
 
+def organisation_service(db: Database) -> service.Organisations:
+    return service.Organisations(db, Register(db))
+
+
 async def make_org(
     db: Database, name: str, stakeholder: str = "research", level: str = "national"
 ) -> int:
-    organisation = await service.create_organisation(
-        db,
+    organisation = await organisation_service(db).create_organisation(
         GUILD,
         "Water CoP",
         actor_id=MODERATOR,
@@ -62,8 +66,8 @@ async def test_the_service_walks_applicant_member_lapsed_and_back(db: Database) 
     await make_org(db, "WaterAid")
 
     async def to(status: CopStatus) -> service.StatusChange:
-        return await service.change_cop_status(
-            db, GUILD, actor_id=MODERATOR, name="wateraid", status=status
+        return await organisation_service(db).change_cop_status(
+            GUILD, actor_id=MODERATOR, name="wateraid", status=status
         )
 
     with pytest.raises(BadInput, match="never been admitted"):
@@ -82,7 +86,7 @@ async def test_the_service_walks_applicant_member_lapsed_and_back(db: Database) 
     readmitted = await to(CopStatus.MEMBER)
     assert readmitted.previous is not None and readmitted.previous.status == CopStatus.LAPSED
 
-    profile = await service.organisation_profile(db, GUILD, "WATERAID")
+    profile = await organisation_service(db).organisation_profile(GUILD, "WATERAID")
     assert [p.status for p in profile.history] == [
         CopStatus.APPLICANT,
         CopStatus.MEMBER,
@@ -140,8 +144,7 @@ async def test_the_service_names_the_replaced_primary_and_ends_representations(
     await make_org(db, "Akvo")
 
     async def represent(user_id: int, **options: object) -> service.RepresentativeChange:
-        return await service.change_representative(
-            db,
+        return await organisation_service(db).change_representative(
             GUILD,
             "Water CoP",
             actor_id=MODERATOR,
@@ -164,7 +167,7 @@ async def test_the_service_names_the_replaced_primary_and_ends_representations(
         await represent(11, remove=True)
     with pytest.raises(BadInput, match="not both"):
         await represent(12, primary=True, remove=True)
-    profile = await service.organisation_profile(db, GUILD, "Akvo")
+    profile = await organisation_service(db).organisation_profile(GUILD, "Akvo")
     assert [(r.user_id, r.primary) for r in profile.representatives] == [(12, True)]
 
 
@@ -190,8 +193,8 @@ async def test_listing_filters_pages_and_counts_present_members(db: Database) ->
         )
         await session.commit()
 
-    everything = await service.list_organisations(
-        db, GUILD, stakeholder=None, level=None, offset=0, limit=10
+    everything = await organisation_service(db).list_organisations(
+        GUILD, stakeholder=None, level=None, offset=0, limit=10
     )
     assert everything.total == 5
     assert [r.organisation.name for r in everything.rows][:2] == ["Akvo", "IRC WASH"]
@@ -199,16 +202,16 @@ async def test_listing_filters_pages_and_counts_present_members(db: Database) ->
     assert irc.status == CopStatus.MEMBER and irc.member_count == 2  # person 3 left the server
     assert everything.rows[0].member_count == 1 and everything.rows[0].status is None
 
-    research = await service.list_organisations(
-        db, GUILD, stakeholder=Stakeholder.RESEARCH, level=None, offset=0, limit=10
+    research = await organisation_service(db).list_organisations(
+        GUILD, stakeholder=Stakeholder.RESEARCH, level=None, offset=0, limit=10
     )
     assert [r.organisation.name for r in research.rows] == ["IRC WASH", "Kenya Water Institute"]
-    both = await service.list_organisations(
-        db, GUILD, stakeholder=Stakeholder.RESEARCH, level=Level.NATIONAL, offset=0, limit=10
+    both = await organisation_service(db).list_organisations(
+        GUILD, stakeholder=Stakeholder.RESEARCH, level=Level.NATIONAL, offset=0, limit=10
     )
     assert [r.organisation.name for r in both.rows] == ["Kenya Water Institute"]
-    second_page = await service.list_organisations(
-        db, GUILD, stakeholder=None, level=Level.INTERNATIONAL, offset=2, limit=2
+    second_page = await organisation_service(db).list_organisations(
+        GUILD, stakeholder=None, level=Level.INTERNATIONAL, offset=2, limit=2
     )
     assert second_page.total == 3
     assert [r.organisation.name for r in second_page.rows] == ["Water.org"]
@@ -228,8 +231,7 @@ async def test_names_are_unique_regardless_of_case_accents_and_spacing(db: Datab
         with pytest.raises(BadInput, match=r"already an organisation called \*\*IRC\*\*"):
             await make_org(db, variant)
     with pytest.raises(BadInput, match=r"looks like \*\*IRC\*\*"):
-        await service.create_organisation(
-            db,
+        await organisation_service(db).create_organisation(
             GUILD,
             "Water CoP",
             actor_id=1,
@@ -238,12 +240,16 @@ async def test_names_are_unique_regardless_of_case_accents_and_spacing(db: Datab
             level="national",
         )
     await make_org(db, "IRC WASH")  # distinct=True: a different organisation after all
-    edit = await service.edit_organisation(db, GUILD, actor_id=1, name="irc", new_name="Írc")
+    edit = await organisation_service(db).edit_organisation(
+        GUILD, actor_id=1, name="irc", new_name="Írc"
+    )
     assert edit.changes == {"name": ("IRC", "Írc")}  # a new spelling of the same name is fine
     with pytest.raises(BadInput, match="already an organisation called"):
-        await service.edit_organisation(db, GUILD, actor_id=1, name="irc", new_name="irc wash")
+        await organisation_service(db).edit_organisation(
+            GUILD, actor_id=1, name="irc", new_name="irc wash"
+        )
     with pytest.raises(NotFound, match="Did you mean"):
-        await service.organisation_profile(db, GUILD, "IRC WAHS")
+        await organisation_service(db).organisation_profile(GUILD, "IRC WAHS")
     async with db.session() as session:
         assert await organisations.organisation_names(session, GUILD) == ["Írc", "IRC WASH"]
 
@@ -251,21 +257,21 @@ async def test_names_are_unique_regardless_of_case_accents_and_spacing(db: Datab
 async def test_joining_another_organisation_ends_the_first(db: Database) -> None:
     await make_org(db, "SNV")
     await make_org(db, "Akvo")
-    first = await service.join(
-        db, GUILD, "Water CoP", user_id=5, display_name="Tom", organisation_name="snv"
+    first = await organisation_service(db).join(
+        GUILD, "Water CoP", user_id=5, display_name="Tom", organisation_name="snv"
     )
     assert first.left is None and not first.already
-    again = await service.join(
-        db, GUILD, "Water CoP", user_id=5, display_name="Tom", organisation_name="SNV"
+    again = await organisation_service(db).join(
+        GUILD, "Water CoP", user_id=5, display_name="Tom", organisation_name="SNV"
     )
     assert again.already
-    moved = await service.join(
-        db, GUILD, "Water CoP", user_id=5, display_name="Tom", organisation_name="AKVO"
+    moved = await organisation_service(db).join(
+        GUILD, "Water CoP", user_id=5, display_name="Tom", organisation_name="AKVO"
     )
     assert moved.left is not None and moved.left.name == "SNV"
-    assert (await service.leave(db, GUILD, user_id=5)).name == "Akvo"
+    assert (await organisation_service(db).leave(GUILD, user_id=5)).name == "Akvo"
     with pytest.raises(BadInput, match="nothing to leave"):
-        await service.leave(db, GUILD, user_id=5)
+        await organisation_service(db).leave(GUILD, user_id=5)
     async with db.session() as session:
         member = await members.get_member(session, GUILD, 5)
         assert member is not None and member.id is not None
@@ -279,13 +285,14 @@ async def test_joining_another_organisation_ends_the_first(db: Database) -> None
 async def test_suggestions_prefer_names_starting_with_what_was_typed(db: Database) -> None:
     for name in ["Agua para Todos", "Aguaconsult", "WaterAid", "Water.org", "Eau Vive"]:
         await make_org(db, name)
-    assert await service.suggest_organisation_names(db, GUILD, "agua") == [
+    assert await organisation_service(db).suggest_organisation_names(GUILD, "agua") == [
         "Agua para Todos",
         "Aguaconsult",
     ]
-    assert (await service.suggest_organisation_names(db, GUILD, "vive")) == ["Eau Vive"]
-    assert (await service.suggest_organisation_names(db, GUILD, "watteraid"))[0] == "WaterAid"
-    assert len(await service.suggest_organisation_names(db, GUILD, "")) == 5
+    suggest = organisation_service(db).suggest_organisation_names
+    assert (await suggest(GUILD, "vive")) == ["Eau Vive"]
+    assert (await suggest(GUILD, "watteraid"))[0] == "WaterAid"
+    assert len(await organisation_service(db).suggest_organisation_names(GUILD, "")) == 5
 
 
 async def test_creations_of_one_name_at_once_give_one_organisation_and_clear_refusals(

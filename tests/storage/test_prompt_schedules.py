@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import BadInput, NotFound
-from bot.prompts import bank
+from bot.prompts.bank import QuestionBank
 from bot.prompts.schedules import PROMPT_POST, PromptService, ScheduleView
+from bot.prompts.values import PromptPost
 from bot.scheduling.scheduler import Firing, Scheduler
+from bot.scheduling.values import FiringStatus
 from storage import prompts as queries
 from storage.db import Database
-from storage.models import FiringStatus, PromptPost
 from storage.schedules import firings_of
 from tests.storage.helpers import Clock
 
@@ -103,8 +104,7 @@ async def fill_bank(
 ) -> list[int]:
     ids = []
     for n in range(count):
-        question = await bank.add(
-            db,
+        question = await QuestionBank(db).add(
             community_id,
             "CoP",
             actor_id=MODERATOR,
@@ -426,7 +426,7 @@ async def test_an_empty_theme_pauses_its_schedule(db, clock, started) -> None:
     bot = await start(db, clock, started)
     [only] = await fill_bank(db, 1)
     view, _ = await schedule(bot)
-    await bank.retire(db, GUILD, only, actor_id=MODERATOR)
+    await QuestionBank(db).retire(GUILD, only, actor_id=MODERATOR)
     await ring(bot, clock, view)
     listed = await only_view(bot)
     assert listed.schedule.paused and listed.next_due is None

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import sqlite3
-import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,20 +15,17 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.contributions.optouts import OptOuts
+from bot.contributions.values import ContributionEdit, ContributionRow, ReactionRow
 from bot.contributions.writer import (
     ClearReactions,
     ContributionWriter,
     DeleteContributions,
-    DescribeMessage,
-    EditContribution,
-    StoreContribution,
-    StoreReaction,
 )
 from bot.membership import organisations, profiles, register
 from storage import contributions as log_queries
 from storage.communities import ensure_community
 from storage.db import Database
-from storage.members import ensure_member, start_membership, update_member
+from storage.members import ensure_member, set_member_details, start_membership
 from storage.models import Organisation
 from tests.databases import migrated_database, postgres_url
 from tests.storage.helpers import ALICE, BOB, GUILD, T0, Outage, contribution, reaction
@@ -38,18 +33,31 @@ from tests.storage.helpers import ALICE, BOB, GUILD, T0, Outage, contribution, r
 
 def message(
     message_id: int, author: int = ALICE, at: datetime = T0, **fields: Any
-) -> StoreContribution:
-    row = contribution(message_id, author, created_at=at, **fields)
-    for key in ("organisation_id", "stakeholder", "level", "logged_at"):
-        row.pop(key)
-    return StoreContribution(row)
+) -> ContributionRow:
+    return contribution(message_id, author, created_at=at, **fields)
 
 
-def reacted(message_id: int, user: int = BOB) -> StoreReaction:
-    row = reaction(message_id, user)
-    for key in ("organisation_id", "stakeholder", "level"):
-        row.pop(key)
-    return StoreReaction(row)
+def reacted(message_id: int, user: int = BOB) -> ReactionRow:
+    return reaction(message_id, user)
+
+
+def edited(message_id: int, characters: int, at: datetime | None = None) -> ContributionEdit:
+    """An edit to a plain message: new counts (and when it was edited, if it says)."""
+    return ContributionEdit(
+        message_id=message_id,
+        is_reply=False,
+        is_answer=False,
+        is_question=False,
+        is_resource=False,
+        reply_to_author_id=None,
+        reply_to_message_id=None,
+        characters=characters,
+        words=1,
+        links=0,
+        attachments=0,
+        mentions=0,
+        edited_at=at,
+    )
 
 
 async def count(db: Database) -> int:
@@ -66,7 +74,7 @@ async def test_operations_are_applied_in_order_and_replays_do_not_duplicate(db: 
             [
                 message(1),
                 message(2),
-                EditContribution(1, {"characters": 77, "edited_at": T0 + timedelta(minutes=1)}),
+                edited(1, 77, T0 + timedelta(minutes=1)),
                 DeleteContributions([2]),
                 message(2),  # a replay after the deletion in the same batch: stored again
                 message(1),  # a replay: ignored
@@ -148,7 +156,9 @@ async def test_the_organisation_is_the_one_at_the_moment_of_the_message(db: Data
         session.add_all([first, second])
         await session.flush()
         member = await ensure_member(session, GUILD, ALICE, "Alice")
-        await update_member(session, member, level="intermediate")
+        await set_member_details(
+            session, member.id, stakeholder=None, level="intermediate", country=None, expertise=()
+        )
         await start_membership(session, member.id, first.id, T0)
         await start_membership(session, member.id, second.id, T0 + timedelta(days=10))
         ids = (first.id, second.id)
@@ -177,47 +187,33 @@ async def test_the_organisation_is_the_one_at_the_moment_of_the_message(db: Data
     assert rows[4] is not None and rows[4].organisation_id is None
 
 
-async def test_messages_are_described_when_their_batch_is_written(
-    db: Database, caplog: pytest.LogCaptureFixture
+async def test_edits_and_deletions_apply_to_the_rows_before_them_in_the_batch(
+    db: Database,
 ) -> None:
-    """The receiver hands over the message; the writer asks for its row at write time, in the
-    batch's order. None (not a contribution) writes nothing; a description that fails is
-    logged and skipped, and the rest of the batch is written."""
-    described: list[int] = []
-
-    def describe(message_id: int) -> StoreContribution | None:
-        described.append(message_id)
-        if message_id == 3:
-            return None  # e.g. a channel that is not tracked
-        if message_id == 4:
-            raise ValueError("a message we cannot read")
-        return message(message_id)
-
+    """Typed operations from the receivers, in one batch, in the order they came: an edit of a
+    message stored earlier in the batch, a deletion, and a store after an opt-out is dropped."""
     optouts = OptOuts()
     writer = ContributionWriter(db, optouts=optouts, flush_interval=60, flush_rows=1_000)
     writer.start()
     try:
-        writer.add(DescribeMessage(1, describe))
-        writer.add(DescribeMessage(2, describe))
+        writer.add(message(1))
+        writer.add(message(2))
         writer.add(DeleteContributions([2]))
-        writer.add(DescribeMessage(3, describe))
-        writer.add(DescribeMessage(4, describe))
-        writer.add(DescribeMessage(5, describe))
-        writer.add(EditContribution(5, {"characters": 9}))
-        assert described == []  # nothing is described on the way in
+        writer.add(message(5))
+        writer.add(edited(5, 9))  # no edited_at: a link preview, not an edit
+        writer.add(edited(1, 12, T0 + timedelta(minutes=3)))
+        writer.add(message(6, author=BOB))
         optouts.opt_out(GUILD, BOB)  # opting out before the write still counts
-        writer.add(DescribeMessage(6, lambda _: message(6, author=BOB)))
         await writer.flush(timeout=10)
     finally:
         await writer.stop()
-    assert described == [1, 2, 3, 4, 5]
-    assert "could not describe a message" in caplog.text
     async with db.session() as session:
-        stored = {i: await log_queries.get_contribution(session, i) for i in range(1, 7)}
-    assert stored[1] is not None
-    assert stored[2] is None and stored[3] is None and stored[4] is None and stored[6] is None
-    fifth = stored[5]
-    assert fifth is not None and fifth.characters == 9
+        stored = {i: await log_queries.get_contribution(session, i) for i in (1, 2, 5, 6)}
+    first, fifth = stored[1], stored[5]
+    assert first is not None and first.characters == 12
+    assert first.edited_at == T0 + timedelta(minutes=3)
+    assert fifth is not None and fifth.characters == 9 and fifth.edited_at is None
+    assert stored[2] is None and stored[6] is None
 
 
 async def test_members_who_opted_out_while_waiting_are_not_written(db: Database) -> None:
@@ -329,36 +325,6 @@ async def test_postgresql_unreachable_rows_wait_intake_slows_nothing_is_lost() -
         assert await count(direct) == 30
 
 
-class Gateway:
-    """Stands in for a discord.py message object, which the writer must not keep alive."""
-
-    def __init__(self, message_id: int) -> None:
-        self.id = message_id
-
-
-@pytest.mark.postgres
-async def test_messages_waiting_for_an_unavailable_database_wait_as_rows() -> None:
-    """Once a write fails, the messages waiting are described: the buffer holds their rows,
-    not the message objects, and those that are no contribution make room at once."""
-
-    def describe(source: Gateway) -> StoreContribution | None:
-        return None if source.id == 5 else message(source.id)  # 5: not a contribution
-
-    async with writer_cut_off(flush_rows=100) as (writer, direct, outage):
-        sources = [Gateway(i) for i in range(2, 12)]
-        held = [weakref.ref(source) for source in sources]
-        for operation in [DescribeMessage(source, describe) for source in sources]:
-            writer.add(operation)
-        del sources, operation
-        await until_failed(writer, 1)
-        gc.collect()
-        assert [ref() for ref in held] == [None] * 10  # no message object is kept
-        assert writer.pending == 9  # the rows of the nine contributions
-        await outage.up()
-        await writer.flush(timeout=30)
-        assert await count(direct) == 10
-
-
 # --- the register kept in memory ----------------------------------------------------------------
 
 
@@ -374,8 +340,9 @@ async def attribution_of(
 async def test_register_changes_between_two_messages_reach_the_second_one(db: Database) -> None:
     """The writer keeps the register in memory; every change through the register's services
     (organisation joined or left, profile, organisation edited) shows in the next message."""
-    first = await organisations.create_organisation(
-        db,
+    joining = register.Register(db)
+    registered = organisations.Organisations(db, joining)
+    first = await registered.create_organisation(
         GUILD,
         "Water CoP",
         actor_id=BOB,
@@ -383,8 +350,7 @@ async def test_register_changes_between_two_messages_reach_the_second_one(db: Da
         stakeholder="civil society",
         level="national",
     )
-    second = await organisations.create_organisation(
-        db,
+    second = await registered.create_organisation(
         GUILD,
         "Water CoP",
         actor_id=BOB,
@@ -403,8 +369,7 @@ async def test_register_changes_between_two_messages_reach_the_second_one(db: Da
 
     try:
         assert await logged(1) == (None, None, None)  # not in the register yet: cached so
-        await register.join_organisation(
-            db,
+        await joining.join_organisation(
             GUILD,
             "Water CoP",
             user_id=ALICE,
@@ -413,10 +378,9 @@ async def test_register_changes_between_two_messages_reach_the_second_one(db: Da
             at=now,
         )
         assert await logged(2) == (first.id, "civil society", "national")
-        await organisations.edit_organisation(db, GUILD, actor_id=BOB, name="IRC", level="local")
+        await registered.edit_organisation(GUILD, actor_id=BOB, name="IRC", level="local")
         assert await logged(3) == (first.id, "civil society", "local")
-        await profiles.set_profile(
-            db,
+        await profiles.Profiles(db, joining).set_profile(
             GUILD,
             "Water CoP",
             user_id=ALICE,
@@ -425,8 +389,7 @@ async def test_register_changes_between_two_messages_reach_the_second_one(db: Da
             at=now,
         )
         assert await logged(4) == (first.id, "research", "local")
-        await register.join_organisation(
-            db,
+        await joining.join_organisation(
             GUILD,
             "Water CoP",
             user_id=ALICE,
@@ -435,8 +398,8 @@ async def test_register_changes_between_two_messages_reach_the_second_one(db: Da
             at=now + timedelta(minutes=4, seconds=30),
         )
         assert await logged(5) == (second.id, "research", "local")
-        await register.leave_organisation(
-            db, GUILD, user_id=ALICE, at=now + timedelta(minutes=5, seconds=30)
+        await joining.leave_organisation(
+            GUILD, user_id=ALICE, at=now + timedelta(minutes=5, seconds=30)
         )
         assert await logged(6) == (None, "research", None)
         # A message from before the change, arriving late (a backfill): the history decides.
@@ -460,7 +423,14 @@ async def test_the_register_is_read_again_only_when_it_changed(db: Database) -> 
         # Another process (a command-line import) changes the register: it bumps the version.
         async with db.transaction() as session:
             member = await ensure_member(session, GUILD, ALICE, "Alice")
-            await update_member(session, member, level="international")
+            await set_member_details(
+                session,
+                member.id,
+                stakeholder=None,
+                level="international",
+                country=None,
+                expertise=(),
+            )
             await log_queries.register_changed(session, GUILD)
         await writer.put(message(5))
         await writer.flush(timeout=10)

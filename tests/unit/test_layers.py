@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = ("bot/cafe", "bot/prompts", "bot/membership", "bot/contributions", "bot/scheduling")
+DOMAIN = (
+    "bot/cafe",
+    "bot/prompts",
+    "bot/membership",
+    "bot/contributions",
+    "bot/scheduling",
+    "bot/exports",
+)
 
 
 def python_files(*folders: str) -> Iterator[Path]:
