@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -25,7 +26,11 @@ def clean_environment(**settings: str) -> dict[str, str]:
 async def start_bot_module(
     *args: str, cwd: Path, env: dict[str, str]
 ) -> asyncio.subprocess.Process:
-    """`python -m <args>` with stdout and stderr on one pipe."""
+    """`python -m <args>` with stdout and stderr on one pipe.
+
+    Ctrl-C works in the child whatever started the tests: a shell that runs a job in the
+    background (`pytest &` in a script) starts it with SIGINT ignored, children inherit that,
+    and Python then installs no KeyboardInterrupt handler."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -34,7 +39,12 @@ async def start_bot_module(
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 async def read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]) -> None:
