@@ -189,6 +189,12 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
         with _database_errors(settings):
             await db.migrate()
             community_name = await _community_name(db, guild_id)
+            if command.startswith("export-") and community_name is None:
+                # Most likely a mistyped id: an empty file and exit 0 would hide it.
+                raise StartupError(
+                    f"--guild {guild_id}: unknown server: "
+                    f"{database_label(settings.database_url)} has no community with this id"
+                )
             register_files = imports.Imports(db)
             if command == "export-orgs":
                 _write_output(file, await register_files.export_organisations(guild_id))
@@ -212,6 +218,10 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
                 "import-members": (register_files.import_members, "members"),
                 "import-questions": (bank.QuestionBank(db).import_questions, "questions"),
             }[command]
+            if community_name is None:
+                # A community may be set up from files before the bot joins its server: the
+                # import registers it, in the import's own transaction (nothing if rejected).
+                community_name = f"Community {guild_id}"
             try:
                 result = await apply(guild_id, community_name, data, actor_id=None)
             except imports.ImportRejected as rejected:
@@ -228,15 +238,13 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
         await db.dispose()
 
 
-async def _community_name(db: Database, guild_id: int) -> str:
-    """The community's name, registering it as "Community <id>" if the bot never saw it."""
-    from storage.communities import ensure_community, get_community
+async def _community_name(db: Database, guild_id: int) -> str | None:
+    """The community's name, or None if the bot never saw the server; reads only."""
+    from storage.communities import get_community
 
-    async with db.transaction() as session:
+    async with db.session() as session:
         community = await get_community(session, guild_id)
-        if community is None:
-            community = await ensure_community(session, guild_id, f"Community {guild_id}")
-        return community.name
+        return None if community is None else community.name
 
 
 def _read_input(file: str) -> bytes:

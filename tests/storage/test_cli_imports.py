@@ -1,26 +1,40 @@
-"""``copbot import-orgs|import-members|export-orgs|export-members`` as an operator runs them."""
+"""``copbot import-orgs|import-members|export-orgs|export-members`` as an operator runs them, on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from storage import members
+from storage.communities import ensure_community
+from storage.db import Database
+from storage.models import Community
+from tests.databases import database_url
 from tests.storage.helpers import ROOT, SETTINGS, write
 
 AMA = "123456789012345678"
 
 
 @pytest.fixture
-def copbot(tmp_path: Path):
-    """Run ``python -m bot`` against a temporary SQLite database, from ``tmp_path``."""
+async def url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each kind; the command migrates it itself."""
+    async with database_url(backend, tmp_path) as found:
+        yield found
+
+
+@pytest.fixture
+def copbot(url: str, tmp_path: Path):
+    """Run ``python -m bot`` against that database, from ``tmp_path``."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    env.update(
-        PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'copbot.sqlite3'}"
-    )
+    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=url)
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -37,30 +51,43 @@ def copbot(tmp_path: Path):
     return run
 
 
-def present_in_server(tmp_path: Path, guild_id: int, *user_ids: int) -> None:
-    """What a running bot records when it sees people in the server: their register entries."""
-    import asyncio
-
-    from storage import members
-    from storage.communities import ensure_community
-    from storage.db import Database
+def present_in_server(url: str, guild_id: int, *user_ids: int, name: str = "") -> None:
+    """What a running bot records when it sees a server and people in it: the community and
+    their register entries."""
 
     async def register() -> None:
-        db = Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'copbot.sqlite3'}")
+        db = Database.connect(url)
         try:
             await db.migrate()
-            async with db.session() as session:
-                await ensure_community(session, guild_id, f"Community {guild_id}")
+            async with db.transaction() as session:
+                await ensure_community(session, guild_id, name or f"Community {guild_id}")
                 for user_id in user_ids:
                     await members.ensure_member(session, guild_id, user_id, f"User {user_id}")
-                await session.commit()
         finally:
             await db.dispose()
 
     asyncio.run(register())
 
 
-def test_import_orgs_prints_counts_and_exits_0(copbot, tmp_path: Path) -> None:
+def communities_in(url: str) -> dict[int, str]:
+    """Every community in the database: server id and name."""
+
+    async def read() -> dict[int, str]:
+        db = Database.connect(url)
+        try:
+            await db.migrate()
+            async with db.session() as session:
+                found = (await session.execute(select(Community))).scalars().all()
+            return {community.id: community.name for community in found}
+        finally:
+            await db.dispose()
+
+    return asyncio.run(read())
+
+
+def test_import_orgs_prints_counts_and_exits_0(copbot, url: str, tmp_path: Path) -> None:
+    """A community can be set up from files before the bot joins its server: the import
+    registers the server the bot has not seen yet."""
     file = write(
         tmp_path / "orgs.csv",
         "name,stakeholder,level,cop_status\nIRC WASH,civil society,international,member\n"
@@ -71,11 +98,14 @@ def test_import_orgs_prints_counts_and_exits_0(copbot, tmp_path: Path) -> None:
     assert done.stdout.strip() == (
         "copbot: imported organisations into Community 1: 2 created, 0 updated, 0 unchanged"
     )
+    assert communities_in(url) == {1: "Community 1"}
     again = copbot("import-orgs", file, "--guild", "1")
     assert "0 created, 0 updated, 2 unchanged" in again.stdout
 
 
-def test_a_bad_row_prints_its_line_and_exits_2_without_a_traceback(copbot, tmp_path) -> None:
+def test_a_bad_row_prints_its_line_and_exits_2_without_a_traceback(
+    copbot, url: str, tmp_path
+) -> None:
     file = write(
         tmp_path / "orgs.csv",
         "name,stakeholder,level\nA,research,local\nB,governmint,local\nC,research,nowhere\n",
@@ -88,13 +118,13 @@ def test_a_bad_row_prints_its_line_and_exits_2_without_a_traceback(copbot, tmp_p
     assert lines[1].startswith("line 3, column stakeholder: `governmint` is not a stakeholder")
     assert lines[2].startswith("line 4, column level: `nowhere` is not a level")
     assert done.stdout == ""
-    export = copbot("export-orgs", "-", "--guild", "1")
-    assert export.stdout.splitlines()[1:] == []  # nothing was applied
+    assert communities_in(url) == {}  # nothing was applied, not even the new community
 
 
 def test_rows_whose_names_show_nothing_or_hide_control_characters_are_refused(
-    copbot, tmp_path
+    copbot, url: str, tmp_path
 ) -> None:
+    present_in_server(url, 1)
     file = write(
         tmp_path / "orgs.csv",
         "name,stakeholder,level\nA,research,local\n\u200b\u200c\u200d\ufeff,research,local\n"
@@ -107,17 +137,19 @@ def test_rows_whose_names_show_nothing_or_hide_control_characters_are_refused(
     assert lines[0] == "copbot: Nothing was imported: the file has 2 problems."
     assert lines[1].startswith("line 3, column name: Nothing in the organisation's name can")
     assert lines[2].startswith("line 4, column name: There is a control character (U+001B)")
-    assert copbot("export-orgs", "-", "--guild", "1").stdout.splitlines()[1:] == []
+    export = copbot("export-orgs", "-", "--guild", "1")
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.splitlines()[1:] == []  # nothing was applied
 
 
-def test_members_export_to_a_file_and_to_stdout(copbot, tmp_path: Path) -> None:
+def test_members_export_to_a_file_and_to_stdout(copbot, url: str, tmp_path: Path) -> None:
     orgs = write(tmp_path / "orgs.csv", "name;stakeholder;level\nIRC WASH;research;local\n")
     people = write(
         tmp_path / "people.csv",
         f'user_id,display_name,organisation,expertise\n{AMA},Ama,irc wash,"wash, finance"\n',
     )
     assert copbot("import-orgs", orgs, "--guild", "1").returncode == 0
-    present_in_server(tmp_path, 1, int(AMA))
+    present_in_server(url, 1, int(AMA))
     done = copbot("import-members", people, "--guild", "1")
     assert done.returncode == 0, done.stderr
     assert "imported members into Community 1: 0 created, 1 updated" in done.stdout
@@ -143,9 +175,11 @@ def test_members_export_to_a_file_and_to_stdout(copbot, tmp_path: Path) -> None:
     assert orgs_out.stdout.splitlines()[1] == "IRC WASH,research,local,,,,,"
 
 
-def test_members_must_be_people_the_register_knows_in_the_server(copbot, tmp_path) -> None:
+def test_members_must_be_people_the_register_knows_in_the_server(
+    copbot, url: str, tmp_path
+) -> None:
     """Without Discord, the register's record of who is in the server decides."""
-    present_in_server(tmp_path, 1, int(AMA))
+    present_in_server(url, 1, int(AMA))
     ghost = "987654321098765432"
     people = write(
         tmp_path / "people.csv",
@@ -187,25 +221,37 @@ def test_a_missing_file_and_a_bad_guild_are_one_line(copbot, tmp_path: Path) -> 
     assert bad.returncode == 2 and "not a server id" in bad.stderr
 
 
-def test_an_existing_community_keeps_its_name(copbot, tmp_path: Path) -> None:
-    import asyncio
-
-    from storage.communities import ensure_community
-    from storage.db import Database
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'copbot.sqlite3'}"
-
-    async def prepare() -> None:
-        db = Database.connect(url)
-        try:
-            await db.migrate()
-            async with db.session() as session:
-                await ensure_community(session, 42, "Water CoP")
-                await session.commit()
-        finally:
-            await db.dispose()
-
-    asyncio.run(prepare())
+def test_an_existing_community_keeps_its_name(copbot, url: str, tmp_path: Path) -> None:
+    present_in_server(url, 42, name="Water CoP")
     file = write(tmp_path / "orgs.csv", "name,stakeholder,level\nX,donor,local\n")
     done = copbot("import-orgs", file, "--guild", "42")
     assert "imported organisations into Water CoP: 1 created" in done.stdout
+    assert communities_in(url) == {42: "Water CoP"}
+
+
+@pytest.mark.parametrize("command", ["export-orgs", "export-members"])
+def test_an_export_refuses_a_server_the_bot_never_saw(
+    copbot, url: str, tmp_path: Path, command: str
+) -> None:
+    """A mistyped --guild is one line and exit 2; no file, no output, no community row."""
+    present_in_server(url, 1, int(AMA))
+    target = tmp_path / "out.csv"
+    for file in ("-", str(target)):
+        done = copbot(command, file, "--guild", "42")
+        assert done.returncode == 2
+        [line] = done.stderr.splitlines()
+        assert line.startswith("copbot: --guild 42: unknown server: ")
+        assert line.endswith(" has no community with this id")
+        assert done.stdout == ""
+    assert not target.exists()
+    assert communities_in(url) == {1: "Community 1"}
+    known = copbot(command, "-", "--guild", "1")
+    assert known.returncode == 0, known.stderr
+
+
+def test_an_export_on_a_new_database_refuses_every_server(copbot, url: str) -> None:
+    """Before the bot ever ran, no server is known: the export migrates and writes no row."""
+    done = copbot("export-members", "-", "--guild", "42")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("copbot: --guild 42: unknown server: ")
+    assert communities_in(url) == {}
