@@ -20,6 +20,7 @@ from datetime import date
 from typing import TypeVar
 
 from bot.errors import BadInput
+from bot.exports.cells import FORMULA_STARTS, neutralise
 from bot.membership import fields
 from bot.membership.names import name_key
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
@@ -52,7 +53,6 @@ MAX_IMPORT_ROWS = 5000
 # Spreadsheets run a cell that starts with one of these as a formula ("CSV injection"): on
 # export such a cell gets a leading apostrophe, which spreadsheets show as text, and on import
 # the apostrophe is taken off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _DELIMITERS = (",", ";", "\t")
 _USER_ID_DIGITS = (17, 20)
 
@@ -119,17 +119,10 @@ class MemberRow:
 # --- cells ---------------------------------------------------------------------------------------
 
 
-def escape_cell(value: str) -> str:
-    """The cell as written to a file: a value a spreadsheet would run as a formula is quoted
-    with an apostrophe; so is a value that already starts with apostrophes before such a
-    character, so that :func:`unescape_cell` gives back exactly what was written."""
-    if value.lstrip("'").startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def unescape_cell(value: str) -> str:
-    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+    """A cell as read from a file: the apostrophe that neutralised a formula (as every file
+    copbot writes does, bot.exports.cells.neutralise) comes off."""
+    if value.startswith("'") and value.lstrip("'")[:1] in FORMULA_STARTS:
         return value[1:]
     return value
 
@@ -484,7 +477,7 @@ def write_csv(columns: tuple[str, ...], rows: Iterable[Mapping[str, str | None]]
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([escape_cell(row.get(column) or "") for column in columns])
+        writer.writerow([neutralise(row.get(column) or "") for column in columns])
     return out.getvalue()
 
 
