@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import BadInput
+from bot.errors import BadInput, NotFound
 from bot.scheduling.when import iana_timezones
 from storage import audit, communities
 from storage.db import Database
@@ -91,6 +91,19 @@ class Communities:
         async with self.db.transaction() as session:
             community = await communities.ensure_community(session, guild_id, guild_name)
             return CommunitySettings.of(community)
+
+    async def export_key(self, guild_id: int) -> bytes:
+        """The server's secret key for export pseudonyms (``bot.exports.pseudonyms``): made on
+        first use, then the same for ever, so exports of any date join. NotFound for a server
+        the bot has never seen (no community row is made for an id alone)."""
+        async with self.db.transaction() as session:
+            try:
+                return await communities.export_key(session, guild_id)
+            except LookupError:
+                raise NotFound(
+                    f"copbot knows no server with id {guild_id}.",
+                    "Check the id: it is the server's id (Developer Mode, Copy Server ID).",
+                ) from None
 
     async def set_staff_roles(
         self,

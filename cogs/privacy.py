@@ -1,4 +1,5 @@
-"""/privacy: what the bot keeps about me, opting out and in, and being forgotten.
+"""/privacy: what the bot keeps about me, opting out and in, being named in exports, and being
+forgotten.
 
 Opting out and forgetting delete data, so each asks first: an ephemeral message with Confirm and
 Cancel that only the person who asked can use, and that expires. A click that reaches no live
@@ -22,7 +23,7 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.contributions import privacy
-from bot.errors import CopbotError
+from bot.errors import BadInput, CopbotError
 from bot.permissions import Access, require
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_command
@@ -35,6 +36,9 @@ KEEP_TEXTS_LABEL = "Forget me, keep my texts without my name"
 DELETE_TEXTS_LABEL = "Forget me, delete my texts too"
 # Long enough to read what will be deleted; short enough that an old message cannot surprise.
 CONFIRM_TIMEOUT_SECONDS = 120.0
+# What /privacy visible means, in its answer and in /privacy show.
+VISIBLE_ON_TEXT = "Coordinators' exports show your display name instead of a pseudonym."
+VISIBLE_OFF_TEXT = "Coordinators' exports show a pseudonym instead of your display name."
 
 KIND_LABELS: tuple[tuple[str, str], ...] = (
     ("messages", "messages"),
@@ -71,6 +75,17 @@ def _choice_text(choice: privacy.PrivacyChoice) -> str:
     return "Logged (the default). `/privacy optout` stops it and deletes what it holds."
 
 
+def _name_text(choice: privacy.PrivacyChoice) -> str:
+    if not choice.logged:
+        return "You are in no export: they leave out people who are not logged."
+    if choice.name_visible:
+        return f"Visible: {VISIBLE_ON_TEXT} `/privacy visible choice:off` hides it again."
+    return (
+        "A pseudonym (the default): coordinators' exports do not show your name. "
+        "`/privacy visible choice:on` lets them."
+    )
+
+
 def _texts_text(texts: privacy.WrittenTexts, choice: privacy.PrivacyChoice) -> str:
     if choice.forgotten and texts.total == 0:
         return (
@@ -94,6 +109,7 @@ def _report_embed(report: privacy.PrivacyReport, name: str) -> discord.Embed:
     fields += [
         ("Your words kept as text", _texts_text(report.texts, report.choice)),
         ("Your choice", _choice_text(report.choice)),
+        ("Your name in exports", _name_text(report.choice)),
         ("What this community logs", privacy.LOGGING_NOTICE),
     ]
     return make_embed(f"What the bot keeps about {name}", fields=fields)
@@ -303,6 +319,44 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
             "comes back. `/privacy show` shows what is kept.",
             tone=Tone.SUCCESS,
         )
+        await send_ephemeral(interaction, embed=embed)
+
+    @guild_command(
+        name="visible", description="Whether coordinators' exports show your name or a pseudonym"
+    )
+    @app_commands.describe(
+        choice="on: exports show your display name; off: a pseudonym (the default)"
+    )
+    @app_commands.choices(
+        choice=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    @require(Access.MEMBER)
+    async def visible(self, interaction: GuildInteraction, choice: str) -> None:
+        if choice not in ("on", "off"):
+            raise BadInput(f"`{choice[:20]}` is not a choice.", "Choose `on` or `off`.")
+        guild, user = interaction.guild, interaction.user
+        member = await self.bot.privacy.set_visible(
+            guild.id,
+            guild.name,
+            user_id=user.id,
+            display_name=user.display_name,
+            visible=choice == "on",
+        )
+        if member.name_visible:
+            embed = make_embed(
+                "Your name is visible in exports",
+                f"{VISIBLE_ON_TEXT} `/privacy visible choice:off` hides it again.",
+                tone=Tone.SUCCESS,
+            )
+        else:
+            embed = make_embed(
+                "Your name is hidden in exports",
+                f"{VISIBLE_OFF_TEXT} `/privacy visible choice:on` shows it.",
+                tone=Tone.SUCCESS,
+            )
         await send_ephemeral(interaction, embed=embed)
 
     @guild_command(name="forget", description="Delete everything the bot keeps about you")

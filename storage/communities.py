@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from bot.exports.pseudonyms import new_community_key
 from storage.models import Community
 from storage.types import table_of, utc_now
 from storage.upsert import insert_if_absent
@@ -67,3 +70,28 @@ async def set_rolesync(
     community.updated_at = utc_now()
     session.add(community)
     return community
+
+
+async def export_key(session: AsyncSession, community_id: int) -> bytes:
+    """The community's secret key for export pseudonyms, made on first use, never changed.
+
+    The key is written only where none is stored yet, then read back: of two first uses at
+    once, the second one's write waits for the first's row lock (PostgreSQL) or database lock
+    (SQLite), then finds a key and changes nothing, so both read the same key. LookupError if
+    the community has no row.
+    """
+    await session.execute(
+        update(Community)
+        .where(col(Community.id) == community_id, col(Community.export_key).is_(None))
+        .values(export_key=new_community_key())
+        # A Community this session holds learns the key too, only if this write stored it.
+        .execution_options(synchronize_session="fetch")
+    )
+    key = (
+        await session.execute(
+            select(col(Community.export_key)).where(col(Community.id) == community_id)
+        )
+    ).scalar_one_or_none()
+    if key is None:
+        raise LookupError(f"no community with id {community_id}")
+    return key

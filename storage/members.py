@@ -150,6 +150,15 @@ async def set_opted_out(session: AsyncSession, member_id: int, at: datetime | No
     await session.flush()
 
 
+async def set_name_visible(session: AsyncSession, member_id: int, visible: bool) -> values.Member:
+    """Whether the person chose to be named in exports (``/privacy visible``)."""
+    member = await _member_by_id(session, member_id)
+    member.name_visible = visible
+    member.updated_at = utc_now()
+    await session.flush()
+    return member_value(member)
+
+
 async def list_members(
     session: AsyncSession, community_id: int, *, include_left: bool = False
 ) -> list[values.Member]:

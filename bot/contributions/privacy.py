@@ -5,6 +5,10 @@ Opting out stops the log for a person and deletes what it held about them (their
 reactions, and the links others' rows had to them); their profile stays, because the register
 is a separate thing they chose to fill in. Opting in starts the log again from that moment.
 
+Being visible is consent to be named: coordinators' exports show the person's display name
+instead of a pseudonym. It is off unless the person turns it on, and means nothing for someone
+who opted out or was forgotten: they are not in exports at all.
+
 Forgetting deletes everything with the person's user id in it, in this community: the profile,
 the organisation history, representations, contributions, reactions, and their id in other
 rows and in the audit trail. What they wrote on purpose for the community stays only if they
@@ -36,6 +40,7 @@ from bot.cafe.values import NoteKind
 from bot.contributions.optouts import OptOuts, marker_of
 from bot.errors import BadInput
 from bot.membership import profiles
+from bot.membership.values import Member
 from storage import app_state, audit, cafes, contributions, members, prompts
 from storage.communities import ensure_community
 from storage.db import Database
@@ -47,7 +52,7 @@ LOGGING_NOTICE = (
     "words, links, attachments, mentions), with the organisation, stakeholder group and level "
     "you had at that moment. Message text is not stored, except tablecloth notes and harvest "
     "items that members add on purpose. Deleted messages are deleted from the log. Exports use "
-    "pseudonymous ids unless you chose to be visible.\n"
+    "pseudonymous ids unless you chose to be visible (`/privacy visible`).\n"
     "`/privacy optout` stops the log for you and deletes what it holds about you (your profile "
     "stays); `/privacy optin` starts it again. `/privacy forget` deletes everything that names "
     "you here; you choose whether the text of your tablecloth notes, harvest items and "
@@ -70,6 +75,7 @@ PERSONAL_AUDIT_ACTIONS: tuple[str, ...] = (
     "organisation.leave",
     "privacy.optout",
     "privacy.optin",
+    "privacy.visible",
     "cafe.join",
     "cafe.leave",
     "prompt.submit",
@@ -83,6 +89,7 @@ PERSONAL_AUDIT_ACTIONS: tuple[str, ...] = (
 class PrivacyChoice:
     opted_out_since: datetime | None  # None: not opted out (or forgotten, see below)
     forgotten: bool  # asked to be forgotten: nothing kept, and not logged
+    name_visible: bool  # chose to be named in coordinators' exports (``/privacy visible``)
 
     @property
     def logged(self) -> bool:
@@ -224,6 +231,45 @@ class Privacy:
         self.optouts.opt_in(community_id, user_id)
         return choice.forgotten
 
+    # being named ---------------------------------------------------------------------------
+    async def set_visible(
+        self,
+        community_id: int,
+        community_name: str,
+        *,
+        user_id: int,
+        display_name: str,
+        visible: bool,
+    ) -> Member:
+        """Whether coordinators' exports name the person (their display name) or show a
+        pseudonym. Refused for someone not logged: they are not in exports at all."""
+        async with self.db.transaction() as session:
+            choice = await _choice(session, community_id, user_id)
+            if choice.forgotten:
+                raise BadInput(
+                    "You asked to be forgotten here, so you are not in any export: there is no "
+                    "name to show or hide. Nothing changed.",
+                    "`/privacy optin` starts the log again; then you can choose.",
+                )
+            if choice.opted_out_since is not None:
+                raise BadInput(
+                    "You have opted out, so you are not in any export: there is no name to show "
+                    "or hide. Nothing changed.",
+                    "`/privacy optin` starts the log again; then you can choose.",
+                )
+            await ensure_community(session, community_id, community_name)
+            member = await members.ensure_member(session, community_id, user_id, display_name)
+            updated = await members.set_name_visible(session, member.id, visible)
+            await audit.record_audit(
+                session,
+                community_id,
+                user_id,
+                "privacy.visible",
+                visible=visible,
+                previous=member.name_visible,
+            )
+        return updated
+
     # forgetting ------------------------------------------------------------------------------
     async def check_can_forget(self, community_id: int, user_id: int) -> WrittenTexts:
         """Raise BadInput if there is nothing to forget (asked before the confirmation); else
@@ -335,6 +381,7 @@ async def _choice(session: AsyncSession, community_id: int, user_id: int) -> Pri
     return PrivacyChoice(
         opted_out_since=member.opted_out_at if member is not None else None,
         forgotten=await _is_forgotten(session, community_id, user_id),
+        name_visible=member is not None and member.name_visible,
     )
 
 

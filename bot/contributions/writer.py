@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -299,7 +300,7 @@ class ContributionWriter:
 
     # applying a batch, in order ----------------------------------------------------------------
     async def _apply(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
-        batch = [operation for operation in batch if not self._opted_out(operation)]
+        batch = [self._unnamed(op) for op in batch if not self._opted_out(op)]
         await self._ensure_communities(session, batch)
         await self.register.refresh(session, _people(batch))
         logged_at = utc_now()
@@ -355,6 +356,25 @@ class ContributionWriter:
         if isinstance(operation, ReactionRow):
             return self.optouts.is_opted_out(operation.community_id, operation.user_id)
         return False
+
+    def _unnamed(self, operation: Operation) -> Operation:
+        # Nor is someone who opted out (or asked to be forgotten) while a reply or a reaction
+        # to them waited here named in it: forgetting them cleared the rows already written.
+        if self.optouts is None:
+            return operation
+        if (
+            isinstance(operation, ContributionRow)
+            and operation.reply_to_author_id is not None
+            and self.optouts.is_opted_out(operation.community_id, operation.reply_to_author_id)
+        ):
+            return dataclasses.replace(operation, reply_to_author_id=None)
+        if (
+            isinstance(operation, ReactionRow)
+            and operation.target_author_id is not None
+            and self.optouts.is_opted_out(operation.community_id, operation.target_author_id)
+        ):
+            return dataclasses.replace(operation, target_author_id=None)
+        return operation
 
     async def _ensure_communities(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
         for operation in batch:

@@ -32,6 +32,7 @@ class Member:
     joined_at: datetime | None  # in the server
     left_at: datetime | None  # None: present
     opted_out_at: datetime | None
+    name_visible: bool  # chose to be named in exports (``/privacy visible``)
     updated_at: datetime
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, UniqueConstraint, false
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utc_now
@@ -25,6 +25,9 @@ class Community(SQLModel, table=True):
     )
     # Where submitted questions wait for a moderator's Approve or Reject (None: only the list).
     review_channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    # The secret key of the community's export pseudonyms (DESIGN section 8): made on first use
+    # (storage.communities.export_key) and never changed, so exports of any date join.
+    export_key: bytes | None = Field(default=None, sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -56,6 +57,9 @@ class Member(SQLModel, table=True):
     left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: present
     # Privacy (DESIGN section 8): an opted-out member's events are never logged.
     opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Consent to be named (``/privacy visible``): coordinators' exports show the display name
+    # instead of a pseudonym. Off unless the person turns it on.
+    name_visible: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlmodel import col, select
 
 from bot.contributions.optouts import OptOuts
 from bot.contributions.values import ContributionEdit, ContributionRow, ReactionRow
@@ -26,7 +27,7 @@ from storage import contributions as log_queries
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.members import ensure_member, set_member_details, start_membership
-from storage.models import Organisation
+from storage.models import Organisation, Reaction
 from tests.databases import migrated_database, postgres_url
 from tests.storage.helpers import ALICE, BOB, GUILD, T0, Outage, contribution, reaction
 
@@ -230,6 +231,30 @@ async def test_members_who_opted_out_while_waiting_are_not_written(db: Database)
         assert await log_queries.get_contribution(session, 2) is None
         assert await log_queries.get_contribution(session, 1) is not None
         assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 0
+
+
+async def test_replies_and_reactions_waiting_do_not_name_who_opted_out_meanwhile(
+    db: Database,
+) -> None:
+    """Forgetting someone clears their id from others' rows already written; a reply or a
+    reaction to them still in the buffer must not bring it back."""
+    optouts = OptOuts()
+    writer = ContributionWriter(db, optouts=optouts, flush_interval=60)
+    writer.start()
+    try:
+        answer = message(3, author=BOB, is_reply=True, reply_to_author_id=ALICE)
+        await writer.put_many([message(1), answer, reacted(1)])
+        optouts.opt_out(GUILD, ALICE)
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    async with db.session() as session:
+        stored = await log_queries.get_contribution(session, 3)
+        reactions = (
+            await session.execute(select(Reaction).where(col(Reaction.message_id) == 1))
+        ).scalars().all()
+    assert stored is not None and stored.is_reply and stored.reply_to_author_id is None
+    assert [(r.user_id, r.target_author_id) for r in reactions] == [(BOB, None)]
 
 
 async def test_stop_writes_what_is_buffered(db: Database) -> None:
