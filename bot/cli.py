@@ -62,6 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
             type=_guild_id,
             help="the Discord server (guild) id of the community",
         )
+    export = commands.add_parser(
+        "export",
+        help="export a community's participation log (pseudonymous by default), any size",
+    )
+    export.add_argument("kind", choices=EXPORT_KINDS, help="what to export")
+    export.add_argument(
+        "--guild", metavar="ID", required=True, type=_guild_id, help="the server (guild) id"
+    )
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="csv", help="file format (default csv)"
+    )
+    export.add_argument("--since", metavar="YYYY-MM-DD", help="first day, in the community's zone")
+    export.add_argument("--until", metavar="YYYY-MM-DD", help="last day, included")
+    export.add_argument(
+        "--names",
+        choices=("pseudonymous", "visible"),
+        default="pseudonymous",
+        help="visible: display names of people who chose /privacy visible (default pseudonymous)",
+    )
+    export.add_argument(
+        "--out", metavar="FILE", default="-", help="where to write; - (the default) is stdout"
+    )
     plan = commands.add_parser(
         "plan", help="preview a World Café seating from a members CSV, offline (no database)"
     )
@@ -87,6 +109,12 @@ REGISTER_COMMANDS = {
     "export-orgs": "export the organisations to CSV, in the columns import-orgs reads",
     "export-members": "export the present members to CSV, in the columns import-members reads",
 }
+
+
+# Kept in step with bot.exports (a unit test checks): the parser is built before anything heavy
+# is imported, so that `copbot --help` stays quick.
+EXPORT_KINDS = ("contributions",)
+EXPORT_FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 
 
 def _guild_id(text: str) -> int:
@@ -120,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(settings, keep_dir=args.keep))
         if args.command == "migrate":
             return migrate(settings, new_revision=args.new)
+        if args.command == "export":
+            return asyncio.run(export(settings, args))
         if args.command in REGISTER_COMMANDS:
             return asyncio.run(register_csv(settings, args.command, args.file, args.guild))
     except (ConfigError, StartupError) as error:
@@ -236,6 +266,97 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
             return 0
     finally:
         await db.dispose()
+
+
+async def export(settings: Settings, args: argparse.Namespace) -> int:
+    """``copbot export KIND``: streamed to a file or standard output, a row count on standard
+    error while it runs (when that is a terminal), one line at the end."""
+    from pathlib import Path
+
+    from bot.communities import Communities
+    from bot.errors import CopbotError, NotFound
+    from bot.exports.request import (
+        ExportKind,
+        ExportRequest,
+        FileFormat,
+        NameMode,
+        Period,
+        parse_day,
+    )
+    from bot.exports.service import SEEKING_FORMATS, Exports
+    from storage.db import Database
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    file_format = FileFormat(args.format)
+    to_stdout = args.out == "-"
+    if to_stdout and file_format in SEEKING_FORMATS:
+        raise StartupError(
+            f"--format {file_format}: give a file with --out (it cannot go to stdout)"
+        )
+    try:
+        request = ExportRequest(
+            community_id=args.guild,
+            kind=ExportKind(args.kind),
+            file_format=file_format,
+            period=Period(
+                None if args.since is None else parse_day(args.since, "--since"),
+                None if args.until is None else parse_day(args.until, "--until"),
+            ),
+            names=NameMode(args.names),
+        )
+    except BadInput as error:
+        raise StartupError(str(error)) from None
+    progress = _RowCounter() if sys.stderr.isatty() else None
+    db = Database.connect(settings.database_url)
+    try:
+        with _database_errors(settings):
+            await db.migrate()
+            exports = Exports(db, Communities(db))
+            target = sys.stdout.buffer if to_stdout else Path(args.out)
+            try:
+                result = await exports.write(
+                    request, target, actor_id=None, on_rows=progress.add if progress else None
+                )
+            except NotFound:
+                raise StartupError(
+                    f"--guild {args.guild}: unknown server: "
+                    f"{database_label(settings.database_url)} has no community with this id"
+                ) from None
+            except CopbotError as error:
+                raise StartupError(str(error)) from None
+            except OSError as error:
+                raise StartupError(f"cannot write {args.out}: {error.strerror or error}") from None
+            finally:
+                if progress is not None:
+                    progress.done()
+    finally:
+        await db.dispose()
+    where = "standard output" if to_stdout else args.out
+    print(f"copbot: exported {result.rows} rows of {request.kind} to {where}", file=sys.stderr)
+    return 0
+
+
+class _RowCounter:
+    """Rows written so far, on one line of standard error, redrawn at most twice a second."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._drawn_at = 0.0
+
+    def add(self, rows: int) -> None:
+        import time
+
+        self.rows += rows
+        now = time.monotonic()
+        if now - self._drawn_at >= 0.5:
+            self._drawn_at = now
+            sys.stderr.write(f"\rcopbot: {self.rows:,} rows")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._drawn_at:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 async def _community_name(db: Database, guild_id: int) -> str | None:

@@ -23,6 +23,7 @@ from bot.contributions.optouts import OptOuts
 from bot.contributions.privacy import Privacy
 from bot.contributions.service import ContributionLog, SpecialThreads, Tracking
 from bot.contributions.writer import ContributionWriter
+from bot.exports.service import Exports
 from bot.membership.imports import Imports
 from bot.membership.organisations import Organisations
 from bot.membership.profiles import Profiles
@@ -123,6 +124,7 @@ class CopBot(commands.Bot):
     cafes: CafeService
     question_bank: QuestionBank
     prompts: PromptService
+    exports: Exports
 
     def __init__(
         self,
@@ -189,6 +191,7 @@ class CopBot(commands.Bot):
         self.cafes = CafeService(self.db, self.scheduler)
         self.question_bank = QuestionBank(self.db)
         self.prompts = PromptService(self.db, self.scheduler)
+        self.exports = Exports(self.db, self.communities)
 
     def invite_url(self) -> str:
         assert self.application_id is not None

@@ -92,6 +92,12 @@ class Communities:
             community = await communities.ensure_community(session, guild_id, guild_name)
             return CommunitySettings.of(community)
 
+    async def find(self, guild_id: int) -> CommunitySettings | None:
+        """A server's settings, or None if the bot has never seen it (nothing is made)."""
+        async with self.db.session() as session:
+            community = await communities.get_community(session, guild_id)
+            return None if community is None else CommunitySettings.of(community)
+
     async def export_key(self, guild_id: int) -> bytes:
         """The server's secret key for export pseudonyms (``bot.exports.pseudonyms``): made on
         first use, then the same for ever, so exports of any date join. NotFound for a server

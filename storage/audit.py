@@ -37,6 +37,22 @@ async def recent_audit(
     return list((await session.execute(statement)).scalars())
 
 
+async def audit_with_prefix(
+    session: AsyncSession, community_id: int, prefix: str, *, limit: int = 50
+) -> list[AuditEvent]:
+    """A community's audit events whose action starts with ``prefix``, newest first."""
+    statement = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.community_id == community_id,
+            col(AuditEvent.action).startswith(prefix, autoescape=True),
+        )
+        .order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
 # --- privacy: taking a forgotten person out of the trail ----------------------------------------
 
 FORGOTTEN_ACTOR = "a forgotten member"

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from bot.prompts.values import Question, QuestionStatus
 from storage import prompts as queries
 from storage.communities import ensure_community
 from storage.db import Database
-from tests.databases import database_url
-from tests.storage.helpers import ROOT, SETTINGS, write
+from tests.storage.helpers import write
 
 Copbot = Callable[..., subprocess.CompletedProcess[str]]
 QUESTIONS = (
@@ -28,32 +23,6 @@ QUESTIONS = (
 )
 
 
-@pytest.fixture
-async def url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of each kind; the command migrates it itself."""
-    async with database_url(backend, tmp_path) as found:
-        yield found
-
-
-@pytest.fixture
-def copbot(url: str, tmp_path: Path) -> Copbot:
-    """Run ``python -m bot`` against that database, from ``tmp_path``."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=url)
-
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    return run
 
 
 def questions_in(url: str, guild_id: int) -> list[Question]:

@@ -4,10 +4,6 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,38 +13,11 @@ from storage import members
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import Community
-from tests.databases import database_url
-from tests.storage.helpers import ROOT, SETTINGS, write
+from tests.storage.helpers import write
 
 AMA = "123456789012345678"
 
 
-@pytest.fixture
-async def url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of each kind; the command migrates it itself."""
-    async with database_url(backend, tmp_path) as found:
-        yield found
-
-
-@pytest.fixture
-def copbot(url: str, tmp_path: Path):
-    """Run ``python -m bot`` against that database, from ``tmp_path``."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=url)
-
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    return run
 
 
 def present_in_server(url: str, guild_id: int, *user_ids: int, name: str = "") -> None:

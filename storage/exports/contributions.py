@@ -1,0 +1,67 @@
+"""The contribution log of one community over a period, oldest first, in batches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import Contribution, Organisation
+
+BATCH_ROWS = 5_000
+
+# The columns, in the order the rows carry them.
+CONTRIBUTION_COLUMNS = (
+    Contribution.message_id,
+    Contribution.author_id,
+    Organisation.name,
+    Contribution.stakeholder,
+    Contribution.level,
+    Contribution.channel_id,
+    Contribution.parent_channel_id,
+    Contribution.created_at,
+    Contribution.edited_at,
+    Contribution.is_reply,
+    Contribution.is_answer,
+    Contribution.is_question,
+    Contribution.is_resource,
+    Contribution.is_thread_start,
+    Contribution.reply_to_message_id,
+    Contribution.reply_to_author_id,
+    Contribution.characters,
+    Contribution.words,
+    Contribution.links,
+    Contribution.attachments,
+    Contribution.mentions,
+)
+
+
+async def contribution_batches(
+    session: AsyncSession,
+    community_id: int,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    batch_rows: int = BATCH_ROWS,
+) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    """The rows (:data:`CONTRIBUTION_COLUMNS`) of ``community_id`` posted in [start, end)."""
+    conditions = [col(Contribution.community_id) == community_id]
+    if start is not None:
+        conditions.append(col(Contribution.created_at) >= start)
+    if end is not None:
+        conditions.append(col(Contribution.created_at) < end)
+    statement = (
+        select(*[col(column) for column in CONTRIBUTION_COLUMNS])
+        .select_from(Contribution)
+        .outerjoin(Organisation, col(Organisation.id) == col(Contribution.organisation_id))
+        .where(and_(*conditions))
+        .order_by(col(Contribution.created_at), col(Contribution.message_id))
+        .execution_options(yield_per=batch_rows)
+    )
+    result = await session.stream(statement)
+    async for batch in result.partitions(batch_rows):
+        yield batch
