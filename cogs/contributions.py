@@ -222,33 +222,11 @@ class Contributions(
             self.writer.add(row)
 
     def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        message = payload.message
-        guild = message.guild
-        if guild is None or message.author.bot:
-            return
-        if not self._logs(guild.id, message.author.id, message.channel):
-            return
-        result = classify(facts_of(message, self._special_thread_of(message)))
-        if result is None:
-            return
-        kinds, counts = result.kinds, result.counts
-        edit = ContributionEdit(
-            message_id=message.id,
-            is_reply=kinds.is_reply,
-            is_answer=kinds.is_answer,
-            is_question=kinds.is_question,
-            is_resource=kinds.is_resource,
-            reply_to_author_id=self._named(guild.id, result.reply_to_author_id),
-            reply_to_message_id=result.reply_to_message_id,
-            characters=counts.characters,
-            words=counts.words,
-            links=counts.links,
-            attachments=counts.attachments,
-            mentions=counts.mentions,
-            # None (unchanged) for link previews, which also arrive as updates, unedited.
-            edited_at=message.edited_at,
-        )
-        self.writer.add(edit)
+        # Described as a new message is (the same checks, the same kinds); edited_at stays None
+        # for link previews, which also arrive as updates, unedited.
+        described = self._contribution(payload.message)
+        if described is not None:
+            self.writer.add(ContributionEdit.of(described))
 
     def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         if payload.guild_id is not None:

@@ -105,28 +105,20 @@ async def list_organisations(
 
 
 async def update_organisation(
-    session: AsyncSession,
-    organisation_id: int,
-    *,
-    name: str,
-    name_key: str,
-    stakeholder: str,
-    level: str,
-    country: str | None,
-    website: str | None,
-    description: str | None,
+    session: AsyncSession, wanted: values.Organisation
 ) -> values.Organisation:
-    """Write every field of the organisation (the caller passes the unchanged ones as they are)."""
-    organisation = await session.get(Organisation, organisation_id)
+    """Store the organisation's details as ``wanted`` holds them (its name, stakeholder group,
+    level, country, website and description): the caller changes the value, this writes it."""
+    organisation = await session.get(Organisation, wanted.id)
     if organisation is None:
-        raise LookupError(f"no organisation with id {organisation_id}")
-    organisation.name = name
-    organisation.name_key = name_key
-    organisation.stakeholder = stakeholder
-    organisation.level = level
-    organisation.country = country
-    organisation.website = website
-    organisation.description = description
+        raise LookupError(f"no organisation with id {wanted.id}")
+    organisation.name = wanted.name
+    organisation.name_key = wanted.name_key
+    organisation.stakeholder = wanted.stakeholder
+    organisation.level = wanted.level
+    organisation.country = wanted.country
+    organisation.website = wanted.website
+    organisation.description = wanted.description
     organisation.updated_at = utc_now()
     await session.flush()
     return organisation_value(organisation)

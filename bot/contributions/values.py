@@ -66,6 +66,26 @@ class ContributionEdit:
     mentions: int
     edited_at: datetime | None = None
 
+    @classmethod
+    def of(cls, described: ContributionRow) -> ContributionEdit:
+        """The edit that brings a logged message to ``described``, the edited message described
+        as a new one would be."""
+        return cls(
+            message_id=described.message_id,
+            is_reply=described.is_reply,
+            is_answer=described.is_answer,
+            is_question=described.is_question,
+            is_resource=described.is_resource,
+            reply_to_author_id=described.reply_to_author_id,
+            reply_to_message_id=described.reply_to_message_id,
+            characters=described.characters,
+            words=described.words,
+            links=described.links,
+            attachments=described.attachments,
+            mentions=described.mentions,
+            edited_at=described.edited_at,
+        )
+
 
 @dataclass(slots=True)
 class ReactionRow:

@@ -122,17 +122,7 @@ async def _update_organisation(
     )
     if wanted == organisation:
         return False
-    await organisations.update_organisation(
-        session,
-        organisation.id,
-        name=wanted.name,
-        name_key=wanted.name_key,
-        stakeholder=wanted.stakeholder,
-        level=wanted.level,
-        country=wanted.country,
-        website=wanted.website,
-        description=wanted.description,
-    )
+    await organisations.update_organisation(session, wanted)
     return True
 
 

@@ -359,17 +359,7 @@ class Organisations:
                 )
                 changes["name_key"] = (organisation.name_key, name_key(given["name"]))
             wanted = replace(organisation, **{key: after for key, (_, after) in changes.items()})
-            edited = await organisations.update_organisation(
-                session,
-                organisation.id,
-                name=wanted.name,
-                name_key=wanted.name_key,
-                stakeholder=wanted.stakeholder,
-                level=wanted.level,
-                country=wanted.country,
-                website=wanted.website,
-                description=wanted.description,
-            )
+            edited = await organisations.update_organisation(session, wanted)
             await register_changed(session, community_id)
             await audit.record_audit(
                 session,
