@@ -104,16 +104,35 @@ async def mark_present(
 
 
 async def mark_left(
-    session: AsyncSession, community_id: int, user_id: int, left_at: datetime
-) -> values.Member | None:
-    member = await _member_row(session, community_id, user_id)
-    if member is None:
-        return None
-    if member.left_at is None:
-        member.left_at = left_at
-        member.updated_at = utc_now()
-        await session.flush()
-    return member_value(member)
+    session: AsyncSession,
+    community_id: int,
+    user_id: int,
+    left_at: datetime,
+    *,
+    unless_changed_after: datetime | None = None,
+) -> bool:
+    """Mark a present member as having left; True if they were present. With
+    ``unless_changed_after``, a row changed after that moment is left alone.
+
+    One conditional UPDATE, not a read and then a write: a join written by another transaction
+    in between (a member who left and came straight back) must not be overwritten by a
+    departure concluded from what was read before it."""
+    conditions = [
+        col(Member.community_id) == community_id,
+        col(Member.user_id) == user_id,
+        col(Member.left_at).is_(None),
+    ]
+    if unless_changed_after is not None:
+        conditions.append(col(Member.updated_at) <= unless_changed_after)
+    result = await session.execute(
+        update(Member)
+        .where(and_(*conditions))
+        .values(left_at=left_at, updated_at=utc_now())
+        # A row of this session changed here is changed in memory too.
+        .execution_options(synchronize_session="fetch")
+    )
+    assert isinstance(result, CursorResult)
+    return bool(result.rowcount)
 
 
 async def rename_member(session: AsyncSession, member_id: int, display_name: str) -> None:

@@ -366,13 +366,13 @@ class Profiles:
         news).
         """
         async with self.db.transaction() as session:
-            member = await members.get_member(session, community_id, user_id)
-            if member is None or member.left_at is not None:
-                return False
-            if unless_changed_after is not None and member.updated_at > unless_changed_after:
-                return False
-            await members.mark_left(session, community_id, user_id, at or utc_now())
-            return True
+            return await members.mark_left(
+                session,
+                community_id,
+                user_id,
+                at or utc_now(),
+                unless_changed_after=unless_changed_after,
+            )
 
     async def rename_member(self, community_id: int, user_id: int, display_name: str) -> bool:
         """Follow a change of display name; True if the register knew the person."""
@@ -438,8 +438,10 @@ class Profiles:
                         member.left_at is None
                         and user_id not in here
                         and member.updated_at <= listed_at
+                        and await members.mark_left(
+                            session, community_id, user_id, moment, unless_changed_after=listed_at
+                        )
                     ):
-                        await members.mark_left(session, community_id, user_id, moment)
                         departed.append(user_id)
             return PresenceReport(tuple(arrived), tuple(returned), tuple(departed), renamed)
 

@@ -252,3 +252,25 @@ async def test_reconcile_leaves_alone_what_changed_after_the_list_was_taken(
     assert report.departed == ()
     async with db.session() as session:
         assert [m.user_id for m in await members.list_members(session, GUILD)] == [4]
+
+
+async def test_a_departure_read_before_a_return_does_not_overwrite_it(db: Database) -> None:
+    """A catch-up concludes "left" from what it read; a join written by another transaction
+    after that read and before its write is newer news and stays."""
+    async with db.transaction() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+        await members.mark_present(session, GUILD, 7, "Tom", T0)
+    concluded_at = utc_now()
+    async with db.transaction() as catch_up:
+        seen = await members.get_member(catch_up, GUILD, 7)
+        assert seen is not None and seen.left_at is None
+        async with db.transaction() as events:  # he leaves and comes straight back
+            assert await members.mark_left(events, GUILD, 7, utc_now())
+            await members.mark_present(events, GUILD, 7, "Tom", utc_now())
+        changed = await members.mark_left(
+            catch_up, GUILD, 7, utc_now(), unless_changed_after=concluded_at
+        )
+    assert not changed
+    async with db.session() as session:
+        now = await members.get_member(session, GUILD, 7)
+    assert now is not None and now.left_at is None
