@@ -110,9 +110,11 @@ async def mark_left(
     left_at: datetime,
     *,
     unless_changed_after: datetime | None = None,
+    unless_joined_after: datetime | None = None,
 ) -> bool:
     """Mark a present member as having left; True if they were present. With
-    ``unless_changed_after``, a row changed after that moment is left alone.
+    ``unless_changed_after``, a row changed after that moment is left alone; with
+    ``unless_joined_after``, so is someone who (re)joined after it.
 
     One conditional UPDATE, not a read and then a write: a join written by another transaction
     in between (a member who left and came straight back) must not be overwritten by a
@@ -124,6 +126,10 @@ async def mark_left(
     ]
     if unless_changed_after is not None:
         conditions.append(col(Member.updated_at) <= unless_changed_after)
+    if unless_joined_after is not None:
+        conditions.append(
+            or_(col(Member.joined_at).is_(None), col(Member.joined_at) <= unless_joined_after)
+        )
     result = await session.execute(
         update(Member)
         .where(and_(*conditions))

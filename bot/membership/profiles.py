@@ -357,13 +357,15 @@ class Profiles:
         *,
         at: datetime | None = None,
         unless_changed_after: datetime | None = None,
+        unless_joined_after: datetime | None = None,
     ) -> bool:
         """Mark the person as having left (the row and its history stay). True if they were
         present.
 
         ``unless_changed_after``: for a departure concluded from an older member list, leave
         alone a row that a join or leave event changed after that moment (the event is newer
-        news).
+        news). ``unless_joined_after``: for a leave event, leave alone someone who (re)joined
+        after it arrived, whichever of the two reaches the database first.
         """
         async with self.db.transaction() as session:
             return await members.mark_left(
@@ -372,6 +374,7 @@ class Profiles:
                 user_id,
                 at or utc_now(),
                 unless_changed_after=unless_changed_after,
+                unless_joined_after=unless_joined_after,
             )
 
     async def rename_member(self, community_id: int, user_id: int, display_name: str) -> bool:

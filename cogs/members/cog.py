@@ -92,7 +92,11 @@ class Members(commands.Cog):
         # The raw event: on_member_remove is skipped when the member was not in the cache.
         if payload.user.bot:
             return
-        await self.bot.profiles.register_departure(payload.guild_id, payload.user.id)
+        # A join handled after this event arrived (they came straight back) is newer news,
+        # even if this departure reaches the database after it.
+        await self.bot.profiles.register_departure(
+            payload.guild_id, payload.user.id, unless_joined_after=discord.utils.utcnow()
+        )
 
     @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:

@@ -274,3 +274,21 @@ async def test_a_departure_read_before_a_return_does_not_overwrite_it(db: Databa
     async with db.session() as session:
         now = await members.get_member(session, GUILD, 7)
     assert now is not None and now.left_at is None
+
+
+async def test_a_leave_event_written_after_the_return_does_not_undo_it(db: Database) -> None:
+    async with db.transaction() as session:
+        await ensure_community(session, GUILD, "Water CoP")
+        await members.mark_present(session, GUILD, 8, "Ana", T0)
+    left_event_at = T0 + timedelta(hours=1)
+    async with db.transaction() as session:  # the first leave, then the return, are written
+        await members.mark_left(session, GUILD, 8, left_event_at)
+        await members.mark_present(session, GUILD, 8, "Ana", T0 + timedelta(hours=2))
+    async with db.transaction() as session:  # a second leave event that arrived before it
+        changed = await members.mark_left(
+            session, GUILD, 8, utc_now(), unless_joined_after=left_event_at
+        )
+    assert not changed
+    async with db.session() as session:
+        ana = await members.get_member(session, GUILD, 8)
+    assert ana is not None and ana.left_at is None
