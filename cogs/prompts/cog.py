@@ -5,9 +5,7 @@ bot/prompts/, a message out. Posting step by step, for ``/prompt post`` and for 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import discord
@@ -37,7 +35,7 @@ from bot.scheduling.when import MAX_TIMEZONE_NAME
 from bot.text import collapse_spaces
 from cogs._ui.csv_upload import import_attachment
 from cogs._ui.embeds import Tone, make_embed
-from cogs._ui.interaction import GuildInteraction
+from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs._ui.tree import send_ephemeral
 from cogs.options import FreeText, RowNumber
 from cogs.prompts.posting import PromptPoster
@@ -66,28 +64,10 @@ Theme = app_commands.Transform[str, FreeText("theme", MAX_THEME)]
 QuestionNumber = app_commands.Transform[int, RowNumber("question", "/prompt list")]
 ScheduleNumber = app_commands.Transform[int, RowNumber("schedule", "/prompt schedules")]
 
-Options = ParamSpec("Options")
-CogT = TypeVar("CogT", bound=commands.Cog)
-GuildCallback = Callable[Concatenate[CogT, GuildInteraction, Options], Coroutine[Any, Any, None]]
-
-
-def guild_command(
-    *, name: str, description: str
-) -> Callable[[GuildCallback[CogT, Options]], app_commands.Command[CogT, Options, None]]:
-    """``app_commands.command`` for a callback that takes a GuildInteraction (every /prompt
-    command: the group is guild-only). The same decorator: only its type is told that
-    discord.py hands such callbacks an interaction from a server."""
-    return cast(
-        Callable[[GuildCallback[CogT, Options]], app_commands.Command[CogT, Options, None]],
-        app_commands.command(name=name, description=description),
-    )
-
 
 async def theme_names(
-    interaction: discord.Interaction[CopBot], current: str
+    interaction: GuildInteraction, current: str
 ) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
-        return []
     names = await interaction.client.question_bank.suggest_themes(interaction.guild_id, current)
     return [app_commands.Choice(name=name, value=name) for name in names]
 
@@ -130,7 +110,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         theme="Its theme (offered as you type)",
         credit="Show your name when it is posted",
     )
-    @app_commands.autocomplete(theme=theme_names)
+    @guild_autocomplete(theme=theme_names)
     @require(Access.MODERATOR)
     async def add(
         self,
@@ -151,7 +131,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         theme="Its theme (offered as you type)",
         credit="Show your name when it is posted (default: no)",
     )
-    @app_commands.autocomplete(theme=theme_names)
+    @guild_autocomplete(theme=theme_names)
     @require(Access.MEMBER)
     async def submit(
         self,
@@ -233,7 +213,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
 
     @guild_command(name="list", description="The question bank, page by page")
     @app_commands.describe(theme="Only this theme", status="Only questions in this state")
-    @app_commands.autocomplete(theme=theme_names)
+    @guild_autocomplete(theme=theme_names)
     @app_commands.choices(status=STATUS_CHOICES)
     @require(Access.MEMBER)
     async def list_questions(
@@ -323,7 +303,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         thread="Open a thread for the answers (default: yes)",
         misfire="If the bot was down at the time: post late (within an hour) or skip",
     )
-    @app_commands.autocomplete(theme=theme_names)
+    @guild_autocomplete(theme=theme_names)
     @app_commands.choices(misfire=MISFIRE_CHOICES)
     @require(Access.MODERATOR)
     async def schedule(
@@ -434,7 +414,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         theme="Whose question (default: the theme that waited longest)",
         channel="Where (default: here)",
     )
-    @app_commands.autocomplete(theme=theme_names)
+    @guild_autocomplete(theme=theme_names)
     @require(Access.MODERATOR)
     async def post(
         self,
