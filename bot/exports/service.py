@@ -21,10 +21,8 @@ from bot.exports.contributions import CONTRIBUTIONS, contribution_rows
 from bot.exports.csv_writer import write_csv
 from bot.exports.jsonl_writer import write_jsonl
 from bot.exports.naming import Namer
-from bot.exports.parquet_writer import write_parquet
 from bot.exports.request import ExportKind, ExportRequest, FileFormat
 from bot.exports.tables import Row, Table
-from bot.exports.xlsx_writer import write_xlsx
 from storage import audit
 from storage.db import Database
 from storage.exports.contributions import contribution_batches
@@ -155,8 +153,13 @@ def _writer(file_format: FileFormat, table: Table, target: Target) -> Callable[[
         return lambda rows: _to(target, lambda out: write_csv(table, rows, out))
     if file_format is FileFormat.JSONL:
         return lambda rows: _to(target, lambda out: write_jsonl(table, rows, out))
+    # Imported when asked for: pyarrow alone would add some 50 MB to every running bot.
     if file_format is FileFormat.XLSX:
+        from bot.exports.xlsx_writer import write_xlsx
+
         return lambda rows: write_xlsx(table, rows, target)
+    from bot.exports.parquet_writer import write_parquet
+
     return lambda rows: write_parquet(table, rows, target)
 
 
