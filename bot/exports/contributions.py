@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from bot.exports.cells import ColumnType, local_text
@@ -83,7 +83,7 @@ CONTRIBUTIONS = Table(
 
 
 def contribution_rows(
-    stored: Sequence[Sequence[Any]], namer: Namer, timezone: str
+    stored: Iterable[Sequence[Any]], namer: Namer, timezone: str
 ) -> Iterator[Row]:
     """Rows of :data:`CONTRIBUTIONS` from the stored rows (storage.exports.contributions), the
     rows of people who opted out left out."""

@@ -8,7 +8,7 @@ rows) once its file is complete; ``history`` reads those records back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import IO, Any, ClassVar
 
 from bot.communities import Communities
 from bot.errors import BadInput, NotFound
-from bot.exports.bridge import FileRows, write_in_thread
+from bot.exports.bridge import write_in_thread
 from bot.exports.contributions import CONTRIBUTIONS, contribution_rows
 from bot.exports.csv_writer import write_csv
 from bot.exports.jsonl_writer import write_jsonl
@@ -91,13 +91,18 @@ class Exports:
             people = await export_people(session, request.community_id)
         namer = Namer(key, request.names, visible_names=people.visible_names, absent=people.absent)
         start, end = request.period.bounds(community.timezone)
-        batches = self._contributions(request, namer, community.timezone, start, end)
+        batches = self._contributions(request, start, end)
         # A file is written beside its name and renamed when complete: a failed export leaves
         # no half file that looks like a whole one.
         partial = target.with_name(target.name + ".part") if isinstance(target, Path) else target
         write = _writer(request.file_format, table, partial)
         try:
-            rows = await write_in_thread([batches], lambda files: write(files[0]), on_rows=on_rows)
+            # Rows are named and timed in the worker thread too: the event loop only reads.
+            rows = await write_in_thread(
+                [batches],
+                lambda files: write(contribution_rows(files[0], namer, community.timezone)),
+                on_rows=on_rows,
+            )
         except BaseException:
             if isinstance(partial, Path):
                 partial.unlink(missing_ok=True)
@@ -126,16 +131,11 @@ class Exports:
         return [_record(event.created_at, event.actor_id, event.detail) for event in events]
 
     async def _contributions(
-        self,
-        request: ExportRequest,
-        namer: Namer,
-        timezone: str,
-        start: datetime | None,
-        end: datetime | None,
+        self, request: ExportRequest, start: datetime | None, end: datetime | None
     ) -> AsyncIterator[Sequence[Row]]:
         async with self.db.session() as session:
             async for stored in contribution_batches(session, request.community_id, start, end):
-                yield list(contribution_rows(stored, namer, timezone))
+                yield stored
 
 
 def _table(kind: ExportKind) -> Table:
@@ -148,7 +148,9 @@ def _table(kind: ExportKind) -> Table:
     return table
 
 
-def _writer(file_format: FileFormat, table: Table, target: Target) -> Callable[[FileRows], int]:
+def _writer(
+    file_format: FileFormat, table: Table, target: Target
+) -> Callable[[Iterable[Row]], int]:
     if file_format is FileFormat.CSV:
         return lambda rows: _to(target, lambda out: write_csv(table, rows, out))
     if file_format is FileFormat.JSONL:
