@@ -90,6 +90,12 @@ class SandboxInteraction:
         """The original answer and the follow-ups flattened to text, for assertions."""
         return "\n".join(message_text(m) for m in self.messages())
 
+    async def final_text(self, timeout: float = 15.0) -> str:  # noqa: ASYNC109
+        """What the person ends up reading: after a deferral ("thinking..."), the follow-up."""
+        if self.response_type == 5 and not self.followups:
+            await self.wait_for_followup(timeout=timeout)
+        return self.text()
+
     async def wait_for_followup(self, count: int = 1, timeout: float = 5.0) -> Message:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
         while len(self.followups) < count:

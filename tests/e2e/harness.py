@@ -88,7 +88,9 @@ class Harness:
             moderator=self.community.moderators_role,
             coordinator=self.community.coordinators_role,
         )
-        assert "Roles saved" in itx.text(), itx.text()
+        # Under load the bot may defer first ("thinking...") and answer in a follow-up.
+        text = await itx.final_text()
+        assert "Roles saved" in text, text
 
     async def handled(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Until the bot has finished handling every interaction it received. The bot answers
