@@ -52,6 +52,7 @@ COGS: tuple[str, ...] = (
     "cogs.contributions",
     "cogs.cafe",
     "cogs.prompts",
+    "cogs.exports",
 )
 
 

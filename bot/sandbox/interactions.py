@@ -91,9 +91,13 @@ class SandboxInteraction:
         return "\n".join(message_text(m) for m in self.messages())
 
     async def final_text(self, timeout: float = 15.0) -> str:  # noqa: ASYNC109
-        """What the person ends up reading: after a deferral ("thinking..."), the follow-up."""
-        if self.response_type == 5 and not self.followups:
-            await self.wait_for_followup(timeout=timeout)
+        """What the person ends up reading: after a deferral ("thinking..."), the follow-up or
+        the answer edited in its place."""
+        deadline = time.monotonic() + timeout
+        while self.response_type == 5 and not self.text():
+            if time.monotonic() > deadline:
+                raise SandboxTimeout(f"interaction {self.id}: deferred, then no answer")
+            await asyncio.sleep(0.01)
         return self.text()
 
     async def wait_for_followup(self, count: int = 1, timeout: float = 5.0) -> Message:  # noqa: ASYNC109

@@ -1,0 +1,211 @@
+"""/export: coordinators' files of the participation log, and the list of exports made.
+
+The command answers at once ("thinking", only for the coordinator), writes the file in a
+temporary folder while the event loop keeps serving others (bot/exports/bridge.py), shows how
+far it got on long exports, then attaches the file to its answer: as it is when it fits the
+server's upload limit, zipped when only that fits, and otherwise with the exact command-line
+command that makes the same file on the machine where the bot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import CopBot
+from bot.exports.request import (
+    ExportKind,
+    ExportRequest,
+    FileFormat,
+    NameMode,
+    Period,
+    parse_day,
+)
+from bot.permissions import Access, require
+from cogs._ui.embeds import Tone, make_embed
+from cogs._ui.interaction import GuildInteraction, guild_command
+from cogs.options import FreeText
+
+# Formats offered in Discord (Parquet is for the command line, where researchers script).
+FORMAT_CHOICES = [
+    app_commands.Choice(name="CSV (opens in any spreadsheet)", value=FileFormat.CSV.value),
+    app_commands.Choice(name="Excel workbook (XLSX)", value=FileFormat.XLSX.value),
+    app_commands.Choice(name="JSON lines (for scripts)", value=FileFormat.JSONL.value),
+]
+NAME_CHOICES = [
+    app_commands.Choice(name="pseudonyms (default)", value=NameMode.PSEUDONYMOUS.value),
+    app_commands.Choice(
+        name="names of people who chose /privacy visible", value=NameMode.VISIBLE.value
+    ),
+]
+# A day as typed: YYYY-MM-DD, with room for stray spaces (parse_day says what is wrong).
+DAY_TEXT = 20
+Since = app_commands.Transform[str, FreeText("since", DAY_TEXT)]
+Until = app_commands.Transform[str, FreeText("until", DAY_TEXT)]
+PROGRESS_EVERY = 2.0  # seconds between edits of the progress line
+HISTORY_SHOWN = 15
+
+
+@app_commands.guild_only()
+class Exports(commands.GroupCog, group_name="export", group_description="Files for coordinators"):
+    def __init__(self, bot: CopBot) -> None:
+        self.bot = bot
+
+    @guild_command(name="contributions", description="One row per logged contribution")
+    @app_commands.describe(
+        format="The file's format (default CSV)",
+        since="First day, YYYY-MM-DD in the community's time zone (default: the beginning)",
+        until="Last day, included, YYYY-MM-DD (default: today)",
+        names="How people are shown (default: pseudonyms)",
+    )
+    @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def contributions(
+        self,
+        interaction: GuildInteraction,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        # Checked before anything is said or written: a bad date changes nothing.
+        period = Period(
+            None if since is None else parse_day(since, "since"),
+            None if until is None else parse_day(until, "until"),
+        )
+        request = ExportRequest(
+            interaction.guild_id,
+            ExportKind.CONTRIBUTIONS,
+            FileFormat(format),
+            period,
+            NameMode(names),
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        progress = _Progress(interaction)
+        with tempfile.TemporaryDirectory(prefix="copbot-export-") as folder:
+            path = Path(folder) / self.bot.exports.file_name(request)
+            result = await self.bot.exports.write(
+                request, path, actor_id=interaction.user.id, on_rows=progress.add
+            )
+            await progress.stop()
+            summary = (
+                f"{result.rows:,} contributions, {period.describe()}; "
+                + (
+                    "people as pseudonyms."
+                    if request.names is NameMode.PSEUDONYMOUS
+                    else "names of people who chose to be named, pseudonyms for the rest."
+                )
+            )
+            upload = _fitting(path, interaction.guild.filesize_limit)
+            if upload is None:
+                await interaction.edit_original_response(
+                    content=None,
+                    embed=make_embed(
+                        "The file is too large to attach here",
+                        f"{summary}\nEven zipped it is over this server's upload limit "
+                        f"({interaction.guild.filesize_limit // 1_000_000} MB). On the machine "
+                        "where the bot runs, this makes the same file:\n"
+                        f"`{_command_line(request)}`",
+                        tone=Tone.WARNING,
+                    ),
+                )
+                return
+            await interaction.edit_original_response(
+                content=None,
+                embed=make_embed("Your export", summary, tone=Tone.SUCCESS),
+                attachments=[discord.File(upload, filename=upload.name)],
+            )
+
+    @guild_command(name="history", description="The exports made so far, newest first")
+    @require(Access.COORDINATOR)
+    async def history(self, interaction: GuildInteraction) -> None:
+        made = await self.bot.exports.history(interaction.guild_id, limit=HISTORY_SHOWN)
+        if not made:
+            await interaction.response.send_message(
+                embed=make_embed("No exports yet", "Make one with `/export contributions`."),
+                ephemeral=True,
+            )
+            return
+        lines = []
+        for record in made:
+            who = _who(interaction.guild, record.actor_id)
+            lines.append(
+                f"{discord.utils.format_dt(record.made_at, 'f')}: **{record.kind}** by {who}, "
+                f"{record.period}, {record.file_format.upper()}, {record.names}, "
+                f"{record.rows:,} rows"
+            )
+        await interaction.response.send_message(
+            embed=make_embed("Exports made", "\n".join(lines)), ephemeral=True
+        )
+
+
+class _Progress:
+    """Rows written so far, shown in the deferred answer at most every PROGRESS_EVERY seconds;
+    one edit at a time, and none after :meth:`stop` (the result replaces it)."""
+
+    def __init__(self, interaction: GuildInteraction) -> None:
+        self.interaction = interaction
+        self.rows = 0
+        self._shown_at = time.monotonic()
+        self._showing: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+        now = time.monotonic()
+        if self._stopped or now - self._shown_at < PROGRESS_EVERY:
+            return
+        if self._showing is not None and not self._showing.done():
+            return
+        self._shown_at = now
+        self._showing = asyncio.create_task(self._show(self.rows))
+
+    async def _show(self, rows: int) -> None:
+        with contextlib.suppress(discord.HTTPException):  # progress only: the file still comes
+            await self.interaction.edit_original_response(content=f"Exporting… {rows:,} rows")
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._showing is not None:
+            await self._showing
+
+
+def _fitting(path: Path, limit: int) -> Path | None:
+    """The file to attach: as it is if it fits, else zipped if that fits, else None."""
+    if path.stat().st_size <= limit:
+        return path
+    zipped = path.with_name(path.name + ".zip")
+    with zipfile.ZipFile(zipped, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(path, arcname=path.name)
+    return zipped if zipped.stat().st_size <= limit else None
+
+
+def _command_line(request: ExportRequest) -> str:
+    parts = [f"copbot export {request.kind} --guild {request.community_id}"]
+    parts.append(f"--format {request.file_format}")
+    if request.period.since is not None:
+        parts.append(f"--since {request.period.since}")
+    if request.period.until is not None:
+        parts.append(f"--until {request.period.until}")
+    parts.append(f"--names {request.names}")
+    parts.append(f"--out {request.kind}.{request.file_format}")
+    return " ".join(parts)
+
+
+def _who(guild: discord.Guild, actor_id: int | None) -> str:
+    if actor_id is None:
+        return "the command line"
+    member = guild.get_member(actor_id)
+    return member.display_name if member is not None else "a former member"
+
+
+async def setup(bot: CopBot) -> None:
+    await bot.add_cog(Exports(bot))
