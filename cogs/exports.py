@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import discord
@@ -21,6 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CopBot
+from bot.exports.archive import zipped
 from bot.exports.request import (
     ExportKind,
     ExportRequest,
@@ -182,10 +182,8 @@ def _fitting(path: Path, limit: int) -> Path | None:
     """The file to attach: as it is if it fits, else zipped if that fits, else None."""
     if path.stat().st_size <= limit:
         return path
-    zipped = path.with_name(path.name + ".zip")
-    with zipfile.ZipFile(zipped, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.write(path, arcname=path.name)
-    return zipped if zipped.stat().st_size <= limit else None
+    smaller = zipped(path)
+    return smaller if smaller.stat().st_size <= limit else None
 
 
 def _command_line(request: ExportRequest) -> str:

@@ -59,3 +59,12 @@ def write_all(
     tables = [table for table, _ in exports]
     codebook = ArchiveMember(CODEBOOK_FILE, lambda stream: write_codebook(tables, stream))
     return write_archive(out, readme, [*members, codebook])
+
+
+def zipped(path: Path) -> Path:
+    """``path`` compressed into ``<name>.zip`` beside it (for a file too large to send as it
+    is); the zip's path."""
+    target = path.with_name(path.name + ".zip")
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(path, arcname=path.name)
+    return target

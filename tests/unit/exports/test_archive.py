@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from bot.exports.archive import ArchiveMember, csv_member, write_all, write_archive
+from bot.exports.archive import ArchiveMember, csv_member, write_all, write_archive, zipped
 from bot.exports.cells import ColumnType
 from bot.exports.tables import CODEBOOK, Column, Table
 from tests.unit.exports.helpers import SAMPLE, sample_row
@@ -90,3 +91,14 @@ def test_a_member_name_is_used_once() -> None:
         write_archive(io.BytesIO(), README, twice)
     with pytest.raises(ValueError, match=r"README\.txt"):
         write_archive(io.BytesIO(), README, [ArchiveMember("README.txt", lambda out: 0)])
+
+
+def test_a_file_zipped_beside_itself_reads_back_whole(tmp_path: Path) -> None:
+    original = tmp_path / "contributions.csv"
+    original.write_bytes(b"a,b\r\n" + b"1,2\r\n" * 10_000)
+    smaller = zipped(original)
+    assert smaller == tmp_path / "contributions.csv.zip"
+    assert smaller.stat().st_size < original.stat().st_size
+    with zipfile.ZipFile(smaller) as archive:
+        assert archive.namelist() == ["contributions.csv"]
+        assert archive.read("contributions.csv") == original.read_bytes()
