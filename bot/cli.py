@@ -275,6 +275,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.communities import Communities
     from bot.errors import CopbotError, NotFound
+    from bot.exports.progress import RowProgress
     from bot.exports.request import (
         ExportKind,
         ExportRequest,
@@ -306,7 +307,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         )
     except BadInput as error:
         raise StartupError(str(error)) from None
-    progress = _RowCounter() if sys.stderr.isatty() else None
+    progress = RowProgress(0.5, _draw_rows) if sys.stderr.isatty() else None
     db = Database.connect(settings.database_url)
     try:
         with _database_errors(settings):
@@ -327,8 +328,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
             except OSError as error:
                 raise StartupError(f"cannot write {args.out}: {error.strerror or error}") from None
             finally:
-                if progress is not None:
-                    progress.done()
+                if progress is not None and progress.shown:
+                    sys.stderr.write("\r\033[K")  # the row count's line, cleared
+                    sys.stderr.flush()
     finally:
         await db.dispose()
     where = "standard output" if to_stdout else args.out
@@ -336,27 +338,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-class _RowCounter:
-    """Rows written so far, on one line of standard error, redrawn at most twice a second."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self._drawn_at = 0.0
-
-    def add(self, rows: int) -> None:
-        import time
-
-        self.rows += rows
-        now = time.monotonic()
-        if now - self._drawn_at >= 0.5:
-            self._drawn_at = now
-            sys.stderr.write(f"\rcopbot: {self.rows:,} rows")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self._drawn_at:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+def _draw_rows(rows: int) -> None:
+    sys.stderr.write(f"\rcopbot: {rows:,} rows")
+    sys.stderr.flush()
 
 
 async def _community_name(db: Database, guild_id: int) -> str | None:

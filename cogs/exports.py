@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-import time
 from pathlib import Path
 
 import discord
@@ -21,6 +20,7 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.exports.archive import zipped
+from bot.exports.progress import RowProgress
 from bot.exports.request import (
     ExportKind,
     ExportRequest,
@@ -93,7 +93,7 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         with tempfile.TemporaryDirectory(prefix="copbot-export-") as folder:
             path = Path(folder) / self.bot.exports.file_name(request)
             result = await self.bot.exports.write(
-                request, path, actor_id=interaction.user.id, on_rows=progress.add
+                request, path, actor_id=interaction.user.id, on_rows=progress.rows.add
             )
             await progress.stop()
             summary = (
@@ -113,7 +113,7 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
                         f"{summary}\nEven zipped it is over this server's upload limit "
                         f"({interaction.guild.filesize_limit // 1_000_000} MB). On the machine "
                         "where the bot runs, this makes the same file:\n"
-                        f"`{_command_line(request)}`",
+                        f"`{request.command_line()}`",
                         tone=Tone.WARNING,
                     ),
                 )
@@ -148,25 +148,19 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
 
 
 class _Progress:
-    """Rows written so far, shown in the deferred answer at most every PROGRESS_EVERY seconds;
-    one edit at a time, and none after :meth:`stop` (the result replaces it)."""
+    """The row count shown in the deferred answer (:class:`RowProgress`): one edit at a time,
+    and none after :meth:`stop` (the result replaces it)."""
 
     def __init__(self, interaction: GuildInteraction) -> None:
         self.interaction = interaction
-        self.rows = 0
-        self._shown_at = time.monotonic()
+        self.rows = RowProgress(PROGRESS_EVERY, self._show_later)
         self._showing: asyncio.Task[None] | None = None
         self._stopped = False
 
-    def add(self, rows: int) -> None:
-        self.rows += rows
-        now = time.monotonic()
-        if self._stopped or now - self._shown_at < PROGRESS_EVERY:
+    def _show_later(self, rows: int) -> None:
+        if self._stopped or (self._showing is not None and not self._showing.done()):
             return
-        if self._showing is not None and not self._showing.done():
-            return
-        self._shown_at = now
-        self._showing = asyncio.create_task(self._show(self.rows))
+        self._showing = asyncio.create_task(self._show(rows))
 
     async def _show(self, rows: int) -> None:
         with contextlib.suppress(discord.HTTPException):  # progress only: the file still comes
@@ -184,18 +178,6 @@ def _fitting(path: Path, limit: int) -> Path | None:
         return path
     smaller = zipped(path)
     return smaller if smaller.stat().st_size <= limit else None
-
-
-def _command_line(request: ExportRequest) -> str:
-    parts = [f"copbot export {request.kind} --guild {request.community_id}"]
-    parts.append(f"--format {request.file_format}")
-    if request.period.since is not None:
-        parts.append(f"--since {request.period.since}")
-    if request.period.until is not None:
-        parts.append(f"--until {request.period.until}")
-    parts.append(f"--names {request.names}")
-    parts.append(f"--out {request.kind}.{request.file_format}")
-    return " ".join(parts)
 
 
 def _who(guild: discord.Guild, actor_id: int | None) -> str:

@@ -89,3 +89,15 @@ class ExportRequest:
     file_format: FileFormat = FileFormat.CSV
     period: Period = Period()
     names: NameMode = NameMode.PSEUDONYMOUS
+
+    def command_line(self) -> str:
+        """The ``copbot export`` command that makes the same file on the bot's machine."""
+        parts = [f"copbot export {self.kind} --guild {self.community_id}"]
+        parts.append(f"--format {self.file_format}")
+        if self.period.since is not None:
+            parts.append(f"--since {self.period.since}")
+        if self.period.until is not None:
+            parts.append(f"--until {self.period.until}")
+        parts.append(f"--names {self.names}")
+        parts.append(f"--out {self.kind}.{self.file_format}")
+        return " ".join(parts)

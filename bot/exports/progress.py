@@ -1,0 +1,27 @@
+"""How far an export got: rows counted as batches are handed over, shown at most every so often
+(a line on a terminal, an edit of a Discord answer)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+class RowProgress:
+    """Counts rows (:meth:`add`, the ``on_rows`` of ``Exports.write``) and calls
+    ``show(rows so far)`` at most once every ``every`` seconds, not at the start."""
+
+    def __init__(self, every: float, show: Callable[[int], None]) -> None:
+        self.every = every
+        self.rows = 0
+        self.shown = False
+        self._show = show
+        self._shown_at = time.monotonic()
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+        now = time.monotonic()
+        if now - self._shown_at >= self.every:
+            self._shown_at = now
+            self.shown = True
+            self._show(self.rows)
