@@ -113,7 +113,7 @@ REGISTER_COMMANDS = {
 
 # Kept in step with bot.exports (a unit test checks): the parser is built before anything heavy
 # is imported, so that `copbot --help` stays quick.
-EXPORT_KINDS = ("contributions",)
+EXPORT_KINDS = ("contributions", "members", "organisations", "cafes", "prompts", "network", "all")
 EXPORT_FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 
 
@@ -284,16 +284,12 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         Period,
         parse_day,
     )
-    from bot.exports.service import SEEKING_FORMATS, Exports
+    from bot.exports.service import Exports
     from storage.db import Database
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     file_format = FileFormat(args.format)
     to_stdout = args.out == "-"
-    if to_stdout and file_format in SEEKING_FORMATS:
-        raise StartupError(
-            f"--format {file_format}: give a file with --out (it cannot go to stdout)"
-        )
     try:
         request = ExportRequest(
             community_id=args.guild,
@@ -305,14 +301,22 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
             ),
             names=NameMode(args.names),
         )
+        streams = Exports.can_stream(request)
     except BadInput as error:
         raise StartupError(str(error)) from None
-    progress = RowProgress(0.5, _draw_rows) if sys.stderr.isatty() else None
+    if to_stdout and not streams:
+        raise StartupError(
+            f"{request.kind} as {file_format}: give a file with --out (it cannot go to stdout)"
+        )
+    progress: RowProgress | None = None
     db = Database.connect(settings.database_url)
     try:
         with _database_errors(settings):
             await db.migrate()
             exports = Exports(db, Communities(db))
+            if sys.stderr.isatty():
+                total = await exports.expected_rows(request)
+                progress = RowProgress(0.5, lambda rows: _draw_progress(rows, total))
             target = sys.stdout.buffer if to_stdout else Path(args.out)
             try:
                 result = await exports.write(
@@ -338,8 +342,10 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _draw_rows(rows: int) -> None:
-    sys.stderr.write(f"\rcopbot: {rows:,} rows")
+def _draw_progress(rows: int, total: int | None) -> None:
+    from bot.exports.progress import progress_text
+
+    sys.stderr.write(f"\rcopbot: {progress_text(rows, total, bar_width=30)}")
     sys.stderr.flush()
 
 

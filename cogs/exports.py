@@ -20,7 +20,8 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.exports.archive import zipped
-from bot.exports.progress import RowProgress
+from bot.exports.codebook import CODEBOOK_FILE
+from bot.exports.progress import RowProgress, progress_text
 from bot.exports.request import (
     ExportKind,
     ExportRequest,
@@ -29,6 +30,7 @@ from bot.exports.request import (
     Period,
     parse_day,
 )
+from bot.exports.service import ExportResult
 from bot.permissions import Access, require
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_command
@@ -50,6 +52,12 @@ NAME_CHOICES = [
 DAY_TEXT = 20
 Since = app_commands.Transform[str, FreeText("since", DAY_TEXT)]
 Until = app_commands.Transform[str, FreeText("until", DAY_TEXT)]
+OPTION_HELP = {
+    "format": "The file's format (default CSV)",
+    "since": "First day, YYYY-MM-DD in the community's time zone (default: the beginning)",
+    "until": "Last day, included, YYYY-MM-DD (default: today)",
+    "names": "How people are shown (default: pseudonyms)",
+}
 PROGRESS_EVERY = 2.0  # seconds between edits of the progress line
 HISTORY_SHOWN = 15
 
@@ -60,12 +68,7 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         self.bot = bot
 
     @guild_command(name="contributions", description="One row per logged contribution")
-    @app_commands.describe(
-        format="The file's format (default CSV)",
-        since="First day, YYYY-MM-DD in the community's time zone (default: the beginning)",
-        until="Last day, included, YYYY-MM-DD (default: today)",
-        names="How people are shown (default: pseudonyms)",
-    )
+    @app_commands.describe(**OPTION_HELP)
     @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
     @require(Access.COORDINATOR)
     async def contributions(
@@ -76,34 +79,127 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
+        await self._export(interaction, ExportKind.CONTRIBUTIONS, format, since, until, names)
+
+    @guild_command(name="members", description="The register: people present and past")
+    @app_commands.describe(**OPTION_HELP)
+    @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def members(
+        self,
+        interaction: GuildInteraction,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        await self._export(interaction, ExportKind.MEMBERS, format, since, until, names)
+
+    @guild_command(
+        name="organisations", description="Organisations, their CoP status and representatives"
+    )
+    @app_commands.describe(**OPTION_HELP)
+    @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def organisations(
+        self,
+        interaction: GuildInteraction,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        await self._export(interaction, ExportKind.ORGANISATIONS, format, since, until, names)
+
+    @guild_command(name="cafes", description="Cafés: rounds, seats, tablecloth notes, harvests")
+    @app_commands.describe(**OPTION_HELP)
+    @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def cafes(
+        self,
+        interaction: GuildInteraction,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        await self._export(interaction, ExportKind.CAFES, format, since, until, names)
+
+    @guild_command(name="prompts", description="Questions, their posts and the answers they got")
+    @app_commands.describe(**OPTION_HELP)
+    @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def prompts(
+        self,
+        interaction: GuildInteraction,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        await self._export(interaction, ExportKind.PROMPTS, format, since, until, names)
+
+    @guild_command(
+        name="network", description="Who replied to whom: edge lists and GraphML for Gephi or Kumu"
+    )
+    @app_commands.describe(**OPTION_HELP)
+    @app_commands.choices(format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def network(
+        self,
+        interaction: GuildInteraction,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        await self._export(interaction, ExportKind.NETWORK, format, since, until, names)
+
+    @guild_command(name="all", description="Everything as CSV in one zip, with a codebook")
+    @app_commands.describe(**{k: v for k, v in OPTION_HELP.items() if k != "format"})
+    @app_commands.choices(names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def all(
+        self,
+        interaction: GuildInteraction,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        await self._export(interaction, ExportKind.ALL, FileFormat.CSV.value, since, until, names)
+
+    async def _export(
+        self,
+        interaction: GuildInteraction,
+        kind: ExportKind,
+        format: str,
+        since: str | None,
+        until: str | None,
+        names: str,
+    ) -> None:
         # Checked before anything is said or written: a bad date changes nothing.
         period = Period(
             None if since is None else parse_day(since, "since"),
             None if until is None else parse_day(until, "until"),
         )
         request = ExportRequest(
-            interaction.guild_id,
-            ExportKind.CONTRIBUTIONS,
-            FileFormat(format),
-            period,
-            NameMode(names),
+            interaction.guild_id, kind, FileFormat(format), period, NameMode(names)
         )
+        exports = self.bot.exports
+        file_name = exports.file_name(request)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        progress = _Progress(interaction)
+        progress = _Progress(interaction, await exports.expected_rows(request))
         with tempfile.TemporaryDirectory(prefix="copbot-export-") as folder:
-            path = Path(folder) / self.bot.exports.file_name(request)
-            result = await self.bot.exports.write(
-                request, path, actor_id=interaction.user.id, on_rows=progress.rows.add
+            path = Path(folder) / file_name
+            result = await exports.write(
+                request,
+                path,
+                actor_id=interaction.user.id,
+                actor_name=interaction.user.display_name,
+                on_rows=progress.rows.add,
             )
             await progress.stop()
-            summary = (
-                f"{result.rows:,} contributions, {period.describe()}; "
-                + (
-                    "people as pseudonyms."
-                    if request.names is NameMode.PSEUDONYMOUS
-                    else "names of people who chose to be named, pseudonyms for the rest."
-                )
-            )
+            summary = _summary(request, result)
             upload = _fitting(path, interaction.guild.filesize_limit)
             if upload is None:
                 await interaction.edit_original_response(
@@ -111,7 +207,7 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
                     embed=make_embed(
                         "The file is too large to attach here",
                         f"{summary}\nEven zipped it is over this server's upload limit "
-                        f"({interaction.guild.filesize_limit // 1_000_000} MB). On the machine "
+                        f"({interaction.guild.filesize_limit / 1_000_000:g} MB). On the machine "
                         "where the bot runs, this makes the same file:\n"
                         f"`{request.command_line()}`",
                         tone=Tone.WARNING,
@@ -130,7 +226,9 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         made = await self.bot.exports.history(interaction.guild_id, limit=HISTORY_SHOWN)
         if not made:
             await interaction.response.send_message(
-                embed=make_embed("No exports yet", "Make one with `/export contributions`."),
+                embed=make_embed(
+                    "No exports yet", "Make one with `/export contributions` or `/export all`."
+                ),
                 ephemeral=True,
             )
             return
@@ -151,8 +249,9 @@ class _Progress:
     """The row count shown in the deferred answer (:class:`RowProgress`): one edit at a time,
     and none after :meth:`stop` (the result replaces it)."""
 
-    def __init__(self, interaction: GuildInteraction) -> None:
+    def __init__(self, interaction: GuildInteraction, total: int | None) -> None:
         self.interaction = interaction
+        self.total = total
         self.rows = RowProgress(PROGRESS_EVERY, self._show_later)
         self._showing: asyncio.Task[None] | None = None
         self._stopped = False
@@ -164,7 +263,9 @@ class _Progress:
 
     async def _show(self, rows: int) -> None:
         with contextlib.suppress(discord.HTTPException):  # progress only: the file still comes
-            await self.interaction.edit_original_response(content=f"Exporting… {rows:,} rows")
+            await self.interaction.edit_original_response(
+                content=f"Exporting… {progress_text(rows, self.total)}"
+            )
 
     async def stop(self) -> None:
         self._stopped = True
@@ -172,10 +273,31 @@ class _Progress:
             await self._showing
 
 
+def _summary(request: ExportRequest, result: ExportResult) -> str:
+    if len(result.rows_by_file) == 1:
+        what = f"{result.rows:,} {result.rows_are}"
+    else:
+        files = ", ".join(
+            f"{name} ({rows:,})"
+            for name, rows in result.rows_by_file.items()
+            if name != CODEBOOK_FILE
+        )
+        what = f"{result.file_name}: {files}"
+    names = (
+        "people as pseudonyms."
+        if request.names is NameMode.PSEUDONYMOUS
+        else "names of people who chose to be named, pseudonyms for the rest."
+    )
+    return f"{what}, {request.period.describe()}; {names}"
+
+
 def _fitting(path: Path, limit: int) -> Path | None:
-    """The file to attach: as it is if it fits, else zipped if that fits, else None."""
+    """The file to attach: as it is if it fits, else zipped if that fits (a zip is not zipped
+    again), else None."""
     if path.stat().st_size <= limit:
         return path
+    if path.suffix == ".zip":
+        return None
     smaller = zipped(path)
     return smaller if smaller.stat().st_size <= limit else None
 

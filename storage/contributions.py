@@ -161,7 +161,10 @@ async def _insert_new_contributions_sqlite(
     values = list(chain.from_iterable(records))  # row after row, as the statements take them
     dialect = session.get_bind().dialect
     for index, name in enumerate(names):
-        process = table.c[name].type.bind_processor(dialect)
+        # dialect_impl: the type as SQLite stores it (text with microseconds). The bare type's
+        # processor stops at a naive datetime, which sqlite3 writes without ".000000" when the
+        # microseconds are zero, and such a text sorts before the same moment bound in a query.
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             values[index::width] = map(_Converted(process).__getitem__, values[index::width])
     size = SQLITE_ROWS_PER_STATEMENT

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from bot.exports.cells import ColumnType, local_text
-from bot.exports.naming import Namer
+from bot.exports.sources import ExportScope, KindSource, TableSource
 from bot.exports.tables import Column, Row, Table
+from storage.exports.contributions import contribution_batches, count_contributions
 
 ID, TEXT, INTEGER, BOOLEAN = ColumnType.ID, ColumnType.TEXT, ColumnType.INTEGER, ColumnType.BOOLEAN
 TIMESTAMP, LOCAL = ColumnType.TIMESTAMP, ColumnType.LOCAL_TIME
@@ -31,9 +32,14 @@ CONTRIBUTIONS = Table(
             "WaterAid",
         ),
         Column(
-            "stakeholder_group", TEXT, "The author's stakeholder group when they posted it.", "ngo"
+            "stakeholder_group",
+            TEXT,
+            "The author's stakeholder group when they posted it.",
+            "civil society",
         ),
-        Column("level", TEXT, "The level the author worked at when they posted it.", "district"),
+        Column(
+            "level", TEXT, "The level the author worked at when they posted it.", "intermediate"
+        ),
         Column(
             "channel",
             ID,
@@ -82,11 +88,10 @@ CONTRIBUTIONS = Table(
 )
 
 
-def contribution_rows(
-    stored: Iterable[Sequence[Any]], namer: Namer, timezone: str
-) -> Iterator[Row]:
+def contribution_rows(stored: Iterable[Sequence[Any]], scope: ExportScope) -> Iterator[Row]:
     """Rows of :data:`CONTRIBUTIONS` from the stored rows (storage.exports.contributions), the
     rows of people who opted out left out."""
+    namer, timezone = scope.namer, scope.timezone
     person, message = namer.person, namer.message
     for (
         message_id, author_id, organisation, stakeholder, level, channel_id, parent_id,
@@ -121,3 +126,9 @@ def contribution_rows(
             attachments,
             mentions,
         )
+
+
+SOURCE = KindSource(
+    (TableSource(CONTRIBUTIONS, contribution_batches, contribution_rows, count_contributions),),
+    rows_are="contributions",
+)

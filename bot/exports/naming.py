@@ -38,6 +38,11 @@ class Namer:
         visible = self._visible.get(user_id)
         return visible if visible is not None else self._pseudonyms.person(user_id)
 
+    def pseudonym(self, user_id: int) -> str:
+        """The person's pseudonym whatever the mode: a node id in the network files, where two
+        people with one display name must stay two nodes."""
+        return self._pseudonyms.person(user_id)
+
     def message(self, message_id: int | None) -> str | None:
         return None if message_id is None else self._pseudonyms.message(message_id)
 

@@ -25,3 +25,16 @@ class RowProgress:
             self._shown_at = now
             self.shown = True
             self._show(self.rows)
+
+
+def progress_text(rows: int, total: int | None, *, bar_width: int = 0) -> str:
+    """``rows`` so far as text: with a known ``total``, the share done (and a bar of
+    ``bar_width`` characters when asked for), else the count alone."""
+    if not total:
+        return f"{rows:,} rows"
+    done = min(rows / total, 1.0)
+    text = f"{done:.0%} ({rows:,} of {total:,} rows)"
+    if bar_width > 0:
+        filled = round(done * bar_width)
+        text = "[" + "#" * filled + "-" * (bar_width - filled) + "] " + text
+    return text

@@ -2,43 +2,68 @@
 
 The rows are read on the event loop in batches and written by the format's writer in a worker
 thread (:mod:`bot.exports.bridge`), so an export of any size runs in constant memory and never
-blocks the loop. Every export is recorded in the audit trail (who, what, period, format, names,
-rows) once its file is complete; ``history`` reads those records back.
+blocks the loop. A kind of one table is one file; several tables are one workbook (XLSX) or a
+zip with ``codebook.csv`` and ``README.txt``, as is anything with a graph and the ``all`` kind.
+Every export is recorded in the audit trail (who, what, period, format, names, rows) once its
+file is complete; ``history`` reads those records back.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
-from bot.communities import Communities
+from bot.communities import Communities, CommunitySettings
 from bot.errors import BadInput, NotFound
-from bot.exports.bridge import write_in_thread
-from bot.exports.contributions import CONTRIBUTIONS, contribution_rows
-from bot.exports.csv_writer import write_csv
-from bot.exports.jsonl_writer import write_jsonl
+from bot.exports.archive import ArchiveMember, write_archive
+from bot.exports.bridge import FileRows, write_in_thread
+from bot.exports.files import (
+    SEEKING_FORMATS,
+    Target,
+    codebook_member,
+    graph_member,
+    table_member,
+    write_table,
+    write_workbook,
+)
+from bot.exports.kinds import SOURCES
 from bot.exports.naming import Namer
+from bot.exports.readme import readme_text
 from bot.exports.request import ExportKind, ExportRequest, FileFormat
+from bot.exports.sources import ExportScope, KindSource, StoredRow, TableSource
 from bot.exports.tables import Row, Table
 from storage import audit
 from storage.db import Database
-from storage.exports.contributions import contribution_batches
 from storage.exports.people import export_people
 
-AUDIT_PREFIX = "export."
-Target = Path | IO[bytes]
+__all__ = ["SEEKING_FORMATS", "ExportRecord", "ExportResult", "Exports"]
 
-# Formats that need a file they can seek in (not a pipe such as standard output).
-SEEKING_FORMATS = frozenset({FileFormat.XLSX, FileFormat.PARQUET})
+AUDIT_PREFIX = "export."
+COMMAND_LINE = "the command line"
+"""Who made an export run with ``copbot export``, in README.txt."""
+
+
+class Shape(StrEnum):
+    FILE = "file"
+    """One table in the chosen format."""
+    WORKBOOK = "workbook"
+    """Several tables as the sheets of one XLSX workbook, with a codebook sheet."""
+    ZIP = "zip"
+    """Each table in the chosen format, the graphs, codebook.csv and README.txt."""
 
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
     file_name: str
     rows: int
+    """Data rows over all tables (a graph repeats its tables' rows and is not counted again)."""
+    rows_by_file: Mapping[str, int]
+    rows_are: str
+    """What a row is when the export is one table ("contributions"), else "rows"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +79,36 @@ class ExportRecord:
     rows: int
 
 
-# The file each kind makes (a kind with several files is written as a zip of them).
-TABLES: dict[ExportKind, Table] = {ExportKind.CONTRIBUTIONS: CONTRIBUTIONS}
+# ``all``: every kind's tables and graphs, in the order of SOURCES, as CSV in one zip.
+ALL = KindSource(
+    tuple(table for source in SOURCES.values() for table in source.tables),
+    tuple(graph for source in SOURCES.values() for graph in source.graphs),
+)
 
 
 class Exports:
-    KINDS: ClassVar[tuple[ExportKind, ...]] = tuple(TABLES)
+    KINDS: ClassVar[tuple[ExportKind, ...]] = (*SOURCES, ExportKind.ALL)
     """The kinds this version exports."""
 
     def __init__(self, db: Database, communities: Communities) -> None:
         self.db = db
         self.communities = communities
 
-    def file_name(self, request: ExportRequest) -> str:
-        return _table(request.kind).file_name(request.file_format.value)
+    @staticmethod
+    def file_name(request: ExportRequest) -> str:
+        source = _source(request)
+        shape = _shape(request, source)
+        if shape is Shape.FILE:
+            return source.tables[0].table.file_name(request.file_format.value)
+        return f"{request.kind}.{'xlsx' if shape is Shape.WORKBOOK else 'zip'}"
+
+    @staticmethod
+    def can_stream(request: ExportRequest) -> bool:
+        """Whether the file can go to a stream that cannot seek (standard output)."""
+        shape = _shape(request, _source(request))
+        return shape is Shape.ZIP or (
+            shape is Shape.FILE and request.file_format not in SEEKING_FORMATS
+        )
 
     async def write(
         self,
@@ -75,11 +116,14 @@ class Exports:
         target: Target,
         *,
         actor_id: int | None,
+        actor_name: str = COMMAND_LINE,
         on_rows: Callable[[int], None] | None = None,
     ) -> ExportResult:
-        """Write the export to ``target`` (a path, or a binary stream left open; XLSX and
-        Parquet need a path or a stream they can seek in) and record it in the audit trail."""
-        table = _table(request.kind)
+        """Write the export to ``target`` (a path, or a binary stream left open; see
+        :meth:`can_stream`) and record it in the audit trail. ``actor_name`` (a display name,
+        never an id) is who README.txt says made it."""
+        source = _source(request)
+        shape = _shape(request, source)
         community = await self.communities.find(request.community_id)
         if community is None:
             raise NotFound(
@@ -91,16 +135,16 @@ class Exports:
             people = await export_people(session, request.community_id)
         namer = Namer(key, request.names, visible_names=people.visible_names, absent=people.absent)
         start, end = request.period.bounds(community.timezone)
-        batches = self._contributions(request, start, end)
+        scope = ExportScope(request.community_id, start, end, community.timezone, namer)
+        readme = _readme(request, community, namer, actor_name)
+        write = _writer(shape, request.file_format, source, scope, readme)
         # A file is written beside its name and renamed when complete: a failed export leaves
         # no half file that looks like a whole one.
         partial = target.with_name(target.name + ".part") if isinstance(target, Path) else target
-        write = _writer(request.file_format, table, partial)
         try:
-            # Rows are named and timed in the worker thread too: the event loop only reads.
-            rows = await write_in_thread(
-                [batches],
-                lambda files: write(contribution_rows(files[0], namer, community.timezone)),
+            rows_by_file = await write_in_thread(
+                [self._read(stream, scope) for stream in source.streams],
+                lambda files: write(files, partial),
                 on_rows=on_rows,
             )
         except BaseException:
@@ -109,6 +153,9 @@ class Exports:
             raise
         if isinstance(partial, Path) and isinstance(target, Path):
             partial.replace(target)
+        rows = sum(
+            rows_by_file[_file_of(shape, request.file_format, t.table)] for t in source.tables
+        )
         async with self.db.transaction() as session:
             await audit.record_audit(
                 session,
@@ -122,7 +169,29 @@ class Exports:
                 until=None if request.period.until is None else request.period.until.isoformat(),
                 rows=rows,
             )
-        return ExportResult(table.file_name(request.file_format.value), rows)
+        return ExportResult(
+            Exports.file_name(request),
+            rows,
+            rows_by_file,
+            source.rows_are if source.is_single_file else "rows",
+        )
+
+    async def expected_rows(self, request: ExportRequest) -> int | None:
+        """How many rows the export will have, when its kind can tell beforehand (a progress
+        bar's total); None otherwise, or for an unknown community."""
+        source = _source(request)
+        counters = [t.count for t in source.tables if t.count is not None]
+        if source.graphs or len(counters) != len(source.tables):
+            return None
+        community = await self.communities.find(request.community_id)
+        if community is None:
+            return None
+        start, end = request.period.bounds(community.timezone)
+        total = 0
+        async with self.db.session() as session:
+            for count in counters:
+                total += await count(session, request.community_id, start, end)
+        return total
 
     async def history(self, community_id: int, *, limit: int = 25) -> list[ExportRecord]:
         """The exports made in a community, newest first."""
@@ -130,48 +199,110 @@ class Exports:
             events = await audit.audit_with_prefix(session, community_id, AUDIT_PREFIX, limit=limit)
         return [_record(event.created_at, event.actor_id, event.detail) for event in events]
 
-    async def _contributions(
-        self, request: ExportRequest, start: datetime | None, end: datetime | None
-    ) -> AsyncIterator[Sequence[Row]]:
+    async def _read(
+        self, source: TableSource, scope: ExportScope
+    ) -> AsyncIterator[Sequence[StoredRow]]:
         async with self.db.session() as session:
-            async for stored in contribution_batches(session, request.community_id, start, end):
-                yield stored
+            async for batch in source.read(session, scope.community_id, scope.start, scope.end):
+                yield batch
 
 
-def _table(kind: ExportKind) -> Table:
-    table = TABLES.get(kind)
-    if table is None:
+def _source(request: ExportRequest) -> KindSource:
+    if request.kind is ExportKind.ALL:
+        if request.file_format is not FileFormat.CSV:
+            raise BadInput(
+                f"The `all` export is a zip of CSV files; it cannot be made as "
+                f"{request.file_format.value.upper()}.",
+                "Leave the format out, or export one kind in that format.",
+            )
+        return ALL
+    source = SOURCES.get(request.kind)
+    if source is None:
         raise BadInput(
-            f"The `{kind}` export is not available in this version.",
-            "Choose one of: " + ", ".join(f"`{k}`" for k in TABLES) + ".",
+            f"The `{request.kind}` export is not available in this version.",
+            "Choose one of: " + ", ".join(f"`{k}`" for k in Exports.KINDS) + ".",
         )
-    return table
+    return source
+
+
+def _shape(request: ExportRequest, source: KindSource) -> Shape:
+    if request.kind is ExportKind.ALL or source.graphs:
+        return Shape.ZIP
+    if source.is_single_file:
+        return Shape.FILE
+    return Shape.WORKBOOK if request.file_format is FileFormat.XLSX else Shape.ZIP
+
+
+def _file_of(shape: Shape, file_format: FileFormat, table: Table) -> str:
+    """Where a table's rows go: its file, or in a workbook its sheet."""
+    return table.name if shape is Shape.WORKBOOK else table.file_name(file_format.value)
+
+
+WriteFiles = Callable[[list[FileRows], Target], dict[str, int]]
 
 
 def _writer(
-    file_format: FileFormat, table: Table, target: Target
-) -> Callable[[Iterable[Row]], int]:
-    if file_format is FileFormat.CSV:
-        return lambda rows: _to(target, lambda out: write_csv(table, rows, out))
-    if file_format is FileFormat.JSONL:
-        return lambda rows: _to(target, lambda out: write_jsonl(table, rows, out))
-    # Imported when asked for: pyarrow alone would add some 50 MB to every running bot.
-    if file_format is FileFormat.XLSX:
-        from bot.exports.xlsx_writer import write_xlsx
+    shape: Shape,
+    file_format: FileFormat,
+    source: KindSource,
+    scope: ExportScope,
+    readme: Callable[[Mapping[str, int]], str],
+) -> WriteFiles:
+    """What the writer's thread runs: the streams' stored rows in (``source.streams``), the
+    rows per file (or sheet) out. Rows are built (named, timed) as they are written, in stream
+    order."""
+    tables = [t.table for t in source.tables]
+    streams = source.streams
 
-        return lambda rows: write_xlsx(table, rows, target)
-    from bot.exports.parquet_writer import write_parquet
+    def built(files: list[FileRows], index: int) -> Iterator[Row]:
+        return streams[index].build(files[index], scope)
 
-    return lambda rows: write_parquet(table, rows, target)
+    def one_file(files: list[FileRows], target: Target) -> dict[str, int]:
+        rows = write_table(file_format, tables[0], built(files, 0), target)
+        return {_file_of(shape, file_format, tables[0]): rows}
+
+    def workbook(files: list[FileRows], target: Target) -> dict[str, int]:
+        counts = write_workbook(
+            [(table, built(files, index)) for index, table in enumerate(tables)], target
+        )
+        return {table.name: rows for table, rows in zip(tables, counts, strict=True)}
+
+    def archive(files: list[FileRows], target: Target) -> dict[str, int]:
+        members: list[ArchiveMember] = [
+            table_member(file_format, table, built(files, index))
+            for index, table in enumerate(tables)
+        ]
+        for number, graph in enumerate(source.graphs):
+            nodes_at = len(tables) + 2 * number
+            members.append(
+                graph_member(
+                    graph.file_name,
+                    graph.nodes.table,
+                    built(files, nodes_at),
+                    graph.edges.table,
+                    built(files, nodes_at + 1),
+                )
+            )
+        members.append(codebook_member(tables, file_format.value))
+        return write_archive(target, members, readme)
+
+    return {Shape.FILE: one_file, Shape.WORKBOOK: workbook, Shape.ZIP: archive}[shape]
 
 
-def _to(target: Target, write: Callable[[IO[bytes]], int]) -> int:
-    if isinstance(target, Path):
-        with target.open("wb") as out:
-            return write(out)
-    written = write(target)
-    target.flush()
-    return written
+def _readme(
+    request: ExportRequest, community: CommunitySettings, namer: Namer, actor_name: str
+) -> Callable[[Mapping[str, int]], str]:
+    made_at = datetime.now(UTC)
+    return lambda rows_by_file: readme_text(
+        community=community.name,
+        kind=request.kind,
+        period=request.period,
+        timezone=community.timezone,
+        made_at=made_at,
+        made_by=actor_name,
+        names=namer.describe(),
+        rows_by_file=rows_by_file,
+    )
 
 
 def _record(made_at: datetime, actor_id: int | None, detail: dict[str, Any]) -> ExportRecord:

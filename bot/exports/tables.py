@@ -83,7 +83,12 @@ class Table:
 CODEBOOK = Table(
     "codebook",
     (
-        Column("file", ColumnType.TEXT, "The file the column is in.", "contributions.csv"),
+        Column(
+            "file",
+            ColumnType.TEXT,
+            "The file the column is in (in a workbook: the sheet).",
+            "contributions.csv",
+        ),
         Column("column", ColumnType.TEXT, "The column's name in the header row.", "kind"),
         Column(
             "type",
@@ -100,11 +105,19 @@ CODEBOOK = Table(
 """``codebook.csv`` describes itself too: it is one of the files of an ``all`` export."""
 
 
-def codebook_rows(tables: Iterable[Table], extension: str = "csv") -> Iterator[tuple[str, ...]]:
-    """One row per column of every table (files named with ``extension``), in file and column
-    order, then the rows of ``codebook.csv`` itself."""
-    named = [(table.file_name(extension), table) for table in tables if table != CODEBOOK]
-    for file_name, table in (*named, (CODEBOOK.file_name("csv"), CODEBOOK)):
+def codebook_rows(
+    tables: Iterable[Table], extension: str | None = "csv"
+) -> Iterator[tuple[str, ...]]:
+    """One row per column of every table (files named ``<table>.<extension>``; with None, the
+    tables are sheets of one workbook, named as the table), in file and column order, then the
+    rows of the codebook itself."""
+    own = CODEBOOK.name if extension is None else CODEBOOK.file_name("csv")
+    named = [
+        (table.name if extension is None else table.file_name(extension), table)
+        for table in tables
+        if table != CODEBOOK
+    ]
+    for file_name, table in (*named, (own, CODEBOOK)):
         for column in table.columns:
             yield (
                 file_name,

@@ -9,7 +9,8 @@ Every cell is written as a string or a number, never as a formula: text through
 editing the cell or saving the sheet as CSV cannot turn it into a formula; characters XML cannot
 carry are dropped first. Ids and times are text, as in CSV. A sheet holds at most
 1,048,576 rows, header included; longer tables continue on further sheets, each with the header
-(``contributions``, ``contributions (2)``, ...).
+(``contributions``, ``contributions (2)``, ...). A workbook may hold several tables
+(:func:`write_workbook`), each on its own sheets.
 """
 
 from __future__ import annotations
@@ -53,9 +54,19 @@ def write_xlsx(
 ) -> int:
     """Write ``rows`` to a workbook at ``out`` (a path, or a seekable binary stream left open);
     return the number of data rows. ``rows_per_sheet`` counts the header row."""
+    return write_workbook([(table, rows)], out, rows_per_sheet=rows_per_sheet)[0]
+
+
+def write_workbook(
+    sheets: Iterable[tuple[Table, Iterable[Row]]],
+    out: str | Path | IO[bytes],
+    *,
+    rows_per_sheet: int = EXCEL_ROWS_PER_SHEET,
+) -> list[int]:
+    """Write each table to its own sheets of one workbook at ``out``, in order; return the
+    number of data rows of each table."""
     if rows_per_sheet < 2:
         raise ValueError("a sheet needs room for the header and at least one row")
-    renderers = [sheet_renderer(column_type) for column_type in table.types]
     workbook = xlsxwriter.Workbook(
         out,
         {
@@ -68,23 +79,34 @@ def write_xlsx(
         },
     )
     bold = workbook.add_format({"bold": True})
-    written = 0
-    remaining = iter(table.checked_rows(rows))
     try:
-        for number in count(1):
-            sheet_rows = islice(remaining, rows_per_sheet - 1)
-            first = next(sheet_rows, None)
-            if first is None and number > 1:
-                break
-            sheet = workbook.add_worksheet(sheet_name(table, number))
-            _start_sheet(sheet, table, bold)
-            if first is None:
-                break  # an empty table: one sheet with the header
-            for row_index, row in enumerate(chain((first,), sheet_rows), start=1):
-                _write_row(sheet, row_index, renderers, row, table)
-                written += 1
+        return [_write_table(workbook, bold, table, rows, rows_per_sheet) for table, rows in sheets]
     finally:
         workbook.close()
+
+
+def _write_table(
+    workbook: xlsxwriter.Workbook,
+    bold: Format,
+    table: Table,
+    rows: Iterable[Row],
+    rows_per_sheet: int,
+) -> int:
+    renderers = [sheet_renderer(column_type) for column_type in table.types]
+    written = 0
+    remaining = iter(table.checked_rows(rows))
+    for number in count(1):
+        sheet_rows = islice(remaining, rows_per_sheet - 1)
+        first = next(sheet_rows, None)
+        if first is None and number > 1:
+            break
+        sheet = workbook.add_worksheet(sheet_name(table, number))
+        _start_sheet(sheet, table, bold)
+        if first is None:
+            break  # an empty table: one sheet with the header
+        for row_index, row in enumerate(chain((first,), sheet_rows), start=1):
+            _write_row(sheet, row_index, renderers, row, table)
+            written += 1
     return written
 
 

@@ -41,6 +41,10 @@ def no_content() -> web.Response:
 
 UploadedFile = tuple[str, bytes, str | None]
 
+# Discord's upload limit per file for a server without boosts (premium tier 0 or 1), which every
+# sandbox server is: the size discord.py's Guild.filesize_limit gives for them.
+UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024
+
 
 async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[int, UploadedFile]]]:
     """JSON body, or multipart ``payload_json`` + ``files[n]``."""
@@ -62,6 +66,8 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[in
                 index = int(name[6:-1]) if name.startswith("files[") else len(files)
                 filename = part.filename or f"file{index}"
                 ctype = part.headers.get("Content-Type")
+                if len(raw) > UPLOAD_LIMIT_BYTES:
+                    raise DiscordHTTPError(413, 40005, "Request entity too large")
                 files.append((index, (filename, bytes(raw), ctype)))
         return body, files
     if not request.body_exists:  # (not can_read_body: a held request's body is read already)

@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from storage.exports import BATCH_ROWS
 from storage.models import Contribution, Organisation
-
-BATCH_ROWS = 5_000
 
 # The columns, in the order the rows carry them.
 CONTRIBUTION_COLUMNS = (
@@ -40,6 +39,25 @@ CONTRIBUTION_COLUMNS = (
 )
 
 
+def _in_period(
+    community_id: int, start: datetime | None, end: datetime | None
+) -> list[ColumnElement[bool]]:
+    conditions = [col(Contribution.community_id) == community_id]
+    if start is not None:
+        conditions.append(col(Contribution.created_at) >= start)
+    if end is not None:
+        conditions.append(col(Contribution.created_at) < end)
+    return conditions
+
+
+async def count_contributions(
+    session: AsyncSession, community_id: int, start: datetime | None, end: datetime | None
+) -> int:
+    """How many rows :func:`contribution_batches` gives (on the index of community and time)."""
+    statement = select(func.count()).select_from(Contribution)
+    return await session.scalar(statement.where(*_in_period(community_id, start, end))) or 0
+
+
 async def contribution_batches(
     session: AsyncSession,
     community_id: int,
@@ -49,16 +67,11 @@ async def contribution_batches(
     batch_rows: int = BATCH_ROWS,
 ) -> AsyncIterator[Sequence[Sequence[Any]]]:
     """The rows (:data:`CONTRIBUTION_COLUMNS`) of ``community_id`` posted in [start, end)."""
-    conditions = [col(Contribution.community_id) == community_id]
-    if start is not None:
-        conditions.append(col(Contribution.created_at) >= start)
-    if end is not None:
-        conditions.append(col(Contribution.created_at) < end)
     statement = (
         select(*[col(column) for column in CONTRIBUTION_COLUMNS])
         .select_from(Contribution)
         .outerjoin(Organisation, col(Organisation.id) == col(Contribution.organisation_id))
-        .where(and_(*conditions))
+        .where(and_(*_in_period(community_id, start, end)))
         .order_by(col(Contribution.created_at), col(Contribution.message_id))
         .execution_options(yield_per=batch_rows)
     )

@@ -31,6 +31,11 @@ BOM = b"\xef\xbb\xbf"
 DAY = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
 
+def message(guild_id: int, number: int) -> int:
+    """The id of the ``number``-th message of ``seed`` (apart for the two communities)."""
+    return guild_id + 1_000 * number
+
+
 async def seed(db: Database, guild_id: int = GUILD) -> None:
     async with db.transaction() as session:
         community = await ensure_community(session, guild_id, "Water CoP")
@@ -43,23 +48,37 @@ async def seed(db: Database, guild_id: int = GUILD) -> None:
         await log_queries.store_contributions(
             session,
             [
-                contribution(guild_id + 1, ALICE, created_at=DAY, characters=40, links=1),
                 contribution(
-                    guild_id + 2,
+                    message(guild_id, 1),
+                    ALICE,
+                    community_id=guild_id,
+                    created_at=DAY,
+                    characters=40,
+                    links=1,
+                ),
+                contribution(
+                    message(guild_id, 2),
                     BOB,
+                    community_id=guild_id,
                     created_at=DAY + timedelta(days=1),
                     is_reply=True,
                     reply_to_author_id=ALICE,
-                    reply_to_message_id=guild_id + 1,
+                    reply_to_message_id=message(guild_id, 1),
                 ),
-                contribution(guild_id + 3, CAROL, created_at=DAY + timedelta(days=1)),
                 contribution(
-                    guild_id + 4,
+                    message(guild_id, 3),
+                    CAROL,
+                    community_id=guild_id,
+                    created_at=DAY + timedelta(days=1),
+                ),
+                contribution(
+                    message(guild_id, 4),
                     BOB,
+                    community_id=guild_id,
                     created_at=DAY + timedelta(days=2),
                     is_reply=True,
                     reply_to_author_id=CAROL,
-                    reply_to_message_id=guild_id + 3,
+                    reply_to_message_id=message(guild_id, 3),
                 ),
             ],
         )
@@ -95,7 +114,7 @@ async def test_rows_match_the_log_without_any_discord_id(db: Database, tmp_path:
     assert reply_to_carol["is_reply"] == "true"
     assert reply_to_carol["reply_to"] == "" and reply_to_carol["reply_to_author"] == ""
     people = {ALICE, BOB, CAROL}
-    messages = {GUILD + n for n in range(1, 5)}
+    messages = {message(GUILD, n) for n in range(1, 5)}
     for row in rows:
         for cell in row.values():
             assert not any(str(discord_id) in cell for discord_id in people | messages), cell
@@ -114,6 +133,7 @@ async def test_pseudonyms_are_stable_in_a_community_and_differ_across(
         ExportRequest(OTHER_GUILD, ExportKind.CONTRIBUTIONS), other, actor_id=None
     )
     theirs = list(csv.DictReader(io.StringIO(other.read_bytes()[len(BOM) :].decode())))
+    assert len(theirs) == len(once) == 3
     assert {r["author"] for r in theirs}.isdisjoint({r["author"] for r in once})
     assert {r["contribution"] for r in theirs}.isdisjoint({r["contribution"] for r in once})
 
