@@ -85,8 +85,8 @@ async def test_a_period_and_a_workbook(harness: Harness) -> None:
     )
     name, data = await attached(itx)
     assert name == "contributions.xlsx" and data[:2] == b"PK"
-    # UTC is the community's zone here: 3 March holds the 15th to the 29th hour.
-    assert "15 contributions, 2026-03-03 to 2026-03-03" in itx.text()
+    # UTC is the community's zone here: 3 March holds the 15th (midnight, included) to the 30th.
+    assert "16 contributions, 2026-03-03 to 2026-03-03" in itx.text()
 
 
 async def test_others_are_refused_and_bad_dates_change_nothing(harness: Harness) -> None:
