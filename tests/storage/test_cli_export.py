@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,5 +70,40 @@ def test_unknown_server_bad_dates_and_xlsx_to_stdout_are_one_line(copbot: Copbot
         refused = copbot("export", "contributions", *args)
         assert refused.returncode == 2, (args, refused.stderr)
         assert refused.stdout == ""
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], (args, refused.stderr)
+
+
+def test_every_kind_and_all_as_one_zip(copbot: Copbot, url: str, tmp_path: Path) -> None:
+    from bot.exports.kinds import SOURCES
+
+    logged(url, 4)
+    for kind in ("members", "organisations", "cafes", "prompts", "network"):
+        made = copbot("export", kind, "--guild", str(GUILD), "--out", str(tmp_path / kind))
+        assert made.returncode == 0, (kind, made.stderr)
+        assert made.stderr.startswith("copbot: exported "), made.stderr
+    target = tmp_path / "everything.zip"
+    made = copbot("export", "all", "--guild", str(GUILD), "--out", str(target))
+    assert made.returncode == 0, made.stderr
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        contributions = archive.read("contributions.csv").decode("utf-8-sig").splitlines()
+        readme = archive.read("README.txt").decode()
+    expected = [t.table.file_name("csv") for s in SOURCES.values() for t in s.tables]
+    expected += [g.file_name for s in SOURCES.values() for g in s.graphs]
+    assert names == [*expected, "codebook.csv", "README.txt"]
+    assert len(contributions) == 5 and "by the command line" in readme
+    assert str(ALICE) not in readme
+
+
+def test_all_is_csv_only_and_a_workbook_needs_a_file(copbot: Copbot, url: str) -> None:
+    logged(url, 1)
+    cases = {
+        ("all", "--format", "xlsx", "--out", "all.xlsx"): "zip of CSV files",
+        ("organisations", "--format", "xlsx"): "give a file with --out",
+    }
+    for args, expected in cases.items():
+        refused = copbot("export", *args, "--guild", str(GUILD))
+        assert refused.returncode == 2, (args, refused.stderr)
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], (args, refused.stderr)

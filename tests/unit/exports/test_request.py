@@ -7,7 +7,7 @@ import time
 from datetime import date
 
 from bot.cli import build_parser
-from bot.exports.progress import RowProgress
+from bot.exports.progress import RowProgress, progress_text
 from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode, Period
 
 
@@ -46,3 +46,13 @@ def test_progress_is_counted_always_and_shown_at_most_every_interval() -> None:
     progress.add(1)
     progress.add(1)
     assert shown == [16] and progress.rows == 17 and progress.shown
+
+
+def test_progress_reads_as_a_share_of_the_total_when_it_is_known() -> None:
+    assert progress_text(1_234, None) == "1,234 rows"
+    assert progress_text(250_000, 1_000_000) == "25% (250,000 of 1,000,000 rows)"
+    assert progress_text(250_000, 1_000_000, bar_width=8) == (
+        "[##------] 25% (250,000 of 1,000,000 rows)"
+    )
+    # rows logged while the export runs may pass the count taken at its start
+    assert progress_text(12, 10, bar_width=4) == "[####] 100% (12 of 10 rows)"
