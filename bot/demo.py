@@ -14,6 +14,7 @@ import logging
 import re
 import tempfile
 import textwrap
+import zipfile
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -272,8 +273,8 @@ class Scene:
         return await self._answered(itx)
 
     async def _answered(self, itx: SandboxInteraction) -> SandboxInteraction:
-        if itx.deferred:  # the bot said "thinking…": its answer comes as a follow-up
-            await itx.wait_for_followup(timeout=ANSWER_WAIT)
+        if itx.deferred:  # the bot said "thinking…": a follow-up, or the answer edited in
+            await itx.final_text(timeout=ANSWER_WAIT)
         self.transcript.answered(itx)
         return itx
 
@@ -956,12 +957,75 @@ async def scene_prompts(scene: Scene) -> None:
     transcript.table(("organisation", "answers"), rows)
 
 
+def _attached(itx: SandboxInteraction) -> tuple[str, bytes]:
+    for message in itx.messages():
+        for attachment in message.attachments:
+            return attachment.filename, attachment.data
+    raise LookupError(f"no file in the answer: {itx.text()}")
+
+
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+# The columns of the contributions file the demo shows (the file has more: see its codebook).
+SHOWN_CONTRIBUTION_COLUMNS = ("author", "organisation", "posted_at_local", "is_reply", "words")
+
+
+async def scene_exports(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    joao = community.member("joao.mendes")  # a coordinator
+    sofia = community.member("sofia.rossi")
+
+    transcript.heading("Exports for coordinators: the participation log as files")
+    transcript.note(
+        "Coordinators take the log to the steering group, the donors or a researcher. Exports "
+        "are for coordinators only."
+    )
+    await scene.slash(sofia, "export contributions")
+    transcript.note(
+        f"{sofia.display_name} agrees to be named in exports. Everyone else stays a pseudonym: "
+        "the same one in every export of this community, a different one in any other."
+    )
+    await scene.slash(sofia, "privacy visible", choice="on")
+    transcript.note(f"{joao.display_name}, a coordinator, exports the contributions as CSV.")
+    itx = await scene.slash(joao, "export contributions", names="visible")
+    name, data = _attached(itx)
+    rows = _csv_rows(data)
+    transcript.note(
+        f"The first rows of {name} ({len(SHOWN_CONTRIBUTION_COLUMNS)} of its "
+        f"{len(rows[0]) if rows else 0} columns; no message text, no Discord id of a person):"
+    )
+    transcript.table(
+        SHOWN_CONTRIBUTION_COLUMNS,
+        [tuple(row[column] for column in SHOWN_CONTRIBUTION_COLUMNS) for row in rows[:5]],
+    )
+    transcript.note("Then everything at once: every kind of file, with a codebook and a README.")
+    itx = await scene.slash(joao, "export all")
+    name, data = _attached(itx)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        codebook = _csv_rows(archive.read("codebook.csv"))
+        files = archive.namelist()
+    transcript.note(f"{name} holds {len(files)} files: {', '.join(files)}.")
+    transcript.note("The first lines of codebook.csv:")
+    transcript.table(
+        ("file", "column", "type", "meaning"),
+        [
+            (row["file"], row["column"], row["type"], textwrap.shorten(row["meaning"], 44))
+            for row in codebook[:6]
+        ],
+    )
+    await scene.slash(joao, "export history")
+
+
 SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_foundation,
     scene_register,
     scene_conversation,
     scene_cafe,
     scene_prompts,
+    scene_exports,
 )
 
 

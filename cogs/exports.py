@@ -274,21 +274,27 @@ class _Progress:
 
 
 def _summary(request: ExportRequest, result: ExportResult) -> str:
+    """What was exported: the rows, (for several files) which files, the period, the names."""
     if len(result.rows_by_file) == 1:
         what = f"{result.rows:,} {result.rows_are}"
     else:
-        files = ", ".join(
+        tables = [
             f"{name} ({rows:,})"
             for name, rows in result.rows_by_file.items()
-            if name != CODEBOOK_FILE
+            if name != CODEBOOK_FILE and not name.endswith(".graphml")
+        ]
+        what = f"{result.file_name}, {result.rows:,} rows in {len(tables)} tables: " + ", ".join(
+            tables
         )
-        what = f"{result.file_name}: {files}"
     names = (
         "people as pseudonyms."
         if request.names is NameMode.PSEUDONYMOUS
         else "names of people who chose to be named, pseudonyms for the rest."
     )
-    return f"{what}, {request.period.describe()}; {names}"
+    period = request.period.describe()
+    if len(result.rows_by_file) == 1:
+        return f"{what}, {period}; {names}"
+    return f"{what}.\nPeriod: {period}; {names}"
 
 
 def _fitting(path: Path, limit: int) -> Path | None:

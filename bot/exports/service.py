@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,7 +33,7 @@ from bot.exports.files import (
 from bot.exports.kinds import SOURCES
 from bot.exports.naming import Namer
 from bot.exports.readme import readme_text
-from bot.exports.request import ExportKind, ExportRequest, FileFormat
+from bot.exports.request import ExportKind, ExportRequest, FileFormat, Period
 from bot.exports.sources import ExportScope, KindSource, StoredRow, TableSource
 from bot.exports.tables import Row, Table
 from storage import audit
@@ -307,10 +307,10 @@ def _readme(
 
 def _record(made_at: datetime, actor_id: int | None, detail: dict[str, Any]) -> ExportRecord:
     since, until = detail.get("since"), detail.get("until")
-    if since is None and until is None:
-        period = "everything"
-    else:
-        period = f"{since or 'the start'} to {until or 'now'}"
+    period = Period(
+        None if since is None else date.fromisoformat(since),
+        None if until is None else date.fromisoformat(until),
+    ).describe()
     return ExportRecord(
         made_at=made_at,
         actor_id=actor_id,

@@ -68,7 +68,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert "Reflection · Sharing what we learn" in cafe
     assert "(none!)" not in cafe
 
-    prompts = text[text.index("── Themed questions") : text.index("── The end")]
+    prompts = text[text.index("── Themed questions") : text.index("── Exports for coordinators")]
     flat = " ".join(prompts.split())  # notes wrap at any word
     # the review channel, two questions added, one submitted with credit and approved by button
     assert "Submitted questions now wait for review in #moderation" in prompts
@@ -98,5 +98,19 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     table = prompts[prompts.index("  organisation ") :].strip().splitlines()[1:]
     assert [row.split()[-1] for row in table] == ["1", "1", "1"], table
     assert "(!)" not in prompts
+
+    exports = text[text.index("── Exports for coordinators") : text.index("── The end")]
+    # a member is refused; a coordinator gets the contributions with Sofia named (she chose
+    # it) and pseudonyms for the rest, then everything as one zip with its codebook
+    assert "Only coordinators can use this command." in exports
+    assert "📎 contributions.csv" in exports and "📎 all.zip" in exports
+    shown = exports[exports.index("  author ") : exports.index("Then everything")]
+    authors = [line.split()[0] for line in shown.splitlines()[1:] if line.strip()]
+    assert len(authors) == 5 and all(re.fullmatch(r"m-[0-9a-f]{12}|Sofia", a) for a in authors)
+    assert "Sofia" in authors and len([a for a in authors if a.startswith("m-")]) >= 3
+    assert "codebook.csv, README.txt." in " ".join(exports.split())
+    assert re.search(r"contributions\.csv\s+contribution\s+id\s+The message's key", exports)
+    assert "**all** by João Mendes" in exports and "**contributions** by João Mendes" in exports
+    assert not re.search(r"\d{17,20}", exports)  # no Discord id anywhere in the scene
     assert "Traceback" not in text and "error id" not in text.lower()
     assert (tmp_path / "demo.sqlite3").exists()

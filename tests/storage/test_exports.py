@@ -193,8 +193,8 @@ async def test_each_export_is_audited_and_listed_newest_first(db: Database, tmp_
     await exported_csv(db, tmp_path, names=NameMode.VISIBLE, period=Period(date(2024, 5, 2)))
     history = await exports(db).history(GUILD)
     assert [(h.names, h.period, h.rows) for h in history] == [
-        ("visible", "2024-05-02 to now", 2),
-        ("pseudonymous", "everything", 3),
+        ("visible", "from 2024-05-02 on", 2),
+        ("pseudonymous", "everything logged", 3),
     ]
     assert {(h.kind, h.file_format, h.actor_id) for h in history} == {
         ("contributions", "csv", ALICE)
