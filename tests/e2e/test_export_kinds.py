@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import openpyxl  # type: ignore[import-untyped]
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cafe.values import CafeRole, NoteKind
 from bot.contributions.values import Attribution, ContributionRow
@@ -44,6 +45,10 @@ MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
 BLUE, DELTA, FORMULA = "Blue River Trust", "Delta Works", "=SUM(A1) Alliance"
 SOIL = "Soil"  # every name and text of the second community starts with it
 QUESTION = "How do you share what you learn?"
+PENDING_QUESTION = "Who reads our reports?"
+POSTED = T0 + 2 * DAY  # the question's post
+CAFE_TITLE = "Water data café"
+BLUE_WEBSITE = "https://blue.example"
 CAFE_QUESTIONS = ["What works?", "What gets in the way?"]
 SUBCOMMANDS = (
     "contributions",
@@ -143,241 +148,246 @@ def reply_to(row: ContributionRow) -> dict[str, Any]:
     }
 
 
+Logged = list[tuple[ContributionRow, Attribution]]
+"""Messages for the log, each with the organisation it was posted from."""
+
+
 async def seed(harness: Harness) -> Seeded:
-    """The community as the tests expect it; one transaction. The register must have caught up
-    first: the bot writes it in the background."""
+    """The community as the tests expect it, and the second one; one transaction. The register
+    must have caught up first: the bot writes it in the background."""
     await harness.set_staff_roles()
     await register_caught_up(harness)
-    guild = harness.community.guild.id
-    general = harness.general.id
-    people = people_of(harness)
-    p = people
-    seeded = Seeded(people)
+    seeded = Seeded(people_of(harness))
     async with harness.db.transaction() as session:
-        member_ids = {
-            m.id: (await member_queries.ensure_member(session, guild, m.id, m.display_name)).id
-            for m in (p.samuel, p.maria, p.tendai, p.ahmed, p.sofia, p.aisha, p.kwame)
-        }
-        await member_queries.set_opted_out(session, member_ids[p.kwame.id], T0 - 2 * DAY)
-        await member_queries.set_member_details(
-            session,
-            member_ids[p.samuel.id],
-            stakeholder="civil society",
-            level="national",
-            country="Kenya",
-            expertise=[],
-        )
-
-        async def organisation(name: str, stakeholder: str, level: str, **kw: Any) -> Attribution:
-            made = await organisation_queries.create_organisation(
-                session,
-                community_id=guild,
-                name=name,
-                name_key=name_key(name),
-                stakeholder=stakeholder,
-                level=level,
-                **kw,
-            )
-            return Attribution(made.id, stakeholder, level)
-
-        blue = await organisation(
-            BLUE, "civil society", "national", country="Kenya", website="https://blue.example"
-        )
-        delta = await organisation(DELTA, "government", "local")
-        formula = await organisation(FORMULA, "research", "international")
-        for person, org in (
-            (p.samuel, blue),
-            (p.maria, blue),
-            (p.tendai, blue),
-            (p.kwame, blue),
-            (p.ahmed, delta),
-            (p.sofia, delta),
-            (p.aisha, formula),
-        ):
-            assert org.organisation_id is not None
-            await member_queries.start_membership(
-                session, member_ids[person.id], org.organisation_id, T0 - 40 * DAY
-            )
-        assert blue.organisation_id is not None and delta.organisation_id is not None
-        for org_id, status, at in (
-            (blue.organisation_id, CopStatus.APPLICANT, T0 - 30 * DAY),
-            (blue.organisation_id, CopStatus.MEMBER, T0 - 10 * DAY),
-            (delta.organisation_id, CopStatus.APPLICANT, T0 - 5 * DAY),
-        ):
-            await organisation_queries.set_cop_status(
-                session, org_id, status, at=at, changed_by=coordinator(harness).id
-            )
-        for org_id, person, primary in (
-            (blue.organisation_id, p.samuel, True),
-            (blue.organisation_id, p.maria, False),
-            (delta.organisation_id, p.ahmed, True),
-        ):
-            await organisation_queries.add_representative(
-                session, org_id, member_ids[person.id], primary=primary, at=T0 - 30 * DAY
-            )
-
-        # Replies in #general. Blue River Trust has three people in them, Delta Works two, the
-        # formula organisation one; Kwame's reply is left out (he opted out).
-        first = message(guild, general, p.samuel, T0)
-        to_first = reply_to(first)
-        maria_to_samuel = message(guild, general, p.maria, T0 + MINUTE, **to_first)
-        tendai_to_samuel = message(guild, general, p.tendai, T0 + 2 * MINUTE, **to_first)
-        ahmed_to_maria = message(
-            guild, general, p.ahmed, T0 + 3 * MINUTE, **reply_to(maria_to_samuel)
-        )
-        maria_to_ahmed = message(
-            guild, general, p.maria, T0 + 4 * MINUTE, **reply_to(ahmed_to_maria)
-        )
-        maria_again = message(guild, general, p.maria, T0 + 5 * MINUTE, **to_first)
-        sofia_to_ahmed = message(
-            guild, general, p.sofia, T0 + 6 * MINUTE, **reply_to(ahmed_to_maria)
-        )
-        aisha_to_samuel = message(guild, general, p.aisha, T0 + 7 * MINUTE, **to_first)
-        kwame_to_samuel = message(guild, general, p.kwame, T0 + 8 * MINUTE, **to_first)
-        logged: list[tuple[ContributionRow, Attribution]] = [
-            (first, blue),
-            (maria_to_samuel, blue),
-            (tendai_to_samuel, blue),
-            (ahmed_to_maria, delta),
-            (maria_to_ahmed, blue),
-            (maria_again, blue),
-            (sofia_to_ahmed, delta),
-            (aisha_to_samuel, formula),
-            (kwame_to_samuel, blue),
-        ]
-
-        # A café of two rounds at two tables, closed: Samuel and Ahmed host, María and Tendai
-        # travel. Samuel posts once and María twice at table 1 of round 1, María once at table 2
-        # of round 2.
-        cafe_channel = harness.community.channels["cafe"].id
-        cafe = await cafes.create_cafe(
-            session,
-            community_id=guild,
-            title="Water data café",
-            questions=CAFE_QUESTIONS,
-            rounds=2,
-            round_minutes=20,
-            channel_id=cafe_channel,
-            starts_at=T0 + DAY,
-        )
-        seeded.cafe_id = cafe.id
-        await cafes.save_participant(
-            session, cafe.id, p.samuel.id, role=CafeRole.HOST, host_table=1
-        )
-        await cafes.save_participant(session, cafe.id, p.ahmed.id, role=CafeRole.HOST, host_table=2)
-        for traveller in (p.maria, p.tendai):
-            await cafes.save_participant(session, cafe.id, traveller.id, role=CafeRole.TRAVELLER)
-        cafe = await cafes.begin_round(
-            session,
-            cafe,
-            round_number=1,
-            tables=2,
-            started_at=T0 + DAY,
-            ends_at=T0 + DAY + 20 * MINUTE,
-        )
-        seating = {
-            1: [(1, [(p.samuel.id, True), (p.maria.id, False)]),
-                (2, [(p.ahmed.id, True), (p.tendai.id, False)])],
-            2: [(1, [(p.samuel.id, True), (p.tendai.id, False)]),
-                (2, [(p.ahmed.id, True), (p.maria.id, False)])],
-        }  # fmt: skip
-        for round_number, tables in seating.items():
-            await cafes.seat_round(session, cafe.id, round_number, tables)
-        for table in await cafes.tables_of(session, cafe.id):
-            thread = snowflake()
-            seeded.threads[(table.round_number, table.table_number)] = thread
-            await cafes.set_table_thread(session, table.id, thread)
-        cafe = await cafes.move_to_harvest(session, cafe)
-        await cafes.close_cafe(session, cafe, ended_at=T0 + DAY + 45 * MINUTE)
-        for kind, author, text in (
-            (NoteKind.NOTE, p.samuel, "Keep the data open."),
-            (NoteKind.INSIGHT, p.maria, "Funders want stories."),
-            (NoteKind.NOTE, p.kwame, "Words of someone who opted out."),
-        ):
-            await cafes.add_note(
-                session,
-                cafe_id=cafe.id,
-                round_number=1,
-                table_number=1,
-                kind=kind,
-                author_id=author.id,
-                text=text,
-            )
-        at_table = T0 + DAY + 5 * MINUTE
-        for author, round_table in (
-            (p.samuel, (1, 1)),
-            (p.maria, (1, 1)),
-            (p.maria, (1, 1)),
-            (p.maria, (2, 2)),
-        ):
-            row = message(
-                guild,
-                seeded.threads[round_table],
-                author,
-                at_table,
-                parent_channel_id=cafe_channel,
-            )
-            logged.append((row, blue))
-
-        # A question of the bank posted by hand in #questions, answered in its thread by María
-        # twice and Tendai once; and a question still waiting for review.
-        questions_channel = harness.community.channels["questions"].id
-        question = await prompt_queries.add_question(
-            session,
-            community_id=guild,
-            text=QUESTION,
-            text_key=QUESTION.casefold(),
-            theme="Learning",
-            theme_key="learning",
-            status=QuestionStatus.APPROVED,
-            author_id=p.samuel.id,
-        )
-        pending = await prompt_queries.add_question(
-            session,
-            community_id=guild,
-            text="Who reads our reports?",
-            text_key="who reads our reports?",
-            theme="Learning",
-            theme_key="learning",
-            status=QuestionStatus.PENDING,
-            author_id=p.tendai.id,
-        )
-        seeded.question_id, seeded.pending_question_id = question.id, pending.id
-        posted_at = T0 + 2 * DAY
-        post_message = snowflake()
-        seeded.message_ids.append(post_message)
-        post = await prompt_queries.add_post(
-            session,
-            community_id=guild,
-            question_id=question.id,
-            prompt_schedule_id=None,
-            theme_key="learning",
-            channel_id=questions_channel,
-            posted_by=coordinator(harness).id,
-            posted_at=posted_at,
-            message_id=post_message,
-        )
-        seeded.post_id, seeded.post_thread = post.id, snowflake()
-        await prompt_queries.finish_post(session, post.id, seeded.post_thread)
-        for author, after in ((p.maria, 10), (p.tendai, 20), (p.maria, 30)):
-            row = message(
-                guild,
-                seeded.post_thread,
-                author,
-                posted_at + after * MINUTE,
-                parent_channel_id=questions_channel,
-            )
-            logged.append((row, blue))
-
+        organisations = await seed_register(session, harness, seeded.people)
+        logged = replies(harness, seeded.people, organisations)
+        logged += await seed_cafe(session, harness, seeded, organisations[BLUE])
+        logged += await seed_prompt(session, harness, seeded, organisations[BLUE])
         await log_queries.store_contributions(
             session, [row for row, _ in logged], attributions=[a for _, a in logged]
         )
         seeded.message_ids += [row.message_id for row, _ in logged]
-        seeded.message_ids += await seed_elsewhere(session, people)
+        seeded.message_ids += await seed_elsewhere(session, seeded.people)
     return seeded
 
 
-async def seed_elsewhere(session: Any, people: People) -> list[int]:
+async def seed_register(
+    session: AsyncSession, harness: Harness, p: People
+) -> dict[str, Attribution]:
+    """Three organisations, their people, CoP statuses and representatives; Kwame opted out.
+    Each organisation's attribution, by name."""
+    guild = harness.community.guild.id
+    member_ids = {
+        m.id: (await member_queries.ensure_member(session, guild, m.id, m.display_name)).id
+        for m in (p.samuel, p.maria, p.tendai, p.ahmed, p.sofia, p.aisha, p.kwame)
+    }
+    await member_queries.set_opted_out(session, member_ids[p.kwame.id], T0 - 2 * DAY)
+    await member_queries.set_member_details(
+        session,
+        member_ids[p.samuel.id],
+        stakeholder="civil society",
+        level="national",
+        country="Kenya",
+        expertise=[],
+    )
+    details: dict[str, tuple[str, str, str | None, str | None]] = {
+        BLUE: ("civil society", "national", "Kenya", BLUE_WEBSITE),
+        DELTA: ("government", "local", None, None),
+        FORMULA: ("research", "international", None, None),
+    }
+    organisations: dict[str, Attribution] = {}
+    ids: dict[str, int] = {}
+    for name, (stakeholder, level, country, website) in details.items():
+        made = await organisation_queries.create_organisation(
+            session,
+            community_id=guild,
+            name=name,
+            name_key=name_key(name),
+            stakeholder=stakeholder,
+            level=level,
+            country=country,
+            website=website,
+        )
+        organisations[name], ids[name] = Attribution(made.id, stakeholder, level), made.id
+    for person, name in (
+        (p.samuel, BLUE),
+        (p.maria, BLUE),
+        (p.tendai, BLUE),
+        (p.kwame, BLUE),
+        (p.ahmed, DELTA),
+        (p.sofia, DELTA),
+        (p.aisha, FORMULA),
+    ):
+        await member_queries.start_membership(
+            session, member_ids[person.id], ids[name], T0 - 40 * DAY
+        )
+    for name, status, at in (
+        (BLUE, CopStatus.APPLICANT, T0 - 30 * DAY),
+        (BLUE, CopStatus.MEMBER, T0 - 10 * DAY),
+        (DELTA, CopStatus.APPLICANT, T0 - 5 * DAY),
+    ):
+        await organisation_queries.set_cop_status(
+            session, ids[name], status, at=at, changed_by=coordinator(harness).id
+        )
+    for name, person, primary in (
+        (BLUE, p.samuel, True),
+        (BLUE, p.maria, False),
+        (DELTA, p.ahmed, True),
+    ):
+        await organisation_queries.add_representative(
+            session, ids[name], member_ids[person.id], primary=primary, at=T0 - 30 * DAY
+        )
+    return organisations
+
+
+def replies(harness: Harness, p: People, organisations: dict[str, Attribution]) -> Logged:
+    """Replies in #general: Blue River Trust has three people in them, Delta Works two, the
+    formula organisation one; Kwame's reply is left out of every export (he opted out)."""
+    guild, general = harness.community.guild.id, harness.general.id
+    blue, delta = organisations[BLUE], organisations[DELTA]
+    first = message(guild, general, p.samuel, T0)
+    to_first = reply_to(first)
+    maria_to_samuel = message(guild, general, p.maria, T0 + MINUTE, **to_first)
+    ahmed_to_maria = message(guild, general, p.ahmed, T0 + 3 * MINUTE, **reply_to(maria_to_samuel))
+    to_ahmed = reply_to(ahmed_to_maria)
+    return [
+        (first, blue),
+        (maria_to_samuel, blue),
+        (message(guild, general, p.tendai, T0 + 2 * MINUTE, **to_first), blue),
+        (ahmed_to_maria, delta),
+        (message(guild, general, p.maria, T0 + 4 * MINUTE, **to_ahmed), blue),
+        (message(guild, general, p.maria, T0 + 5 * MINUTE, **to_first), blue),
+        (message(guild, general, p.sofia, T0 + 6 * MINUTE, **to_ahmed), delta),
+        (message(guild, general, p.aisha, T0 + 7 * MINUTE, **to_first), organisations[FORMULA]),
+        (message(guild, general, p.kwame, T0 + 8 * MINUTE, **to_first), blue),
+    ]
+
+
+async def seed_cafe(
+    session: AsyncSession, harness: Harness, seeded: Seeded, blue: Attribution
+) -> Logged:
+    """A closed café of two rounds at two tables, a thread per table: Samuel and Ahmed host,
+    María and Tendai travel. Samuel posts once and María twice at table 1 of round 1, María once
+    at table 2 of round 2. A tablecloth note, a harvest item, and a note by Kwame."""
+    p, guild = seeded.people, harness.community.guild.id
+    cafe_channel = harness.community.channels["cafe"].id
+    cafe = await cafes.create_cafe(
+        session,
+        community_id=guild,
+        title=CAFE_TITLE,
+        questions=CAFE_QUESTIONS,
+        rounds=2,
+        round_minutes=20,
+        channel_id=cafe_channel,
+        starts_at=T0 + DAY,
+    )
+    seeded.cafe_id = cafe.id
+    for host, table_number in ((p.samuel, 1), (p.ahmed, 2)):
+        await cafes.save_participant(
+            session, cafe.id, host.id, role=CafeRole.HOST, host_table=table_number
+        )
+    for traveller in (p.maria, p.tendai):
+        await cafes.save_participant(session, cafe.id, traveller.id, role=CafeRole.TRAVELLER)
+    cafe = await cafes.begin_round(
+        session, cafe, round_number=1, tables=2, started_at=T0 + DAY, ends_at=T0 + DAY
+    )
+    seating = {
+        1: [(1, [(p.samuel.id, True), (p.maria.id, False)]),
+            (2, [(p.ahmed.id, True), (p.tendai.id, False)])],
+        2: [(1, [(p.samuel.id, True), (p.tendai.id, False)]),
+            (2, [(p.ahmed.id, True), (p.maria.id, False)])],
+    }  # fmt: skip
+    for round_number, tables in seating.items():
+        await cafes.seat_round(session, cafe.id, round_number, tables)
+    for table in await cafes.tables_of(session, cafe.id):
+        thread = snowflake()
+        seeded.threads[(table.round_number, table.table_number)] = thread
+        await cafes.set_table_thread(session, table.id, thread)
+    cafe = await cafes.move_to_harvest(session, cafe)
+    await cafes.close_cafe(session, cafe, ended_at=T0 + DAY + 45 * MINUTE)
+    for kind, author, text in (
+        (NoteKind.NOTE, p.samuel, "Keep the data open."),
+        (NoteKind.INSIGHT, p.maria, "Funders want stories."),
+        (NoteKind.NOTE, p.kwame, "Words of someone who opted out."),
+    ):
+        await cafes.add_note(
+            session,
+            cafe_id=cafe.id,
+            round_number=1,
+            table_number=1,
+            kind=kind,
+            author_id=author.id,
+            text=text,
+        )
+    at_table = T0 + DAY + 5 * MINUTE
+    return [
+        (
+            message(
+                guild, seeded.threads[table], author, at_table, parent_channel_id=cafe_channel
+            ),
+            blue,
+        )
+        for author, table in ((p.samuel, (1, 1)), (p.maria, (1, 1)), (p.maria, (1, 1)),
+                              (p.maria, (2, 2)))
+    ]  # fmt: skip
+
+
+async def seed_prompt(
+    session: AsyncSession, harness: Harness, seeded: Seeded, blue: Attribution
+) -> Logged:
+    """A question of the bank posted by hand in #questions by the coordinator, answered in its
+    thread by María twice and Tendai once; and a question still waiting for review."""
+    p, guild = seeded.people, harness.community.guild.id
+    questions_channel = harness.community.channels["questions"].id
+    for text, status, author in (
+        (QUESTION, QuestionStatus.APPROVED, p.samuel),
+        (PENDING_QUESTION, QuestionStatus.PENDING, p.tendai),
+    ):
+        question = await prompt_queries.add_question(
+            session,
+            community_id=guild,
+            text=text,
+            text_key=text.casefold(),
+            theme="Learning",
+            theme_key="learning",
+            status=status,
+            author_id=author.id,
+        )
+        if status is QuestionStatus.APPROVED:
+            seeded.question_id = question.id
+        else:
+            seeded.pending_question_id = question.id
+    post_message = snowflake()
+    seeded.message_ids.append(post_message)
+    post = await prompt_queries.add_post(
+        session,
+        community_id=guild,
+        question_id=seeded.question_id,
+        prompt_schedule_id=None,
+        theme_key="learning",
+        channel_id=questions_channel,
+        posted_by=coordinator(harness).id,
+        posted_at=POSTED,
+        message_id=post_message,
+    )
+    seeded.post_id, seeded.post_thread = post.id, snowflake()
+    await prompt_queries.finish_post(session, post.id, seeded.post_thread)
+    return [
+        (
+            message(
+                guild,
+                seeded.post_thread,
+                author,
+                POSTED + minutes * MINUTE,
+                parent_channel_id=questions_channel,
+            ),
+            blue,
+        )
+        for author, minutes in ((p.maria, 10), (p.tendai, 20), (p.maria, 30))
+    ]
+
+
+async def seed_elsewhere(session: AsyncSession, people: People) -> list[int]:
     """A second community with the same people in it: an organisation, a café, a question and
     replies, all named "Soil ..."; its message ids."""
     other = snowflake()
@@ -568,7 +578,7 @@ async def test_organisations_as_a_workbook(harness: Harness) -> None:
         DELTA: ("applicant", 2, names.pseudonym(p.ahmed.id)),
         "'" + FORMULA: (None, 1, None),
     }
-    assert organisations[BLUE]["website"] == "https://blue.example"
+    assert organisations[BLUE]["website"] == BLUE_WEBSITE
     assert organisations[BLUE]["cop_status_since_utc"] == "2026-02-20T09:00:00Z"
     statuses = [
         (row["organisation"], row["status"], row["started_at_utc"], row["ended_at_utc"])
@@ -627,7 +637,7 @@ async def test_cafes_as_a_zip_of_csv(harness: Harness) -> None:
         only["ended_at_utc"],
     ) == (
         cafe,
-        "Water data café",
+        CAFE_TITLE,
         "closed",
         "2",
         "2",

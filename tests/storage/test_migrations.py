@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from storage.communities import get_community
 from storage.db import Database
+from storage.exports.contributions import count_contributions
 from storage.migrations.runner import alembic_config
 from storage.models import metadata
 
@@ -99,3 +100,35 @@ async def test_cafes_keep_the_table_count_asked_for_when_not_started(db: Databas
     async with db.session() as session:
         rows = (await session.execute(text("SELECT id, tables_asked FROM cafe ORDER BY id"))).all()
     assert [tuple(row) for row in rows] == [(1, 3), (2, None), (3, None)]
+
+
+async def test_whole_second_contribution_times_are_rewritten_on_sqlite(
+    db: Database, backend: str
+) -> None:
+    """0010: the SQLite log's whole-second times, once stored without ".000000", read back in
+    a period that starts at that very moment."""
+    config = alembic_config(db.url)
+    await asyncio.to_thread(command.downgrade, config, "0009")
+    stored = "'2026-01-01 09:00:00'" if backend == "sqlite" else "'2026-01-01 09:00:00+00'"
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO community (id, name, timezone, created_at, updated_at) "
+                "VALUES (1, 'Existing CoP', 'UTC', :now, :now)"
+            ),
+            {"now": datetime(2026, 1, 1)},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO contribution (message_id, community_id, channel_id, author_id,"
+                " created_at, is_reply, is_answer, is_question, is_resource, is_thread_start,"
+                " characters, words, links, attachments, mentions, logged_at) VALUES"
+                f" (7, 1, 5, 6, {stored}, false, false, false, false, false, 1, 1, 0, 0, 0,"
+                f" {stored})"
+            )
+        )
+    await db.migrate()
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    async with db.session() as session:
+        counted = await count_contributions(session, 1, start, start + timedelta(seconds=1))
+    assert counted == 1
