@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -510,3 +511,46 @@ async def forgotten_markers_by_community(session: AsyncSession) -> dict[int, tup
             community, _, digest = rest.partition(":")
             markers.setdefault(int(community), set()).add(digest)
     return {c: (keys[c], digests) for c, digests in markers.items() if c in keys}
+
+
+# --- the register at a moment: conditions for queries over a period [start, end) ---------------
+
+
+def open_at_end(started_at: Any, ended_at: Any, end: datetime | None) -> ColumnElement[bool]:
+    """A history row (``started_at``, ``ended_at``) in force at the end of the period [.., end):
+    started before ``end`` and not ended before it; with no ``end`` (up to now), still open.
+    A row that ended exactly at ``end`` was still in force at the period's last moment."""
+    if end is None:
+        return col(ended_at).is_(None)
+    return and_(col(started_at) < end, or_(col(ended_at).is_(None), col(ended_at) >= end))
+
+
+def present_at_some_time(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """The member was in the server at some moment of [start, end): joined before its end (or
+    when is not known) and not gone before its start."""
+    conditions: list[ColumnElement[bool]] = []
+    if end is not None:
+        conditions.append(or_(col(Member.joined_at).is_(None), col(Member.joined_at) < end))
+    if start is not None:
+        conditions.append(or_(col(Member.left_at).is_(None), col(Member.left_at) >= start))
+    return conditions
+
+
+def organisation_at_end(end: datetime | None) -> Any:
+    """The name of the organisation the member of the outer query belonged to at the end of the
+    period (a correlated subquery: one query for the whole register). The latest start wins,
+    should imported history ever overlap."""
+    return (
+        select(col(Organisation.name))
+        .join(
+            OrganisationMembership,
+            col(OrganisationMembership.organisation_id) == col(Organisation.id),
+        )
+        .where(
+            col(OrganisationMembership.member_id) == col(Member.id),
+            open_at_end(OrganisationMembership.started_at, OrganisationMembership.ended_at, end),
+        )
+        .order_by(col(OrganisationMembership.started_at).desc(), col(OrganisationMembership.id))
+        .limit(1)
+        .scalar_subquery()
+    )

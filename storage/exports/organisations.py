@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.exports import BATCH_ROWS, batches_of
-from storage.exports.members import open_at_end
+from storage.members import open_at_end
 from storage.models import (
     Member,
     Organisation,

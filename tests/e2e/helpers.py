@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.cafe.values import Cafe, CafeNote
 from bot.membership.names import name_key
+from bot.prompts.values import Question
 from bot.sandbox import Channel, Member, Sandbox
 from bot.sandbox.interactions import SandboxInteraction, message_text
 from bot.sandbox.models import Message, walk_components
@@ -21,7 +22,7 @@ from storage import cafes, members, organisations
 from storage import prompts as queries
 from storage.audit import recent_audit
 from storage.communities import ensure_community
-from storage.models import Question, metadata
+from storage.models import metadata
 from tests.databases import sqlite_url
 from tests.e2e.harness import Harness
 from tests.e2e.processes import clean_environment
@@ -111,9 +112,11 @@ def custom_ids(message: Message) -> dict[str, str]:
 
 def table_threads(harness: Harness, round_number: int) -> list[Channel]:
     threads = [
-        t for t in harness.community.guild.threads if t.name.startswith(f"R{round_number} · ")
+        t
+        for t in harness.community.guild.threads
+        if (t.name or "").startswith(f"R{round_number} · ")
     ]
-    return sorted(threads, key=lambda t: int(t.name.split(" · ")[1].removeprefix("Table ")))
+    return sorted(threads, key=lambda t: int((t.name or "").split(" · ")[1].removeprefix("Table ")))
 
 
 async def stored_cafe(harness: Harness, cafe_id: int) -> Cafe:

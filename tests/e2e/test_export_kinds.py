@@ -320,16 +320,11 @@ async def seed_cafe(
             text=text,
         )
     at_table = T0 + DAY + 5 * MINUTE
+    posted = ((p.samuel, (1, 1)), (p.maria, (1, 1)), (p.maria, (1, 1)), (p.maria, (2, 2)))
     return [
-        (
-            message(
-                guild, seeded.threads[table], author, at_table, parent_channel_id=cafe_channel
-            ),
-            blue,
-        )
-        for author, table in ((p.samuel, (1, 1)), (p.maria, (1, 1)), (p.maria, (1, 1)),
-                              (p.maria, (2, 2)))
-    ]  # fmt: skip
+        (message(guild, seeded.threads[at], author, at_table, parent_channel_id=cafe_channel), blue)
+        for author, at in posted
+    ]
 
 
 async def seed_prompt(
@@ -808,7 +803,8 @@ async def test_all_holds_every_kind_and_nothing_it_must_not(harness: Harness) ->
     assert set(files) == expected_all_files()
     texts = {file: content.decode("utf-8") for file, content in files.items()}
     readme = texts["README.txt"]
-    assert who.display_name in readme and "all" in readme.splitlines()[0]
+    assert readme.splitlines()[0] == f"copbot export: all of {harness.community.guild.name}"
+    assert f"by {who.display_name}." in readme and "cafe_seats.csv: 8 rows" in readme
     forbidden = {m.id for m in harness.community.members} | set(seeded.message_ids)
     for file, text in texts.items():
         leaked = [i for i in forbidden if str(i) in text]
