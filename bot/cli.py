@@ -276,15 +276,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.communities import Communities
     from bot.errors import CopbotError, NotFound
     from bot.exports.progress import RowProgress
-    from bot.exports.request import (
-        ExportKind,
-        ExportRequest,
-        FileFormat,
-        NameMode,
-        Period,
-        parse_day,
-    )
+    from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
     from bot.exports.service import Exports
+    from bot.periods import Period, parse_day
     from storage.db import Database
 
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -22,15 +22,9 @@ from bot.client import CopBot
 from bot.exports.archive import zipped
 from bot.exports.codebook import CODEBOOK_FILE
 from bot.exports.progress import RowProgress, progress_text
-from bot.exports.request import (
-    ExportKind,
-    ExportRequest,
-    FileFormat,
-    NameMode,
-    Period,
-    parse_day,
-)
+from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
 from bot.exports.service import ExportResult
+from bot.periods import Period, parse_day
 from bot.permissions import Access, require
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_command

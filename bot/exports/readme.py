@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from bot.exports.archive import README_FILE
 from bot.exports.codebook import CODEBOOK_FILE
-from bot.exports.request import ExportKind, Period
+from bot.exports.request import ExportKind
+from bot.periods import Period
 
 MESSAGE_TEXT = (
     "No message text is included, except tablecloth notes and harvest items from cafés (written "

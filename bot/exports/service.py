@@ -33,9 +33,10 @@ from bot.exports.files import (
 from bot.exports.kinds import SOURCES
 from bot.exports.naming import Namer
 from bot.exports.readme import readme_text
-from bot.exports.request import ExportKind, ExportRequest, FileFormat, Period
+from bot.exports.request import ExportKind, ExportRequest, FileFormat
 from bot.exports.sources import ExportScope, KindSource, StoredRow, TableSource
 from bot.exports.tables import Row, Table
+from bot.periods import Period
 from storage import audit
 from storage.db import Database
 from storage.exports.people import export_people

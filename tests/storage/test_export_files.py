@@ -15,8 +15,9 @@ import pytest
 
 from bot.errors import BadInput
 from bot.exports.kinds import SOURCES
-from bot.exports.request import ExportKind, ExportRequest, FileFormat, Period
+from bot.exports.request import ExportKind, ExportRequest, FileFormat
 from bot.membership.vocabulary import CopStatus
+from bot.periods import Period
 from storage.db import Database
 from storage.members import ensure_member, start_membership
 from storage.organisations import add_representative, create_organisation, set_cop_status

@@ -12,10 +12,11 @@ from bot.exports import members as members_export
 from bot.exports import organisations as organisations_export
 from bot.exports.cells import Cell, local_text
 from bot.exports.naming import Namer
-from bot.exports.request import NameMode, Period
+from bot.exports.request import NameMode
 from bot.exports.sources import ExportScope, TableSource
 from bot.membership.names import name_key
 from bot.membership.vocabulary import CopStatus
+from bot.periods import Period
 from storage import members as member_queries
 from storage import organisations as organisation_queries
 from storage.communities import ensure_community, set_timezone

@@ -16,8 +16,9 @@ import pytest
 
 from bot.communities import Communities
 from bot.errors import NotFound
-from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode, Period
+from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
 from bot.exports.service import Exports
+from bot.periods import Period
 from storage import contributions as log_queries
 from storage.communities import ensure_community, set_timezone
 from storage.db import Database

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.exports.archive import ArchiveMember, write_archive, zipped
+from bot.exports.cells import ColumnType
 from bot.exports.files import codebook_member, table_member
 from bot.exports.request import FileFormat
-from bot.exports.cells import ColumnType
 from bot.exports.tables import CODEBOOK, Column, Row, Table
 from tests.unit.exports.helpers import SAMPLE, sample_row
 

@@ -8,7 +8,8 @@ from datetime import date
 
 from bot.cli import build_parser
 from bot.exports.progress import RowProgress, progress_text
-from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode, Period
+from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
+from bot.periods import Period
 
 
 def test_the_command_line_of_a_request_parses_to_the_same_request() -> None:
