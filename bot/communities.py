@@ -13,6 +13,10 @@ from storage import audit, communities
 from storage.db import Database
 from storage.models import Community as CommunityRow
 
+MIN_GROUP_FLOOR = 3
+"""The smallest minimum group size: a figure about one or two people names them."""
+MIN_GROUP_CEILING = 100
+
 
 @dataclass(frozen=True, slots=True)
 class CommunitySettings:
@@ -24,6 +28,8 @@ class CommunitySettings:
     moderator_role_id: int | None
     coordinator_role_id: int | None
     review_channel_id: int | None
+    min_group: int = MIN_GROUP_FLOOR
+    """Group figures over fewer people are shown as "fewer than N" (DESIGN section 8)."""
 
     @classmethod
     def of(cls, row: CommunityRow) -> CommunitySettings:
@@ -34,6 +40,7 @@ class CommunitySettings:
             moderator_role_id=row.moderator_role_id,
             coordinator_role_id=row.coordinator_role_id,
             review_channel_id=row.review_channel_id,
+            min_group=row.min_group,
         )
 
 
@@ -162,6 +169,26 @@ class Communities:
             await communities.set_timezone(session, community, zone)
             await audit.record_audit(
                 session, guild_id, actor_id, "settings.timezone", timezone=zone, previous=previous
+            )
+            return CommunitySettings.of(community)
+
+    async def set_min_group(
+        self, guild_id: int, guild_name: str, *, actor_id: int, size: int
+    ) -> CommunitySettings:
+        """The minimum group size of figures and exports: from 3 (never lower) to 100."""
+        if not MIN_GROUP_FLOOR <= size <= MIN_GROUP_CEILING:
+            raise BadInput(
+                f"The minimum group size must be between {MIN_GROUP_FLOOR} and "
+                f"{MIN_GROUP_CEILING}, not {size}.",
+                f"A figure about fewer than {MIN_GROUP_FLOOR} people would name them; "
+                "nothing was changed.",
+            )
+        async with self.db.transaction() as session:
+            community = await communities.ensure_community(session, guild_id, guild_name)
+            previous = community.min_group
+            await communities.set_min_group(session, community, size)
+            await audit.record_audit(
+                session, guild_id, actor_id, "settings.min_group", size=size, previous=previous
             )
             return CommunitySettings.of(community)
 

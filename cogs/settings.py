@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CopBot
-from bot.communities import StaffRoles, suggest_timezones
+from bot.communities import MIN_GROUP_CEILING, MIN_GROUP_FLOOR, StaffRoles, suggest_timezones
 from bot.contributions.values import TrackedTarget
 from bot.errors import BadInput
 from bot.permissions import Access, check_bot_can_post, require
@@ -97,9 +97,14 @@ class CommunitySettings(
                     if community.review_channel_id
                     else "none (submitted questions wait in /prompt list)",
                 ),
+                (
+                    "Smallest group shown",
+                    f"{community.min_group} people: figures about fewer read "
+                    f"“fewer than {community.min_group}”",
+                ),
             ],
             footer="Moderators change these with /settings roles, /settings timezone and "
-            "/settings review-channel.",
+            "/settings review-channel; coordinators with /settings privacy.",
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -129,6 +134,31 @@ class CommunitySettings(
         self, interaction: discord.Interaction[CopBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
+
+    @guild_command(name="privacy", description="The smallest group insights and exports show")
+    @app_commands.describe(
+        min_group=f"Figures about fewer people read “fewer than N” (at least {MIN_GROUP_FLOOR})"
+    )
+    @require(Access.COORDINATOR)
+    async def privacy(
+        self,
+        interaction: GuildInteraction,
+        min_group: app_commands.Range[int, 1, MIN_GROUP_CEILING],
+    ) -> None:
+        community = await self.bot.communities.set_min_group(
+            interaction.guild.id,
+            interaction.guild.name,
+            actor_id=interaction.user.id,
+            size=min_group,
+        )
+        embed = make_embed(
+            "Smallest group saved",
+            f"Insights, digests, reports and exports now show a figure only when at least "
+            f"**{community.min_group}** people are behind it; smaller groups read "
+            f"“fewer than {community.min_group}”.",
+            tone=Tone.SUCCESS,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @guild_command(name="review-channel", description="Where submitted questions wait for review")
     @app_commands.describe(

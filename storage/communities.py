@@ -62,6 +62,13 @@ async def set_review_channel(
     return community
 
 
+async def set_min_group(session: AsyncSession, community: Community, size: int) -> Community:
+    community.min_group = size
+    community.updated_at = utc_now()
+    session.add(community)
+    return community
+
+
 async def set_rolesync(
     session: AsyncSession, community: Community, *, enabled: bool, organisations: bool
 ) -> Community:

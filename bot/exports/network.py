@@ -4,8 +4,9 @@ GraphML (``bot.exports.graphml_writer``) for Gephi or Kumu.
 
 People are nodes under their pseudonym whatever the naming mode (two people with one display
 name stay two nodes); the label shows the name of those who chose to be named. People who opted
-out are in neither file. Organisations with fewer than :data:`MIN_ORGANISATION_PEOPLE` people in
-the period's replies are left out of both organisation files, with every edge touching them.
+out are in neither file. Organisations with fewer people in the period's replies than the
+community's minimum group size (``/settings privacy``, at least 3) are left out of both
+organisation files, with every edge touching them.
 """
 
 from __future__ import annotations
@@ -25,10 +26,6 @@ from storage.exports.network import (
 
 ID, TEXT, INTEGER, NUMBER = ColumnType.ID, ColumnType.TEXT, ColumnType.INTEGER, ColumnType.NUMBER
 TIMESTAMP, LOCAL = ColumnType.TIMESTAMP, ColumnType.LOCAL_TIME
-
-# Privacy: an edge between two small organisations says which few people talked to each other,
-# so an organisation counts only when at least this many of its people took part in the period.
-MIN_ORGANISATION_PEOPLE = 3
 
 PERSON = "m-3f9a1c2b7d4e"
 OTHER_PERSON = "m-9e8d7c6b5a4f"
@@ -129,7 +126,8 @@ NETWORK_ORGANISATIONS = Table(
             "people",
             INTEGER,
             "How many of its people replied or were replied to in the period. Organisations "
-            f"with fewer than {MIN_ORGANISATION_PEOPLE} are left out, for privacy.",
+            "with fewer than the community's minimum group size (at least 3) are left out, for "
+            "privacy: an edge between small groups tells who talked to whom.",
             "5",
         ),
     ),
@@ -214,7 +212,7 @@ def organisation_node_rows(stored: Iterable[Sequence[Any]], scope: ExportScope) 
     """Rows of :data:`NETWORK_ORGANISATIONS` from ``organisation_node_batches``, small
     organisations left out."""
     for name, stakeholder, level, people in stored:
-        if people >= MIN_ORGANISATION_PEOPLE:
+        if people >= scope.min_group:
             yield name, name, stakeholder, level, people
 
 
@@ -224,7 +222,7 @@ def organisation_edge_rows(stored: Iterable[Sequence[Any]], scope: ExportScope) 
     for (
         source, target, replies, people_source, people_target, source_people, target_people,
     ) in stored:  # fmt: skip
-        if min(source_people, target_people) < MIN_ORGANISATION_PEOPLE:
+        if min(source_people, target_people) < scope.min_group:
             continue
         yield source, target, float(replies), replies, people_source, people_target
 

@@ -136,7 +136,9 @@ class Exports:
             people = await export_people(session, request.community_id)
         namer = Namer(key, request.names, visible_names=people.visible_names, absent=people.absent)
         start, end = request.period.bounds(community.timezone)
-        scope = ExportScope(request.community_id, start, end, community.timezone, namer)
+        scope = ExportScope(
+            request.community_id, start, end, community.timezone, namer, community.min_group
+        )
         readme = _readme(request, community, namer, actor_name)
         write = _writer(shape, request.file_format, source, scope, readme)
         # A file is written beside its name and renamed when complete: a failed export leaves

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.communities import MIN_GROUP_FLOOR
 from bot.exports.naming import Namer
 from bot.exports.tables import Row, Table
 
@@ -40,6 +41,8 @@ class ExportScope:
     """Exclusive; None: up to now."""
     timezone: str
     namer: Namer
+    min_group: int = MIN_GROUP_FLOOR
+    """Groups of fewer people are left out of group figures (``/settings privacy``)."""
 
 
 Builder = Callable[[Iterable[StoredRow], ExportScope], Iterator[Row]]

@@ -28,6 +28,9 @@ class Community(SQLModel, table=True):
     # The secret key of the community's export pseudonyms (DESIGN section 8): made on first use
     # (storage.communities.export_key) and never changed, so exports of any date join.
     export_key: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # Group figures over fewer people than this are shown as "fewer than N" everywhere
+    # (DESIGN section 8); coordinators may raise it, never below 3 (bot.communities).
+    min_group: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

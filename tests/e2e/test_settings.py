@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.audit import recent_audit
 from storage.communities import get_community
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, member_with_roles
 
 
 async def stored_community(harness: Harness):
@@ -150,3 +150,27 @@ async def test_the_review_channel_is_set_shown_and_cleared_by_moderators(harness
     assert "No review channel" in cleared.text()
     async with harness.db.session() as session:
         assert (await get_community(session, guild.id)).review_channel_id is None  # type: ignore[union-attr]
+
+
+async def test_a_coordinator_raises_the_smallest_group_never_below_three(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    coordinator = member_with_roles(harness.community, [harness.community.coordinators_role])
+    refused = await harness.sandbox.slash(
+        harness.moderator, harness.general, "settings privacy", min_group=5
+    )
+    assert refused.ephemeral and "coordinator" in refused.text().lower()
+    too_small = await harness.sandbox.slash(
+        coordinator, harness.general, "settings privacy", min_group=2
+    )
+    assert "between 3 and 100" in too_small.text() and "nothing was changed" in too_small.text()
+    assert (await stored_community(harness)).min_group == 3
+    saved = await harness.sandbox.slash(
+        coordinator, harness.general, "settings privacy", min_group=5
+    )
+    assert saved.ephemeral and "**5**" in saved.text()
+    assert (await stored_community(harness)).min_group == 5
+    shown = await harness.sandbox.slash(harness.plain_member, harness.general, "settings show")
+    assert "fewer than 5" in shown.text()
+    async with harness.db.session() as session:
+        actions = [e.action for e in await recent_audit(session, harness.community.guild.id)]
+    assert actions.count("settings.min_group") == 1

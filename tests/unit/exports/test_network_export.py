@@ -25,9 +25,9 @@ FIRST = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 LAST = datetime(2026, 12, 9, 14, 5, tzinfo=UTC)
 
 
-def scope(mode: NameMode = NameMode.PSEUDONYMOUS) -> ExportScope:
+def scope(mode: NameMode = NameMode.PSEUDONYMOUS, min_group: int = 3) -> ExportScope:
     namer = Namer(KEY, mode, visible_names={ANA: "Ana Rios"}, absent={OUT})
-    return ExportScope(GUILD, None, None, ZONE, namer)
+    return ExportScope(GUILD, None, None, ZONE, namer, min_group)
 
 
 def people_nodes(mode: NameMode = NameMode.PSEUDONYMOUS) -> list[Row]:
@@ -99,7 +99,6 @@ def test_people_edges_are_weighted_with_local_times_and_no_opted_out_end() -> No
 
 
 def test_an_organisation_of_two_people_is_left_out_with_every_edge_touching_it() -> None:
-    assert network.MIN_ORGANISATION_PEOPLE == 3
     nodes = list(network.organisation_node_rows(ORGANISATION_NODES, scope()))
     assert nodes == [
         ("Ministry of Water", "Ministry of Water", "government", "national", 3),
@@ -110,6 +109,13 @@ def test_an_organisation_of_two_people_is_left_out_with_every_edge_touching_it()
         ("Ministry of Water", "WaterAid", 4.0, 4, 2, 1),
         ("WaterAid", "WaterAid", 6.0, 6, 4, 3),  # replies within one organisation: a self-loop
     ]
+
+
+def test_a_community_that_raised_its_smallest_group_sees_fewer_organisations() -> None:
+    nodes = list(network.organisation_node_rows(ORGANISATION_NODES, scope(min_group=4)))
+    assert [row[0] for row in nodes] == ["WaterAid"]
+    edges = list(network.organisation_edge_rows(ORGANISATION_EDGES, scope(min_group=4)))
+    assert [(row[0], row[1]) for row in edges] == [("WaterAid", "WaterAid")]
 
 
 def test_the_tables_follow_the_graph_and_time_conventions() -> None:
