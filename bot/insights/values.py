@@ -8,6 +8,7 @@ rows in long form, the shape of ``/export metrics``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -89,3 +90,45 @@ class Measure:
     metric: str
     value: float | None
     n: int
+
+
+class Asked(StrEnum):
+    PROMPT = "prompt"
+    """A question the bot posted (a prompt post)."""
+    QUESTION = "question"
+    """A member's message classed as a question."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAsked:
+    """A question asked in the period and what came of it: answers by people other than the
+    asker (for a prompt: anyone), the first of them, and how many people answered."""
+
+    kind: Asked
+    key: int
+    """The prompt post's number, or the question message's id (never shown)."""
+    asked_at: datetime
+    first_answer_at: datetime | None
+    answers: int
+    answerers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """Someone seated at a café table in a round, and how many messages they posted there."""
+
+    cafe_id: int
+    round_number: int
+    table_number: int
+    user_id: int
+    is_host: bool
+    contributions: int
+
+
+@dataclass(frozen=True, slots=True)
+class TableNotes:
+    cafe_id: int
+    round_number: int
+    table_number: int
+    notes: int
+    """Tablecloth notes and harvest items written at the table."""

@@ -24,7 +24,7 @@ from storage.audit import recent_audit
 from storage.communities import ensure_community
 from storage.models import metadata
 from tests.databases import sqlite_url
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, member_with_roles
 from tests.e2e.processes import clean_environment
 
 WAIT = 15.0
@@ -339,3 +339,19 @@ def sandbox_settings(
         DISCORD_GATEWAY_URL=sandbox.gateway_url,
         DATABASE_URL=sqlite_url(tmp_path),
     )
+
+
+def coordinator(harness: Harness) -> Member:
+    return member_with_roles(harness.community, [harness.community.coordinators_role])
+
+
+async def attached(itx: SandboxInteraction) -> tuple[str, bytes]:
+    """The file the deferred answer ends up carrying."""
+
+    async def has_file() -> bool:
+        return itx.original is not None and bool(itx.original.attachments)
+
+    await eventually(has_file)
+    assert itx.original is not None
+    attachment = itx.original.attachments[0]
+    return attachment.filename, attachment.data

@@ -35,8 +35,8 @@ from storage import members as member_queries
 from storage import organisations as organisation_queries
 from storage import prompts as prompt_queries
 from storage.communities import ensure_community, export_key
-from tests.e2e.harness import Harness, member_with_roles
-from tests.e2e.helpers import audit_actions, eventually, register_caught_up
+from tests.e2e.harness import Harness
+from tests.e2e.helpers import attached, audit_actions, coordinator, register_caught_up
 
 BOM = "\ufeff"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -90,10 +90,6 @@ def people_of(harness: Harness) -> People:
         aisha=named("aisha.bello"),
         kwame=named("kwame.mensah"),
     )
-
-
-def coordinator(harness: Harness) -> Member:
-    return member_with_roles(harness.community, [harness.community.coordinators_role])
 
 
 def everyone(harness: Harness) -> list[Member]:
@@ -457,18 +453,6 @@ async def seed_elsewhere(session: AsyncSession, people: People) -> list[int]:
 
 
 # --- exporting and reading the files back ---------------------------------------------------------
-
-
-async def attached(itx: SandboxInteraction) -> tuple[str, bytes]:
-    """The file the deferred answer ends up carrying."""
-
-    async def has_file() -> bool:
-        return itx.original is not None and bool(itx.original.attachments)
-
-    await eventually(has_file)
-    assert itx.original is not None
-    attachment = itx.original.attachments[0]
-    return attachment.filename, attachment.data
 
 
 async def export(

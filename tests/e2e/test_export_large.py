@@ -15,8 +15,7 @@ from bot.contributions.values import ContributionRow
 from bot.sandbox.http_util import UPLOAD_LIMIT_BYTES
 from storage import contributions as log_queries
 from tests.e2e.harness import Harness
-from tests.e2e.helpers import audit_actions
-from tests.e2e.test_exports import attached, coordinator
+from tests.e2e.helpers import attached, audit_actions, coordinator
 
 ROWS = 500_000
 EVERY = timedelta(seconds=6)  # 14,400 a day: 34.7 days in all

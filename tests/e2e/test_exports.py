@@ -8,19 +8,13 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from bot.contributions.values import ContributionRow
-from bot.sandbox import Member
-from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.models import snowflake
 from storage import contributions as log_queries
-from tests.e2e.harness import Harness, member_with_roles
-from tests.e2e.helpers import audit_actions, eventually
+from tests.e2e.harness import Harness
+from tests.e2e.helpers import attached, audit_actions, coordinator
 
 BOM = "\ufeff"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def coordinator(harness: Harness) -> Member:
-    return member_with_roles(harness.community, [harness.community.coordinators_role])
 
 
 async def logged(harness: Harness, count: int) -> list[int]:
@@ -42,18 +36,6 @@ async def logged(harness: Harness, count: int) -> list[int]:
     async with harness.db.transaction() as session:
         await log_queries.store_contributions(session, rows)
     return [row.message_id for row in rows]
-
-
-async def attached(itx: SandboxInteraction) -> tuple[str, bytes]:
-    """The file the deferred answer ends up carrying."""
-
-    async def has_file() -> bool:
-        return itx.original is not None and bool(itx.original.attachments)
-
-    await eventually(has_file)
-    assert itx.original is not None
-    attachment = itx.original.attachments[0]
-    return attachment.filename, attachment.data
 
 
 async def test_a_coordinator_gets_the_contributions_as_csv(harness: Harness) -> None:

@@ -13,8 +13,13 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, String, Text, select
 
+from bot.communities import Communities
 from bot.contributions.values import ContributionRow, ReactionRow
+from bot.exports.service import Exports
+from storage import contributions as log_queries
+from storage.communities import ensure_community, set_timezone
 from storage.db import Database
+from storage.members import ensure_member, set_name_visible, set_opted_out
 from storage.models import metadata
 
 GUILD = 900_000_000_000_000_001
@@ -157,3 +162,70 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+# --- the export tests' community ----------------------------------------------------------------
+
+CAROL = 920_000_000_000_000_003
+OTHER_GUILD = 900_000_000_000_000_002
+# 09:00 UTC on 1 May 2024 and the next days: 11:00 in Amsterdam (summer time).
+DAY = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def message(guild_id: int, number: int) -> int:
+    """The id of the ``number``-th message of ``seed`` (apart for the two communities)."""
+    return guild_id + 1_000 * number
+
+
+async def seed_export_log(db: Database, guild_id: int = GUILD) -> None:
+    """A community's log for the export tests: Alice (who chose to be named) posts, Bob replies
+    to her and to Carol, who opted out."""
+    async with db.transaction() as session:
+        community = await ensure_community(session, guild_id, "Water CoP")
+        await set_timezone(session, community, "Europe/Amsterdam")
+        alice = await ensure_member(session, guild_id, ALICE, "Alice Mwangi")
+        await ensure_member(session, guild_id, BOB, "Bob Otieno")
+        carol = await ensure_member(session, guild_id, CAROL, "Carol Njeri")
+        await set_name_visible(session, alice.id, True)
+        await set_opted_out(session, carol.id, DAY)
+        await log_queries.store_contributions(
+            session,
+            [
+                contribution(
+                    message(guild_id, 1),
+                    ALICE,
+                    community_id=guild_id,
+                    created_at=DAY,
+                    characters=40,
+                    links=1,
+                ),
+                contribution(
+                    message(guild_id, 2),
+                    BOB,
+                    community_id=guild_id,
+                    created_at=DAY + timedelta(days=1),
+                    is_reply=True,
+                    reply_to_author_id=ALICE,
+                    reply_to_message_id=message(guild_id, 1),
+                ),
+                contribution(
+                    message(guild_id, 3),
+                    CAROL,
+                    community_id=guild_id,
+                    created_at=DAY + timedelta(days=1),
+                ),
+                contribution(
+                    message(guild_id, 4),
+                    BOB,
+                    community_id=guild_id,
+                    created_at=DAY + timedelta(days=2),
+                    is_reply=True,
+                    reply_to_author_id=CAROL,
+                    reply_to_message_id=message(guild_id, 3),
+                ),
+            ],
+        )
+
+
+def exports_of(db: Database) -> Exports:
+    return Exports(db, Communities(db))

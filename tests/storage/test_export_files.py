@@ -21,13 +21,22 @@ from bot.periods import Period
 from storage.db import Database
 from storage.members import ensure_member, start_membership
 from storage.organisations import add_representative, create_organisation, set_cop_status
-from tests.storage.helpers import ALICE, BOB, GUILD
-from tests.storage.test_exports import CAROL, DAY, OTHER_GUILD, exports, message, seed
+from tests.storage.helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAY,
+    GUILD,
+    OTHER_GUILD,
+    exports_of,
+    message,
+    seed_export_log,
+)
 
 
 async def seed_register(db: Database, guild_id: int = GUILD) -> None:
     """The contributions of ``seed`` and an organisation whose name reads as a formula."""
-    await seed(db, guild_id)
+    await seed_export_log(db, guild_id)
     async with db.transaction() as session:
         organisation = await create_organisation(
             session,
@@ -51,9 +60,11 @@ def read_csv(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
 async def test_organisations_as_a_zip_of_csv_files(db: Database, tmp_path: Path) -> None:
     await seed_register(db)
     request = ExportRequest(GUILD, ExportKind.ORGANISATIONS)
-    assert exports(db).file_name(request) == "organisations.zip"
+    assert exports_of(db).file_name(request) == "organisations.zip"
     target = tmp_path / "organisations.zip"
-    result = await exports(db).write(request, target, actor_id=ALICE, actor_name="Ana Coordinator")
+    result = await exports_of(db).write(
+        request, target, actor_id=ALICE, actor_name="Ana Coordinator"
+    )
     tables = [t.table for t in SOURCES[ExportKind.ORGANISATIONS].tables]
     with zipfile.ZipFile(target) as archive:
         assert archive.namelist() == [
@@ -82,9 +93,9 @@ async def test_organisations_as_a_zip_of_csv_files(db: Database, tmp_path: Path)
 async def test_organisations_as_one_workbook(db: Database, tmp_path: Path) -> None:
     await seed_register(db)
     request = ExportRequest(GUILD, ExportKind.ORGANISATIONS, file_format=FileFormat.XLSX)
-    target = tmp_path / exports(db).file_name(request)
+    target = tmp_path / exports_of(db).file_name(request)
     assert target.name == "organisations.xlsx"
-    result = await exports(db).write(request, target, actor_id=None)
+    result = await exports_of(db).write(request, target, actor_id=None)
     workbook = openpyxl.load_workbook(target, read_only=True)
     tables = [t.table for t in SOURCES[ExportKind.ORGANISATIONS].tables]
     assert workbook.sheetnames == [*(t.name for t in tables), "codebook"]
@@ -100,7 +111,7 @@ async def test_all_holds_every_kind_and_no_discord_id(db: Database, tmp_path: Pa
     await seed_register(db, OTHER_GUILD)
     target = tmp_path / "all.zip"
     period = Period(DAY.date(), (DAY + timedelta(days=30)).date())
-    result = await exports(db).write(
+    result = await exports_of(db).write(
         ExportRequest(GUILD, ExportKind.ALL, period=period), target, actor_id=ALICE
     )
     expected = [t.table.file_name("csv") for s in SOURCES.values() for t in s.tables]
@@ -116,9 +127,9 @@ async def test_all_holds_every_kind_and_no_discord_id(db: Database, tmp_path: Pa
         assert len(contributions) == 3  # this community's, Carol's left out
         readme = archive.read("README.txt").decode()
     assert f"Period: {period.describe()}" in readme and "by the command line" in readme
-    history = await exports(db).history(GUILD)
+    history = await exports_of(db).history(GUILD)
     assert [(h.kind, h.rows) for h in history] == [("all", result.rows)]
-    assert await exports(db).history(OTHER_GUILD) == []
+    assert await exports_of(db).history(OTHER_GUILD) == []
 
 
 async def test_all_is_csv_only_and_refused_otherwise_before_anything(
@@ -127,15 +138,15 @@ async def test_all_is_csv_only_and_refused_otherwise_before_anything(
     await seed_register(db)
     request = ExportRequest(GUILD, ExportKind.ALL, file_format=FileFormat.XLSX)
     with pytest.raises(BadInput, match="zip of CSV files"):
-        await exports(db).write(request, tmp_path / "all.xlsx", actor_id=None)
+        await exports_of(db).write(request, tmp_path / "all.xlsx", actor_id=None)
     assert not (tmp_path / "all.xlsx").exists()
     assert not (tmp_path / "all.xlsx.part").exists()
-    assert await exports(db).history(GUILD) == []
+    assert await exports_of(db).history(GUILD) == []
 
 
 async def test_the_expected_rows_of_a_progress_bar(db: Database, tmp_path: Path) -> None:
-    await seed(db)
+    await seed_export_log(db)
     request = ExportRequest(GUILD, ExportKind.CONTRIBUTIONS, period=Period(date(2024, 5, 2)))
     # the stored rows (Carol's included: they are left out while the file is written)
-    assert await exports(db).expected_rows(request) == 3
-    assert await exports(db).expected_rows(ExportRequest(GUILD, ExportKind.MEMBERS)) is None
+    assert await exports_of(db).expected_rows(request) == 3
+    assert await exports_of(db).expected_rows(ExportRequest(GUILD, ExportKind.MEMBERS)) is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -20,79 +20,28 @@ from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
 from bot.exports.service import Exports
 from bot.periods import Period
 from storage import contributions as log_queries
-from storage.communities import ensure_community, set_timezone
 from storage.db import Database
-from storage.members import ensure_member, set_name_visible, set_opted_out
-from tests.storage.helpers import ALICE, BOB, CHANNEL, GUILD, contribution
+from tests.storage.helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    CHANNEL,
+    DAY,
+    GUILD,
+    OTHER_GUILD,
+    contribution,
+    exports_of,
+    message,
+    seed_export_log,
+)
 
-CAROL = 920_000_000_000_000_003
-OTHER_GUILD = 900_000_000_000_000_002
 BOM = b"\xef\xbb\xbf"
-# 09:00 UTC on 1 May 2024 and the next days: 11:00 in Amsterdam (summer time).
-DAY = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def message(guild_id: int, number: int) -> int:
-    """The id of the ``number``-th message of ``seed`` (apart for the two communities)."""
-    return guild_id + 1_000 * number
-
-
-async def seed(db: Database, guild_id: int = GUILD) -> None:
-    async with db.transaction() as session:
-        community = await ensure_community(session, guild_id, "Water CoP")
-        await set_timezone(session, community, "Europe/Amsterdam")
-        alice = await ensure_member(session, guild_id, ALICE, "Alice Mwangi")
-        await ensure_member(session, guild_id, BOB, "Bob Otieno")
-        carol = await ensure_member(session, guild_id, CAROL, "Carol Njeri")
-        await set_name_visible(session, alice.id, True)
-        await set_opted_out(session, carol.id, DAY)
-        await log_queries.store_contributions(
-            session,
-            [
-                contribution(
-                    message(guild_id, 1),
-                    ALICE,
-                    community_id=guild_id,
-                    created_at=DAY,
-                    characters=40,
-                    links=1,
-                ),
-                contribution(
-                    message(guild_id, 2),
-                    BOB,
-                    community_id=guild_id,
-                    created_at=DAY + timedelta(days=1),
-                    is_reply=True,
-                    reply_to_author_id=ALICE,
-                    reply_to_message_id=message(guild_id, 1),
-                ),
-                contribution(
-                    message(guild_id, 3),
-                    CAROL,
-                    community_id=guild_id,
-                    created_at=DAY + timedelta(days=1),
-                ),
-                contribution(
-                    message(guild_id, 4),
-                    BOB,
-                    community_id=guild_id,
-                    created_at=DAY + timedelta(days=2),
-                    is_reply=True,
-                    reply_to_author_id=CAROL,
-                    reply_to_message_id=message(guild_id, 3),
-                ),
-            ],
-        )
-
-
-def exports(db: Database) -> Exports:
-    return Exports(db, Communities(db))
 
 
 async def exported_csv(db: Database, tmp_path: Path, **options: object) -> list[dict[str, str]]:
     request = ExportRequest(GUILD, ExportKind.CONTRIBUTIONS, **options)  # type: ignore[arg-type]
     target = tmp_path / "contributions.csv"
-    result = await exports(db).write(request, target, actor_id=ALICE)
+    result = await exports_of(db).write(request, target, actor_id=ALICE)
     data = target.read_bytes()
     assert data.startswith(BOM)
     rows = list(csv.DictReader(io.StringIO(data[len(BOM) :].decode("utf-8"))))
@@ -101,7 +50,7 @@ async def exported_csv(db: Database, tmp_path: Path, **options: object) -> list[
 
 
 async def test_rows_match_the_log_without_any_discord_id(db: Database, tmp_path: Path) -> None:
-    await seed(db)
+    await seed_export_log(db)
     rows = await exported_csv(db, tmp_path)
     # Carol opted out: her message is absent, and Bob's reply to her points to nobody.
     assert len(rows) == 3
@@ -124,13 +73,13 @@ async def test_rows_match_the_log_without_any_discord_id(db: Database, tmp_path:
 async def test_pseudonyms_are_stable_in_a_community_and_differ_across(
     db: Database, tmp_path: Path
 ) -> None:
-    await seed(db)
-    await seed(db, OTHER_GUILD)
+    await seed_export_log(db)
+    await seed_export_log(db, OTHER_GUILD)
     once = await exported_csv(db, tmp_path)
     again = await exported_csv(db, tmp_path)
     assert [r["author"] for r in once] == [r["author"] for r in again]
     other = tmp_path / "other.csv"
-    await exports(db).write(
+    await exports_of(db).write(
         ExportRequest(OTHER_GUILD, ExportKind.CONTRIBUTIONS), other, actor_id=None
     )
     theirs = list(csv.DictReader(io.StringIO(other.read_bytes()[len(BOM) :].decode())))
@@ -140,7 +89,7 @@ async def test_pseudonyms_are_stable_in_a_community_and_differ_across(
 
 
 async def test_visible_names_only_for_people_who_chose_it(db: Database, tmp_path: Path) -> None:
-    await seed(db)
+    await seed_export_log(db)
     rows = await exported_csv(db, tmp_path, names=NameMode.VISIBLE)
     assert rows[0]["author"] == "Alice Mwangi"
     assert rows[1]["author"].startswith("m-") and rows[1]["reply_to_author"] == "Alice Mwangi"
@@ -149,7 +98,7 @@ async def test_visible_names_only_for_people_who_chose_it(db: Database, tmp_path
 
 
 async def test_the_period_is_read_in_the_communitys_time_zone(db: Database, tmp_path: Path) -> None:
-    await seed(db)
+    await seed_export_log(db)
     middle = await exported_csv(db, tmp_path, period=Period(date(2024, 5, 2), date(2024, 5, 2)))
     assert [r["posted_at_utc"] for r in middle] == ["2024-05-02T09:00:00Z"]
     # 1 May 23:30 in Amsterdam is still 1 May there, though 21:30 UTC.
@@ -169,11 +118,11 @@ async def test_the_period_is_read_in_the_communitys_time_zone(db: Database, tmp_
 async def test_other_formats_hold_the_same_rows(
     db: Database, tmp_path: Path, file_format: FileFormat
 ) -> None:
-    await seed(db)
+    await seed_export_log(db)
     expected = await exported_csv(db, tmp_path)
     target = tmp_path / f"contributions.{file_format}"
     request = ExportRequest(GUILD, ExportKind.CONTRIBUTIONS, file_format=file_format)
-    result = await exports(db).write(request, target, actor_id=ALICE)
+    result = await exports_of(db).write(request, target, actor_id=ALICE)
     if file_format is FileFormat.XLSX:
         sheet = openpyxl.load_workbook(target, read_only=True).worksheets[0]
         header, *cells = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -189,10 +138,10 @@ async def test_other_formats_hold_the_same_rows(
 
 
 async def test_each_export_is_audited_and_listed_newest_first(db: Database, tmp_path: Path) -> None:
-    await seed(db)
+    await seed_export_log(db)
     await exported_csv(db, tmp_path)
     await exported_csv(db, tmp_path, names=NameMode.VISIBLE, period=Period(date(2024, 5, 2)))
-    history = await exports(db).history(GUILD)
+    history = await exports_of(db).history(GUILD)
     assert [(h.names, h.period, h.rows) for h in history] == [
         ("visible", "from 2024-05-02 on", 2),
         ("pseudonymous", "everything logged", 3),
@@ -200,7 +149,7 @@ async def test_each_export_is_audited_and_listed_newest_first(db: Database, tmp_
     assert {(h.kind, h.file_format, h.actor_id) for h in history} == {
         ("contributions", "csv", ALICE)
     }
-    assert await exports(db).history(OTHER_GUILD) == []
+    assert await exports_of(db).history(OTHER_GUILD) == []
 
 
 async def test_an_unknown_server_is_refused_and_nothing_is_made(
@@ -208,7 +157,7 @@ async def test_an_unknown_server_is_refused_and_nothing_is_made(
 ) -> None:
     request = ExportRequest(OTHER_GUILD, ExportKind.CONTRIBUTIONS)
     with pytest.raises(NotFound):
-        await exports(db).write(request, tmp_path / "x.csv", actor_id=None)
+        await exports_of(db).write(request, tmp_path / "x.csv", actor_id=None)
     assert await Communities(db).find(OTHER_GUILD) is None
     assert not (tmp_path / "x.csv").exists()
 

@@ -20,6 +20,7 @@ DOMAIN = (
     "bot/contributions",
     "bot/scheduling",
     "bot/exports",
+    "bot/insights",
 )
 
 
