@@ -84,6 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--out", metavar="FILE", default="-", help="where to write; - (the default) is stdout"
     )
+    report = commands.add_parser(
+        "report",
+        help="a community's insights as one HTML page (charts inline) to open and print",
+    )
+    report.add_argument(
+        "--guild", metavar="ID", required=True, type=_guild_id, help="the server (guild) id"
+    )
+    report.add_argument(
+        "--period",
+        choices=REPORT_SPANS,
+        help="the last 30 (default), 90 or 365 days up to today, or all",
+    )
+    report.add_argument("--since", metavar="YYYY-MM-DD", help="first day, in the community's zone")
+    report.add_argument("--until", metavar="YYYY-MM-DD", help="last day, included")
+    report.add_argument(
+        "--out", metavar="FILE", default="-", help="where to write; - (the default) is stdout"
+    )
     plan = commands.add_parser(
         "plan", help="preview a World Café seating from a members CSV, offline (no database)"
     )
@@ -113,8 +130,18 @@ REGISTER_COMMANDS = {
 
 # Kept in step with bot.exports (a unit test checks): the parser is built before anything heavy
 # is imported, so that `copbot --help` stays quick.
-EXPORT_KINDS = ("contributions", "members", "organisations", "cafes", "prompts", "network", "all")
+EXPORT_KINDS = (
+    "contributions",
+    "members",
+    "organisations",
+    "cafes",
+    "prompts",
+    "network",
+    "metrics",
+    "all",
+)
 EXPORT_FORMATS = ("csv", "xlsx", "jsonl", "parquet")
+REPORT_SPANS = ("30d", "90d", "365d", "all")
 
 
 def _guild_id(text: str) -> int:
@@ -150,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate(settings, new_revision=args.new)
         if args.command == "export":
             return asyncio.run(export(settings, args))
+        if args.command == "report":
+            return asyncio.run(report(settings, args))
         if args.command in REGISTER_COMMANDS:
             return asyncio.run(register_csv(settings, args.command, args.file, args.guild))
     except (ConfigError, StartupError) as error:
@@ -333,6 +362,69 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
     where = "standard output" if to_stdout else args.out
     print(f"copbot: exported {result.rows} rows of {request.kind} to {where}", file=sys.stderr)
+    return 0
+
+
+async def report(settings: Settings, args: argparse.Namespace) -> int:
+    """``copbot report``: the insights report of one community, as ``/insights report`` makes
+    it, to a file or standard output."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot.communities import Communities
+    from bot.errors import CopbotError
+    from bot.insights.service import Insights
+    from bot.periods import Period, Span, parse_day, span_period, today_in
+    from storage.db import Database
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    typed = args.since is not None or args.until is not None
+    if typed and args.period is not None:
+        raise StartupError("give --period, or --since and --until, not both")
+    try:
+        days = Period(
+            None if args.since is None else parse_day(args.since, "--since"),
+            None if args.until is None else parse_day(args.until, "--until"),
+        )
+    except BadInput as error:
+        raise StartupError(str(error)) from None
+    db = Database.connect(settings.database_url)
+    try:
+        with _database_errors(settings):
+            await db.migrate()
+            communities = Communities(db)
+            community = await communities.find(args.guild)
+            if community is None:
+                raise StartupError(
+                    f"--guild {args.guild}: unknown server: "
+                    f"{database_label(settings.database_url)} has no community with this id"
+                )
+            period = (
+                days
+                if typed
+                else span_period(
+                    Span(args.period or "30d"), today_in(community.timezone, datetime.now(UTC))
+                )
+            )
+            try:
+                page = await Insights(db, communities).report(
+                    args.guild, period, made_by="the command line"
+                )
+            except CopbotError as error:
+                raise StartupError(str(error)) from None
+    finally:
+        await db.dispose()
+    data = page.encode()
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            await asyncio.to_thread(Path(args.out).write_bytes, data)
+        except OSError as error:
+            raise StartupError(f"cannot write {args.out}: {error.strerror or error}") from None
+    where = "standard output" if args.out == "-" else args.out
+    print(f"copbot: the insights of {period.describe()} written to {where}", file=sys.stderr)
     return 0
 
 

@@ -24,6 +24,7 @@ from bot.contributions.privacy import Privacy
 from bot.contributions.service import ContributionLog, SpecialThreads, Tracking
 from bot.contributions.writer import ContributionWriter
 from bot.exports.service import Exports
+from bot.insights.service import Insights
 from bot.membership.imports import Imports
 from bot.membership.organisations import Organisations
 from bot.membership.profiles import Profiles
@@ -53,6 +54,7 @@ COGS: tuple[str, ...] = (
     "cogs.cafe",
     "cogs.prompts",
     "cogs.exports",
+    "cogs.insights",
 )
 
 
@@ -126,6 +128,7 @@ class CopBot(commands.Bot):
     question_bank: QuestionBank
     prompts: PromptService
     exports: Exports
+    insights: Insights
 
     def __init__(
         self,
@@ -193,6 +196,7 @@ class CopBot(commands.Bot):
         self.question_bank = QuestionBank(self.db)
         self.prompts = PromptService(self.db, self.scheduler)
         self.exports = Exports(self.db, self.communities)
+        self.insights = Insights(self.db, self.communities)
 
     def invite_url(self) -> str:
         assert self.application_id is not None

@@ -24,11 +24,19 @@ from bot.exports.codebook import CODEBOOK_FILE
 from bot.exports.progress import RowProgress, progress_text
 from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
 from bot.exports.service import ExportResult
-from bot.periods import Period, parse_day
+from bot.periods import Period
 from bot.permissions import Access, require
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_command
-from cogs.options import FreeText
+from cogs._ui.periods import (
+    SINCE_HELP,
+    SPAN_CHOICES,
+    UNTIL_HELP,
+    Since,
+    Until,
+    chosen_period,
+    typed_period,
+)
 
 # Formats offered in Discord (Parquet is for the command line, where researchers script).
 FORMAT_CHOICES = [
@@ -42,14 +50,10 @@ NAME_CHOICES = [
         name="names of people who chose /privacy visible", value=NameMode.VISIBLE.value
     ),
 ]
-# A day as typed: YYYY-MM-DD, with room for stray spaces (parse_day says what is wrong).
-DAY_TEXT = 20
-Since = app_commands.Transform[str, FreeText("since", DAY_TEXT)]
-Until = app_commands.Transform[str, FreeText("until", DAY_TEXT)]
 OPTION_HELP = {
     "format": "The file's format (default CSV)",
-    "since": "First day, YYYY-MM-DD in the community's time zone (default: the beginning)",
-    "until": "Last day, included, YYYY-MM-DD (default: today)",
+    "since": SINCE_HELP,
+    "until": UNTIL_HELP,
     "names": "How people are shown (default: pseudonyms)",
 }
 PROGRESS_EVERY = 2.0  # seconds between edits of the progress line
@@ -73,7 +77,9 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.CONTRIBUTIONS, format, since, until, names)
+        await self._export(
+            interaction, ExportKind.CONTRIBUTIONS, format, typed_period(since, until), names
+        )
 
     @guild_command(name="members", description="The register: people present and past")
     @app_commands.describe(**OPTION_HELP)
@@ -87,7 +93,9 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.MEMBERS, format, since, until, names)
+        await self._export(
+            interaction, ExportKind.MEMBERS, format, typed_period(since, until), names
+        )
 
     @guild_command(
         name="organisations", description="Organisations, their CoP status and representatives"
@@ -103,7 +111,9 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.ORGANISATIONS, format, since, until, names)
+        await self._export(
+            interaction, ExportKind.ORGANISATIONS, format, typed_period(since, until), names
+        )
 
     @guild_command(name="cafes", description="Cafés: rounds, seats, tablecloth notes, harvests")
     @app_commands.describe(**OPTION_HELP)
@@ -117,7 +127,7 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.CAFES, format, since, until, names)
+        await self._export(interaction, ExportKind.CAFES, format, typed_period(since, until), names)
 
     @guild_command(name="prompts", description="Questions, their posts and the answers they got")
     @app_commands.describe(**OPTION_HELP)
@@ -131,7 +141,9 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.PROMPTS, format, since, until, names)
+        await self._export(
+            interaction, ExportKind.PROMPTS, format, typed_period(since, until), names
+        )
 
     @guild_command(
         name="network", description="Who replied to whom: edge lists and GraphML for Gephi or Kumu"
@@ -147,7 +159,9 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.NETWORK, format, since, until, names)
+        await self._export(
+            interaction, ExportKind.NETWORK, format, typed_period(since, until), names
+        )
 
     @guild_command(name="all", description="Everything as CSV in one zip, with a codebook")
     @app_commands.describe(**{k: v for k, v in OPTION_HELP.items() if k != "format"})
@@ -160,22 +174,37 @@ class Exports(commands.GroupCog, group_name="export", group_description="Files f
         until: Until | None = None,
         names: str = NameMode.PSEUDONYMOUS.value,
     ) -> None:
-        await self._export(interaction, ExportKind.ALL, FileFormat.CSV.value, since, until, names)
+        await self._export(
+            interaction, ExportKind.ALL, FileFormat.CSV.value, typed_period(since, until), names
+        )
+
+    @guild_command(name="metrics", description="Every insight figure of a period, in long form")
+    @app_commands.describe(
+        period="The last 30 days (default), 90, 365, or everything", **OPTION_HELP
+    )
+    @app_commands.choices(period=SPAN_CHOICES, format=FORMAT_CHOICES, names=NAME_CHOICES)
+    @require(Access.COORDINATOR)
+    async def metrics(
+        self,
+        interaction: GuildInteraction,
+        period: str | None = None,
+        format: str = FileFormat.CSV.value,
+        since: Since | None = None,
+        until: Until | None = None,
+        names: str = NameMode.PSEUDONYMOUS.value,
+    ) -> None:
+        chosen = await chosen_period(self.bot, interaction, period, since, until)
+        await self._export(interaction, ExportKind.METRICS, format, chosen, names)
 
     async def _export(
         self,
         interaction: GuildInteraction,
         kind: ExportKind,
         format: str,
-        since: str | None,
-        until: str | None,
+        period: Period,
         names: str,
     ) -> None:
-        # Checked before anything is said or written: a bad date changes nothing.
-        period = Period(
-            None if since is None else parse_day(since, "since"),
-            None if until is None else parse_day(until, "until"),
-        )
+        # The period is checked by the caller before anything is said or written.
         request = ExportRequest(
             interaction.guild_id, kind, FileFormat(format), period, NameMode(names)
         )

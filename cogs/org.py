@@ -21,6 +21,7 @@ from bot.membership.fields import COUNTRY_MAX, DESCRIPTION_MAX, NAME_MAX, WEBSIT
 from bot.membership.values import Organisation
 from bot.membership.vocabulary import CopStatus, Level, Stakeholder
 from bot.permissions import Access, require
+from cogs._ui.choices import organisation_names
 from cogs._ui.csv_upload import import_attachment
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
@@ -75,15 +76,6 @@ def _organisation_fields(organisation: Organisation) -> list[tuple[str, str]]:
         ("Country", organisation.country or "—"),
         ("Website", organisation.website or "—"),
     ]
-
-
-async def organisation_names(
-    interaction: GuildInteraction, current: str
-) -> list[app_commands.Choice[str]]:
-    names = await interaction.client.organisations.suggest_organisation_names(
-        interaction.guild_id, current
-    )
-    return [app_commands.Choice(name=name, value=name) for name in names]
 
 
 # --- /org list and its page buttons -------------------------------------------------------------

@@ -14,6 +14,7 @@ from bot.membership import profiles
 from bot.membership.fields import COUNTRY_MAX, EXPERTISE_MAX_TAGS, EXPERTISE_TAG_MAX, NAME_MAX
 from bot.membership.vocabulary import Level, Stakeholder
 from bot.permissions import Access, require
+from cogs._ui.choices import organisation_names
 from cogs._ui.csv_upload import import_attachment
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
@@ -128,13 +129,6 @@ def _changes_text(update: profiles.ProfileUpdate) -> str:
 
 
 @app_commands.guild_only()
-async def organisation_names(
-    interaction: GuildInteraction, current: str
-) -> list[app_commands.Choice[str]]:
-    names = await interaction.client.profiles.organisation_choices(interaction.guild_id, current)
-    return [app_commands.Choice(name=name, value=name) for name in names]
-
-
 class ProfileCog(commands.GroupCog, group_name="profile", group_description="Member profiles"):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot

@@ -3,7 +3,15 @@ writes them."""
 
 from __future__ import annotations
 
-from bot.exports import cafes, contributions, members, network, organisations, prompts
+from bot.exports import (
+    cafes,
+    contributions,
+    members,
+    metrics,
+    network,
+    organisations,
+    prompts,
+)
 from bot.exports.request import ExportKind
 from bot.exports.sources import KindSource
 
@@ -14,5 +22,6 @@ SOURCES: dict[ExportKind, KindSource] = {
     ExportKind.CAFES: cafes.SOURCE,
     ExportKind.PROMPTS: prompts.SOURCE,
     ExportKind.NETWORK: network.SOURCE,
+    ExportKind.METRICS: metrics.SOURCE,
 }
 """Each kind but ``all``, which is every one of them (in this order) as CSV in one zip."""

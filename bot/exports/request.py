@@ -16,6 +16,7 @@ class ExportKind(StrEnum):
     CAFES = "cafes"
     PROMPTS = "prompts"
     NETWORK = "network"
+    METRICS = "metrics"
     ALL = "all"
 
 

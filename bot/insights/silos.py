@@ -272,8 +272,14 @@ def silo_measures(
 ) -> list[Measure]:
     """Each group's ``ei_index``, ``ei_expected``, ``ei_p_value``, ``internal_edges`` and
     ``external_edges`` in ``scope``, n = the group's size."""
+    found = group_mixing(people, replies, group_of, shuffles=shuffles, seed=seed)
+    return mixing_measures(scope, found)
+
+
+def mixing_measures(scope: Scope, found: Sequence[GroupMixing]) -> list[Measure]:
+    """The figures of groups' mixing already computed (:func:`group_mixing`)."""
     measures: list[Measure] = []
-    for mixing in group_mixing(people, replies, group_of, shuffles=shuffles, seed=seed):
+    for mixing in found:
         figures = (
             (EI_INDEX, mixing.ei_index),
             (EI_EXPECTED, mixing.ei_expected),

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadInput, CopbotError
 from bot.membership import fields
-from bot.membership.names import name_key
 from bot.membership.register import Register, belonging_of, find_organisation
 from bot.membership.values import Member
 from bot.membership.vocabulary import Level, Stakeholder, parse_choice
@@ -198,18 +197,6 @@ class Profiles:
         """The person's profile, or None if the register has never seen them."""
         async with self.db.session() as session:
             return await read_profile(session, community_id, user_id)
-
-    async def organisation_choices(
-        self, community_id: int, typed: str, *, limit: int = 25
-    ) -> list[str]:
-        """Organisation names for autocomplete: names starting with what was typed, then names
-        containing it (case, accents and spacing ignored)."""
-        async with self.db.session() as session:
-            names = await organisations.organisation_names(session, community_id)
-        wanted = name_key(typed)
-        starts = [name for name in names if name_key(name).startswith(wanted)]
-        contains = [name for name in names if wanted in name_key(name) and name not in starts]
-        return (starts + contains)[:limit]
 
     async def set_profile(
         self,
