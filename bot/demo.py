@@ -201,6 +201,8 @@ class Scene:
     community: SampleCommunity
     transcript: Transcript
     bot: CopBot
+    files: Path
+    """Where the demo saves what a person would keep (charts, the report): named as saved."""
 
     def where(self, channel: str | Channel) -> Channel:
         return self.community.channels[channel] if isinstance(channel, str) else channel
@@ -1019,6 +1021,44 @@ async def scene_exports(scene: Scene) -> None:
     await scene.slash(joao, "export history")
 
 
+def _save(scene: Scene, itx: SandboxInteraction) -> list[Path]:
+    """The files attached to the answer, saved in the scene's folder."""
+    saved = []
+    for message in itx.messages():
+        for attachment in message.attachments:
+            path = scene.files / attachment.filename
+            path.write_bytes(attachment.data)
+            saved.append(path)
+    return saved
+
+
+async def scene_insights(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    joao = community.member("joao.mendes")  # a coordinator
+    sofia = community.member("sofia.rossi")
+
+    transcript.heading("Insights: who shares, who stays silent, where the silos are")
+    transcript.note(
+        f"{sofia.display_name} looks at her own figures: only she sees them, next to the "
+        "community's middle values."
+    )
+    await scene.slash(sofia, "insights me")
+    transcript.note(
+        f"{joao.display_name}, a coordinator, looks at the community. Figures about fewer than "
+        "3 people read “fewer than 3”; nobody is named who did not choose it."
+    )
+    charts = _save(scene, await scene.slash(joao, "insights community"))
+    charts += _save(scene, await scene.slash(joao, "insights network"))
+    await scene.slash(joao, "insights org", name="IRC WASH")
+    report = _save(scene, await scene.slash(joao, "insights report"))
+    transcript.note(
+        "The charts and the report are saved where a coordinator would keep them: "
+        + ", ".join(str(path) for path in [*charts, *report])
+        + ". Open the report in a browser and print it to PDF for the steering group."
+    )
+
+
 SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_foundation,
     scene_register,
@@ -1026,6 +1066,7 @@ SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_cafe,
     scene_prompts,
     scene_exports,
+    scene_insights,
 )
 
 
@@ -1073,7 +1114,13 @@ async def run_demo(
                     + ", ".join(f"/{name}" for name in commands)
                     + "."
                 )
-                scene = Scene(sandbox, community, transcript, bot)
+                files = (
+                    directory / "insights"
+                    if keep_dir
+                    else Path(tempfile.mkdtemp(prefix="copbot-demo-insights-"))
+                )
+                files.mkdir(parents=True, exist_ok=True)
+                scene = Scene(sandbox, community, transcript, bot, files)
                 for play in SCENES:
                     await play(scene)
             finally:

@@ -111,6 +111,7 @@ def _report_embed(report: privacy.PrivacyReport, name: str) -> discord.Embed:
         ("Your choice", _choice_text(report.choice)),
         ("Your name in exports", _name_text(report.choice)),
         ("What this community logs", privacy.LOGGING_NOTICE),
+        ("What is computed about you", privacy.COMPUTED_NOTICE),
     ]
     return make_embed(f"What the bot keeps about {name}", fields=fields)
 

@@ -46,6 +46,16 @@ from storage.communities import ensure_community
 from storage.db import Database
 from storage.types import utc_now
 
+COMPUTED_NOTICE = (
+    "From the log, insights compute about you: what you gave (messages, notes, harvest items) "
+    "and received (replies, reactions), your give ratio, whom you exchanged replies with (for "
+    "the community's network: betweenness, organisations bridged, brokerage), whether you were "
+    "silent at café tables, and whether you received without giving over several periods. "
+    "`/insights me` shows you yours. Coordinators see your figures by name only if you chose "
+    "`/privacy visible`; otherwise they count only in group figures of at least the "
+    "community's smallest group, and under a pseudonym in exports."
+)
+
 LOGGING_NOTICE = (
     "This community's bot logs contributions as metadata only: who contributed, where, when, "
     "what kind (message, reply, answer, resource, reaction) and simple counts (characters, "

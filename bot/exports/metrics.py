@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from bot.exports.cells import ColumnType
 from bot.exports.sources import ExportScope, KindSource, TableSource
 from bot.exports.tables import Column, Row, Table
-from bot.insights.compute import GROUP_SCOPES
+from bot.insights.compute import is_small_group
 from bot.insights.service import measure_batches
-from bot.insights.values import Scope
+from bot.insights.values import Measure, Scope
 
 METRICS = Table(
     "metrics",
@@ -81,7 +81,7 @@ def metric_rows(stored: Iterable[Sequence[Any]], scope: ExportScope) -> Iterator
             if scope.namer.is_absent(user_id):
                 continue
             group = scope.namer.person(user_id)
-        elif (about in GROUP_SCOPES or about is Scope.COMMUNITY) and n < scope.min_group:
+        elif is_small_group(Measure(about, group, metric, value, n), scope.min_group):
             value = None
         yield first, last, scope_name, group, metric, value, n
 

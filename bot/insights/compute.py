@@ -138,13 +138,21 @@ def compute(
 
 def suppressed(measures: Sequence[Measure], min_group: int) -> list[Measure]:
     """The measures as they may be shown: a group figure over fewer than ``min_group`` people
-    has no value (shown "fewer than N"), and so has the community's when it is that small."""
+    has no value (shown "fewer than N"), and so has the community's when it is that small. (The
+    community's question figures count questions, not people: they are not about a group.)"""
     return [
-        Measure(m.scope, m.group, m.metric, None, m.n)
-        if m.n < min_group and (m.scope in GROUP_SCOPES or m.scope is Scope.COMMUNITY)
-        else m
+        Measure(m.scope, m.group, m.metric, None, m.n) if is_small_group(m, min_group) else m
         for m in measures
     ]
+
+
+def is_small_group(measure: Measure, min_group: int) -> bool:
+    """Whether the figure is about fewer people than the minimum group size."""
+    if measure.n >= min_group:
+        return False
+    if measure.scope is Scope.COMMUNITY:
+        return measure.group not in questions.GROUP_OF_KIND.values()
+    return measure.scope in GROUP_SCOPES
 
 
 def _daily(rows: Sequence[tuple[date, str | None, int]]) -> dict[str, dict[date, int]]:

@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 
 from bot.insights import brokers, cafes, flows, hoarding, participation, questions, silos
 from bot.insights.charts import DAILY_UP_TO_DAYS, NETWORK_MAX_FLOWS, NETWORK_MAX_NODES
+from bot.insights.compute import is_small_group
 from bot.insights.text import NO_DATA, READINGS, Form, format_value, reading_of
 from bot.insights.values import Measure, Scope
 
@@ -285,7 +286,7 @@ class _Page:
         found = self.by_key.get((scope, group, metric))
         form = reading_of(metric).form
         if found is None or found.value is None:
-            hidden = found is not None and found.n < self.min_group
+            hidden = found is not None and is_small_group(found, self.min_group)
             text = self.fewer if hidden else NO_DATA
             return f'<td class="number"><span class="hidden">{_e(text)}</span></td>'
         shown = format_value(found.value, form)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.insights import brokers, cafes, flows, hoarding, participation, questions, silos
+from bot.insights.compute import is_small_group
 from bot.insights.values import Measure
 
 NO_DATA = "no data"
@@ -270,7 +271,7 @@ def measure_text(measure: Measure | None, min_group: int) -> str:
     if measure is None:
         return NO_DATA
     if measure.value is None:
-        return f"fewer than {min_group}" if measure.n < min_group else NO_DATA
+        return f"fewer than {min_group}" if is_small_group(measure, min_group) else NO_DATA
     return number_text(measure.metric, measure.value)
 
 

@@ -99,7 +99,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert [row.split()[-1] for row in table] == ["1", "1", "1"], table
     assert "(!)" not in prompts
 
-    exports = text[text.index("── Exports for coordinators") : text.index("── The end")]
+    exports = text[text.index("── Exports for coordinators") : text.index("── Insights")]
     # a member is refused; a coordinator gets the contributions with Sofia named (she chose
     # it) and pseudonyms for the rest, then everything as one zip with its codebook
     assert "Only coordinators can use this command." in exports
@@ -112,5 +112,18 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert re.search(r"contributions\.csv\s+contribution\s+id\s+The message's key", exports)
     assert "**all** by João Mendes" in exports and "**contributions** by João Mendes" in exports
     assert not re.search(r"\d{17,20}", exports)  # no Discord id anywhere in the scene
+
+    insights = text[text.index("── Insights") : text.index("── The end")]
+    # a member's own figures, the community's with charts, and the report, saved and named
+    assert "Your figures · " in insights and "**Given**: 2" in insights
+    assert "Members: 34" in insights and "Inequality (Gini): " in insights
+    assert "📎 lorenz.png" in insights and "📎 network.png" in insights
+    saved = tmp_path / "insights"
+    for name in ("lorenz.png", "activity.png", "network.png", "ei_organisation.png"):
+        assert str(saved / name) in " ".join(insights.split()).replace("- ", "-")
+        assert (saved / name).read_bytes().startswith(b"\x89PNG")
+    (report,) = saved.glob("insights-*.html")
+    assert "IRC WASH" in report.read_text()
+    assert not re.search(r"\d{17,20}", insights)
     assert "Traceback" not in text and "error id" not in text.lower()
     assert (tmp_path / "demo.sqlite3").exists()

@@ -116,6 +116,7 @@ async def test_show_for_a_member_who_never_had_a_profile(harness: Harness) -> No
     assert "Not set; the register knows only your display name." in text
     assert "Logged (the default)" in text
     assert "Message text is not stored" in text and "/privacy forget" in text
+    assert "What is computed about you" in text and "/insights me" in text
 
 
 async def test_show_with_a_profile_and_a_log(harness: Harness) -> None:
