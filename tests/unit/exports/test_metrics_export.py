@@ -11,7 +11,7 @@ from bot.exports.request import NameMode
 from bot.exports.sources import ExportScope
 
 KEY = bytes(range(32))
-ANA, BEN, OUT = 11, 12, 13
+ANA, BEN, OUT = 920_000_000_000_000_011, 920_000_000_000_000_012, 920_000_000_000_000_013
 START = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # 1 November, 00:00 in Amsterdam
 END = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # 1 December, 00:00 there (exclusive)
 STORED = [
