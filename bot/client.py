@@ -24,6 +24,7 @@ from bot.contributions.privacy import Privacy
 from bot.contributions.service import ContributionLog, SpecialThreads, Tracking
 from bot.contributions.writer import ContributionWriter
 from bot.exports.service import Exports
+from bot.insights.digest_schedules import DigestSchedules
 from bot.insights.service import Insights
 from bot.membership.imports import Imports
 from bot.membership.organisations import Organisations
@@ -129,6 +130,7 @@ class CopBot(commands.Bot):
     prompts: PromptService
     exports: Exports
     insights: Insights
+    digests: DigestSchedules
 
     def __init__(
         self,
@@ -197,6 +199,7 @@ class CopBot(commands.Bot):
         self.prompts = PromptService(self.db, self.scheduler)
         self.exports = Exports(self.db, self.communities)
         self.insights = Insights(self.db, self.communities)
+        self.digests = DigestSchedules(self.db, self.scheduler)
 
     def invite_url(self) -> str:
         assert self.application_id is not None

@@ -191,3 +191,14 @@ async def firings_of(session: AsyncSession, schedule_id: int) -> list[FiringReco
         .order_by(col(Firing.scheduled_for))
     )
     return [firing_record(row) for row in (await session.execute(statement)).scalars()]
+
+
+async def community_schedules_of_kind(
+    session: AsyncSession, community_id: int, kind: str
+) -> list[values.Schedule]:
+    """The schedules of ``kind`` in one community, paused ones included, oldest first."""
+    statement = select(Schedule).where(
+        col(Schedule.community_id) == community_id, col(Schedule.kind) == kind
+    )
+    rows = (await session.execute(statement.order_by(col(Schedule.id)))).scalars()
+    return [schedule_value(row) for row in rows]

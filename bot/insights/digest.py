@@ -19,7 +19,10 @@ Figures (:func:`digest_fields`): members, contributions, silent share, Gini, rec
 response rate of prompts, each written by :func:`bot.insights.text.measure_text` ("fewer than N"
 for a community smaller than its minimum group size) with its trend
 (:func:`bot.insights.text.trend_text`). Their formulas are in the modules that compute them
-(participation, flows, questions).
+(participation, flows, questions). The response rate leaves out prompts less than 7 days old and
+not answered yet, which in a weekly digest is every unanswered prompt of the week; so next to it
+stands ``prompts answered so far`` = (prompts posted in the period with at least one answerer) /
+(prompts posted in the period), written "a of p" ("none posted" when p = 0).
 
 Alerts (:func:`digest_alerts`), one line per kind, only about organisations of at least
 ``min_group`` people (a group figure below it has no value and is never read here), never
@@ -88,6 +91,8 @@ HEADLINES: Final[tuple[tuple[str, str, str], ...]] = (
     (questions.GROUP_OF_KIND[Asked.PROMPT], questions.RESPONSE_RATE, "Prompts answered in a week"),
 )
 
+ANSWERED_SO_FAR: Final = "Prompts answered so far"
+
 
 def frequency_of(when_text: str) -> Frequency | None:
     """The frequency whose schedule ``when_text`` is (None: not a digest's schedule)."""
@@ -128,7 +133,17 @@ def digest_fields(insights: CommunityInsights) -> list[tuple[str, str]]:
         text = measure_text(measure, insights.min_group)
         trend = trend_text(metric, None if measure is None else measure.value, previous)
         fields.append((label, f"{text} {trend}".strip()))
+    fields.append((ANSWERED_SO_FAR, prompts_answered_so_far(insights)))
     return fields
+
+
+def prompts_answered_so_far(insights: CommunityInsights) -> str:
+    """ "a of p": of the p prompts posted in the period, a have an answerer (module docstring)."""
+    posted = insights.of_scope(Scope.PROMPT, questions.ANSWERS)
+    if not posted:
+        return "none posted"
+    answered = sum(1 for m in posted if m.n > 0)  # n: the prompt's answerers
+    return f"{answered} of {len(posted)}"
 
 
 def digest_alerts(insights: CommunityInsights) -> list[str]:
@@ -150,7 +165,7 @@ def digest_alerts(insights: CommunityInsights) -> list[str]:
         posted = len(insights.of_scope(Scope.PROMPT, questions.ANSWERS))
         alerts.append(
             f"❓ **Unanswered prompts**: {len(prompts)} of the {posted} prompts posted in the "
-            f"period had no answer ({_listed(prompts)})."
+            f"period have no answer yet ({_listed(prompts)})."
         )
     hoarders = [
         (m.group, int(m.value))

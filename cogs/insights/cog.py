@@ -26,6 +26,7 @@ from cogs._ui.choices import organisation_names
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs._ui.periods import SINCE_HELP, SPAN_CHOICES, UNTIL_HELP, Since, Until, chosen_period
+from cogs.insights.digest import DigestCommands, DigestPoster
 
 PERIOD_HELP = {
     "period": "The last 30 days (default), 90, 365, or everything",
@@ -52,9 +53,18 @@ HEADLINES: tuple[tuple[str, str, str], ...] = (
 
 
 @app_commands.guild_only()
-class Insights(commands.GroupCog, group_name="insights", group_description="Who shares, who not"):
+class Insights(
+    DigestCommands,
+    commands.GroupCog,
+    group_name="insights",
+    group_description="Who shares, who not",
+):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
+        self.digest_poster = DigestPoster(bot)
+
+    async def cog_load(self) -> None:
+        self.digest_poster.start()
 
     # --- for everyone ---------------------------------------------------------------------------
 

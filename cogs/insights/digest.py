@@ -22,7 +22,9 @@ Posted once:
   time is at most :data:`RESEND_WITHIN` ago (the claim, and any message sent for it, came after
   the due time, so they are younger still), the digest is sent again with the same nonce, and
   Discord returns the first message if it went out; if the figures take so long that the send
-  would come later than that, it is skipped after all.
+  would come later than that, it is skipped after all. (A process still at work on such a
+  claim, in an overlapping deploy, sends within the same few minutes: the nonce holds for it
+  too.)
 
 A channel that is gone, or where the bot may no longer post or attach files, pauses the
 schedule with the reason, and the coordinator who set it is told by direct message.
@@ -42,9 +44,7 @@ from discord import app_commands
 from bot.client import CopBot
 from bot.errors import BadInput, NotAllowed, new_error_id
 from bot.insights.digest import (
-    AUDIT_ACTION,
     DIGEST_KIND,
-    WHEN_TEXTS,
     Frequency,
     digest_alerts,
     digest_fields,
@@ -55,23 +55,17 @@ from bot.insights.digest import (
 from bot.insights.report import CHART_ACTIVITY, CHART_LORENZ
 from bot.insights.service import CommunityInsights
 from bot.permissions import Access, check_bot_can_post, require
-from bot.scheduling.scheduler import Firing, Scheduler
-from bot.scheduling.values import FiringStatus, MisfirePolicy, Schedule
+from bot.scheduling.scheduler import Firing
+from bot.scheduling.values import FiringStatus, Schedule
 from bot.text import shorten
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_command
 from cogs._ui.tree import send_ephemeral
-from storage import audit
-from storage import schedules as schedule_queries
-from storage.communities import ensure_community
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 CHARTS: Final = (CHART_LORENZ, CHART_ACTIVITY)
-GRACE: Final = timedelta(hours=6)
-"""A digest due while the bot was down is posted late within this (the misfire policy)."""
 RESEND_WITHIN: Final = timedelta(minutes=2)
 """A claim left by a stopped process is sent again (same nonce) only this soon after its due
 time: well inside the few minutes Discord remembers a nonce (module docstring)."""
@@ -108,91 +102,6 @@ def local_time(moment: datetime, timezone: str) -> str:
     return f"{local:%a %d %b %Y, %H:%M} ({timezone})"
 
 
-class DigestSchedules:
-    """A community's digest schedule in the database: at most one, replaced when set again."""
-
-    def __init__(self, db: Database, scheduler: Scheduler) -> None:
-        self.db = db
-        self.scheduler = scheduler
-
-    async def current(self, community_id: int) -> Schedule | None:
-        async with self.db.session() as session:
-            found = await schedule_queries.community_schedules_of_kind(
-                session, community_id, DIGEST_KIND
-            )
-        return found[-1] if found else None
-
-    async def replace(
-        self,
-        community_id: int,
-        community_name: str,
-        *,
-        channel_id: int,
-        frequency: Frequency,
-        timezone: str,
-        actor_id: int,
-    ) -> int:
-        """Set the community's digest (the one it had is removed); its schedule's id."""
-        async with self.db.transaction() as session:
-            await ensure_community(session, community_id, community_name)
-            old = await schedule_queries.community_schedules_of_kind(
-                session, community_id, DIGEST_KIND
-            )
-            for schedule in old:
-                await schedule_queries.delete_schedule(session, schedule.id)
-            made = await schedule_queries.create_schedule(
-                session,
-                community_id=community_id,
-                kind=DIGEST_KIND,
-                when_text=WHEN_TEXTS[frequency],
-                timezone=timezone,
-                target_id=channel_id,
-                misfire_policy=MisfirePolicy.LATE,
-                grace_seconds=int(GRACE.total_seconds()),
-                created_by=actor_id,
-                # The scheduler's clock: catching up on missed due times starts here.
-                created_at=self.scheduler.clock(),
-            )
-            assert made.id is not None
-            await audit.record_audit(
-                session,
-                community_id,
-                actor_id,
-                AUDIT_ACTION,
-                frequency=frequency.value,
-                channel_id=channel_id,
-            )
-        for schedule in old:
-            await self.scheduler.sync_schedule(schedule.id)  # its alarm goes
-        await self.scheduler.sync_schedule(made.id)
-        return made.id
-
-    async def stop(self, community_id: int, *, actor_id: int) -> bool:
-        """Remove the community's digest; False when it had none (nothing is recorded)."""
-        async with self.db.transaction() as session:
-            old = await schedule_queries.community_schedules_of_kind(
-                session, community_id, DIGEST_KIND
-            )
-            if not old:
-                return False
-            for schedule in old:
-                await schedule_queries.delete_schedule(session, schedule.id)
-            await audit.record_audit(
-                session, community_id, actor_id, AUDIT_ACTION, frequency=Frequency.OFF.value
-            )
-        for schedule in old:
-            await self.scheduler.sync_schedule(schedule.id)
-        return True
-
-    async def pause(self, schedule_id: int, reason: str) -> None:
-        """The bot pauses a digest it cannot post, saying why."""
-        async with self.db.transaction() as session:
-            await schedule_queries.set_schedule_paused(
-                session, schedule_id, paused=True, reason=reason[:300]
-            )
-        await self.scheduler.sync_schedule(schedule_id)
-
-
 class DigestCommands:
     """The ``/insights digest`` subcommand, mixed into the ``Insights`` cog, which sets
     ``bot`` and ``digest_poster``."""
@@ -200,7 +109,10 @@ class DigestCommands:
     bot: CopBot
     digest_poster: DigestPoster
 
-    @guild_command(name="digest", description="Post the headline figures to a channel, weekly")
+    @guild_command(
+        name="digest",
+        description="Post the headline figures and alerts to a channel, weekly or monthly",
+    )
     @app_commands.describe(
         frequency="weekly (Mondays), monthly (the 1st), or off to stop it",
         channel="Where it is posted: a coordinators' channel (not needed for off)",
@@ -263,7 +175,7 @@ class DigestPoster:
 
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
-        self.schedules = DigestSchedules(bot.db, bot.scheduler)
+        self.schedules = bot.digests
 
     def start(self) -> None:
         """Take the scheduler's digest firings and begin the start-up recovery (from the cog's
