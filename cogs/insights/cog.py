@@ -335,14 +335,19 @@ class Insights(
         found = await self.bot.insights.community(interaction.guild_id, chosen)
         fields = []
         for group, label in (("prompts", "Prompts posted"), ("questions", "Members' questions")):
+            asked, rate, hours = (
+                measure_text(found.value(Scope.COMMUNITY, group, metric), found.min_group)
+                for metric in (
+                    questions.QUESTIONS,
+                    questions.RESPONSE_RATE,
+                    questions.MEDIAN_HOURS_TO_FIRST_ANSWER,
+                )
+            )
             fields.append(
                 (
                     label,
-                    f"{self._shown(found, Scope.COMMUNITY, group, questions.QUESTIONS)} asked, "
-                    f"{self._shown(found, Scope.COMMUNITY, group, questions.RESPONSE_RATE)} "
-                    "answered within a week, first answer after "
-                    f"{self._shown(found, Scope.COMMUNITY, group, 'median_hours_to_first_answer')}"
-                    " (median)",
+                    f"{asked} asked, {rate} answered within a week, first answer after {hours} "
+                    "(median)",
                 )
             )
         per_prompt = [

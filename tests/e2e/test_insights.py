@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
+from bot.cafe.values import CafeRole
+from bot.contributions.values import ContributionRow
 from bot.membership.names import name_key
+from bot.prompts.values import QuestionStatus
 from bot.sandbox import Member
 from bot.sandbox.interactions import SandboxInteraction
-from storage import members, organisations
+from bot.sandbox.models import snowflake
+from storage import cafes, members, organisations, prompts
+from storage import contributions as log_queries
 from storage.contributions import count_contributions
 from storage.types import utc_now
 from tests.browser import chromium_or_skip, render
@@ -178,3 +184,91 @@ async def test_the_report_renders_in_a_real_browser(harness: Harness, tmp_path: 
     path.write_bytes(data)
     png, console = render(path, chromium=chromium)
     assert png.startswith(PNG) and console == []
+
+
+async def test_a_cafes_tables_and_the_prompts_answers(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    await register_caught_up(harness)
+    guild = harness.community.guild
+    people = [m for m in harness.community.members if not m.user.bot][1:9]
+    threads = [snowflake() for _ in range(2)]
+    now = utc_now()
+    async with harness.db.transaction() as session:
+        cafe = await cafes.create_cafe(
+            session,
+            community_id=guild.id,
+            title="Funding KM",
+            questions=["How do we fund it?"],
+            rounds=1,
+            round_minutes=20,
+            channel_id=harness.general.id,
+            starts_at=now - timedelta(hours=2),
+        )
+        for person in people:
+            await cafes.save_participant(session, cafe.id, person.id, role=CafeRole.TRAVELLER)
+        cafe = await cafes.begin_round(
+            session, cafe, round_number=1, tables=2, started_at=now, ends_at=now
+        )
+        # table 1: four people, one of them silent; table 2: four people, all silent
+        await cafes.seat_round(
+            session,
+            cafe.id,
+            1,
+            [
+                (1, [(p.id, i == 0) for i, p in enumerate(people[:4])]),
+                (2, [(p.id, False) for p in people[4:]]),
+            ],
+        )
+        for table, thread in zip(await cafes.tables_of(session, cafe.id), threads, strict=True):
+            await cafes.set_table_thread(session, table.id, thread)
+        question = await prompts.add_question(
+            session,
+            community_id=guild.id,
+            text="What did you learn this week?",
+            text_key="what did you learn this week?",
+            theme="Learning",
+            theme_key="learning",
+            status=QuestionStatus.APPROVED,
+            author_id=None,
+        )
+        post = await prompts.add_post(
+            session,
+            community_id=guild.id,
+            question_id=question.id,
+            prompt_schedule_id=None,
+            theme_key="learning",
+            channel_id=harness.general.id,
+            posted_at=now - timedelta(days=3),
+            message_id=snowflake(),
+        )
+        prompt_thread = snowflake()
+        await prompts.finish_post(session, post.id, prompt_thread)
+        rows = [
+            ContributionRow(
+                message_id=snowflake(),
+                community_id=guild.id,
+                channel_id=channel,
+                author_id=author.id,
+                created_at=now - timedelta(days=days),
+            )
+            for channel, author, days in (
+                (threads[0], people[0], 0.01),
+                (threads[0], people[1], 0.01),
+                (threads[0], people[2], 0.01),
+                (prompt_thread, people[0], 2.9),  # an hour and a bit after the post
+                (prompt_thread, people[1], 2.5),
+                (prompt_thread, people[2], 2.0),
+            )
+        ]
+        await log_queries.store_contributions(session, rows)
+    who = coordinator(harness)
+    text = await answer(await harness.sandbox.slash(who, harness.general, "insights cafe"))
+    assert f"Café #{cafe.id}" in text
+    assert "round 1 · table 1: silent 25%, notes 0" in text
+    assert "round 1 · table 2: silent 100%, notes 0" in text
+    assert "Seats that stayed silent: 62.5%" in text  # 5 of 8
+    text = await answer(await harness.sandbox.slash(who, harness.general, "insights prompts"))
+    assert f"prompt {post.id}: 3 answers by 3 people" in text
+    assert "Prompts posted: 1 asked, 100% answered within a week, first answer after 2.4 h" in text
+    missing = await harness.sandbox.slash(who, harness.general, "insights cafe", cafe=999)
+    assert "no seats here" in await answer(missing)
