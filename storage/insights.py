@@ -38,7 +38,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    distinct,
     func,
     or_,
     select,
@@ -323,39 +322,46 @@ async def questions_asked(
             *_in_period(message.c.created_at, start, end),
         ]
 
-    # The answered questions first, joined from the answers (each finds its question by primary
-    # key): SQLite, joining the other way, would scan the community's log once per question.
+    # Answers are first grouped per question and answerer, picked by IN from the questions: a
+    # join from the questions would let SQLite (no index on reply_to_message_id) scan the
+    # community's log once per question.
     answer, question = table_of(Contribution).alias("answer"), table_of(Contribution).alias()
-    answered = (
+    by_answerer = (
         select(
-            question.c.message_id.label("question_id"),
+            answer.c.reply_to_message_id.label("question_id"),
+            answer.c.author_id.label("answerer"),
             func.min(answer.c.created_at).label("first_answer_at"),
             func.count().label("answers"),
-            func.count(distinct(answer.c.author_id)).label("answerers"),
         )
-        .select_from(answer)
-        .join(question, question.c.message_id == answer.c.reply_to_message_id)
         .where(
             answer.c.community_id == community_id,
-            answer.c.author_id != question.c.author_id,
             answer.c.author_id.not_in(opted_out),
-            *questions(question),
+            answer.c.reply_to_message_id.in_(
+                select(question.c.message_id).where(*questions(question))
+            ),
         )
-        .group_by(question.c.message_id)
-        .subquery("answered")
+        .group_by(answer.c.reply_to_message_id, answer.c.author_id)
+        .subquery("by_answerer")
     )
     asked_question = table_of(Contribution)
     statement = (
         select(
             asked_question.c.message_id,
             asked_question.c.created_at,
-            answered.c.first_answer_at,
-            func.coalesce(answered.c.answers, 0),
-            func.coalesce(answered.c.answerers, 0),
+            func.min(by_answerer.c.first_answer_at),
+            func.coalesce(func.sum(by_answerer.c.answers), 0),
+            func.count(by_answerer.c.answerer),
         )
         .select_from(asked_question)
-        .outerjoin(answered, answered.c.question_id == asked_question.c.message_id)
+        .outerjoin(
+            by_answerer,
+            and_(
+                by_answerer.c.question_id == asked_question.c.message_id,
+                by_answerer.c.answerer != asked_question.c.author_id,
+            ),
+        )
         .where(*questions(asked_question))
+        .group_by(asked_question.c.message_id, asked_question.c.created_at)
         .execution_options(yield_per=BATCH_ROWS)
     )
     result = await session.stream(statement)
