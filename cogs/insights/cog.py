@@ -21,12 +21,14 @@ from bot.insights import brokers, cafes, participation, questions, silos
 from bot.insights.service import CommunityInsights
 from bot.insights.text import measure_text, number_text, trend_text
 from bot.insights.values import Measure, Scope
+from bot.membership.fields import NAME_MAX
 from bot.permissions import Access, require
 from cogs._ui.choices import organisation_names
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs._ui.periods import SINCE_HELP, SPAN_CHOICES, UNTIL_HELP, Since, Until, chosen_period
 from cogs.insights.digest import DigestCommands, DigestPoster
+from cogs.options import FreeText
 
 PERIOD_HELP = {
     "period": "The last 30 days (default), 90, 365, or everything",
@@ -34,6 +36,7 @@ PERIOD_HELP = {
     "until": UNTIL_HELP,
 }
 TOP_SHOWN = 8
+OrganisationName = app_commands.Transform[str, FreeText("name", NAME_MAX)]
 
 # The community's headline figures, in the order they are shown.
 HEADLINES: tuple[tuple[str, str, str], ...] = (
@@ -180,7 +183,7 @@ class Insights(
     async def org(
         self,
         interaction: GuildInteraction,
-        name: str,
+        name: OrganisationName,
         period: str | None = None,
         since: Since | None = None,
         until: Until | None = None,

@@ -19,6 +19,8 @@ class Contribution(SQLModel, table=True):
         Index("ix_contribution_community_id_created_at", "community_id", "created_at"),
         Index("ix_contribution_channel_id_message_id", "channel_id", "message_id"),
         Index("ix_contribution_author_id", "community_id", "author_id"),
+        # Answers to a question or a prompt are found by the message they reply to.
+        Index("ix_contribution_reply_to_message_id", "reply_to_message_id"),
     )
 
     message_id: int = Field(

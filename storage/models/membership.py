@@ -93,6 +93,8 @@ class OrganisationMembership(SQLModel, table=True):
         # One organisation at a time: changing organisation ends the old row first.
         _open_rows_only("member_id", name="uq_organisation_membership_open_member"),
         Index("ix_organisation_membership_organisation_id", "organisation_id"),
+        # A person's organisation at a moment (insights, exports): their rows by start.
+        Index("ix_organisation_membership_member_id_started_at", "member_id", "started_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
