@@ -311,66 +311,70 @@ async def questions_asked(
     ]
 
     opted_out = _opted_out(community_id)
-
-    def questions(message: Any) -> list[ColumnElement[bool]]:
-        """``message`` (the contribution table or an alias of it) is a question of the period
-        by someone who has not opted out."""
-        return [
+    message = table_of(Contribution)
+    asked_in_period = (
+        select(message.c.message_id, message.c.author_id, message.c.created_at)
+        .where(
             message.c.community_id == community_id,
             message.c.is_question,
             message.c.author_id.not_in(opted_out),
             *_in_period(message.c.created_at, start, end),
-        ]
-
-    # Answers are first grouped per question and answerer, picked by IN from the questions: a
-    # join from the questions would let SQLite (no index on reply_to_message_id) scan the
-    # community's log once per question.
-    answer, question = table_of(Contribution).alias("answer"), table_of(Contribution).alias()
-    by_answerer = (
-        select(
-            answer.c.reply_to_message_id.label("question_id"),
-            answer.c.author_id.label("answerer"),
-            func.min(answer.c.created_at).label("first_answer_at"),
-            func.count().label("answers"),
         )
-        .where(
-            answer.c.community_id == community_id,
-            answer.c.author_id.not_in(opted_out),
-            answer.c.reply_to_message_id.in_(
-                select(question.c.message_id).where(*questions(question))
-            ),
-        )
-        .group_by(answer.c.reply_to_message_id, answer.c.author_id)
-        .subquery("by_answerer")
-    )
-    asked_question = table_of(Contribution)
-    statement = (
-        select(
-            asked_question.c.message_id,
-            asked_question.c.created_at,
-            func.min(by_answerer.c.first_answer_at),
-            func.coalesce(func.sum(by_answerer.c.answers), 0),
-            func.count(by_answerer.c.answerer),
-        )
-        .select_from(asked_question)
-        .outerjoin(
-            by_answerer,
-            and_(
-                by_answerer.c.question_id == asked_question.c.message_id,
-                by_answerer.c.answerer != asked_question.c.author_id,
-            ),
-        )
-        .where(*questions(asked_question))
-        .group_by(asked_question.c.message_id, asked_question.c.created_at)
         .execution_options(yield_per=BATCH_ROWS)
     )
-    result = await session.stream(statement)
+    members_questions: dict[int, tuple[int, datetime]] = {}
+    result = await session.stream(asked_in_period)
     async for batch in result.partitions(BATCH_ROWS):
-        asked.extend(
-            QuestionAsked(Asked.QUESTION, key, asked_at, first, int(answers), int(answerers))
-            for key, asked_at, first, answers, answerers in batch
+        for message_id, author_id, created_at in batch:
+            members_questions[message_id] = (author_id, created_at)
+    # Their answers are looked up by the replied-to message's index, a slice of question ids at
+    # a time: a join or a sub-select here let a planner without statistics (SQLite, which is
+    # never ANALYZEd; PostgreSQL right after a bulk load) scan the whole log once per question.
+    first_answer: dict[int, datetime] = {}
+    answers: dict[int, int] = {}
+    answerers: dict[int, int] = {}
+    ids = list(members_questions)
+    for first in range(0, len(ids), QUESTION_IDS_PER_QUERY):
+        chunk = ids[first : first + QUESTION_IDS_PER_QUERY]
+        by_answerer = (
+            select(
+                message.c.reply_to_message_id,
+                message.c.author_id,
+                func.min(message.c.created_at),
+                func.count(),
+            )
+            .where(
+                message.c.community_id == community_id,
+                message.c.reply_to_message_id.in_(chunk),
+                message.c.author_id.not_in(opted_out),
+            )
+            .group_by(message.c.reply_to_message_id, message.c.author_id)
         )
+        for question_id, answerer, answered_at, count in await _rows(session, by_answerer):
+            if answerer == members_questions[question_id][0]:
+                continue  # the asker's own follow-up is no answer
+            earlier = first_answer.get(question_id)
+            first_answer[question_id] = (
+                answered_at if earlier is None else min(earlier, answered_at)
+            )
+            answers[question_id] = answers.get(question_id, 0) + int(count)
+            answerers[question_id] = answerers.get(question_id, 0) + 1
+    asked.extend(
+        QuestionAsked(
+            Asked.QUESTION,
+            question_id,
+            asked_at,
+            first_answer.get(question_id),
+            answers.get(question_id, 0),
+            answerers.get(question_id, 0),
+        )
+        for question_id, (_, asked_at) in members_questions.items()
+    )
     return sorted(asked, key=lambda question: (question.asked_at, question.kind, question.key))
+
+
+QUESTION_IDS_PER_QUERY = 1_000
+"""Question ids per lookup of their answers (well under every database's limit of bound values)."""
 
 
 # --- cafés ----------------------------------------------------------------------------------------
