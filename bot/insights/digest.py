@@ -50,7 +50,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from bot.insights import flows, hoarding, participation, questions, silos
-from bot.insights.text import measure_text, number_text, trend_text
+from bot.insights.text import number_text
 from bot.insights.values import Asked, Scope
 from bot.periods import Period, today_in
 from bot.text import escape_markdown
@@ -126,13 +126,10 @@ def digest_nonce(schedule_id: int, due: datetime) -> str:
 
 def digest_fields(insights: CommunityInsights) -> list[tuple[str, str]]:
     """The headline figures as (label, text), each with its trend against the period before."""
-    fields = []
-    for group, metric, label in HEADLINES:
-        measure = insights.value(Scope.COMMUNITY, group, metric)
-        previous = insights.previous.get((Scope.COMMUNITY, group, metric))
-        text = measure_text(measure, insights.min_group)
-        trend = trend_text(metric, None if measure is None else measure.value, previous)
-        fields.append((label, f"{text} {trend}".strip()))
+    fields = [
+        (label, insights.shown_text(Scope.COMMUNITY, group, metric))
+        for group, metric, label in HEADLINES
+    ]
     fields.append((ANSWERED_SO_FAR, prompts_answered_so_far(insights)))
     return fields
 

@@ -39,6 +39,7 @@ from bot.insights.report import (
     CHART_STAKEHOLDER_MATRIX,
     report_html,
 )
+from bot.insights.text import measure_text, trend_text
 from bot.insights.values import Activity, Measure, Scope
 from bot.periods import Period
 from storage import insights as queries
@@ -81,6 +82,17 @@ class CommunityInsights:
             if (measure.scope, measure.group, measure.metric) == (scope, group, metric):
                 return measure
         return None
+
+    def shown_text(self, scope: Scope, group: str, metric: str) -> str:
+        """The figure as people read it, with its trend: "12.5% ▲ from 10%"."""
+        measure = self.value(scope, group, metric)
+        text = measure_text(measure, self.min_group)
+        trend = trend_text(
+            metric,
+            None if measure is None else measure.value,
+            self.previous.get((scope, group, metric)),
+        )
+        return f"{text} {trend}".strip()
 
     def of_scope(self, scope: Scope, metric: str) -> list[Measure]:
         return [m for m in self.shown if m.scope is scope and m.metric == metric]

@@ -276,7 +276,7 @@ def measure_text(measure: Measure | None, min_group: int) -> str:
 
 
 def trend_text(metric: str, current: float | None, previous: float | None) -> str:
-    """"▲ from 12%" / "▼ from 0.40" / "= as before" (the same once written); empty when
+    """ "▲ from 12%" / "▼ from 0.40" / "= as before" (the same once written); empty when
     either value is missing."""
     if current is None or previous is None:
         return ""

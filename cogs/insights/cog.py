@@ -19,7 +19,7 @@ from bot.client import CopBot
 from bot.errors import BadInput
 from bot.insights import brokers, cafes, participation, questions, silos
 from bot.insights.service import CommunityInsights
-from bot.insights.text import measure_text, number_text, trend_text
+from bot.insights.text import measure_text, number_text
 from bot.insights.values import Measure, Scope
 from bot.membership.fields import NAME_MAX
 from bot.permissions import Access, require
@@ -120,13 +120,10 @@ class Insights(
         chosen = await chosen_period(self.bot, interaction, period, since, until)
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await self.bot.insights.community(interaction.guild_id, chosen)
-        fields = []
-        for group, metric, label in HEADLINES:
-            measure = found.value(Scope.COMMUNITY, group, metric)
-            previous = found.previous.get((Scope.COMMUNITY, group, metric))
-            text = measure_text(measure, found.min_group)
-            trend = trend_text(metric, None if measure is None else measure.value, previous)
-            fields.append((label, f"{text} {trend}".strip()))
+        fields = [
+            (label, found.shown_text(Scope.COMMUNITY, group, metric))
+            for group, metric, label in HEADLINES
+        ]
         charts = await self.bot.insights.charts(found, ("lorenz", "activity"))
         await interaction.edit_original_response(
             embed=make_embed(
@@ -205,7 +202,7 @@ class Insights(
             )
             return
         fields = [
-            (label, self._shown(found, Scope.ORGANISATION, group, metric))
+            (label, found.shown_text(Scope.ORGANISATION, group, metric))
             for metric, label in (
                 (participation.GIVEN, "Given"),
                 (participation.RECEIVED, "Received"),
@@ -275,11 +272,11 @@ class Insights(
                     (
                         "Replies",
                         f"within a level: "
-                        f"{self._shown(found, Scope.COMMUNITY, '', 'horizontal_edges')}, "
+                        f"{found.shown_text(Scope.COMMUNITY, '', 'horizontal_edges')}, "
                         f"across levels: "
-                        f"{self._shown(found, Scope.COMMUNITY, '', 'vertical_edges')}, "
+                        f"{found.shown_text(Scope.COMMUNITY, '', 'vertical_edges')}, "
                         "answered back: "
-                        f"{self._shown(found, Scope.COMMUNITY, '', 'reciprocity')}",
+                        f"{found.shown_text(Scope.COMMUNITY, '', 'reciprocity')}",
                     ),
                 ],
                 footer="Organisations with fewer people than the smallest group shown are left "
@@ -391,16 +388,6 @@ class Insights(
         )
 
     # --- helpers ----------------------------------------------------------------------------------
-
-    def _shown(self, found: CommunityInsights, scope: Scope, group: str, metric: str) -> str:
-        measure = found.value(scope, group, metric)
-        text = measure_text(measure, found.min_group)
-        trend = trend_text(
-            metric,
-            None if measure is None else measure.value,
-            found.previous.get((scope, group, metric)),
-        )
-        return f"{text} {trend}".strip()
 
     def _named_brokers(self, found: CommunityInsights) -> str:
         ranked: Sequence[Measure] = sorted(
