@@ -336,21 +336,26 @@ async def questions_asked(
     ids = list(members_questions)
     for first in range(0, len(ids), QUESTION_IDS_PER_QUERY):
         chunk = ids[first : first + QUESTION_IDS_PER_QUERY]
+        # No condition on the community here: it would lead SQLite's planner to the
+        # (community, time) index, a scan of the whole log per slice. A message id is Discord's,
+        # unique everywhere, so only this community's messages reply to these; checked below.
         by_answerer = (
             select(
                 message.c.reply_to_message_id,
                 message.c.author_id,
+                message.c.community_id,
                 func.min(message.c.created_at),
                 func.count(),
             )
             .where(
-                message.c.community_id == community_id,
                 message.c.reply_to_message_id.in_(chunk),
                 message.c.author_id.not_in(opted_out),
             )
-            .group_by(message.c.reply_to_message_id, message.c.author_id)
+            .group_by(message.c.reply_to_message_id, message.c.author_id, message.c.community_id)
         )
-        for question_id, answerer, answered_at, count in await _rows(session, by_answerer):
+        for question_id, answerer, where, answered_at, count in await _rows(session, by_answerer):
+            if where != community_id:
+                continue
             if answerer == members_questions[question_id][0]:
                 continue  # the asker's own follow-up is no answer
             earlier = first_answer.get(question_id)
