@@ -126,17 +126,45 @@ class Insights:
     def __init__(self, db: Database, communities: Communities) -> None:
         self.db = db
         self.communities = communities
-        self._cache: dict[tuple[int, Period], tuple[float, CommunityInsights]] = {}
+        self._cache: dict[
+            tuple[int, Period, str, int], tuple[float, CommunityFigures, Sequence[Measure]]
+        ] = {}
 
     async def community(
         self, guild_id: int, period: Period, *, now: datetime | None = None
     ) -> CommunityInsights:
-        """Every figure of the community for ``period`` (days in its time zone)."""
-        cached = self._cache.get((guild_id, period))
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS and now is None:
-            return cached[1]
+        """Every figure of the community for ``period`` (days in its time zone). The figures
+        are kept a few minutes; who may be named is read afresh every time, so a person who
+        withdraws consent is never named from a kept copy."""
         community = await self._community(guild_id)
-        now = now or datetime.now(UTC)
+        key = (guild_id, period, community.timezone, community.min_group)
+        cached = self._cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS and now is None:
+            figures, before = cached[1], cached[2]
+        else:
+            figures, before = await self._figures(community, period, now or datetime.now(UTC))
+            self._cache[key] = (time.monotonic(), figures, before)
+        previous = {
+            (m.scope, m.group, m.metric): m.value for m in suppressed(before, community.min_group)
+        }
+        export_key = await self.communities.export_key(guild_id)
+        async with self.db.session() as session:
+            people = await export_people(session, guild_id)
+        return CommunityInsights(
+            community=community,
+            period=period,
+            figures=figures,
+            shown=tuple(suppressed(figures.measures, community.min_group)),
+            previous=previous,
+            visible_names=people.visible_names,
+            pseudonyms=Pseudonymiser(export_key),
+        )
+
+    async def _figures(
+        self, community: CommunitySettings, period: Period, now: datetime
+    ) -> tuple[CommunityFigures, Sequence[Measure]]:
+        """The period's figures, and the counting figures of the period before (none for an
+        open period)."""
         start, end = period.bounds(community.timezone)
         data = await self._data(community, start, end)
         previous_period = period.previous()
@@ -150,33 +178,16 @@ class Insights:
         figures = await asyncio.to_thread(
             compute, data, now=until, min_group=community.min_group, earlier=earlier
         )
-        previous: dict[MeasureKey, float | None] = {}
-        if previous_data is not None and previous_end is not None:
-            before = await asyncio.to_thread(
-                compute,
-                previous_data,
-                now=previous_end,
-                min_group=community.min_group,
-                networks=False,
-            )
-            previous = {
-                (m.scope, m.group, m.metric): m.value
-                for m in suppressed(before.measures, community.min_group)
-            }
-        key = await self.communities.export_key(guild_id)
-        async with self.db.session() as session:
-            people = await export_people(session, guild_id)
-        result = CommunityInsights(
-            community=community,
-            period=period,
-            figures=figures,
-            shown=tuple(suppressed(figures.measures, community.min_group)),
-            previous=previous,
-            visible_names=people.visible_names,
-            pseudonyms=Pseudonymiser(key),
+        if previous_data is None or previous_end is None:
+            return figures, ()
+        before = await asyncio.to_thread(
+            compute,
+            previous_data,
+            now=previous_end,
+            min_group=community.min_group,
+            networks=False,
         )
-        self._cache[(guild_id, period)] = (time.monotonic(), result)
-        return result
+        return figures, before.measures
 
     async def member(self, guild_id: int, user_id: int, period: Period) -> MemberInsights:
         """One person's given, received and give ratio, next to the community's medians: only

@@ -272,3 +272,19 @@ async def test_a_cafes_tables_and_the_prompts_answers(harness: Harness) -> None:
     assert "Prompts posted: 1 asked, 100% answered within a week, first answer after 2.4 h" in text
     missing = await harness.sandbox.slash(who, harness.general, "insights cafe", cafe=999)
     assert "no seats here" in await answer(missing)
+
+
+async def test_withdrawn_consent_is_honoured_at_once_though_figures_are_kept(
+    harness: Harness,
+) -> None:
+    groups = await staged(harness)
+    person, who = groups["Closed Co"][0], coordinator(harness)
+
+    async def report() -> str:
+        itx = await harness.sandbox.slash(who, harness.general, "insights report")
+        return (await attached(itx))[1].decode()
+
+    await harness.sandbox.slash(person, harness.general, "privacy visible", choice="on")
+    assert person.display_name in await report()  # a broker of the closed triangle, named
+    await harness.sandbox.slash(person, harness.general, "privacy visible", choice="off")
+    assert person.display_name not in await report()  # the same kept figures, no name
