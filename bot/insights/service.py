@@ -144,9 +144,10 @@ class Insights:
         else:
             figures, before = await self._figures(community, period, now or datetime.now(UTC))
             self._cache[key] = (time.monotonic(), figures, before)
-        previous = {
-            (m.scope, m.group, m.metric): m.value for m in suppressed(before, community.min_group)
-        }
+        # Tens of thousands of figures on a large community: suppressed off the event loop too.
+        shown, previous = await asyncio.to_thread(
+            _as_shown, figures.measures, before, community.min_group
+        )
         export_key = await self.communities.export_key(guild_id)
         async with self.db.session() as session:
             people = await export_people(session, guild_id)
@@ -154,7 +155,7 @@ class Insights:
             community=community,
             period=period,
             figures=figures,
-            shown=tuple(suppressed(figures.measures, community.min_group)),
+            shown=shown,
             previous=previous,
             visible_names=people.visible_names,
             pseudonyms=Pseudonymiser(export_key),
@@ -287,6 +288,14 @@ class Insights:
             )
 
 
+def _as_shown(
+    measures: Sequence[Measure], before: Sequence[Measure], min_group: int
+) -> tuple[tuple[Measure, ...], dict[MeasureKey, float | None]]:
+    """The period's measures and the previous period's values, small groups suppressed."""
+    previous = {(m.scope, m.group, m.metric): m.value for m in suppressed(before, min_group)}
+    return tuple(suppressed(measures, min_group)), previous
+
+
 async def read_community_data(
     session: AsyncSession,
     community_id: int,
@@ -304,17 +313,22 @@ async def read_community_data(
     notes = await queries.cafe_table_notes(session, community_id, start, end)
     daily = await queries.daily_messages_by_stakeholder(session, community_id, start, end, timezone)
     organisations, _ = await list_organisations(session, community_id)
-    present = {p.user_id for p in people}
-    return CommunityData(
-        people=people,
-        activity={user: a for user, a in activity.items() if user in present},
-        replies=[r for r in replies if r.source in present and r.target in present],
-        questions=asked,
-        seats=seats,
-        table_notes=notes,
-        daily=daily,
-        organisation_groups={o.name: o.stakeholder for o in organisations},
-    )
+
+    def assembled() -> CommunityData:
+        present = {p.user_id for p in people}
+        return CommunityData(
+            people=people,
+            activity={user: a for user, a in activity.items() if user in present},
+            replies=[r for r in replies if r.source in present and r.target in present],
+            questions=asked,
+            seats=seats,
+            table_notes=notes,
+            daily=daily,
+            organisation_groups={o.name: o.stakeholder for o in organisations},
+        )
+
+    # A hundred thousand edges filtered: in a worker thread, not on the event loop.
+    return await asyncio.to_thread(assembled)
 
 
 # --- /export metrics ---------------------------------------------------------------------------
