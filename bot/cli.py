@@ -1,5 +1,5 @@
-"""The ``copbot`` command line: run, demo, migrate, the register's CSV import and export, and the
-question bank's CSV import."""
+"""The ``copbot`` command line: run, demo, migrate, backup and restore, the register's CSV import
+and export, and the question bank's CSV import."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 import discord
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot.config import ConfigError, Settings, configure_logging, database_label
+from bot import __version__
+from bot.config import (
+    ConfigError,
+    Settings,
+    configure_logging,
+    database_label,
+    database_location,
+)
 from bot.errors import BadInput
 
 if TYPE_CHECKING:
@@ -33,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="copbot",
         description="A Discord bot for communities of practice and learning alliances.",
     )
+    parser.add_argument("--version", action="version", version=f"copbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="connect to Discord and serve (settings from .env)")
     demo = commands.add_parser(
@@ -47,6 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MESSAGE",
         help="(developers) write a new migration from the changes to storage/models",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the SQLite database while the bot runs (PostgreSQL: the pg_dump command)",
+    )
+    backup.add_argument(
+        "--out",
+        metavar="FILE",
+        help="the new file (default copbot-backup-YYYYMMDD-HHMMSS.sqlite3 in this folder; "
+        "PostgreSQL: runs pg_dump into FILE when it is installed)",
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="replace the SQLite database with a backup, keeping the current one beside it "
+        "(stop the bot first; PostgreSQL: the pg_restore command)",
+    )
+    restore.add_argument("file", metavar="FILE", help="the backup made by copbot backup")
+    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for name, what in REGISTER_COMMANDS.items():
         sub = commands.add_parser(name, help=what)
         if name.startswith("import-"):
@@ -141,6 +166,9 @@ EXPORT_KINDS = (
     "all",
 )
 EXPORT_FORMATS = ("csv", "xlsx", "jsonl", "parquet")
+# The commands that may create the SQLite file: its folder is made first, or one line says why
+# it cannot be (run does it itself, after checking that a token is set).
+CREATES_DATABASE = ("migrate", "restore", "export", "report", *REGISTER_COMMANDS)
 REPORT_SPANS = ("30d", "90d", "365d", "all")
 
 
@@ -167,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
+        if args.command in CREATES_DATABASE:  # run: once the token is known to be there
+            settings.ensure_database_folder()
         if args.command == "run":
             return asyncio.run(run(settings))
         if args.command == "demo":
@@ -175,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(settings, keep_dir=args.keep))
         if args.command == "migrate":
             return migrate(settings, new_revision=args.new)
+        if args.command == "backup":
+            return backup(settings, args.out)
+        if args.command == "restore":
+            return restore(settings, args.file, confirmed=args.yes)
         if args.command == "export":
             return asyncio.run(export(settings, args))
         if args.command == "report":
@@ -197,12 +231,87 @@ def migrate(settings: Settings, *, new_revision: str | None) -> int:
             make_revision(settings.database_url, new_revision)
         else:
             upgrade_to_head(settings.database_url)
-    print(f"copbot: {database_label(settings.database_url)} is up to date")
+    print(f"copbot: {database_location(settings.database_url)} is up to date", file=sys.stderr)
+    return 0
+
+
+def backup(settings: Settings, out: str | None) -> int:
+    """``copbot backup``: an SQLite copy made while the bot may write; for PostgreSQL the
+    ``pg_dump`` command, run only when a file is given and pg_dump is installed."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from bot import backup as backups
+    from storage.backup import is_sqlite_url
+
+    postgres = not is_sqlite_url(settings.database_url)
+    target = Path(out or backups.default_backup_name(datetime.now(), postgres=postgres))
+    try:
+        if not postgres:
+            with _database_errors(settings):
+                made = backups.backup_sqlite(settings.database_url, target)
+            print(f"copbot: backed up {database_label(settings.database_url)} to {target}")
+            print(f"copbot: the backup holds {made.describe()}")
+            return 0
+        if out is not None and backups.pg_dump_available():
+            backups.run_pg_dump(settings.database_url, target)
+            print(f"copbot: backed up {database_label(settings.database_url)} to {target}")
+            return 0
+    except backups.BackupRefused as error:
+        raise StartupError(str(error)) from None
+    line = backups.shell_line(backups.pg_dump_command(settings.database_url, target))
+    print(f"copbot: {database_label(settings.database_url)} is backed up by PostgreSQL's pg_dump:")
+    print(f"    {line}")
+    print("copbot: give the password in PGPASSWORD or ~/.pgpass (it is not in the line above)")
+    return 0
+
+
+def restore(settings: Settings, file: str, *, confirmed: bool) -> int:
+    """``copbot restore FILE``: checked, confirmed, the current database kept beside it, then
+    migrated up if the backup is older; for PostgreSQL the command to run."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from bot import backup as backups
+    from storage.backup import is_sqlite_url
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    label = database_label(settings.database_url)
+    if not is_sqlite_url(settings.database_url):
+        line = backups.shell_line(backups.pg_restore_command(settings.database_url, Path(file)))
+        print(f"copbot: {label} is restored by PostgreSQL's tools; stop the bot, then run:")
+        print(f"    {line}")
+        print("copbot: give the password in PGPASSWORD or ~/.pgpass; then run copbot migrate")
+        return 0
+    try:
+        plan = backups.plan_restore(settings.database_url, Path(file), datetime.now())
+    except backups.BackupRefused as error:
+        raise StartupError(str(error)) from None
+    if not confirmed:
+        kept = f"; the current one is kept as {plan.kept_as}" if plan.kept_as else ""
+        print(f"copbot: this replaces {label} with {file}{kept}. Stop the bot first.")
+        try:
+            answer = input("Type yes to restore: ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            print("copbot: not restored; nothing was changed", file=sys.stderr)
+            return 1
+    with _database_errors(settings):
+        try:
+            backups.restore_sqlite(plan)
+        except backups.BackupRefused as error:
+            raise StartupError(str(error)) from None
+    if plan.kept_as is not None:
+        print(f"copbot: kept the database as it was in {plan.kept_as}")
+    upgraded = f", brought from schema {plan.revision} to {plan.newest}" if plan.migrates else ""
+    print(f"copbot: restored {label} from {file}{upgraded}")
     return 0
 
 
 async def run(settings: Settings) -> int:
     token = settings.require_token()
+    settings.ensure_database_folder()
 
     from bot.client import CopBot
     from storage.db import Database
@@ -211,6 +320,7 @@ async def run(settings: Settings) -> int:
     try:
         with _database_errors(settings):
             await db.migrate()
+        print(f"copbot: using {database_location(settings.database_url)}", file=sys.stderr)
         bot = CopBot(settings, db)
         _close_on_sigterm(bot)
         try:
@@ -485,5 +595,5 @@ def _database_errors(settings: Settings) -> Iterator[None]:
     except (OperationalError, DBAPIError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise StartupError(
-            f"DATABASE_URL: cannot use {database_label(settings.database_url)}: {reason}"
+            f"DATABASE_URL: cannot use {database_location(settings.database_url)}: {reason}"
         ) from None

@@ -2,20 +2,31 @@
 
 Every problem is reported as a :class:`ConfigError` naming the setting and what it expects, so
 that start-up can stop with one clear line instead of a traceback.
+
+The SQLite file does not depend on the folder a command is started from: without
+``DATABASE_URL`` it is ``data/copbot.sqlite3`` next to the ``.env`` that was read, or, when no
+``.env`` was found, ``copbot.sqlite3`` in the platform's data folder (see
+:func:`platform_data_folder`). A relative SQLite path in ``DATABASE_URL`` is taken from the folder
+of the ``.env`` that set it; one set in the environment itself is taken from the working directory.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dotenv import find_dotenv, load_dotenv
+from dotenv import dotenv_values, find_dotenv, load_dotenv
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/copbot.sqlite3"
+# Without DATABASE_URL: this file in the .env's folder (where earlier versions kept it when run
+# from there), else DATA_FOLDER_FILE in the platform's data folder.
+DEFAULT_SQLITE_FILE = Path("data") / "copbot.sqlite3"
+DATA_FOLDER_FILE = "copbot.sqlite3"
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SUPPORTED_DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -51,10 +62,25 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-        """Read the settings; ``env`` defaults to ``os.environ`` after loading ``.env``."""
+        """Read the settings; ``env`` defaults to ``os.environ`` after loading ``.env``.
+
+        ``.env`` is looked for in the working directory and then in each folder above it; values
+        already in the environment win over the file's. The SQLite path is made absolute here,
+        once (see the module's docstring), so that every later use names the same file.
+        """
+        env_folder: Path | None = None
+        url_from_env_file = False
         if env is None:
             if dotenv:
-                load_dotenv(find_dotenv(usecwd=True), override=False)
+                found = find_dotenv(usecwd=True)
+                if found:
+                    env_folder = Path(found).absolute().parent
+                    in_file = (dotenv_values(found).get("DATABASE_URL") or "").strip()
+                    in_environment = os.environ.get("DATABASE_URL", "").strip()
+                    # Set by the file when the environment had none (or the same value already,
+                    # as when the settings are read a second time in one process).
+                    url_from_env_file = bool(in_file) and in_environment in ("", in_file)
+                    load_dotenv(found, override=False)
             env = os.environ
 
         def get(name: str) -> str | None:
@@ -73,9 +99,19 @@ class Settings:
         shard_count = _parse_int(get("SHARD_COUNT"), "SHARD_COUNT", minimum=1)
         shard_ids = _parse_shard_ids(get("SHARD_IDS"), shard_count)
 
+        if env_folder is None:
+            relative_to, default_file = Path.cwd(), platform_data_folder(env) / DATA_FOLDER_FILE
+        else:
+            relative_to = env_folder if url_from_env_file else Path.cwd()
+            default_file = env_folder / DEFAULT_SQLITE_FILE
+
         return cls(
             discord_token=get("DISCORD_TOKEN"),
-            database_url=_parse_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            database_url=resolve_database_url(
+                _parse_database_url(get("DATABASE_URL")),
+                relative_to=relative_to,
+                default_file=default_file,
+            ),
             discord_api_base=api_base,
             discord_gateway_url=gateway,
             dev_guild_id=_parse_int(get("DEV_GUILD_ID"), "DEV_GUILD_ID", minimum=1),
@@ -99,6 +135,76 @@ class Settings:
     @property
     def uses_proxy(self) -> bool:
         return self.discord_api_base is not None
+
+    def ensure_database_folder(self) -> None:
+        """Create the SQLite file's folder if missing; a folder that cannot be made is one line."""
+        path = sqlite_path(self.database_url)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DataFolderError(path.parent, error.strerror or str(error)) from None
+
+
+class DataFolderError(ConfigError):
+    """The SQLite file's folder does not exist and cannot be created."""
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__("DATABASE_URL", "a SQLite file in a folder copbot can create")
+        self.folder = folder
+        # Exception.args is what str() shows: replace ConfigError's generic wording.
+        self.args = (
+            f"cannot create the data folder {folder} ({reason}): set DATABASE_URL to a SQLite "
+            "file in a folder you can write to",
+        )
+
+
+def platform_data_folder(
+    env: Mapping[str, str], platform: str = sys.platform, home: Path | None = None
+) -> Path:
+    """Where copbot keeps its data when no ``.env`` says otherwise: Linux and other Unix
+    ``$XDG_DATA_HOME/copbot`` (default ``~/.local/share/copbot``), macOS
+    ``~/Library/Application Support/copbot``, Windows ``%LOCALAPPDATA%\\copbot``."""
+    home = home or Path.home()
+    if platform == "win32":
+        local = env.get("LOCALAPPDATA", "").strip()
+        base = Path(local) if local else home / "AppData" / "Local"
+    elif platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        xdg = env.get("XDG_DATA_HOME", "").strip()
+        # The XDG specification ignores a relative value.
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / "copbot"
+
+
+def resolve_database_url(url: str | None, *, relative_to: Path, default_file: Path) -> str:
+    """The database URL with an absolute SQLite path: ``default_file`` when ``url`` is None, a
+    relative path (``default_file`` included) taken from the folder ``relative_to``, ``~`` as the
+    home folder; PostgreSQL and in-memory URLs unchanged."""
+    if url is None:
+        return SQLITE_PREFIX + str(_absolute(default_file, relative_to))
+    path = sqlite_path(url)
+    if path is None:
+        return url
+    query = url.partition("?")[2]
+    return SQLITE_PREFIX + str(_absolute(path, relative_to)) + (f"?{query}" if query else "")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL as written (maybe relative); None for PostgreSQL and memory."""
+    if not url.startswith(SQLITE_PREFIX):
+        return None
+    written = url[len(SQLITE_PREFIX) :].partition("?")[0]
+    if not written or written == ":memory:":
+        return None
+    return Path(written).expanduser()
+
+
+def _absolute(path: Path, folder: Path) -> Path:
+    # normpath, not resolve(): ".." is folded but symbolic links stay as the operator wrote them.
+    return Path(os.path.normpath(folder / path))
 
 
 def _parse_int(raw: str | None, name: str, *, minimum: int) -> int | None:
@@ -163,7 +269,9 @@ def _parse_url(raw: str | None, name: str, schemes: tuple[str, ...]) -> str | No
     return raw.rstrip("/")
 
 
-def _parse_database_url(raw: str) -> str:
+def _parse_database_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme == "sqlite":  # accept the short form people type
         raw, scheme = "sqlite+aiosqlite" + raw[len("sqlite") :], "sqlite+aiosqlite"
@@ -200,6 +308,14 @@ def database_label(url: str) -> str:
     host = parts.hostname or "localhost"
     name = parts.path.lstrip("/") or "postgres"
     return f"PostgreSQL ({name} on {host})"
+
+
+def database_location(url: str) -> str:
+    """Which database, in full but without credentials: what start-up prints."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"SQLite ({path})"
+    return database_label(url)
 
 
 def configure_logging(level: str) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy.engine import make_url
 
 
 def ensure_sqlite_directory(url: str) -> None:
-    """SQLite creates the file but not its folder (the default is under ./data/)."""
+    """SQLite creates the file but not its folder (the default file is data/copbot.sqlite3
+    next to the .env that was read, or in the platform's data folder)."""
     parsed = make_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":

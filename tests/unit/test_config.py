@@ -9,14 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings, database_label, setting_names
+import bot
+from bot.config import (
+    ConfigError,
+    DataFolderError,
+    Settings,
+    database_label,
+    database_location,
+    platform_data_folder,
+    resolve_database_url,
+    setting_names,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the Linux data folder")
 def test_defaults() -> None:
-    settings = Settings.from_env({})
-    assert settings.database_url == DEFAULT_DATABASE_URL
+    settings = Settings.from_env({"XDG_DATA_HOME": "/srv/shared"})
+    # No .env (an explicit environment reads none): the platform's data folder.
+    assert settings.database_url == "sqlite+aiosqlite:////srv/shared/copbot/copbot.sqlite3"
     assert settings.log_level == "INFO"
     assert settings.discord_api_base is None and not settings.uses_proxy
     assert settings.shard_ids is None and settings.dev_guild_id is None
@@ -154,3 +166,114 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     result = run_copbot(["migrate"], {}, tmp_path)
     assert result.returncode == 2
     assert "LOG_LEVEL: expected one of" in result.stderr
+
+
+HOME = Path("/home/ama")
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("linux", {}, "/home/ama/.local/share/copbot"),
+        ("linux", {"XDG_DATA_HOME": "/data/xdg"}, "/data/xdg/copbot"),
+        ("linux", {"XDG_DATA_HOME": "relative/xdg"}, "/home/ama/.local/share/copbot"),
+        ("linux", {"XDG_DATA_HOME": " "}, "/home/ama/.local/share/copbot"),
+        ("freebsd14", {"XDG_DATA_HOME": "/var/xdg"}, "/var/xdg/copbot"),
+        ("darwin", {"XDG_DATA_HOME": "/ignored"}, "/home/ama/Library/Application Support/copbot"),
+        ("win32", {"LOCALAPPDATA": "/users/ama/local"}, "/users/ama/local/copbot"),
+        ("win32", {}, "/home/ama/AppData/Local/copbot"),
+    ],
+)
+def test_platform_data_folder(platform: str, env: dict[str, str], expected: str) -> None:
+    assert platform_data_folder(env, platform, HOME) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (None, "sqlite+aiosqlite:////srv/cop/data/copbot.sqlite3"),
+        ("sqlite+aiosqlite:///mine.db", "sqlite+aiosqlite:////srv/cop/mine.db"),
+        ("sqlite+aiosqlite:///../shared/./cop.db", "sqlite+aiosqlite:////srv/shared/cop.db"),
+        ("sqlite+aiosqlite:////var/lib/cop.db", "sqlite+aiosqlite:////var/lib/cop.db"),
+        (
+            "sqlite+aiosqlite:///db/cop.db?timeout=5",
+            "sqlite+aiosqlite:////srv/cop/db/cop.db?timeout=5",
+        ),
+        ("sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
+        ("postgresql+asyncpg://u:p@db:5432/cop", "postgresql+asyncpg://u:p@db:5432/cop"),
+    ],
+)
+def test_resolve_database_url(url: str | None, expected: str) -> None:
+    resolved = resolve_database_url(
+        url, relative_to=Path("/srv/cop"), default_file=Path("data/copbot.sqlite3")
+    )
+    assert resolved == expected
+
+
+def test_a_home_folder_in_a_sqlite_path_is_expanded() -> None:
+    resolved = resolve_database_url(
+        "sqlite+aiosqlite:///~/cop.db", relative_to=Path("/srv"), default_file=Path("x")
+    )
+    assert resolved == f"sqlite+aiosqlite:///{Path.home() / 'cop.db'}"
+
+
+def test_a_relative_url_in_the_environment_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"DATABASE_URL": "sqlite:///here/cop.sqlite3"})
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/here/cop.sqlite3"
+
+
+def test_database_location_names_the_whole_path_without_password() -> None:
+    assert database_location("sqlite+aiosqlite:////srv/cop/data/copbot.sqlite3") == (
+        "SQLite (/srv/cop/data/copbot.sqlite3)"
+    )
+    assert database_location("postgresql+asyncpg://bob:hunter2@db:5432/cop") == (
+        "PostgreSQL (cop on db)"
+    )
+
+
+def test_the_database_folder_is_created(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path}/a/b/cop.sqlite3"})
+    settings.ensure_database_folder()
+    assert (tmp_path / "a" / "b").is_dir()
+    assert not (tmp_path / "a" / "b" / "cop.sqlite3").exists()  # the database makes the file
+
+
+def test_a_folder_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{blocker}/sub/cop.sqlite3"})
+    with pytest.raises(DataFolderError) as caught:
+        settings.ensure_database_folder()
+    assert str(caught.value) == (
+        f"cannot create the data folder {blocker}/sub (Not a directory): set DATABASE_URL to a "
+        "SQLite file in a folder you can write to"
+    )
+    assert caught.value.setting == "DATABASE_URL"
+
+
+@pytest.mark.parametrize("command", ["migrate", "run", "export-orgs"])
+def test_an_uncreatable_data_folder_stops_start_up_with_one_line(
+    command: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    args = [command, *(["-", "--guild", "1"] if command == "export-orgs" else [])]
+    result = run_copbot(args, {"XDG_DATA_HOME": str(blocker), "DISCORD_TOKEN": "x"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"copbot: cannot create the data folder {blocker}/copbot (Not a directory): set "
+        "DATABASE_URL to a SQLite file in a folder you can write to\n"
+    )
+    assert result.stdout == ""
+
+
+def test_version() -> None:
+    result = run_copbot(["--version"], {}, ROOT)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"copbot {bot.__version__}\n",
+        "",
+    )
