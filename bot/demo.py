@@ -28,12 +28,15 @@ from bot.sandbox import Channel, Guild, Member, Message, Sandbox, SandboxInterac
 from bot.sandbox.interactions import message_text
 from bot.sandbox.models import walk_components
 from bot.sandbox.sample import SampleCommunity, build_sample_community
+from cogs.privacy import KEEP_TEXTS_LABEL
 from storage import cafes as cafe_queries
 from storage import contributions as log_queries
 from storage import prompts as prompt_queries
 from storage.db import Database
 
 WIDTH = 96
+DATABASE_NAME = "demo.sqlite3"
+SQLITE_SIDE = ("-wal", "-shm", "-journal")  # files SQLite keeps next to a database
 ANSWER_WAIT = 15.0  # seconds: a café round opens several threads before the bot answers
 
 
@@ -202,7 +205,17 @@ class Scene:
     transcript: Transcript
     bot: CopBot
     files: Path
-    """Where the demo saves what a person would keep (charts, the report): named as saved."""
+    """The demo's folder: every file it makes is saved under it, in a folder per scene."""
+    saved: list[Path] = dataclasses.field(default_factory=list)
+    """Every file saved so far, in order, for the list at the end."""
+
+    def keep(self, folder: str, name: str, data: bytes) -> Path:
+        """Save ``data`` as ``folder/name`` in the demo's folder."""
+        path = self.files / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.saved.append(path)
+        return path
 
     def where(self, channel: str | Channel) -> Channel:
         return self.community.channels[channel] if isinstance(channel, str) else channel
@@ -344,7 +357,9 @@ async def scene_register(scene: Scene) -> None:
         f"{priya.display_name} imports the organisations from the coordinators' spreadsheet. "
         "Every row is checked before anything is saved."
     )
-    await scene.slash(priya, "org import", file=("organisations.csv", ORGANISATIONS_CSV.encode()))
+    sheet = ORGANISATIONS_CSV.encode()
+    scene.keep("spreadsheets", "organisations.csv", sheet)
+    await scene.slash(priya, "org import", file=("organisations.csv", sheet))
     scene.transcript.note(
         "She adds one more by hand, then types it again as if it were new: the bot sees they "
         "are the same."
@@ -415,12 +430,14 @@ async def scene_conversation(scene: Scene) -> None:
     scene.transcript.note(f"{tendai.display_name} reacts 👍 to {sofia.display_name}'s answer.")
     totals = await scene.logged(messages=3, reactions=1)
     scene.transcript.note(
-        "The log keeps who, where, when and what kind, never the text. Counted so far, by the "
-        "organisation each author belonged to at the time:"
+        "The bot's log keeps who said something, where, when and what kind of contribution it "
+        "was, never the words. Counted so far, by the organisation each person belonged to at "
+        "the time (a message with a link or a file counts as a resource shared):"
     )
     kinds = ("messages", "reply", "answer", "question", "resource", "reactions")
+    shown = ("messages", "replies", "answers", "questions", "resources", "reactions")
     scene.transcript.table(
-        ("organisation", *kinds),
+        ("organisation", *shown),
         [
             (name or "(no organisation)", *(str(counts.get(k, 0)) for k in kinds))
             for name, counts in totals
@@ -656,10 +673,12 @@ async def scene_cafe(scene: Scene) -> None:
         f"{priya.display_name} completes the register from the spreadsheets first, so that the "
         "seating can mix organisations and stakeholder groups."
     )
-    await scene.slash(
-        priya, "org import", file=("more-organisations.csv", MORE_ORGANISATIONS_CSV.encode())
-    )
-    await scene.slash(priya, "profile import", file=("members.csv", _members_csv(community)))
+    more = MORE_ORGANISATIONS_CSV.encode()
+    scene.keep("spreadsheets", "more-organisations.csv", more)
+    await scene.slash(priya, "org import", file=("more-organisations.csv", more))
+    people = _members_csv(community)
+    scene.keep("spreadsheets", "members.csv", people)
+    await scene.slash(priya, "profile import", file=("members.csv", people))
     transcript.note(
         f"{nkosi.display_name}, a moderator, plans a café in #cafe: three rounds of 20 minutes at "
         "four tables, one question per round."
@@ -703,18 +722,26 @@ async def scene_cafe(scene: Scene) -> None:
     transcript.note(f"The sign-up message now says **{signed_up}**.")
 
     transcript.note(
-        f"{nkosi.display_name} previews the seating: each figure stands next to a bound no "
-        "seating of these people can beat."
+        f"{nkosi.display_name} previews the seating. Next to each number the bot says how low "
+        "it could possibly go with these people, so a moderator can see the plan is as good as "
+        "it gets."
     )
-    await scene.slash(nkosi, "cafe plan", channel="cafe")
+    _save(scene, await scene.slash(nkosi, "cafe plan", channel="cafe"), "cafe")
     transcript.note(
-        "With hosts who stay put, the five travellers at a table come from at most four tables, "
-        "so some of them always meet again: the bound says how many no seating can avoid."
+        "Why must some people meet twice? The hosts stay at their tables, so the five travellers "
+        "who arrive at a table come from only four other tables: some of them sat together "
+        "before. “Cannot go below” is how many such meetings no seating could avoid."
     )
     await scene.slash(nkosi, "cafe start", channel="cafe")
     transcript.posted(cafe.listing(1))
-    transcript.note("Each table has its thread; the planner mixed the tables:")
+    transcript.note(
+        "Each table gets its own thread. The bot seated people so that every table mixes "
+        "organisations and stakeholder groups:"
+    )
     cafe.describe(1)
+    traveller = travellers[0]
+    transcript.note(f"{traveller.display_name} asks where to go.")
+    await scene.slash(traveller, "cafe status", channel="cafe")
 
     first, second = cafe.threads(1)[:2]
     transcript.note("At table 1 the travellers introduce themselves and answer the question.")
@@ -729,8 +756,8 @@ async def scene_cafe(scene: Scene) -> None:
     await scene.slash(nkosi, "cafe next", channel="cafe")
     closed = [t for t in cafe.threads(1) if t.locked and t.archived]
     transcript.note(
-        f"The {len(closed)} threads of round 1 are locked and archived. In round 2 the hosts stay "
-        "and the travellers move on:"
+        f"The {len(closed)} threads of round 1 are locked and archived: still there to read, "
+        "closed to new messages. In round 2 the hosts stay and the travellers move on:"
     )
     cafe.describe(2, before)
     table_one = cafe.threads(2)[0]
@@ -775,9 +802,13 @@ async def scene_cafe(scene: Scene) -> None:
         m for m in cafe.channel.messages[already:] if m.author.bot and m.type == 0 and m.content
     ]
     files = [a.filename for m in harvest for a in m.attachments]
+    for message in harvest:
+        for attachment in message.attachments:
+            scene.keep("cafe", attachment.filename, attachment.data)
     transcript.note(
-        f"The harvest is posted in #cafe as {len(harvest)} messages, the last with the Markdown "
-        f"file {', '.join(files) or '(none!)'} attached. Its first message:"
+        f"The harvest is posted in #cafe as {len(harvest)} messages, the last with the whole "
+        f"harvest as a file, {', '.join(files) or '(none!)'}, that any text editor opens. "
+        "Its first message:"
     )
     if harvest:
         transcript.posted(harvest[0], lines=24)
@@ -913,9 +944,8 @@ async def scene_prompts(scene: Scene) -> None:
     now = scene.bot.scheduler.clock().replace(microsecond=0)
     zone = ZoneInfo(found[1].timezone)
     transcript.note(
-        f"Nobody waits for Monday here: as a rehearsal would, the demo brings schedule "
-        f"#{number}'s firing forward and calls the scheduler's fire with the due time now "
-        f"({now.astimezone(zone):%H:%M} in {zone.key}). The bot posts what it would post on "
+        f"The demo cannot wait until Monday, so it has the bot post schedule #{number}'s "
+        f"question now ({now.astimezone(zone):%H:%M} in {zone.key}), exactly as it will on "
         "Monday at 09:00:"
     )
     already = {m.id for m in questions.messages}
@@ -927,8 +957,8 @@ async def scene_prompts(scene: Scene) -> None:
     transcript.posted(posted[0])
     alarm = scene.bot.scheduler.next_alarm(schedule_row)
     transcript.note(
-        "The schedule keeps its own dates: its next alarm is "
-        + (f"{alarm.astimezone(zone):%a %d %b %Y, %H:%M}." if alarm else "not set (!).")
+        "Posting early does not move the schedule: its next question goes out on "
+        + (f"{alarm.astimezone(zone):%a %d %b %Y, %H:%M}." if alarm else "no date (!).")
     )
     thread = posted[0].thread
     asked = next((q for q in PROMPT_ANSWERS if q in message_text(posted[0])), None)
@@ -953,7 +983,7 @@ async def scene_prompts(scene: Scene) -> None:
     ]
     rows = [(name, str(count)) for name, count in new if count]
     transcript.note(
-        f"The contribution log holds them as answers (counted in the database): "
+        f"The bot logs them as answers, without their words: "
         f"{sum(count for _, count in new)} new answers, by organisation:"
     )
     transcript.table(("organisation", "answers"), rows)
@@ -994,18 +1024,24 @@ async def scene_exports(scene: Scene) -> None:
     transcript.note(f"{joao.display_name}, a coordinator, exports the contributions as CSV.")
     itx = await scene.slash(joao, "export contributions", names="visible")
     name, data = _attached(itx)
+    scene.keep("exports", name, data)
     rows = _csv_rows(data)
     transcript.note(
-        f"The first rows of {name} ({len(SHOWN_CONTRIBUTION_COLUMNS)} of its "
-        f"{len(rows[0]) if rows else 0} columns; no message text, no Discord id of a person):"
+        f"The first rows of {name}, {len(SHOWN_CONTRIBUTION_COLUMNS)} of its "
+        f"{len(rows[0]) if rows else 0} columns. It holds no message text, and nothing that "
+        "leads to a person's Discord account:"
     )
     transcript.table(
         SHOWN_CONTRIBUTION_COLUMNS,
         [tuple(row[column] for column in SHOWN_CONTRIBUTION_COLUMNS) for row in rows[:5]],
     )
-    transcript.note("Then everything at once: every kind of file, with a codebook and a README.")
+    transcript.note(
+        "Then everything at once, as one zip file: every kind of table, a codebook that says "
+        "what each column means, and a README."
+    )
     itx = await scene.slash(joao, "export all")
     name, data = _attached(itx)
+    scene.keep("exports", name, data)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         codebook = _csv_rows(archive.read("codebook.csv"))
         files = archive.namelist()
@@ -1021,15 +1057,13 @@ async def scene_exports(scene: Scene) -> None:
     await scene.slash(joao, "export history")
 
 
-def _save(scene: Scene, itx: SandboxInteraction) -> list[Path]:
-    """The files attached to the answer, saved in the scene's folder."""
-    saved = []
-    for message in itx.messages():
-        for attachment in message.attachments:
-            path = scene.files / attachment.filename
-            path.write_bytes(attachment.data)
-            saved.append(path)
-    return saved
+def _save(scene: Scene, itx: SandboxInteraction, folder: str) -> list[Path]:
+    """The files attached to the answer, saved in ``folder`` of the demo's folder."""
+    return [
+        scene.keep(folder, attachment.filename, attachment.data)
+        for message in itx.messages()
+        for attachment in message.attachments
+    ]
 
 
 async def scene_insights(scene: Scene) -> None:
@@ -1040,22 +1074,141 @@ async def scene_insights(scene: Scene) -> None:
 
     transcript.heading("Insights: who shares, who stays silent, where the silos are")
     transcript.note(
-        f"{sofia.display_name} looks at her own figures: only she sees them, next to the "
-        "community's middle values."
+        f"{sofia.display_name} looks at her own figures: only she sees them, each next to the "
+        "community's median (half the members have more, half less)."
     )
     await scene.slash(sofia, "insights me")
     transcript.note(
         f"{joao.display_name}, a coordinator, looks at the community. Figures about fewer than "
         "3 people read “fewer than 3”; nobody is named who did not choose it."
     )
-    charts = _save(scene, await scene.slash(joao, "insights community"))
-    charts += _save(scene, await scene.slash(joao, "insights network"))
+    charts = _save(scene, await scene.slash(joao, "insights community"), "insights")
+    charts += _save(scene, await scene.slash(joao, "insights network"), "insights")
     await scene.slash(joao, "insights org", name="IRC WASH")
-    report = _save(scene, await scene.slash(joao, "insights report"))
+    report = _save(scene, await scene.slash(joao, "insights report"), "insights")
     transcript.note(
-        "The charts and the report are saved where a coordinator would keep them: "
-        + ", ".join(str(path) for path in [*charts, *report])
-        + ". Open the report in a browser and print it to PDF for the steering group."
+        f"The demo saves the {len(charts)} charts and the report with the other files it made "
+        "(listed at the end). Open the report in a browser and print it to PDF for the "
+        "steering group." + ("" if report else " (!) The report was not attached.")
+    )
+
+
+async def _confirm(scene: Scene, actor: Member, asked: SandboxInteraction, label: str) -> None:
+    """Click ``label`` under the bot's question and show the answer it edits in."""
+    message = asked.original
+    if message is None:
+        scene.transcript.note("(!) The bot asked nothing to confirm.")
+        return
+    scene.transcript.clicked(actor, message.channel, label)
+    await scene.click(actor, message, label, quietly=True)
+    # The bot answers the click at once and edits the outcome into its question later.
+    await scene.sandbox.wait_until(
+        lambda: not walk_components(message.components), timeout=ANSWER_WAIT
+    )
+    scene.transcript.write("  ↳ copbot (only you can see this), in place of its question:")
+    scene.transcript._block(message_text(message))
+
+
+async def scene_privacy(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    lena = community.member("lena.vogel")
+    peter = community.member("peter.njoroge")
+
+    transcript.heading("Privacy: stepping out of the log, and being forgotten")
+    transcript.note(
+        f"{lena.display_name} would rather not be counted for a while. The bot asks before it "
+        "deletes anything."
+    )
+    asked = await scene.slash(lena, "privacy optout")
+    await _confirm(scene, lena, asked, "Confirm")
+    transcript.note(f"A month later {lena.display_name} is happy to be counted again.")
+    await scene.slash(lena, "privacy optin")
+    transcript.note(
+        f"{peter.display_name} is leaving the community and asks the bot to forget him. He "
+        "is asked what should happen to any words he wrote for a café's tablecloth or harvest."
+    )
+    asked = await scene.slash(peter, "privacy forget")
+    await _confirm(scene, peter, asked, KEEP_TEXTS_LABEL)
+
+
+async def scene_tracking(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    priya = community.member("priya.raman")  # a moderator
+    grace = community.member("grace.banda")
+    yaw = community.member("yaw.boateng")
+
+    transcript.heading("Which channels count: tracking, and older messages")
+    transcript.note(
+        f"Until now the bot logged every channel it can read. {priya.display_name} limits the "
+        "log to the channels where the community works. Café tables and question threads are "
+        "always counted."
+    )
+    await scene.slash(priya, "settings track add", target=community.channels["general"])
+    resources = community.guild.create_text_channel("resources", topic="Guides and tools")
+    await scene.sandbox.wait_until(lambda: scene.bot.get_channel(resources.id) is not None)
+    transcript.note(
+        f"Members share guides in a new channel, #{resources.name}, that is not tracked yet: "
+        "these messages are not counted."
+    )
+    await scene.say(
+        grace, "Our district guide to budgeting for learning: https://example.org/guide", resources
+    )
+    await scene.say(yaw, "And the university's review of resource centres, attached.", resources)
+    transcript.note(
+        f"{priya.display_name} adds the channel, then asks the bot to read its older messages, "
+        "so they count too. Running it again never counts a message twice."
+    )
+    await scene.slash(priya, "settings track add", target=resources)
+    done = await scene.sandbox.slash(
+        priya, community.channels["general"], "contributions backfill", channel=resources
+    )
+    transcript.typed(
+        priya, community.channels["general"], "contributions backfill", {"channel": resources}
+    )
+    await scene.sandbox.wait_until(lambda: "Backfill done" in done.text(), timeout=ANSWER_WAIT)
+    transcript.answered(done)
+
+
+async def scene_roles(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    nkosi = community.member("nkosi.dlamini")  # a moderator
+    kwame = community.member("kwame.mensah")
+
+    transcript.heading("Roles that follow the profiles")
+    transcript.note(
+        f"{nkosi.display_name} asks the bot to give every member a Discord role for their "
+        "stakeholder group and level, so that members see each other's group at a glance "
+        "and channels can be opened to one group. The roles change when a profile changes."
+    )
+    await scene.slash(nkosi, "settings rolesync", mode="on")
+    roles = sorted(role.name for role in kwame.roles if role is not community.moderators_role)
+    transcript.note(
+        f"{kwame.display_name} now has the roles: " + (", ".join(roles) or "none (!)") + "."
+    )
+
+
+async def scene_recurring(scene: Scene) -> None:
+    community = scene.community
+    transcript = scene.transcript
+    nkosi = community.member("nkosi.dlamini")  # a moderator
+
+    transcript.heading("A café that comes back every month")
+    transcript.note(
+        f"The café worked, so {nkosi.display_name} plans one for the first Tuesday of every "
+        "month at 14:00, community time. Members sign up now; each month it starts by itself."
+    )
+    await scene.slash(
+        nkosi,
+        "cafe create",
+        channel="cafe",
+        title="Monthly learning café",
+        questions="What did you learn this month that others should know?",
+        rounds=2,
+        round_minutes=25,
+        repeat="monthly first tue 14:00",
     )
 
 
@@ -1067,6 +1220,10 @@ SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_prompts,
     scene_exports,
     scene_insights,
+    scene_privacy,
+    scene_tracking,
+    scene_roles,
+    scene_recurring,
 )
 
 
@@ -1085,7 +1242,12 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="copbot-demo-") as temporary:
         directory = Path(keep_dir) if keep_dir else Path(temporary)
         directory.mkdir(parents=True, exist_ok=True)
-        database_url = f"sqlite+aiosqlite:///{directory / 'demo.sqlite3'}"
+        database = directory / DATABASE_NAME
+        # The demo's story starts from an empty register: an earlier run's database would spoil it.
+        replaced = database.exists()
+        for leftover in (database, *(database.with_name(database.name + e) for e in SQLITE_SIDE)):
+            leftover.unlink(missing_ok=True)
+        database_url = f"sqlite+aiosqlite:///{database}"
         async with Sandbox() as sandbox:
             community = build_sample_community(sandbox)
             transcript.guild = community.guild
@@ -1099,28 +1261,23 @@ async def run_demo(
             )
             transcript.heading("copbot demo")
             transcript.note(
-                f"A local Discord is running at {sandbox.api_base}. It holds the server "
-                f"“{community.guild.name}” with {len(community.members)} members from "
-                f"{len(community.organisations)} organisations. The real bot connects to it "
-                f"with a fresh SQLite database ({database_url})."
+                "A rehearsal on this computer: a pretend Discord server, "
+                f"“{community.guild.name}”, with {len(community.members)} members from "
+                f"{len(community.organisations)} organisations, and the real copbot taking part. "
+                "Nothing is sent to the real Discord. The bot keeps its records in a new "
+                + (
+                    f"database file, {database}"
+                    + (" (replacing the one an earlier demo left there)." if replaced else ".")
+                    if keep_dir
+                    else "database file, deleted at the end."
+                )
             )
             db = Database.connect(database_url)
             bot = CopBot(demo_settings, db, guild_ready_timeout=0.05)
             runner = await start_until_ready(bot, community.bot.token)
+            scene = Scene(sandbox, community, transcript, bot, directory)
             try:
-                commands = sorted(c["name"] for c in sandbox.commands())
-                transcript.note(
-                    f"copbot logged in as {bot.user} and registered its commands: "
-                    + ", ".join(f"/{name}" for name in commands)
-                    + "."
-                )
-                files = (
-                    directory / "insights"
-                    if keep_dir
-                    else Path(tempfile.mkdtemp(prefix="copbot-demo-insights-"))
-                )
-                files.mkdir(parents=True, exist_ok=True)
-                scene = Scene(sandbox, community, transcript, bot, files)
+                transcript.note(_commands_note(sandbox.commands()))
                 for play in SCENES:
                     await play(scene)
             finally:
@@ -1129,8 +1286,34 @@ async def run_demo(
                 await db.dispose()
         transcript.heading("The end")
         transcript.note(
-            "That was the real bot, unmodified, talking to a local Discord. Run it for real with "
-            "`copbot run` (see the README)."
-            + (f" The demo's database is kept in {directory}." if keep_dir else "")
+            "That was the real copbot, exactly as it runs on a real server, talking to a pretend "
+            "one. To run it for your community, see the README."
         )
+        if keep_dir:
+            # The folder on a line of its own: a long path must stay whole to be copied.
+            transcript.note("Everything the demo made is kept in this folder:")
+            transcript.write(f"  {directory.resolve()}")
+            for path in [database, *scene.saved]:
+                transcript.write(f"    {path.relative_to(directory)}")
+        else:
+            transcript.note(
+                f"The database and the {len(scene.saved)} files the demo made (spreadsheets, "
+                "exports, charts, the report, the harvest) were in a temporary folder, now "
+                "deleted. To keep them, run the demo as `copbot demo --keep FOLDER`."
+            )
     return 0
+
+
+def _commands_note(commands: Sequence[dict[str, Any]]) -> str:
+    """The commands the bot offers: slash commands, and those on a message's Apps menu."""
+    typed = sorted(c["name"] for c in commands if c.get("type", 1) == 1)
+    on_messages = sorted(c["name"] for c in commands if c.get("type", 1) == 3)
+    return (
+        "copbot is online. Its commands: "
+        + ", ".join(f"/{name}" for name in typed)
+        + (
+            "; and on a message's Apps menu: " + ", ".join(on_messages) + "."
+            if on_messages
+            else "."
+        )
+    )

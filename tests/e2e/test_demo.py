@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import zipfile
 from pathlib import Path
 
 from bot.config import Settings
 from bot.demo import Transcript, run_demo
+
+
+def files_in(folder: Path) -> tuple[str, list[str]]:
+    """The folder as the demo names it, and the files under it, as paths relative to it."""
+    return str(folder.resolve()), sorted(
+        str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()
+    )
 
 
 async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
@@ -48,7 +57,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert "Round 2 of **Sharing" in cafe and "Round 3 of **Sharing" in cafe
     for round_number in (1, 2, 3):
         assert f"#cafe › R{round_number} · Table" in cafe
-    assert "The 4 threads of round 1 are locked and archived." in cafe
+    assert "The 4 threads of round 1 are locked and archived: still there" in " ".join(cafe.split())
     assert len(re.findall(r"Table \d: host [^;]+ stays;", cafe)) == 8  # rounds 2 and 3
     assert "moved (!)" not in cafe
     # notes by command and by the button's form, an insight, the tablecloth carried on
@@ -64,7 +73,9 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert "That was the last round: the harvest" in cafe
     assert "# Harvest · Sharing what we learn across the learning alliance" in cafe
     assert "3 rounds · 4 tables" in cafe and "### Round 1 · Table 1" in cafe
-    assert re.search(r"as \d+ messages, the last with the Markdown file\s+harvest-1-", cafe)
+    assert re.search(
+        r"as \d+ messages, the last with the whole harvest as a file,\s+harvest-1-", cafe
+    )
     assert "Reflection · Sharing what we learn" in cafe
     assert "(none!)" not in cafe
 
@@ -88,10 +99,10 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert re.search(r"\*\*#1\*\* Learning together in #questions: `weekly mon 09:00`", prompts)
     assert re.search(r"next: Mon \d\d \w{3} \d{4}, 09:00", prompts)
     # the firing brought forward posts a question with its thread; the schedule keeps Monday
-    assert "calls the scheduler's fire with the due time now" in flat
+    assert "so it has the bot post schedule #1's question now" in flat
     assert "#questions  copbot posted:\n      💬 Learning together" in prompts
     assert "Answer in the thread below." in prompts
-    assert re.search(r"its next alarm is Mon \d\d \w{3} \d{4}, 09:00\.", flat)
+    assert re.search(r"its next question goes out on Mon \d\d \w{3} \d{4}, 09:00\.", flat)
     assert len(re.findall(r"^#questions › .+: ", prompts, re.MULTILINE)) == 3
     # the three answers are in the contribution log as answers, one per organisation
     assert "3 new answers, by organisation:" in flat
@@ -113,17 +124,96 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     assert "**all** by João Mendes" in exports and "**contributions** by João Mendes" in exports
     assert not re.search(r"\d{17,20}", exports)  # no Discord id anywhere in the scene
 
-    insights = text[text.index("── Insights") : text.index("── The end")]
+    insights = text[text.index("── Insights") : text.index("── Privacy")]
     # a member's own figures, the community's with charts, and the report, saved and named
     assert "Your figures · " in insights and "**Given**: 2" in insights
     assert "Members: 34" in insights and "Inequality (Gini): " in insights
     assert "📎 lorenz.png" in insights and "📎 network.png" in insights
-    saved = tmp_path / "insights"
-    for name in ("lorenz.png", "activity.png", "network.png", "ei_organisation.png"):
-        assert str(saved / name) in " ".join(insights.split()).replace("- ", "-")
-        assert (saved / name).read_bytes().startswith(b"\x89PNG")
-    (report,) = saved.glob("insights-*.html")
-    assert "IRC WASH" in report.read_text()
+    assert "The demo saves the 5 charts and the report" in " ".join(insights.split())
     assert not re.search(r"\d{17,20}", insights)
+
+    privacy = text[text.index("── Privacy") : text.index("── Which channels count")]
+    # opting out asks first, deletes on Confirm; opting in; forgetting asks about the texts
+    assert "Lena Vogel: /privacy optout" in privacy and "Stop logging you?" in privacy
+    assert "Lena Vogel clicks [Confirm]" in privacy and "You are opted out" in privacy
+    assert re.search(r"Deleted from the log: [1-9]\d* messages", privacy)  # she had spoken
+    assert "You are logged again" in privacy
+    assert "Peter Njoroge clicks [Forget me, keep my texts without my name]" in privacy
+    assert "You are forgotten" in privacy
+
+    tracking = text[text.index("── Which channels count") : text.index("── Roles that follow")]
+    # once one channel is tracked, a new one is not logged until added; the backfill reads it
+    assert "Tracked now: #general" in tracking
+    assert "#resources  Grace Banda: " in tracking and "#resources  Yaw Boateng: " in tracking
+    assert "/contributions backfill channel:#resources" in tracking
+    assert "Backfill done" in tracking
+    assert "Read 2 messages in #resources; 2 are members' contributions" in tracking
+
+    roles = text[text.index("── Roles that follow") : text.index("── A café that comes back")]
+    assert "Role sync is on" in roles
+    assert "Kwame Mensah now has the roles: Level: Intermediate, Stakeholder: Government." in roles
+
+    recurring = text[text.index("── A café that comes back") : text.index("── The end")]
+    assert 'repeat:"monthly first tue 14:00"' in recurring
+    assert "Café #2 **Monthly learning café** is open for sign-up" in recurring
+    assert "(or it starts by itself at its time)." in recurring
+
+    # /cafe status during the first café tells a traveller where to sit
+    assert "Kwame Mensah: /cafe status" in cafe and "**Your table:** table " in cafe
+
+    # plain words: none of the programmers' phrases of earlier versions is left
+    flat_text = " ".join(text.split())
+    for phrase in (
+        "scheduler's fire",
+        "the bound says",
+        "a bound no seating",
+        "the planner",
+        "next alarm",
+        "local Discord",
+        "sqlite+aiosqlite",
+        "counted in the database",
+        "Markdown file",
+        "no Discord id of a person",
+        "unmodified",
+        "/Add to harvest",
+    ):
+        assert phrase not in flat_text, phrase
+    assert "Apps menu: Add to harvest." in flat_text
+    assert "(!)" not in text
     assert "Traceback" not in text and "error id" not in text.lower()
-    assert (tmp_path / "demo.sqlite3").exists()
+
+    # --keep keeps the database and every file the demo made, and the end lists each
+    end = text[text.index("── The end") :]
+    where, kept = files_in(tmp_path)
+    assert f"Everything the demo made is kept in this folder:\n  {where}\n" in end
+    listed = [line.strip() for line in end.splitlines() if line.startswith("    ")]
+    assert sorted(listed) == kept  # every file listed exists, and nothing is left unlisted
+    assert listed[0] == "demo.sqlite3"
+    for name in (
+        "spreadsheets/organisations.csv",
+        "spreadsheets/more-organisations.csv",
+        "spreadsheets/members.csv",
+        "cafe/seating-1.txt",
+        "exports/contributions.csv",
+        "exports/all.zip",
+        "insights/lorenz.png",
+        "insights/activity.png",
+        "insights/network.png",
+        "insights/ei_organisation.png",
+        "insights/level_matrix.png",
+    ):
+        assert name in listed, name
+    for name in ("lorenz.png", "activity.png", "network.png", "ei_organisation.png"):
+        assert (tmp_path / "insights" / name).read_bytes().startswith(b"\x89PNG")
+    (report,) = (tmp_path / "insights").glob("insights-*.html")
+    assert "IRC WASH" in report.read_text()
+    (harvest,) = (tmp_path / "cafe").glob("harvest-1-*.md")
+    assert harvest.read_text().startswith("# Harvest · Sharing what we learn")
+    assert (tmp_path / "exports" / "contributions.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    with zipfile.ZipFile(tmp_path / "exports" / "all.zip") as archive:
+        assert "codebook.csv" in archive.namelist()
+    assert "Tendai Moyo,WaterAid" in (tmp_path / "spreadsheets" / "members.csv").read_text()
+    # the kept database is the one the demo played on: both cafés are in it
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as database:
+        titles = [row[0] for row in database.execute("SELECT title FROM cafe ORDER BY id")]
+    assert titles == ["Sharing what we learn across the learning alliance", "Monthly learning café"]
