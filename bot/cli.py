@@ -7,23 +7,31 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import signal
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
+import yarl
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot import __version__
 from bot.config import (
+    SETTING_HELP,
     ConfigError,
     Settings,
     configure_logging,
     database_label,
     database_location,
+    setting_names,
+    sqlite_path,
 )
-from bot.errors import BadInput
+from bot.errors import BadInput, CopbotError
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -35,6 +43,66 @@ class StartupError(Exception):
     """Start-up cannot go on; ``str()`` is the one line shown to the operator."""
 
 
+# Discord Markdown, for plain_text. A backslash escape (escape_markdown on a name) is kept as the
+# character itself; code is kept as written, only its backticks go.
+_ESCAPED = re.compile(r"\\([\\*_~`|\[\]<>#])")
+_CODE = re.compile(r"```(?:[A-Za-z0-9_+-]*\n)?(.*?)```|``?([^`]+?)``?", re.DOTALL)
+_LINK = re.compile(r"\[([^\]\n]+)\]\(<?(https?://[^\s)>]+)>?\)")
+_PAIRED = re.compile(r"(\*\*|~~|\|\|)(?=\S)(.+?)(?<=\S)\1")
+# Underline only between words: file names such as my__data__.csv keep their underscores.
+_UNDERLINE = re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])")
+_LINE_MARKS = re.compile(r"^(?:>>> |> |#{1,3} )", re.MULTILINE)
+# Stand-ins while the markers are removed: private-use characters no message contains.
+_KEPT = re.compile("\ue000(\\d+)\ue001")
+
+
+def plain_text(message: str) -> str:
+    """A message written for Discord, as the command line shows it: without Markdown's bold,
+    italic, underline, strike-through, spoiler, code, quote and heading markers; a link as
+    "text (address)". Mentions such as ``<#123>`` are left as they are."""
+    kept: list[str] = []
+
+    def keep(text: str) -> str:
+        kept.append(text)
+        return f"\ue000{len(kept) - 1}\ue001"
+
+    text = _ESCAPED.sub(lambda match: keep(match[1]), message)
+    text = _CODE.sub(lambda match: keep(match[1] if match[1] is not None else match[2]), text)
+    text = _LINK.sub(lambda match: f"{match[1]} ({keep(match[2])})", text)
+    previous = None
+    while previous != text:  # **bold *italic* here** takes two passes
+        previous = text
+        text = _ITALIC.sub(r"\1", _UNDERLINE.sub(r"\1", _PAIRED.sub(r"\2", text)))
+    text = _LINE_MARKS.sub("", text)
+    return _KEPT.sub(lambda match: kept[int(match[1])], text)
+
+
+def say(message: object, *, error: bool = False) -> None:
+    """One line of the command line's own, "copbot: " first; texts made for Discord (import
+    results, BadInput's problem and fix) come out plain."""
+    print(f"copbot: {plain_text(str(message))}", file=sys.stderr if error else sys.stdout)
+
+
+def run_epilog() -> str:
+    """``copbot run --help``'s list of settings, from the settings' own list."""
+    lines = ["settings (environment variables, or lines of .env):"]
+    for name in setting_names():
+        meaning, default = SETTING_HELP.get(name, ("", "none"))
+        lines.append(f"  {name}")
+        # Whole words only: a URL or a setting's value is never cut.
+        for text, hanging in ((meaning, 6), (f"default: {default}", 8)):
+            lines += textwrap.wrap(
+                text,
+                78,
+                initial_indent=" " * 6,
+                subsequent_indent=" " * hanging,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="copbot",
@@ -42,12 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"copbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="connect to Discord and serve (settings from .env)")
+    commands.add_parser(
+        "run",
+        help="connect to Discord and serve (settings from .env)",
+        description="Connect to Discord and serve, with the settings below.",
+        epilog=run_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo = commands.add_parser(
         "demo", help="play a scripted session against a local sandbox Discord; no token needed"
     )
     demo.add_argument(
-        "--keep", metavar="DIR", help="keep the demo's SQLite database in DIR instead of a temp dir"
+        "--keep", metavar="DIR", help="keep the demo's database and every file it makes in DIR"
     )
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument(
@@ -190,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run_plan(args.file, args.tables, args.rounds, args.seed)
         except PlanError as error:
-            print(f"copbot: {error}", file=sys.stderr)
+            say(error, error=True)
             return 2
     try:
         settings = Settings.from_env()
@@ -215,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(report(settings, args))
         if args.command in REGISTER_COMMANDS:
             return asyncio.run(register_csv(settings, args.command, args.file, args.guild))
-    except (ConfigError, StartupError) as error:
-        print(f"copbot: {error}", file=sys.stderr)
+    except (ConfigError, StartupError, CopbotError) as error:
+        say(error, error=True)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -311,11 +385,16 @@ def restore(settings: Settings, file: str, *, confirmed: bool) -> int:
 
 async def run(settings: Settings) -> int:
     token = settings.require_token()
-    settings.ensure_database_folder()
+    settings.check_database_folder()  # what can be known without Discord, creating nothing
 
-    from bot.client import CopBot
+    from bot.client import CopBot, check_token
     from storage.db import Database
 
+    # The token first: a refused one, or no way to reach Discord, must leave nothing behind.
+    with _discord_errors(settings):
+        await check_token(settings, token)
+    settings.ensure_database_folder()
+    _open_sqlite_file(settings)
     db = Database.connect(settings.database_url)
     try:
         with _database_errors(settings):
@@ -323,24 +402,72 @@ async def run(settings: Settings) -> int:
         print(f"copbot: using {database_location(settings.database_url)}", file=sys.stderr)
         bot = CopBot(settings, db)
         _close_on_sigterm(bot)
-        try:
+        with _discord_errors(settings):
             async with bot:
                 await bot.start(token)
             # A SIGTERM closes the bot in a task of its own; the database must outlive it.
             await bot.close()
-        except discord.LoginFailure:
-            raise ConfigError(
-                "DISCORD_TOKEN", "a valid bot token: Discord refused this one (reset it?)"
-            ) from None
-        except discord.PrivilegedIntentsRequired:
-            raise StartupError(
-                "Discord refused the privileged intents: enable Server Members Intent and "
-                "Message Content Intent (Developer Portal > your app > Bot), then start again "
-                "(or set DISCORD_MESSAGE_CONTENT=off to run without message content)"
-            ) from None
     finally:
         await db.dispose()
     return 0
+
+
+def _open_sqlite_file(settings: Settings) -> None:
+    """Stop with one line when the SQLite file cannot be created or written.
+
+    SQLite would refuse it too, but aiosqlite (0.22) then prints a traceback from its worker
+    thread once the migration's event loop has closed; opening the file here says it first.
+    """
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        return
+    try:
+        with path.open("ab"):  # an empty file is an empty SQLite database; one that exists stays
+            pass
+    except OSError as error:
+        raise StartupError(
+            f"DATABASE_URL: cannot use {database_location(settings.database_url)}: the file "
+            f"cannot be created or written ({error.strerror or error}): set DATABASE_URL to a "
+            "SQLite file in a folder you can write to"
+        ) from None
+
+
+@contextlib.contextmanager
+def _discord_errors(settings: Settings) -> Iterator[None]:
+    """What stops a login, as the one line an operator can act on."""
+    where = yarl.URL(settings.discord_api_base or discord.http.Route.BASE).host or "Discord"
+    retry = "check the internet connection (and DISCORD_API_BASE, if set), then start again"
+    try:
+        yield
+    except discord.LoginFailure:
+        raise StartupError(
+            "DISCORD_TOKEN: Discord refused this token: copy the bot's token again (Developer "
+            "Portal > your app > Bot > Reset Token) into .env, then start again"
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise StartupError(
+            "Discord refused the privileged intents: enable Server Members Intent and "
+            "Message Content Intent (Developer Portal > your app > Bot), then start again "
+            "(or set DISCORD_MESSAGE_CONTENT=off to run without message content)"
+        ) from None
+    except discord.DiscordServerError as error:
+        raise StartupError(
+            f"Discord is failing (HTTP {error.status} from {where}): try again in a few minutes"
+        ) from None
+    except aiohttp.ClientConnectorDNSError:
+        raise StartupError(
+            f"cannot reach Discord: the address {where} cannot be looked up (no internet?): "
+            + retry
+        ) from None
+    except aiohttp.ClientConnectorError as error:
+        # asyncio's strerror is "Connect call failed (...)"; the errno says why in plain words.
+        code = error.os_error.errno
+        reason = os.strerror(code) if code else "the connection failed"
+        raise StartupError(
+            f"cannot reach Discord at {error.host}:{error.port} ({reason}): " + retry
+        ) from None
+    except (aiohttp.ClientConnectionError, TimeoutError):
+        raise StartupError(f"cannot reach Discord: {where} did not answer: " + retry) from None
 
 
 async def register_csv(settings: Settings, command: str, file: str, guild_id: int) -> int:
@@ -383,9 +510,10 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
                     )
                 return 0
             apply, what = {
-                "import-orgs": (register_files.import_organisations, "organisations"),
-                "import-members": (register_files.import_members, "members"),
-                "import-questions": (bank.QuestionBank(db).import_questions, "questions"),
+                # The words of /org import, /profile import and /prompt import.
+                "import-orgs": (register_files.import_organisations, "Organisations"),
+                "import-members": (register_files.import_members, "Members"),
+                "import-questions": (bank.QuestionBank(db).import_questions, "Questions"),
             }[command]
             if community_name is None:
                 # A community may be set up from files before the bot joins its server: the
@@ -394,14 +522,14 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
             try:
                 result = await apply(guild_id, community_name, data, actor_id=None)
             except imports.ImportRejected as rejected:
-                print(f"copbot: {rejected.problem}", file=sys.stderr)
+                say(rejected.problem, error=True)
                 for error in rejected.errors:
-                    print(error.describe(), file=sys.stderr)
+                    print(plain_text(error.describe()), file=sys.stderr)
                 return 2
             except BadInput as error:
-                print(f"copbot: {error}", file=sys.stderr)
+                say(error, error=True)
                 return 2
-            print(f"copbot: imported {what} into {community_name}: {result.describe()}")
+            say(f"imported into {community_name}. {result.summary(what)}")
             return 0
     finally:
         await db.dispose()
@@ -594,6 +722,33 @@ def _database_errors(settings: Settings) -> Iterator[None]:
         yield
     except (OperationalError, DBAPIError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        if isinstance(error, OSError) and error.errno:
+            # asyncio's wording ("Connect call failed (...)") says less than the errno does.
+            reason = os.strerror(error.errno)
+        remedy = _database_remedy(settings.database_url, error, reason)
         raise StartupError(
             f"DATABASE_URL: cannot use {database_location(settings.database_url)}: {reason}"
+            + (f": {remedy}" if remedy else "")
         ) from None
+
+
+def _database_remedy(url: str, error: BaseException, reason: str) -> str:
+    """What to do about a database that cannot be opened; empty when there is nothing to add."""
+    path = sqlite_path(url)
+    if path is not None:
+        if "unable to open database file" in reason:
+            return (
+                f"copbot must be able to create and write files in {path.parent}: "
+                "set DATABASE_URL to a SQLite file in a folder you can write to"
+            )
+        return ""
+    if isinstance(error, OSError):
+        return "check that PostgreSQL is running at that host and port, or correct DATABASE_URL"
+    from asyncpg import exceptions as postgres
+
+    cause = getattr(getattr(error, "orig", None), "__cause__", None)
+    if isinstance(cause, postgres.InvalidCatalogNameError):
+        return "create that database (createdb NAME) or correct the name in DATABASE_URL"
+    if isinstance(cause, postgres.InvalidAuthorizationSpecificationError):
+        return "correct the user or password in DATABASE_URL"
+    return ""

@@ -89,6 +89,31 @@ def point_discord_py_at(api_base: str, gateway_url: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+# How long start-up waits for Discord to say whose token it was given.
+TOKEN_CHECK_WITHIN = 30.0
+
+
+async def check_token(
+    settings: Settings, token: str, *, within: float = TOKEN_CHECK_WITHIN
+) -> None:
+    """Ask Discord whose token this is (``GET /users/@me``) so that a refused token or an
+    unreachable Discord stops start-up before anything is created.
+
+    Raises :class:`discord.LoginFailure` for a refused token, :class:`aiohttp.ClientError` when
+    Discord cannot be reached, :class:`discord.DiscordServerError` when it keeps failing, and
+    :class:`TimeoutError` when it does not answer within ``within`` seconds.
+    """
+    if settings.discord_api_base and settings.discord_gateway_url:
+        point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
+    # A client of its own: the bot's is opened by its own login, which also runs setup_hook.
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        async with asyncio.timeout(within):
+            await http.static_login(token)
+    finally:
+        await http.close()
+
+
 def default_intents(settings: Settings) -> discord.Intents:
     intents = discord.Intents.default()
     intents.members = True  # member register: joins, leaves, roles

@@ -12,6 +12,7 @@ of the ``.env`` that set it; one set in the environment itself is taken from the
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -34,6 +35,34 @@ SUPPORTED_DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 def setting_names() -> tuple[str, ...]:
     """The environment variables copbot reads (each field of Settings, upper-cased)."""
     return tuple(name.upper() for name in Settings.__dataclass_fields__)
+
+
+# What each setting is for and its default, for `copbot run --help`: one entry per field of
+# Settings (a unit test checks), in the words of the README's table of settings.
+SETTING_HELP: dict[str, tuple[str, str]] = {
+    "DISCORD_TOKEN": ("the bot token (Developer Portal > your app > Bot)", "none; run needs it"),
+    "DATABASE_URL": (
+        "a SQLite file, or postgresql+asyncpg://user:password@host:5432/db",
+        "data/copbot.sqlite3 next to .env; without .env, copbot.sqlite3 in the platform's data "
+        "folder",
+    ),
+    "DISCORD_API_BASE": (
+        "REST base URL of a proxy or the sandbox, e.g. http://127.0.0.1:8080/api/v10",
+        "Discord itself",
+    ),
+    "DISCORD_GATEWAY_URL": (
+        "gateway URL of a proxy or the sandbox, set with DISCORD_API_BASE",
+        "Discord itself",
+    ),
+    "DEV_GUILD_ID": ("sync the commands to this one server at once (trying things out)", "none"),
+    "LOG_LEVEL": ("how much the log says: " + ", ".join(LOG_LEVELS), "INFO"),
+    "SHARD_COUNT": ("total shards across all processes (large deployments)", "none"),
+    "SHARD_IDS": ("the shards this process runs, e.g. 0,1 (needs SHARD_COUNT)", "all"),
+    "DISCORD_MESSAGE_CONTENT": (
+        "off: do not ask for the Message Content intent (fewer details in the contribution log)",
+        "on",
+    ),
+}
 
 
 class ConfigError(Exception):
@@ -136,6 +165,23 @@ class Settings:
     def uses_proxy(self) -> bool:
         return self.discord_api_base is not None
 
+    def check_database_folder(self) -> None:
+        """Fail as :meth:`ensure_database_folder` would when a file stands where a folder must
+        be, creating nothing (``run`` checks the token before it makes anything)."""
+        path = sqlite_path(self.database_url)
+        if path is None:
+            return
+        for ancestor in (path.parent, *path.parent.parents):
+            if ancestor.exists():
+                if ancestor.is_dir():
+                    return
+                reason = (
+                    "a file of that name is in the way"
+                    if ancestor == path.parent
+                    else os.strerror(errno.ENOTDIR)
+                )
+                raise DataFolderError(path.parent, reason)
+
     def ensure_database_folder(self) -> None:
         """Create the SQLite file's folder if missing; a folder that cannot be made is one line."""
         path = sqlite_path(self.database_url)
@@ -143,6 +189,9 @@ class Settings:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            # mkdir's "File exists" reads as if nothing were wrong: a file has the folder's name.
+            raise DataFolderError(path.parent, "a file of that name is in the way") from None
         except OSError as error:
             raise DataFolderError(path.parent, error.strerror or str(error)) from None
 

@@ -147,7 +147,8 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="Mem
             self.bot.imports.import_members,
             title="Profiles imported",
             what="Members",
-            footer="Organisations must exist before members can be imported into them.",
+            footer="To place members in an organisation the register does not have yet, add it "
+            "first with /org import or /org create.",
             # Only people in the server can be imported. Without the full member list (still
             # arriving) the register's record of who is present stands in.
             in_server={m.id for m in guild.members if not m.bot} if guild.chunked else None,

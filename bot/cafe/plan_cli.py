@@ -16,12 +16,12 @@ from typing import TextIO, TypeVar
 from bot.cafe.seating import (
     Person,
     SeatingError,
-    SeatingQuality,
     SeatingRequest,
     assess,
     default_table_count,
     plan_seating,
 )
+from bot.cafe.text import quality_lines
 from bot.errors import BadInput
 from bot.membership import fields
 from bot.membership.csv_io import (
@@ -169,25 +169,7 @@ def run_plan(
                 for pid in sorted(seated, key=lambda pid: (pid not in hosts, name_of[pid]))
             ]
             print(f"  Table {table}: {', '.join(names)}", file=out)
-    print("\nQuality (lower bound in brackets)", file=out)
-    for label, value, bound in _figures(quality):
-        print(f"  {label}: {value} ({bound})", file=out)
-    print(f"  largest minus smallest table: {quality.size_spread}", file=out)
+    print("\nQuality", file=out)
+    for line in quality_lines(quality, markdown=False):
+        print(f"  {line}", file=out)
     return 0
-
-
-def _figures(quality: SeatingQuality) -> tuple[tuple[str, int, int], ...]:
-    return (
-        (
-            "travellers back at a table they sat at",
-            quality.travellers_staying,
-            quality.travellers_staying_bound,
-        ),
-        ("pairs meeting again", quality.repeat_pairs, quality.repeat_pairs_bound),
-        ("same-organisation pairs", quality.same_org_pairs, quality.same_org_pairs_bound),
-        (
-            "table gaps in stakeholder groups",
-            quality.tables_missing_stakeholder,
-            quality.tables_missing_stakeholder_bound,
-        ),
-    )

@@ -9,6 +9,7 @@ a message were ever sent without ``allowed_mentions`` set to none (the cog sends
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.errors import BadInput
 from bot.text import (
@@ -20,6 +21,9 @@ from bot.text import (
     shorten,
     tidy,
 )
+
+if TYPE_CHECKING:
+    from bot.cafe.seating import SeatingQuality
 
 # The café's limits, checked when a café is created.
 MAX_ROUNDS = 6  # the method runs two or three rounds; six leaves room without an endless café
@@ -66,9 +70,7 @@ def split_questions(text: str, rounds: int) -> tuple[str, ...]:
     """One question per round from ``text``: either one question for every round, or one per
     round separated by ``|``. Each question is trimmed and put on one line."""
     check_rounds(rounds)
-    clean_text(
-        text, "the questions", example="one question, or one per round separated by |"
-    )
+    clean_text(text, "the questions", example="one question, or one per round separated by |")
     parts = [tidy(part) for part in text.split(QUESTION_SEPARATOR)]
     for number, part in enumerate(parts, start=1):
         if not has_visible(part):
@@ -234,4 +236,36 @@ def round_closed_text(has_host: bool) -> str:
         f"{who} leave the tablecloth for the next round with `/cafe note`: the ideas, "
         "questions and disagreements that matter most, in a few lines each, so the travellers "
         "who come next can build on them."
+    )
+
+
+# The seating's figures, in the words of both /cafe plan and copbot plan.
+SIZE_DIFFERENCE = "Difference between the largest and the smallest table"
+FIGURE_LIMIT = "cannot go below"
+
+
+def quality_lines(quality: SeatingQuality, *, markdown: bool) -> tuple[str, ...]:
+    """One line per figure of a seating, each with the least any seating could reach; the
+    figures in bold for Discord (``markdown``), plain for the command line."""
+
+    def number(value: int) -> str:
+        return f"**{value}**" if markdown else str(value)
+
+    figures = (
+        ("Pairs meeting twice", quality.repeat_pairs, quality.repeat_pairs_bound),
+        ("Same-organisation pairs", quality.same_org_pairs, quality.same_org_pairs_bound),
+        (
+            "Tables missing a stakeholder group",
+            quality.tables_missing_stakeholder,
+            quality.tables_missing_stakeholder_bound,
+        ),
+        (
+            "Travellers back at a table they sat at",
+            quality.travellers_staying,
+            quality.travellers_staying_bound,
+        ),
+    )
+    return (
+        f"{SIZE_DIFFERENCE}: {quality.size_spread}",
+        *(f"{label}: {number(value)} ({FIGURE_LIMIT} {bound})" for label, value, bound in figures),
     )

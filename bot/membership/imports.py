@@ -97,7 +97,13 @@ class ImportResult:
     profile_changed: tuple[int, ...] = field(default=(), repr=False)
 
     def describe(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        """The counts, in the words Discord and the command line both use."""
+        return f"{self.created} added, {self.updated} updated, {self.unchanged} unchanged"
+
+    def summary(self, what: str) -> str:
+        """One sentence for an import of ``what`` ("Organisations", "Members", "Questions"):
+        the same in ``/org import`` and ``copbot import-orgs``."""
+        return f"{what}: {self.describe()}."
 
 
 def _since(day: date | None, now: datetime) -> datetime:

@@ -61,7 +61,6 @@ async def import_attachment(
         actor_id=interaction.user.id,
         **options,
     )
-    counts = f"{result.created} added, {result.updated} updated, {result.unchanged} unchanged"
-    embed = make_embed(title, f"{what}: {counts}.", tone=Tone.SUCCESS, footer=footer)
+    embed = make_embed(title, result.summary(what), tone=Tone.SUCCESS, footer=footer)
     await interaction.followup.send(embed=embed, ephemeral=True)
     return result

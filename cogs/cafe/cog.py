@@ -688,16 +688,8 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         await interaction.response.defer(ephemeral=True, thinking=True)
         preview = await self.service.preview(found)
         quality = preview.quality
-        figures = (
-            f"Tables: {preview.tables} · size spread {quality.size_spread}\n"
-            f"Pairs meeting twice: **{quality.repeat_pairs}** (cannot go below "
-            f"{quality.repeat_pairs_bound})\n"
-            f"Same-organisation pairs: **{quality.same_org_pairs}** (cannot go below "
-            f"{quality.same_org_pairs_bound})\n"
-            f"Tables missing a stakeholder group: **{quality.tables_missing_stakeholder}** "
-            f"(cannot go below {quality.tables_missing_stakeholder_bound})\n"
-            f"Travellers back at a table they sat at: **{quality.travellers_staying}** "
-            f"(cannot go below {quality.travellers_staying_bound})"
+        figures = "\n".join(
+            (f"Tables: {preview.tables}", *text.quality_lines(quality, markdown=True))
         )
         if quality.met_before_again is not None:
             figures += (

@@ -287,7 +287,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             file,
             self.bot.question_bank.import_questions,
             title="Questions imported",
-            what="questions",
+            what="Questions",
             footer="They are approved and in the rotation. See them with /prompt list.",
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from bot.cafe.values import CafeState
@@ -282,6 +283,10 @@ async def test_plan_list_extend_broadcast_and_cancel(harness: Harness) -> None:
     figures = message_text(followup)
     assert "Pairs meeting twice: **" in figures and "Same-organisation pairs: **" in figures
     assert "cannot go below" in figures
+    # The lines of `copbot plan` (bot.cafe.text.quality_lines), with the numbers in bold.
+    assert "Tables: 3\nDifference between the largest and the smallest table: 0\n" in figures
+    for label in ("Tables missing a stakeholder group", "Travellers back at a table they sat at"):
+        assert re.search(label + r": \*\*\d+\*\* \(cannot go below \d+\)\n", figures), label
     assert followup.attachments and followup.attachments[0].filename == f"seating-{cafe.id}.txt"
     assert table_threads(harness, 1) == []  # a preview starts nothing
 

@@ -522,7 +522,8 @@ async def test_an_import_with_valid_rows_adds_them_all_approved(harness: Harness
     ]
     itx = await import_file(harness, questions_csv(rows))
     text = await answered(itx)
-    assert itx.ephemeral and "questions: 4 added" in text
+    # The words of `copbot import-questions` (ImportResult.summary).
+    assert itx.ephemeral and "Questions: 4 added, 0 updated, 0 unchanged." in text
     found = {q.text: q for q in await bank(harness)}
     assert len(found) == 5
     assert {q.theme for q in found.values() if q.theme_key == "water utilities"} == {

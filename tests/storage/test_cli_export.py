@@ -62,7 +62,7 @@ def test_unknown_server_bad_dates_and_xlsx_to_stdout_are_one_line(copbot: Copbot
     logged(url, 1)
     cases = {
         ("--guild", "42"): "--guild 42: unknown server",
-        ("--guild", str(GUILD), "--since", "2024-13-01"): "not a date for `--since`",
+        ("--guild", str(GUILD), "--since", "2024-13-01"): "not a date for --since",
         ("--guild", str(GUILD), "--since", "2024-05-02", "--until", "2024-05-01"): "before",
         ("--guild", str(GUILD), "--format", "xlsx"): "give a file with --out",
     }

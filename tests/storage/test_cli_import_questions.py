@@ -23,8 +23,6 @@ QUESTIONS = (
 )
 
 
-
-
 def questions_in(url: str, guild_id: int) -> list[Question]:
     async def read() -> list[Question]:
         db = Database.connect(url)
@@ -44,7 +42,7 @@ def test_import_questions_adds_every_row_approved(copbot: Copbot, url: str, tmp_
     done = copbot("import-questions", file, "--guild", "7")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "copbot: imported questions into Community 7: 3 created, 0 updated, 0 unchanged"
+        "copbot: imported into Community 7. Questions: 3 added, 0 updated, 0 unchanged."
     )
     found = questions_in(url, 7)
     assert [q.text for q in found] == [
@@ -112,7 +110,9 @@ def test_from_stdin_into_a_known_community(copbot: Copbot, url: str) -> None:
     german = ("Was heißt groß? " * 30)[:299] + "?"
     done = copbot("import-questions", "-", "--guild", "42", stdin=f"text,theme\n{german},Straße\n")
     assert done.returncode == 0, done.stderr
-    assert "imported questions into Wasser CoP: 1 created" in done.stdout
+    assert done.stdout.strip() == (
+        "copbot: imported into Wasser CoP. Questions: 1 added, 0 updated, 0 unchanged."
+    )
     [question] = questions_in(url, 42)
     assert question.text == german and len(question.text_key) <= 300
 
@@ -122,7 +122,7 @@ def test_a_file_without_the_columns_is_one_line_per_problem(copbot: Copbot) -> N
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         "copbot: Nothing was imported: the file has 2 problems.",
-        "line 1: unknown column `question`; the columns are: text, theme.",
+        "line 1: unknown column question; the columns are: text, theme.",
         "line 1: missing columns text, theme; the first line must name the columns, "
         "e.g. text,theme.",
     ]

@@ -67,7 +67,7 @@ def test_an_unknown_server_and_mixed_periods_are_one_line(copbot: Copbot, url: s
     cases = {
         ("--guild", "42"): "--guild 42: unknown server",
         ("--guild", str(GUILD), "--period", "90d", "--since", "2026-01-01"): "not both",
-        ("--guild", str(GUILD), "--since", "2026-13-01"): "not a date for `--since`",
+        ("--guild", str(GUILD), "--since", "2026-13-01"): "not a date for --since",
     }
     for args, expected in cases.items():
         refused = copbot("report", *args)
