@@ -394,7 +394,6 @@ async def run(settings: Settings) -> int:
     with _discord_errors(settings):
         await check_token(settings, token)
     settings.ensure_database_folder()
-    _open_sqlite_file(settings)
     db = Database.connect(settings.database_url)
     try:
         with _database_errors(settings):
@@ -410,26 +409,6 @@ async def run(settings: Settings) -> int:
     finally:
         await db.dispose()
     return 0
-
-
-def _open_sqlite_file(settings: Settings) -> None:
-    """Stop with one line when the SQLite file cannot be created or written.
-
-    SQLite would refuse it too, but aiosqlite (0.22) then prints a traceback from its worker
-    thread once the migration's event loop has closed; opening the file here says it first.
-    """
-    path = sqlite_path(settings.database_url)
-    if path is None:
-        return
-    try:
-        with path.open("ab"):  # an empty file is an empty SQLite database; one that exists stays
-            pass
-    except OSError as error:
-        raise StartupError(
-            f"DATABASE_URL: cannot use {database_location(settings.database_url)}: the file "
-            f"cannot be created or written ({error.strerror or error}): set DATABASE_URL to a "
-            "SQLite file in a folder you can write to"
-        ) from None
 
 
 @contextlib.contextmanager
@@ -725,6 +704,8 @@ def _database_errors(settings: Settings) -> Iterator[None]:
         if isinstance(error, OSError) and error.errno:
             # asyncio's wording ("Connect call failed (...)") says less than the errno does.
             reason = os.strerror(error.errno)
+            if sqlite_path(settings.database_url) is not None:
+                reason = f"the file cannot be created or written ({reason})"
         remedy = _database_remedy(settings.database_url, error, reason)
         raise StartupError(
             f"DATABASE_URL: cannot use {database_location(settings.database_url)}: {reason}"
@@ -736,6 +717,8 @@ def _database_remedy(url: str, error: BaseException, reason: str) -> str:
     """What to do about a database that cannot be opened; empty when there is nothing to add."""
     path = sqlite_path(url)
     if path is not None:
+        if isinstance(error, OSError):
+            return "set DATABASE_URL to a SQLite file in a folder you can write to"
         if "unable to open database file" in reason:
             return (
                 f"copbot must be able to create and write files in {path.parent}: "

@@ -14,3 +14,16 @@ def ensure_sqlite_directory(url: str) -> None:
     database = parsed.database or ""
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def ensure_sqlite_file(url: str) -> None:
+    """The SQLite file made if missing (its folder too), an existing one left as it is: a file
+    that cannot be made fails here with the system's reason (OSError), not inside aiosqlite's
+    worker thread, which (0.22) then prints a traceback once the caller's event loop has
+    closed."""
+    ensure_sqlite_directory(url)
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        with Path(database).open("ab"):  # an empty file is an empty SQLite database
+            pass

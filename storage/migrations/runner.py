@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from storage.sqlite_files import ensure_sqlite_directory
+from storage.sqlite_files import ensure_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
@@ -23,7 +23,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     """Blocking: call from a worker thread (it runs its own event loop)."""
-    ensure_sqlite_directory(database_url)
+    ensure_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), "head")
 
 

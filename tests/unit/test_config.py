@@ -270,6 +270,23 @@ def test_an_uncreatable_data_folder_stops_start_up_with_one_line(
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command", ["migrate", "export-orgs"])
+def test_a_database_file_that_cannot_be_made_is_one_line(command: str, tmp_path: Path) -> None:
+    """Not only ``run``: every command that opens the database says it in one line (aiosqlite
+    used to print a traceback from its worker thread after the migration's loop had closed)."""
+    folder = tmp_path / "copbot.sqlite3"
+    folder.mkdir()  # a folder where the file should be
+    args = [command, *(["-", "--guild", "1"] if command == "export-orgs" else [])]
+    result = run_copbot(args, {"DATABASE_URL": f"sqlite+aiosqlite:///{folder}"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"copbot: DATABASE_URL: cannot use SQLite ({folder}): the file cannot be created or "
+        "written (Is a directory): set DATABASE_URL to a SQLite file in a folder you can write "
+        "to\n"
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_version() -> None:
     result = run_copbot(["--version"], {}, ROOT)
     assert (result.returncode, result.stdout, result.stderr) == (
