@@ -1,5 +1,5 @@
-"""The ``copbot`` command line: run, demo, migrate, backup and restore, the register's CSV import
-and export, and the question bank's CSV import."""
+"""The ``copbot`` command line: run, check, demo, migrate, backup and restore, the register's CSV
+import and export, and the question bank's CSV import."""
 
 from __future__ import annotations
 
@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Connect to Discord and serve, with the settings below.",
         epilog=run_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands.add_parser(
+        "check",
+        help="check the settings, the token, the intents, each server's permissions and roles, "
+        "and the database; says what to fix (works while the bot runs)",
     )
     demo = commands.add_parser(
         "demo", help="play a scripted session against a local sandbox Discord; no token needed"
@@ -273,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.ensure_database_folder()
         if args.command == "run":
             return asyncio.run(run(settings))
+        if args.command == "check":
+            return asyncio.run(check(settings))
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -381,6 +388,38 @@ def restore(settings: Settings, file: str, *, confirmed: bool) -> int:
     upgraded = f", brought from schema {plan.revision} to {plan.newest}" if plan.migrates else ""
     print(f"copbot: restored {label} from {file}{upgraded}")
     return 0
+
+
+async def check(settings: Settings) -> int:
+    """``copbot check``: every finding on its line, grouped by server; exit 0 when nothing must
+    be fixed, 1 otherwise. Reads Discord and the database; creates and changes nothing."""
+    from bot import check as checks
+
+    token = settings.require_token()
+    # The findings say what matters: no progress lines from the libraries.
+    logging.getLogger("discord").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    findings: list[checks.Finding] = []
+    discord_state: checks.DiscordState | None = None
+    try:
+        with _discord_errors(settings):
+            discord_state = await checks.check_discord(settings, token)
+        findings += discord_state.findings
+    except StartupError as error:
+        findings.append(checks.Finding(str(error)))
+    guild_ids = [] if discord_state is None else [s.guild_id for s in discord_state.servers]
+    database: checks.DatabaseState | None = None
+    try:
+        with _database_errors(settings):
+            database = await checks.check_database(settings, guild_ids)
+        findings += database.findings
+    except StartupError as error:
+        findings.append(checks.Finding(str(error)))
+    if discord_state is not None:
+        findings += checks.all_server_findings(discord_state, database)
+    for line in checks.report_lines(findings):
+        print(line)
+    return checks.exit_code(findings)
 
 
 async def run(settings: Settings) -> int:

@@ -240,6 +240,16 @@ class Database:
 
         await asyncio.to_thread(upgrade_to_head, self.url)
 
+    async def schema_revision(self) -> str | None:
+        """The schema revision Alembic recorded in the database; None when it recorded none."""
+        from alembic.runtime.migration import MigrationContext
+
+        async with self.engine.connect() as connection:
+            revision = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+        return None if revision is None else str(revision)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -65,11 +65,20 @@ class User:
         return self.global_name or self.name
 
 
+# The application's flags that say which privileged intents the Developer Portal switched on.
+GATEWAY_GUILD_MEMBERS = 1 << 14
+GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15
+GATEWAY_MESSAGE_CONTENT = 1 << 18
+GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
+
+
 @dataclass(eq=False)
 class BotAccount:
     user: User
     token: str
     application_id: int
+    # As GET /applications/@me reports them; tests switch intents off as the portal does.
+    application_flags: int = GATEWAY_GUILD_MEMBERS | GATEWAY_MESSAGE_CONTENT
 
 
 @dataclass(eq=False)

@@ -57,7 +57,7 @@ def application(bot: BotAccount, owner: User | None) -> dict[str, Any]:
         "team": None,
         "summary": "",
         "verify_key": "0" * 64,
-        "flags": 0,
+        "flags": bot.application_flags,
         "tags": [],
         "redirect_uris": [],
         "interactions_endpoint_url": None,

@@ -22,6 +22,7 @@ from bot.sandbox.http_util import (
     sandbox_of,
     user_for,
 )
+from bot.sandbox.permissions import base_permissions
 from bot.sandbox.ratelimits import retry_after_header
 
 if TYPE_CHECKING:
@@ -115,6 +116,28 @@ async def get_me(request: web.Request) -> web.Response:
     return json_response(payloads.current_user(current_bot(request).user))
 
 
+async def get_my_guilds(request: web.Request) -> web.Response:
+    """The servers the bot is in, as partial guilds with its permissions in each."""
+    bot = current_bot(request)
+    found: list[dict[str, object]] = []
+    for guild in sandbox_of(request).guilds:
+        member = guild.get_member(bot.user.id)
+        if member is None:
+            continue
+        found.append(
+            {
+                "id": str(guild.id),
+                "name": guild.name,
+                "icon": None,
+                "banner": None,
+                "owner": guild.owner is not None and guild.owner.id == bot.user.id,
+                "permissions": str(base_permissions(guild, member)),
+                "features": [],
+            }
+        )
+    return json_response(found)
+
+
 async def get_user(request: web.Request) -> web.Response:
     return json_response(payloads.user(user_for(request)))
 
@@ -183,6 +206,7 @@ def _routes() -> RouteList:
     routes: RouteList = [
         ("GET", "/users/@me", get_me),
         ("POST", "/users/@me/channels", create_dm),
+        ("GET", "/users/@me/guilds", get_my_guilds),
         ("GET", "/users/{user_id}", get_user),
         ("GET", "/oauth2/applications/@me", get_application),
         ("GET", "/applications/@me", get_application),
