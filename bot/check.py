@@ -481,6 +481,18 @@ async def check_discord(
     return DiscordState(bot_id, found, servers)
 
 
+async def guild_findings(
+    http: discord.http.HTTPClient, db: Database, guild_id: int, bot_id: int
+) -> list[Finding]:
+    """One server's findings from inside the running bot (``/about`` for moderators): its own
+    logged-in REST client and database, the same checks as ``copbot check``."""
+    guild = await http.get_guild(guild_id, with_counts=False)
+    channels = await http.get_all_guild_channels(guild_id)
+    bot_member = await http.get_member(guild_id, bot_id)
+    facts = (await _community_facts(db, [guild_id])).get(guild_id)
+    return server_findings(guild, channels, bot_member, bot_id, facts)
+
+
 def all_server_findings(
     discord_state: DiscordState, database: DatabaseState | None
 ) -> list[Finding]:

@@ -7,9 +7,11 @@ from discord import app_commands
 from discord.ext import commands
 
 import bot as copbot_package
+from bot.check import guild_findings
 from bot.client import CopBot
 from bot.config import database_label
-from cogs._ui.embeds import make_embed
+from bot.permissions import Access, granted_access
+from cogs._ui.embeds import Tone, make_embed
 
 WHAT_IS_LOGGED = (
     "Metadata only: who contributed, where, when, what kind (message, reply, reaction, ...) "
@@ -17,6 +19,9 @@ WHAT_IS_LOGGED = (
     "members add on purpose. See `/privacy show` for what is kept about you, and how to opt "
     "out or be forgotten."
 )
+
+
+DESCRIPTION_LIMIT = 4000  # Discord's embed description holds 4,096 characters
 
 
 class About(commands.Cog):
@@ -36,6 +41,37 @@ class About(commands.Cog):
             ],
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+        if await self._is_moderator(interaction):
+            await self._send_set_up_check(interaction)
+
+    async def _is_moderator(self, interaction: discord.Interaction[CopBot]) -> bool:
+        member, guild = interaction.user, interaction.guild
+        if guild is None or not isinstance(member, discord.Member):
+            return False
+        community = await self.bot.communities.settings(guild.id, guild.name)
+        granted = granted_access(
+            member,
+            moderator_role_id=community.moderator_role_id,
+            coordinator_role_id=community.coordinator_role_id,
+        )
+        return Access.MODERATOR in granted
+
+    async def _send_set_up_check(self, interaction: discord.Interaction[CopBot]) -> None:
+        """For moderators, after the answer: what ``copbot check`` says about this server."""
+        assert interaction.guild is not None and self.bot.user is not None
+        findings = await guild_findings(
+            self.bot.http, self.bot.db, interaction.guild.id, self.bot.user.id
+        )
+        lines = [f"- {finding.line()}" for finding in findings]
+        must_fix = [finding for finding in findings if not finding.warning]
+        embed = make_embed(
+            "Set-up check" + (": all is well" if not findings else ""),
+            "\n".join(lines)[:DESCRIPTION_LIMIT] or "Nothing to fix in this server.",
+            tone=Tone.WARNING if must_fix else Tone.SUCCESS,
+            footer="Shown to moderators. `copbot check` on the bot's machine also checks the "
+            "token, the intents and the database.",
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
 
 async def setup(bot: CopBot) -> None:

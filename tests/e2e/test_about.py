@@ -12,3 +12,16 @@ async def test_about_tells_version_database_and_what_is_logged(harness: Harness)
     assert "SQLite (copbot-test.sqlite3)" in text
     assert "Message text is not stored" in text
     assert "/privacy show" in text
+
+
+async def test_moderators_also_get_the_set_up_check(harness: Harness) -> None:
+    await harness.set_staff_roles()
+    plain = await harness.sandbox.slash(harness.plain_member, harness.general, "about")
+    moderator = await harness.sandbox.slash(harness.moderator, harness.general, "about")
+    checked = await moderator.wait_for_followup()
+    assert checked.flags & 64  # ephemeral
+    text = moderator.text()
+    assert "Set-up check" in text
+    # The sample community's time zone is still UTC: a warning, with what to do.
+    assert "warning: the time zone is still UTC" in text and "/settings timezone" in text, text
+    assert "Set-up check" not in plain.text() and not plain.followups
