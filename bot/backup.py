@@ -24,13 +24,13 @@ from storage import backup as files
 
 # The tables whose counts the backup line names, in this order (the total counts them all).
 MAIN_TABLES = {
-    "community": "communities",
-    "member": "members",
-    "organisation": "organisations",
-    "contribution": "contributions",
-    "reaction": "reactions",
-    "cafe": "cafés",
-    "question": "questions",
+    "community": ("community", "communities"),
+    "member": ("member", "members"),
+    "organisation": ("organisation", "organisations"),
+    "contribution": ("contribution", "contributions"),
+    "reaction": ("reaction", "reactions"),
+    "cafe": ("café", "cafés"),
+    "question": ("question", "questions"),
 }
 
 
@@ -54,9 +54,10 @@ class SqliteBackup:
 
     def describe(self) -> str:
         named = [
-            f"{self.counts.get(table, 0)} {label}"
-            for table, label in MAIN_TABLES.items()
+            f"{count} {one if count == 1 else many}"
+            for table, (one, many) in MAIN_TABLES.items()
             if table in self.counts
+            for count in (self.counts[table],)
         ]
         return f"{sum(self.counts.values())} rows in all ({', '.join(named)})"
 

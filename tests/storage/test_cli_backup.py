@@ -151,7 +151,7 @@ def test_a_backup_while_the_bot_writes_holds_every_row_written_before(
     assert ids == list(range(FIRST_MESSAGE, FIRST_MESSAGE + len(ids)))
     assert set(written_before) <= set(ids)
     assert lines[1] == (
-        f"copbot: the backup holds {len(ids) + 3} rows in all (1 communities, 2 members, "
+        f"copbot: the backup holds {len(ids) + 3} rows in all (1 community, 2 members, "
         f"0 organisations, {len(ids)} contributions, 0 reactions, 0 cafés, 0 questions)"
     )
     assert not list(tmp_path.glob("*.partial"))
