@@ -389,9 +389,9 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
             text=(
                 "I will delete everything that names you in this community: your profile, your "
                 "organisation history, the organisations you represent, your messages and "
-                "reactions in the log, and your user id wherever others' rows or the audit "
-                "trail mention it. From then on you are not logged (I keep only an unreadable "
-                "marker for that; `/privacy optin` removes it).\n"
+                "reactions in the log, and every mention of your account in others' records "
+                "and in the record of who changed what. From then on you are not logged (I keep "
+                "only an unreadable marker for that; `/privacy optin` removes it).\n"
                 f"**Your texts.** {yours}\n"
                 "**Keep them without my name**: their words stay in the harvests and the "
                 'question bank, by "a participant". **Delete them too**: they go as well.\n'

@@ -30,6 +30,7 @@ from bot.prompts.schedules import (
     ScheduleView,
 )
 from bot.prompts.values import Question, QuestionStatus
+from bot.scheduling.values import MisfirePolicy
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from bot.scheduling.when import MAX_TIMEZONE_NAME
 from bot.text import collapse_spaces
@@ -58,6 +59,11 @@ MISFIRE_CHOICES = [
     app_commands.Choice(name="late: post late, within an hour (default)", value="late"),
     app_commands.Choice(name="skip: never post late; record the skip", value="skip"),
 ]
+# What a schedule does about a time it missed while the bot was offline, in plain words.
+OFFLINE_TEXT = {
+    MisfirePolicy.LATE: "If the bot was offline at the time: posted late, within an hour",
+    MisfirePolicy.SKIP: "If the bot was offline at the time: skipped",
+}
 NO_PINGS = discord.AllowedMentions.none()
 QuestionText = app_commands.Transform[str, FreeText("text", MAX_QUESTION)]
 Theme = app_commands.Transform[str, FreeText("theme", MAX_THEME)]
@@ -339,8 +345,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
             f"**{view.prompt_schedule.theme}** in {channel.mention}: `{view.schedule.when_text}` "
             f"({zone}).\n\nThe next {len(preview)} dates:\n{dates}",
             tone=Tone.SUCCESS,
-            footer=f"Misfire: {view.schedule.misfire_policy} · pause, resume or remove it with "
-            f"/prompt pause|resume|unschedule id:{view.id}",
+            footer=f"{OFFLINE_TEXT[view.schedule.misfire_policy]} · pause, resume or remove it "
+            f"with /prompt pause|resume|unschedule id:{view.id}",
         )
         await send_ephemeral(interaction, embed=embed)
 
@@ -365,7 +371,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Themed 
         schedule = view.schedule
         head = (
             f"**#{view.id}** {view.prompt_schedule.theme} in <#{view.prompt_schedule.channel_id}>"
-            f": `{schedule.when_text}` ({schedule.timezone}), misfire {schedule.misfire_policy}"
+            f": `{schedule.when_text}` ({schedule.timezone}); "
+            f"{OFFLINE_TEXT[schedule.misfire_policy].lower()}"
         )
         if schedule.paused:
             state = f"⏸ paused: {schedule.paused_reason or 'no reason given'}"

@@ -144,7 +144,7 @@ async def test_schedule_refusals_and_the_five_date_preview(harness: Harness) -> 
     )  # fmt: skip
     text = itx.text()
     assert "**Funding**" in text and "`weekly mon,wed 09:00`" in text, text
-    assert "(America/New_York)" in text and "Misfire: skip" in text
+    assert "(America/New_York)" in text and "If the bot was offline at the time: skipped" in text
     dates = re.findall(r"- (\w{3} \d{2} \w{3} \d{4}), (\d{2}:\d{2})", text)
     assert len(dates) == 5, text
     assert {hour for _, hour in dates} == {"09:00"}
