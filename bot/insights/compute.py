@@ -68,12 +68,6 @@ class CommunityFigures:
     organisations: tuple[OrganisationNode, ...]
     organisation_flows: tuple[OrganisationFlow, ...]
 
-    def find(self, scope: Scope, group: str, metric: str) -> Measure | None:
-        for measure in self.measures:
-            if (measure.scope, measure.group, measure.metric) == (scope, group, metric):
-                return measure
-        return None
-
     def ei_groups(self, scope: Scope, min_group: int) -> list[GroupEI]:
         """The E-I chart's groups of ``scope``: those of at least ``min_group`` people with a
         defined E-I."""

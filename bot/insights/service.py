@@ -7,9 +7,9 @@ community's figures for a period are kept for a few minutes: a coordinator who a
 network after the community view does not wait twice.
 
 Who is named: a person's figures go to that person; coordinators see a person by name only when
-they chose ``/privacy visible``, and a pseudonym (the exports' key, so files and figures join)
-otherwise. Group figures over fewer people than the community's minimum group size have no value
-and read "fewer than N".
+they chose ``/privacy visible``, and not at all otherwise (``/export metrics`` gives pseudonyms).
+Group figures over fewer people than the community's minimum group size have no value and read
+"fewer than N".
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.communities import MIN_GROUP_FLOOR, Communities, CommunitySettings
 from bot.errors import NotFound
-from bot.exports.pseudonyms import Pseudonymiser
 from bot.insights import charts
 from bot.insights.cafes import cafe_measures
 from bot.insights.compute import CommunityData, CommunityFigures, compute, suppressed
@@ -67,7 +66,6 @@ class CommunityInsights:
     open period."""
     visible_names: Mapping[int, str]
     """People who chose to be named: user id -> display name."""
-    pseudonyms: Pseudonymiser = field(repr=False)
 
     @property
     def min_group(self) -> int:
@@ -96,10 +94,6 @@ class CommunityInsights:
 
     def of_scope(self, scope: Scope, metric: str) -> list[Measure]:
         return [m for m in self.shown if m.scope is scope and m.metric == metric]
-
-    def person_label(self, user_id: int) -> str:
-        """How a coordinator sees a person: their name if they chose it, else a pseudonym."""
-        return self.visible_names.get(user_id) or self.pseudonyms.person(user_id)
 
     def named_members(self) -> dict[str, str]:
         """Member measure groups (user ids as text) of those who may be named -> their name."""
@@ -148,7 +142,6 @@ class Insights:
         shown, previous = await asyncio.to_thread(
             _as_shown, figures.measures, before, community.min_group
         )
-        export_key = await self.communities.export_key(guild_id)
         async with self.db.session() as session:
             people = await export_people(session, guild_id)
         return CommunityInsights(
@@ -158,7 +151,6 @@ class Insights:
             shown=shown,
             previous=previous,
             visible_names=people.visible_names,
-            pseudonyms=Pseudonymiser(export_key),
         )
 
     async def _figures(

@@ -261,21 +261,6 @@ def is_silo(
     )
 
 
-def silo_measures(
-    people: Sequence[Person],
-    replies: Sequence[Reply],
-    group_of: Callable[[Person], str | None],
-    scope: Scope,
-    *,
-    shuffles: int = SHUFFLES,
-    seed: int = 0,
-) -> list[Measure]:
-    """Each group's ``ei_index``, ``ei_expected``, ``ei_p_value``, ``internal_edges`` and
-    ``external_edges`` in ``scope``, n = the group's size."""
-    found = group_mixing(people, replies, group_of, shuffles=shuffles, seed=seed)
-    return mixing_measures(scope, found)
-
-
 def mixing_measures(scope: Scope, found: Sequence[GroupMixing]) -> list[Measure]:
     """The figures of groups' mixing already computed (:func:`group_mixing`)."""
     measures: list[Measure] = []

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.communities import CommunitySettings
-from bot.exports.pseudonyms import Pseudonymiser
 from bot.insights import silos
 from bot.insights.compute import CommunityData, compute, suppressed
 from bot.insights.digest import (
@@ -111,7 +110,6 @@ def insights_of(
         shown=tuple(suppressed(figures.measures, min_group)),
         previous={(m.scope, m.group, m.metric): m.value for m in suppressed(earlier.measures, 3)},
         visible_names={},
-        pseudonyms=Pseudonymiser(bytes(32)),
     )
 
 

@@ -23,7 +23,7 @@ from bot.insights.silos import (
     ei_index,
     group_mixing,
     is_silo,
-    silo_measures,
+    mixing_measures,
 )
 from bot.insights.values import Measure, Person, Reply, Scope
 
@@ -231,9 +231,8 @@ def test_the_silo_verdict_gives_its_reason() -> None:
 
 
 def test_the_measures_in_long_form() -> None:
-    measures = silo_measures(
-        MIXED_PEOPLE, MIXED_REPLIES, by_organisation, Scope.ORGANISATION, seed=1
-    )
+    found = group_mixing(MIXED_PEOPLE, MIXED_REPLIES, by_organisation, seed=1)
+    measures = mixing_measures(Scope.ORGANISATION, found)
     assert [(m.scope, m.group, m.metric, m.n) for m in measures] == [
         (Scope.ORGANISATION, group, metric, size)
         for group, size in (("X", 3), ("Y", 2))
