@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.errors import NotAllowed
 from storage.communities import get_community
+from storage.db import Database
 
 T = TypeVar("T")
 
@@ -50,6 +51,28 @@ def granted_access(
     return frozenset(granted)
 
 
+async def access_of(interaction: discord.Interaction[Any]) -> frozenset[Access]:
+    """What the user may do in this server (nothing outside a server)."""
+    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
+        return frozenset()
+    granted, _, _ = await _access_in_server(interaction.client.db, interaction.user)
+    return granted
+
+
+async def _access_in_server(
+    db: Database, member: discord.Member
+) -> tuple[frozenset[Access], int | None, int | None]:
+    """The member's access, with the server's moderator and coordinator roles (None: unset)."""
+    async with db.session() as session:
+        community = await get_community(session, member.guild.id)
+    moderator_role_id = community.moderator_role_id if community else None
+    coordinator_role_id = community.coordinator_role_id if community else None
+    granted = granted_access(
+        member, moderator_role_id=moderator_role_id, coordinator_role_id=coordinator_role_id
+    )
+    return granted, moderator_role_id, coordinator_role_id
+
+
 async def check_access(interaction: discord.Interaction[Any], needed: Access) -> None:
     """Raise :class:`AccessDenied` unless the user has ``needed`` in this server."""
     if interaction.guild is None or not isinstance(interaction.user, discord.Member):
@@ -59,14 +82,8 @@ async def check_access(interaction: discord.Interaction[Any], needed: Access) ->
                 "Run it in a channel of your community's server.",
             )
         )
-    async with interaction.client.db.session() as session:
-        community = await get_community(session, interaction.guild.id)
-    moderator_role_id = community.moderator_role_id if community else None
-    coordinator_role_id = community.coordinator_role_id if community else None
-    granted = granted_access(
-        interaction.user,
-        moderator_role_id=moderator_role_id,
-        coordinator_role_id=coordinator_role_id,
+    granted, moderator_role_id, coordinator_role_id = await _access_in_server(
+        interaction.client.db, interaction.user
     )
     if needed in granted:
         return

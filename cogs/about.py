@@ -10,7 +10,7 @@ import bot as copbot_package
 from bot.check import guild_findings
 from bot.client import CopBot
 from bot.config import database_label
-from bot.permissions import Access, granted_access
+from bot.permissions import Access, access_of
 from cogs._ui.embeds import Tone, make_embed
 
 WHAT_IS_LOGGED = (
@@ -41,20 +41,8 @@ class About(commands.Cog):
             ],
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
-        if await self._is_moderator(interaction):
+        if Access.MODERATOR in await access_of(interaction):
             await self._send_set_up_check(interaction)
-
-    async def _is_moderator(self, interaction: discord.Interaction[CopBot]) -> bool:
-        member, guild = interaction.user, interaction.guild
-        if guild is None or not isinstance(member, discord.Member):
-            return False
-        community = await self.bot.communities.settings(guild.id, guild.name)
-        granted = granted_access(
-            member,
-            moderator_role_id=community.moderator_role_id,
-            coordinator_role_id=community.coordinator_role_id,
-        )
-        return Access.MODERATOR in granted
 
     async def _send_set_up_check(self, interaction: discord.Interaction[CopBot]) -> None:
         """For moderators, after the answer: what ``copbot check`` says about this server."""

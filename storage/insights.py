@@ -46,8 +46,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.insights.values import Activity, Asked, Person, QuestionAsked, Reply, Seat, TableNotes
-from storage.exports import BATCH_ROWS
-from storage.exports.cafes import _cafes_of_period, seat_batches
+from storage.exports import stream_batches
+from storage.exports.cafes import cafes_of_period, seat_batches
 from storage.exports.prompts import post_batches
 from storage.members import organisation_at_end, present_at_some_time
 from storage.models import (
@@ -224,11 +224,9 @@ async def reply_edges(
         .where(*_messages(community_id, start, end), *_reply_conditions())
         .group_by(author, replied_to)
         .order_by(author, replied_to)
-        .execution_options(yield_per=BATCH_ROWS)
     )
-    result = await session.stream(statement)
     edges: list[Reply] = []
-    async for batch in result.partitions(BATCH_ROWS):
+    async for batch in stream_batches(session, statement):
         rows: Sequence[Sequence[Any]] = batch
         edges.extend(Reply(source, target, int(count)) for source, target, count in rows)
     return edges
@@ -320,11 +318,9 @@ async def questions_asked(
             message.c.author_id.not_in(opted_out),
             *_in_period(message.c.created_at, start, end),
         )
-        .execution_options(yield_per=BATCH_ROWS)
     )
     members_questions: dict[int, tuple[int, datetime]] = {}
-    result = await session.stream(asked_in_period)
-    async for batch in result.partitions(BATCH_ROWS):
+    async for batch in stream_batches(session, asked_in_period):
         for message_id, author_id, created_at in batch:
             members_questions[message_id] = (author_id, created_at)
     # Their answers are looked up by the replied-to message's index, a slice of question ids at
@@ -437,7 +433,7 @@ async def cafe_table_notes(
     every table seated is there, with 0 if none. Notes of people who opted out are not counted;
     those of forgotten people (no author) are. By café, round and table."""
     if cafe_id is None:
-        cafes = _cafes_of_period(community_id, start, end)
+        cafes = cafes_of_period(community_id, start, end)
     else:
         cafes = and_(col(Cafe.id) == cafe_id, col(Cafe.community_id) == community_id)
     table_key = (col(CafeTable.cafe_id), col(CafeTable.round_number), col(CafeTable.table_number))

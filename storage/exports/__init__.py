@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import Executable
+from sqlalchemy.ext.asyncio import AsyncSession
+
 BATCH_ROWS = 5_000
 
 
@@ -21,4 +24,13 @@ async def batches_of(
             yield batch
             batch = []
     if batch:
+        yield batch
+
+
+async def stream_batches(
+    session: AsyncSession, statement: Executable, batch_rows: int = BATCH_ROWS
+) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    """The rows of ``statement`` streamed from the database, ``batch_rows`` at a time."""
+    result = await session.stream(statement.execution_options(yield_per=batch_rows))
+    async for batch in result.partitions(batch_rows):
         yield batch

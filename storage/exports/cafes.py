@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.exports import BATCH_ROWS, batches_of
+from storage.exports import BATCH_ROWS, batches_of, stream_batches
 from storage.models import Cafe, CafeNote, CafeParticipant, CafeSeat, CafeTable, Contribution
 
 Batches = AsyncIterator[Sequence[Sequence[Any]]]
@@ -52,7 +52,7 @@ NOTE_COLUMNS = (
 )
 
 
-def _cafes_of_period(
+def cafes_of_period(
     community_id: int, start: datetime | None, end: datetime | None
 ) -> ColumnElement[bool]:
     """The cafés of ``community_id`` whose start (or, without one, creation) is in
@@ -72,7 +72,7 @@ async def cafe_batches(
     """One row per café, by number: (id, title, state, series_id, repeat_when, rounds,
     round_minutes, tables, channel_id, starts_at, ended_at, created_at, sign-ups), the sign-ups
     a tuple of (user id, role) of the people signed up who have not left."""
-    in_period = _cafes_of_period(community_id, start, end)
+    in_period = cafes_of_period(community_id, start, end)
     signups: dict[int, list[tuple[int, str]]] = defaultdict(list)
     signup_statement = (
         select(
@@ -99,7 +99,7 @@ async def round_batches(
     """One row per café, by number: (id, rounds, questions, tables, seats), ``tables`` a tuple
     of (round, how many tables it had) for the rounds seated so far and ``seats`` a tuple of
     (round, user id, is host)."""
-    in_period = _cafes_of_period(community_id, start, end)
+    in_period = cafes_of_period(community_id, start, end)
     tables: dict[int, list[tuple[int, int]]] = defaultdict(list)
     table_statement = (
         select(col(CafeTable.cafe_id), col(CafeTable.round_number), func.count())
@@ -182,7 +182,7 @@ async def seat_batches(
             ),
         )
         .outerjoin(Contribution, posted)
-        .where(_cafes_of_period(community_id, start, end))
+        .where(cafes_of_period(community_id, start, end))
         # grouped by the seat's id too, which the rows are ordered by (PostgreSQL wants both)
         .group_by(col(CafeSeat.id), *seat_columns)
         .order_by(
@@ -193,8 +193,7 @@ async def seat_batches(
         )
         .execution_options(yield_per=batch_rows)
     )
-    result = await session.stream(statement)
-    async for batch in result.partitions(batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch
 
 
@@ -211,7 +210,7 @@ async def note_batches(
     statement = (
         select(*[col(column) for column in NOTE_COLUMNS])
         .join(Cafe, col(Cafe.id) == col(CafeNote.cafe_id))
-        .where(_cafes_of_period(community_id, start, end))
+        .where(cafes_of_period(community_id, start, end))
         .order_by(
             col(CafeNote.cafe_id),
             col(CafeNote.round_number),
@@ -221,6 +220,5 @@ async def note_batches(
         )
         .execution_options(yield_per=batch_rows)
     )
-    result = await session.stream(statement)
-    async for batch in result.partitions(batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.exports import BATCH_ROWS
+from storage.exports import BATCH_ROWS, stream_batches
 from storage.models import Contribution, Organisation
 
 # The columns, in the order the rows carry them.
@@ -75,6 +75,5 @@ async def contribution_batches(
         .order_by(col(Contribution.created_at), col(Contribution.message_id))
         .execution_options(yield_per=batch_rows)
     )
-    result = await session.stream(statement)
-    async for batch in result.partitions(batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.exports import BATCH_ROWS
+from storage.exports import BATCH_ROWS, stream_batches
 from storage.members import organisation_at_end, present_at_some_time
 from storage.models import Member
 
@@ -40,6 +40,5 @@ async def member_batches(
         .where(col(Member.community_id) == community_id, *present_at_some_time(start, end))
         .order_by(col(Member.joined_at).asc().nulls_first(), col(Member.id))
     )
-    result = await session.stream(statement.execution_options(yield_per=batch_rows))
-    async for batch in result.partitions(batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch

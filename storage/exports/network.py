@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     ColumnElement,
-    Executable,
     Select,
     SQLColumnExpression,
     and_,
@@ -32,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import col
 
-from storage.exports import BATCH_ROWS
+from storage.exports import stream_batches
 from storage.models import Contribution, Member, Organisation
 from storage.types import table_of
 
@@ -99,14 +98,6 @@ def _organisation_people(community_id: int, start: datetime | None, end: datetim
     )
 
 
-async def _streamed(
-    session: AsyncSession, statement: Executable
-) -> AsyncIterator[Sequence[Sequence[Any]]]:
-    result = await session.stream(statement.execution_options(yield_per=BATCH_ROWS))
-    async for batch in result.partitions(BATCH_ROWS):
-        yield batch
-
-
 async def people_edge_batches(
     session: AsyncSession, community_id: int, start: datetime | None, end: datetime | None
 ) -> AsyncIterator[Sequence[Sequence[Any]]]:
@@ -120,7 +111,7 @@ async def people_edge_batches(
         .group_by(author, replied_to)
         .order_by(first, author, replied_to)
     )
-    async for batch in _streamed(session, statement):
+    async for batch in stream_batches(session, statement):
         yield batch
 
 
@@ -187,7 +178,7 @@ async def people_node_batches(
         .outerjoin(Organisation, col(Organisation.id) == latest.c.organisation_id)
         .order_by(people.c.user_id)
     )
-    async for batch in _streamed(session, statement):
+    async for batch in stream_batches(session, statement):
         yield batch
 
 
@@ -208,7 +199,7 @@ async def organisation_node_batches(
         .where(col(Organisation.community_id) == community_id)
         .order_by(col(Organisation.name_key))
     )
-    async for batch in _streamed(session, statement):
+    async for batch in stream_batches(session, statement):
         yield batch
 
 
@@ -256,5 +247,5 @@ async def organisation_edge_batches(
         )
         .order_by(source.c.name_key, target.c.name_key)
     )
-    async for batch in _streamed(session, statement):
+    async for batch in stream_batches(session, statement):
         yield batch

@@ -11,7 +11,7 @@ from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.exports import BATCH_ROWS, batches_of
+from storage.exports import BATCH_ROWS, batches_of, stream_batches
 from storage.members import open_at_end
 from storage.models import (
     Member,
@@ -165,8 +165,7 @@ async def cop_status_batches(
             col(OrganisationCopStatus.id),
         )
     )
-    result = await session.stream(statement.execution_options(yield_per=batch_rows))
-    async for batch in result.partitions(batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch
 
 
@@ -196,6 +195,5 @@ async def representative_batches(
             col(OrganisationRepresentative.id),
         )
     )
-    result = await session.stream(statement.execution_options(yield_per=batch_rows))
-    async for batch in result.partitions(batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, Never
 
-from sqlalchemy import ColumnElement, Executable, Select, and_, distinct, func, select, union
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.exports import BATCH_ROWS
+from storage.exports import BATCH_ROWS, stream_batches
 from storage.models import Contribution, Member, PromptPost, PromptSchedule, Question, Schedule
 
 # The columns of each reader's rows, in order:
@@ -21,14 +21,6 @@ from storage.models import Contribution, Member, PromptPost, PromptSchedule, Que
 # schedules: id, theme, channel id, make_thread, when_text, timezone, paused, the schedule
 #   row's created_at (set in the same transaction as the prompt schedule's),
 #   posts in the period
-
-
-async def _batches(
-    session: AsyncSession, statement: Executable, batch_rows: int
-) -> AsyncIterator[Sequence[Sequence[Any]]]:
-    result = await session.stream(statement.execution_options(yield_per=batch_rows))
-    async for batch in result.partitions(batch_rows):
-        yield batch
 
 
 def _posted_in(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
@@ -78,7 +70,7 @@ async def question_batches(
         )
         .order_by(col(Question.id))
     )
-    async for batch in _batches(session, statement, batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch
 
 
@@ -154,7 +146,7 @@ async def post_batches(
         .group_by(*post_columns)
         .order_by(col(PromptPost.posted_at), col(PromptPost.id))
     )
-    async for batch in _batches(session, statement, batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch
 
 
@@ -190,5 +182,5 @@ async def schedule_batches(
         .group_by(*schedule_columns)
         .order_by(col(PromptSchedule.id))
     )
-    async for batch in _batches(session, statement, batch_rows):
+    async for batch in stream_batches(session, statement, batch_rows):
         yield batch
