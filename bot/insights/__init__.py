@@ -57,6 +57,15 @@ Hoarding (``hoarding``)
   hoarding_periods = consecutive periods of the same length, up to this one, in which a person
   (or an organisation, summed) received something and gave nothing or had a give ratio under
   0.2; shown from 2 on. Organisations called silos are the other hoarding signal.
+Alliance (``alliance``; between platforms, not people)
+  Over the links active at some moment of [start, end) and the flows with start <= at < end: per
+  link, items and responses per direction (up: child to parent, down, across: between peers; a
+  response travels opposite to the item it answers); per platform items_sent, items_received,
+  responses_sent, responses_received, items_sent_up/down/across, silent_links. Only receiving:
+  received an item and sent nothing (no item, no response); only sending: sent an item and
+  received nothing. Silent link: active in the period, nothing crossed it either way. The level
+  matrix counts items from the sender's level to the receiver's. Counts of items between
+  institutions: the small-group rule does not apply (scope ``platform``, n = active links).
 Trend: the counting figures of the period of the same length just before, next to each figure.
 
 Privacy (DESIGN.md section 8): a figure about a group of fewer people than the community's

@@ -1,6 +1,6 @@
 """The insight charts as PNG pictures: plain values in, PNG bytes out (no Discord, no SQL).
 
-Five charts, each from a function that takes plain data and a title line naming the period
+Six charts, each from a function that takes plain data and a title line naming the period
 ("Activity by stakeholder group · 1 Nov – 30 Nov 2026") and returns the bytes of a
 :data:`WIDTH_PX` × :data:`HEIGHT_PX` PNG picture:
 
@@ -12,6 +12,9 @@ Five charts, each from a function that takes plain data and a title line naming 
   group to stakeholder group) as a heatmap with the counts written in the cells;
 - :func:`network_chart`: organisations as nodes sized by contributions and coloured by
   stakeholder group, reply flows between them as arrows whose width grows with their volume.
+- :func:`alliance_chart`: a learning alliance's platforms in rows by level, what they sent each
+  other over their links as arrows coloured by direction (up, down, across), silent links
+  dashed (the layout and widths are stated in :func:`alliance_layout` and the function).
 
 Empty data gives a picture that says "No data for this period", never an error.
 
@@ -86,6 +89,10 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
+
+from bot.insights.alliance import AllianceFigures
+from bot.insights.flows import LEVEL_ORDER
+from bot.platforms.values import Direction, Platform
 
 WIDTH_PX = 1200
 HEIGHT_PX = 800
@@ -771,3 +778,167 @@ def _png(figure: Figure) -> bytes:
     # No "Software" entry: the same chart gives the same bytes whatever the matplotlib version.
     figure.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
     return buffer.getvalue()
+
+
+# The alliance chart: one colour per way an item travels (the Okabe–Ito colours of the other
+# charts), grey dashes for silent links.
+DIRECTION_COLOURS: dict[Direction, str] = {
+    Direction.UP: ORANGE,
+    Direction.DOWN: SKY_BLUE,
+    Direction.ACROSS: BLUISH_GREEN,
+}
+SILENT_COLOUR = MUTED
+PLATFORM_NODE_AREA = 700.0
+"""A platform's circle, in pt²: every platform is drawn the same size (its volume is on the
+arrows)."""
+
+
+def alliance_layout(
+    figures: AllianceFigures, platforms: Sequence[Platform]
+) -> dict[int, tuple[float, float]]:
+    """Where the alliance chart puts each platform: one row per level that has a platform
+    (international on top, then national, intermediate, local; row r of R at y = R - 1 - r),
+    the k platforms of a row at x = (i + 0.5) / k.
+
+    The top row is ordered by name (then id). Each row below is ordered by the mean x of the
+    platforms in the rows above it shares a link with (its barycentre, so children sit under
+    their parents and arrows cross little), then by name and id; platforms linked to none of
+    the rows above come last. Deterministic: no randomness, same input, same places."""
+    distinct = {platform.id: platform for platform in platforms}
+    rows: list[list[Platform]] = [
+        [p for p in distinct.values() if p.level.value == level] for level in LEVEL_ORDER
+    ]
+    rows = [row for row in rows if row]
+    neighbours: dict[int, set[int]] = {platform_id: set() for platform_id in distinct}
+    for link in figures.links:
+        if link.upper_id in distinct and link.lower_id in distinct:
+            neighbours[link.upper_id].add(link.lower_id)
+            neighbours[link.lower_id].add(link.upper_id)
+    places: dict[int, tuple[float, float]] = {}
+    for r, row in enumerate(rows):
+
+        def order(platform: Platform) -> tuple[int, float, str, int]:
+            above = [places[n][0] for n in sorted(neighbours[platform.id]) if n in places]
+            if not above:
+                return (1, 0.0, platform.name, platform.id)
+            return (0, sum(above) / len(above), platform.name, platform.id)
+
+        ordered = sorted(row, key=order)
+        for i, platform in enumerate(ordered):
+            places[platform.id] = ((i + 0.5) / len(ordered), float(len(rows) - 1 - r))
+    return places
+
+
+def alliance_chart(figures: AllianceFigures, platforms: Sequence[Platform], title: str) -> bytes:
+    """The learning alliance: platforms in rows by level (:func:`alliance_layout`), what
+    each sent over each link as an arrow coloured by direction (up, down, across) whose width
+    is 1.5 + 6.5 * sqrt(v / largest v) pt with v = items + responses sent that way, and
+    silent links (active in the period, nothing crossed) as thin grey dashes. Links that were
+    not active and carried nothing are not drawn. No platform: the empty chart."""
+    places = alliance_layout(figures, platforms)
+    if not places:
+        return _empty_chart(title)
+    names = {platform.id: platform.name for platform in platforms}
+    levels = {platform.id: platform.level.label for platform in platforms}
+
+    arrows: list[tuple[int, int, Direction, int]] = []
+    silent: list[tuple[int, int]] = []
+    for link in figures.links:
+        if link.upper_id not in places or link.lower_id not in places:
+            continue
+        if link.silent:
+            silent.append((link.upper_id, link.lower_id))
+            continue
+        for sender, receiver in ((link.lower_id, link.upper_id), (link.upper_id, link.lower_id)):
+            volume = link.sent_from(sender)
+            if volume > 0:
+                arrows.append((sender, receiver, link.direction_from(sender), volume))
+
+    figure, ax = _figure(title)
+    ax.set_facecolor(BACKGROUND)
+    ax.set_axis_off()
+    row_count = 1 + int(max(y for _, y in places.values()))
+    ax.set_xlim(-0.16, 1.02)
+    ax.set_ylim(-0.55, row_count - 0.55)
+    shrink = math.sqrt(PLATFORM_NODE_AREA) / 2 + 2
+    for upper, lower in silent:
+        (x1, y1), (x2, y2) = places[upper], places[lower]
+        ax.plot(
+            [x1, x2], [y1, y2], color=SILENT_COLOUR, linewidth=1.5, linestyle=(0, (4, 3)), zorder=1
+        )
+    most = max((volume for *_, volume in arrows), default=1)
+    for sender, receiver, direction, volume in arrows:
+        width = 1.5 + 6.5 * math.sqrt(volume / most)
+        same_row = places[sender][1] == places[receiver][1]
+        ax.add_artist(
+            FancyArrowPatch(
+                places[sender],
+                places[receiver],
+                arrowstyle="-|>",
+                mutation_scale=10 + 2.2 * width,
+                # Curved, so the two ways of one link run side by side; more along a row, so
+                # an arrow between peers bends round the platforms between them.
+                connectionstyle=f"arc3,rad={0.3 if same_row else 0.2}",
+                linewidth=width,
+                color=DIRECTION_COLOURS[direction],
+                alpha=0.85,
+                shrinkA=shrink,
+                shrinkB=shrink + 2,
+                zorder=2,
+            )
+        )
+    ids = list(places)
+    ax.scatter(
+        [places[i][0] for i in ids],
+        [places[i][1] for i in ids],
+        s=PLATFORM_NODE_AREA,
+        c=GRID,
+        edgecolors=FOREGROUND,
+        linewidths=1.5,
+        zorder=3,
+    )
+    per_row: dict[float, list[int]] = {}
+    for platform_id in ids:
+        per_row.setdefault(places[platform_id][1], []).append(platform_id)
+    for y, row in per_row.items():
+        crowded = len(row) > 6
+        name_pt, name_chars = (SMALL_PT, 12) if crowded else (NOTE_PT, 18)
+        for platform_id in sorted(row, key=lambda i: places[i][0]):
+            x = places[platform_id][0]
+            # In a crowded row every other name sits above its circle, so neighbours' names
+            # do not run into each other.
+            above = crowded and round(x * len(row) - 0.5) % 2 == 1
+            ax.text(
+                x,
+                y + (0.2 if above else -0.2),
+                _plain(_short(names[platform_id], name_chars)),
+                ha="center",
+                va="bottom" if above else "top",
+                color=FOREGROUND,
+                fontsize=name_pt,
+                # On a patch of the background, so a name stays legible over an arrow.
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": BACKGROUND, "edgecolor": "none"},
+                zorder=4,
+            )
+        ax.text(
+            -0.02,
+            y,
+            _plain(levels[row[0]]),
+            ha="right",
+            va="center",
+            color=MUTED,
+            fontsize=TICK_PT,
+        )
+    ax.set_title(
+        "Arrow: items and responses a platform sent over a link; wider = more",
+        color=MUTED,
+        fontsize=NOTE_PT,
+        loc="left",
+    )
+    handles = [
+        Line2D([], [], color=DIRECTION_COLOURS[direction], linewidth=4.0) for direction in Direction
+    ]
+    handles.append(Line2D([], [], color=SILENT_COLOUR, linewidth=1.5, linestyle=(0, (4, 3))))
+    labels = [direction.label.capitalize() for direction in Direction] + ["Silent link"]
+    _legend(figure, handles, labels, columns=len(labels))
+    return _png(figure)

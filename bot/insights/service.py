@@ -15,6 +15,7 @@ Group figures over fewer people than the community's minimum group size have no 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import statistics
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.communities import MIN_GROUP_FLOOR, Communities, CommunitySettings
 from bot.errors import NotFound
 from bot.insights import charts
+from bot.insights.alliance import AllianceFigures, alliance_figures, alliance_measures
+from bot.insights.alliance_text import alliance_lines
 from bot.insights.cafes import cafe_measures
 from bot.insights.compute import CommunityData, CommunityFigures, compute, suppressed
 from bot.insights.report import (
@@ -41,6 +44,8 @@ from bot.insights.report import (
 from bot.insights.text import measure_text, trend_text
 from bot.insights.values import Activity, Measure, Scope
 from bot.periods import Period
+from bot.platforms.service import AllianceData, Platforms, read_alliance
+from bot.platforms.values import Platform
 from storage import insights as queries
 from storage.db import Database
 from storage.exports.people import export_people
@@ -48,6 +53,9 @@ from storage.members import get_member
 from storage.organisations import list_organisations
 
 CACHE_SECONDS = 300.0
+OPEN_START = datetime(2000, 1, 1, tzinfo=UTC)
+"""Where an open period ("everything logged") starts for the alliance's figures, whose links
+and flows need a start: before any platform could have been made."""
 
 MeasureKey = tuple[Scope, str, str]
 
@@ -116,10 +124,36 @@ class MemberInsights:
     """The share of present members who gave more than this person."""
 
 
+@dataclass(frozen=True)
+class AllianceInsights:
+    """A learning alliance seen from one server, for a period: its figures, the lines that say
+    them, and its picture (PNG)."""
+
+    period: Period
+    figures: AllianceFigures
+    platforms: tuple[Platform, ...]
+    home_ids: frozenset[int]
+    names: Mapping[int, str]
+    """Platform id -> its name as shown (with its server when two platforms share a name)."""
+    lines: tuple[str, ...]
+    chart: bytes
+
+    @property
+    def period_text(self) -> str:
+        return self.period.describe()
+
+    @property
+    def has_links(self) -> bool:
+        return bool(self.figures.links)
+
+
 class Insights:
-    def __init__(self, db: Database, communities: Communities) -> None:
+    def __init__(
+        self, db: Database, communities: Communities, platforms: Platforms | None = None
+    ) -> None:
         self.db = db
         self.communities = communities
+        self.platforms = platforms if platforms is not None else Platforms(db)
         self._cache: dict[
             tuple[int, Period, str, int], tuple[float, CommunityFigures, Sequence[Measure]]
         ] = {}
@@ -213,6 +247,23 @@ class Insights:
         async with self.db.session() as session:
             member = await get_member(session, guild_id, user_id)
         return member is not None and member.name_visible and member.opted_out_at is None
+
+    async def alliance(
+        self, guild_id: int, period: Period, *, now: datetime | None = None
+    ) -> AllianceInsights:
+        """The learning alliance of this server's platforms in ``period`` (days in the
+        community's time zone): the figures, their lines and the picture, computed in a worker
+        thread. A server with no platform is told how to make one."""
+        community = await self._community(guild_id)
+        start, end = alliance_bounds(period, community.timezone, now or datetime.now(UTC))
+        data = await self.platforms.alliance(guild_id, start, end)
+        if not data.home_ids:
+            raise NotFound(
+                "This server is not a learning platform yet, so it has no alliance to show.",
+                "A moderator makes it one with `/platform create`, then links it to other "
+                "platforms with `/platform invite`.",
+            )
+        return await asyncio.to_thread(_alliance_insights, data, period, start, end)
 
     async def cafe(self, guild_id: int, cafe_id: int | None) -> tuple[list[Measure], int, int]:
         """The figures of one café (the latest with seats when None), small tables suppressed;
@@ -323,6 +374,56 @@ async def read_community_data(
     return await asyncio.to_thread(assembled)
 
 
+def alliance_bounds(period: Period, timezone: str, now: datetime) -> tuple[datetime, datetime]:
+    """The period's bounds for the alliance's figures: an open start is :data:`OPEN_START`, an
+    open end is ``now``."""
+    start, end = period.bounds(timezone)
+    return start or OPEN_START, end or now
+
+
+def shown_names(data: AllianceData) -> dict[int, str]:
+    """Each platform's name, with its server's name when another platform of the alliance has
+    the same name (two districts may both call theirs "WASH platform")."""
+    counts: dict[str, int] = {}
+    for platform in data.platforms:
+        counts[platform.name] = counts.get(platform.name, 0) + 1
+    return {
+        platform.id: (
+            f"{platform.name} ({data.server_names.get(platform.community_id, 'another server')})"
+            if counts[platform.name] > 1
+            else platform.name
+        )
+        for platform in data.platforms
+    }
+
+
+def _alliance_insights(
+    data: AllianceData, period: Period, start: datetime, end: datetime
+) -> AllianceInsights:
+    figures = alliance_figures(data.platforms, data.links, data.flows, start, end)
+    names = shown_names(data)
+    lines = alliance_lines(
+        figures,
+        names,
+        {platform.id: platform.level for platform in data.platforms},
+        period=period.describe(),
+    )
+    # The chart names platforms by their own names: pass them as shown.
+    drawn = [
+        dataclasses.replace(platform, name=names[platform.id]) for platform in data.platforms
+    ]
+    chart = charts.alliance_chart(figures, drawn, f"The learning alliance · {period.describe()}")
+    return AllianceInsights(
+        period=period,
+        figures=figures,
+        platforms=data.platforms,
+        home_ids=data.home_ids,
+        names=names,
+        lines=tuple(lines),
+        chart=chart,
+    )
+
+
 # --- /export metrics ---------------------------------------------------------------------------
 
 
@@ -345,8 +446,30 @@ async def measure_batches(
         compute, data, now=until, min_group=MIN_GROUP_FLOOR, earlier=earlier
     )
     rows = [(m.scope.value, m.group, m.metric, m.value, m.n) for m in figures.measures]
+    rows += [
+        (m.scope.value, m.group, m.metric, m.value, m.n)
+        for m in await _platform_measures(session, community_id, start, until)
+    ]
     for first in range(0, len(rows), 5_000):
         yield rows[first : first + 5_000]
+
+
+async def _platform_measures(
+    session: AsyncSession, community_id: int, start: datetime | None, end: datetime
+) -> list[Measure]:
+    """The ``platform`` rows: every platform of the alliance of the server's platforms, in
+    [start, end) (an open start is :data:`OPEN_START`); none when the server has no platform.
+    Platform names are not people: they are written as they are."""
+    begin = start or OPEN_START
+    data = await read_alliance(session, community_id, begin, end)
+    if not data.home_ids:
+        return []
+
+    def computed() -> list[Measure]:
+        figures = alliance_figures(data.platforms, data.links, data.flows, begin, end)
+        return alliance_measures(figures, shown_names(data))
+
+    return await asyncio.to_thread(computed)
 
 
 # --- charts -----------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class Scope(StrEnum):
     MEMBER = "member"
     CAFE_TABLE = "cafe_table"
     PROMPT = "prompt"
+    PLATFORM = "platform"  # a learning-alliance platform (``alliance``): items, not people
 
 
 @dataclass(frozen=True, slots=True)

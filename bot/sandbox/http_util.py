@@ -126,13 +126,16 @@ def guild_for(request: web.Request) -> Guild:
     sandbox, bot = sandbox_of(request), current_bot(request)
     gid = snowflake_param(request, "guild_id", UNKNOWN_GUILD, "Guild")
     guild = sandbox.get_guild(gid)
-    if guild is None or bot.user.id not in guild.members:
+    if guild is None:
         raise not_found(UNKNOWN_GUILD, "Guild")
+    if bot.user.id not in guild.members:  # a guild the bot is not (or no longer) in
+        raise missing_access()
     return guild
 
 
 def channel_for(request: web.Request, *, view: bool = True) -> Channel:
-    """The channel in the path; 404 if unknown, 403 Missing Access if the bot cannot see it."""
+    """The channel in the path; 404 if unknown, 403 Missing Access if the bot cannot see it
+    (a channel of a guild the bot is not in included)."""
     sandbox, bot = sandbox_of(request), current_bot(request)
     cid = snowflake_param(request, "channel_id", UNKNOWN_CHANNEL, "Channel")
     channel = sandbox.get_channel(cid)
@@ -140,7 +143,7 @@ def channel_for(request: web.Request, *, view: bool = True) -> Channel:
         raise not_found(UNKNOWN_CHANNEL, "Channel")
     if channel.guild is not None:
         if bot.user.id not in channel.guild.members:
-            raise not_found(UNKNOWN_CHANNEL, "Channel")
+            raise missing_access()
         if view and not sandbox.permissions_for(bot.user, channel) & P.VIEW_CHANNEL:
             raise missing_access()
     elif (

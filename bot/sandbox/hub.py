@@ -81,6 +81,8 @@ class SandboxHub(Protocol):
 
     def member_event(self, event: str, member: Member) -> None: ...
 
+    def remove_bot_from(self, guild: Guild, bot: BotAccount) -> None: ...
+
     def new_message(
         self,
         channel: Channel,

@@ -264,6 +264,10 @@ class GuildEvents(Protocol):
 
     def bot_joined(self, guild: Guild, bot: BotAccount, role: Role, member: Member) -> None: ...
 
+    def bot_left(
+        self, guild: Guild, member: Member, roles: list[Role], moved: list[Role]
+    ) -> None: ...
+
 
 class Guild:
     """A guild; its world-building methods dispatch the matching gateway events."""
@@ -479,12 +483,21 @@ class Guild:
         return member
 
     def remove_member(self, user: User | Member) -> None:
+        """A member leaves or is kicked. A bot also loses its managed role, as on Discord (the
+        roles above move down one), and is told it was removed from the guild."""
         member = self.members.pop(user.id, None)
         if member is None:
             raise SandboxError("not a member")
         for thread in self.threads:
             thread.thread_members.pop(user.id, None)
-        self._sandbox.member_event("GUILD_MEMBER_REMOVE", member)
+        if not member.user.bot:
+            self._sandbox.member_event("GUILD_MEMBER_REMOVE", member)
+            return
+        managed = [r for r in self.roles if r.managed and r.bot_id == member.user.id]
+        for role in managed:
+            self.roles.remove(role)
+        moved = self._arrange_roles({}) if managed else []
+        self._sandbox.bot_left(self, member, managed, moved)
 
     def set_member_roles(self, user: User | Member, roles: list[Role]) -> Member:
         member = self.members.get(user.id)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.sandbox import payloads, rest_channels, rest_guilds, rest_interactions
-from bot.sandbox.errors import DiscordHTTPError, unauthorized
+from bot.sandbox.errors import UNKNOWN_GUILD, DiscordHTTPError, not_found, unauthorized
 from bot.sandbox.faults import server_error_body
 from bot.sandbox.http_util import (
     BOT_KEY,
@@ -18,8 +18,10 @@ from bot.sandbox.http_util import (
     RouteList,
     current_bot,
     json_response,
+    no_content,
     read_body,
     sandbox_of,
+    snowflake_param,
     user_for,
 )
 from bot.sandbox.permissions import base_permissions
@@ -138,6 +140,17 @@ async def get_my_guilds(request: web.Request) -> web.Response:
     return json_response(found)
 
 
+async def leave_guild(request: web.Request) -> web.Response:
+    """Leave Guild: 204; a guild the bot is not in is an Unknown Guild."""
+    sandbox, bot = sandbox_of(request), current_bot(request)
+    guild_id = snowflake_param(request, "guild_id", UNKNOWN_GUILD, "Guild")
+    guild = sandbox.get_guild(guild_id)
+    if guild is None or bot.user.id not in guild.members:
+        raise not_found(UNKNOWN_GUILD, "Guild")
+    sandbox.remove_bot_from(guild, bot)
+    return no_content()
+
+
 async def get_user(request: web.Request) -> web.Response:
     return json_response(payloads.user(user_for(request)))
 
@@ -207,6 +220,7 @@ def _routes() -> RouteList:
         ("GET", "/users/@me", get_me),
         ("POST", "/users/@me/channels", create_dm),
         ("GET", "/users/@me/guilds", get_my_guilds),
+        ("DELETE", "/users/@me/guilds/{guild_id}", leave_guild),
         ("GET", "/users/{user_id}", get_user),
         ("GET", "/oauth2/applications/@me", get_application),
         ("GET", "/applications/@me", get_application),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.sandbox.models import BotAccount, Channel, Guild, Member, Role, User
@@ -79,11 +81,48 @@ class SampleCommunity:
     def member(self, username: str) -> Member:
         return self.guild.member_named(username)
 
+    @property
+    def owner_member(self) -> Member:
+        return self.guild.member_named(self.owner.name)
+
+    def with_roles(self, *roles: Role) -> Member:
+        """The first member (not the owner, not a bot) whose roles are exactly ``roles``."""
+        wanted = {role.id for role in roles}
+        for member in self.members:
+            if member.user.bot or member.user.id == self.owner.id:
+                continue
+            if member.user.id in self.guild.members and {r.id for r in member.roles} == wanted:
+                return member
+        names = ", ".join(role.name for role in roles) or "no roles"
+        raise LookupError(f"{self.guild.name} has no member with exactly: {names}")
+
+    @property
+    def moderator(self) -> Member:
+        return self.with_roles(self.moderators_role)
+
+    @property
+    def coordinator(self) -> Member:
+        return self.with_roles(self.coordinators_role)
+
+    @property
+    def plain_member(self) -> Member:
+        return self.with_roles()
+
 
 def build_sample_community(sandbox: Sandbox, bot_name: str = "copbot") -> SampleCommunity:
     """The "Water & Sanitation CoP": an owner, moderators, coordinators, ~30 members, a bot."""
     owner = sandbox.create_user("amina.diallo", global_name="Amina Diallo")
     guild = sandbox.create_guild("Water & Sanitation CoP", owner=owner)
+    moderators, coordinators = _staff_roles(guild)
+    channels = {"general": guild.channel("general")}
+    channels["cafe"] = guild.create_text_channel("cafe", topic="World Café rounds")
+    channels["questions"] = guild.create_text_channel("questions", topic="Questions of the week")
+    bot = sandbox.create_bot(bot_name)
+    guild.add_bot(bot, permissions=BOT_PERMISSIONS)
+    return _populate(sandbox, guild, bot, moderators, coordinators, channels, PEOPLE)
+
+
+def _staff_roles(guild: Guild) -> tuple[Role, Role]:
     moderators = guild.create_role(
         "Moderators",
         permissions=MODERATOR_PERMISSIONS,
@@ -92,16 +131,27 @@ def build_sample_community(sandbox: Sandbox, bot_name: str = "copbot") -> Sample
         mentionable=True,
     )
     coordinators = guild.create_role("Coordinators", color=0x28B463, hoist=True, mentionable=True)
-    channels = {"general": guild.channel("general")}
-    channels["cafe"] = guild.create_text_channel("cafe", topic="World Café rounds")
-    channels["questions"] = guild.create_text_channel("questions", topic="Questions of the week")
-    bot = sandbox.create_bot(bot_name)
-    guild.add_bot(bot, permissions=BOT_PERMISSIONS)
+    return moderators, coordinators
+
+
+def _populate(
+    sandbox: Sandbox,
+    guild: Guild,
+    bot: BotAccount,
+    moderators: Role,
+    coordinators: Role,
+    channels: dict[str, Channel],
+    people: Sequence[tuple[str, str, str, str]],
+) -> SampleCommunity:
+    """The owner and ``people`` (username, display name, organisation, "mod"/"coord"/"") as
+    members of ``guild``; the owner counts for the server's secretariat."""
+    owner = guild.owner
+    assert owner is not None
     owner_member = guild.get_member(owner.id)
     assert owner_member is not None
     members = [owner_member]
-    organisations: dict[str, list[Member]] = {"Water & Sanitation CoP secretariat": [owner_member]}
-    for username, display, organisation, role in PEOPLE:
+    organisations: dict[str, list[Member]] = {f"{guild.name} secretariat": [owner_member]}
+    for username, display, organisation, role in people:
         user = sandbox.create_user(username, global_name=display)
         roles = {"mod": [moderators], "coord": [coordinators]}.get(role, [])
         member = guild.add_member(user, roles=roles)
@@ -110,3 +160,95 @@ def build_sample_community(sandbox: Sandbox, bot_name: str = "copbot") -> Sample
     return SampleCommunity(
         guild, bot, owner, moderators, coordinators, channels, members, organisations
     )
+
+
+def build_platform_server(
+    sandbox: Sandbox,
+    bot: BotAccount,
+    name: str,
+    *,
+    owner_username: str,
+    owner_display_name: str | None = None,
+    people: Sequence[tuple[str, str, str, str]],
+) -> SampleCommunity:
+    """Another server of a learning alliance: its own owner, Moderators and Coordinators roles,
+    channels ``general``, ``inbox`` and ``cafe``, ``people`` (as in :data:`PEOPLE`) as members,
+    and the same bot application as the other servers."""
+    owner = sandbox.create_user(owner_username, global_name=owner_display_name)
+    guild = sandbox.create_guild(name, owner=owner)
+    moderators, coordinators = _staff_roles(guild)
+    channels = {"general": guild.channel("general")}
+    channels["inbox"] = guild.create_text_channel("inbox", topic="What other platforms share")
+    channels["cafe"] = guild.create_text_channel("cafe", topic="World Café rounds")
+    guild.add_bot(bot, permissions=BOT_PERMISSIONS)  # after the roles: its role is the highest
+    return _populate(sandbox, guild, bot, moderators, coordinators, channels, people)
+
+
+def build_small_server(sandbox: Sandbox, bot: BotAccount, name: str) -> SampleCommunity:
+    """A cheap server (many of them for pacing tests): an owner, Moderators and (empty)
+    Coordinators roles, one moderator, ``general`` and ``inbox``, the bot."""
+    handle = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:20] or "server"
+    owner = sandbox.create_user(f"{handle}.owner", global_name=f"Owner of {name}"[:32])
+    guild = sandbox.create_guild(name, owner=owner)
+    moderators, coordinators = _staff_roles(guild)
+    channels = {"general": guild.channel("general")}
+    channels["inbox"] = guild.create_text_channel("inbox")
+    guild.add_bot(bot, permissions=BOT_PERMISSIONS)
+    people = [(f"{handle}.moderator", f"Moderator of {name}"[:32], name, "mod")]
+    return _populate(sandbox, guild, bot, moderators, coordinators, channels, people)
+
+
+# Two district platforms of a learning alliance, next to the sample community.
+KISUMU_OWNER = ("achieng.otieno", "Achieng Otieno")
+KISUMU_PEOPLE: list[tuple[str, str, str, str]] = [
+    ("brian.ouma", "Brian Ouma", "Kisumu Water and Sanitation Company", "mod"),
+    ("esther.akinyi", "Esther Akinyi", "Kisumu County Department of Water", "coord"),
+    ("kevin.odhiambo", "Kevin Odhiambo", "Kisumu Water and Sanitation Company", ""),
+    ("lilian.anyango", "Lilian Anyango", "Lake Victoria South Water Works", ""),
+    ("george.okoth", "George Okoth", "Nyanza Community Water Trust", ""),
+    ("mercy.atieno", "Mercy Atieno", "Kisumu County Department of Water", ""),
+]
+NAKURU_OWNER = ("wanjiru.kamau", "Wanjiru Kamau")
+NAKURU_PEOPLE: list[tuple[str, str, str, str]] = [
+    ("joseph.mwangi", "Joseph Mwangi", "Nakuru Water and Sanitation Services", "mod"),
+    ("faith.chebet", "Faith Chebet", "Nakuru County Water Department", "coord"),
+    ("dennis.kiprono", "Dennis Kiprono", "Rift Valley Water Works", ""),
+    ("ruth.wambui", "Ruth Wambui", "Nakuru Water and Sanitation Services", ""),
+    ("stephen.langat", "Stephen Langat", "Naivasha Water Users Association", ""),
+    ("agnes.njeri", "Agnes Njeri", "Nakuru County Water Department", ""),
+]
+
+
+@dataclass
+class Alliance:
+    """A learning alliance: the sample community and two district platforms, one bot in all."""
+
+    home: SampleCommunity
+    kisumu: SampleCommunity
+    nakuru: SampleCommunity
+
+    @property
+    def servers(self) -> list[SampleCommunity]:
+        return [self.home, self.kisumu, self.nakuru]
+
+
+def build_alliance(sandbox: Sandbox, bot_name: str = "copbot") -> Alliance:
+    """The sample community (server 1) and the Kisumu and Nakuru district platforms."""
+    home = build_sample_community(sandbox, bot_name)
+    kisumu = build_platform_server(
+        sandbox,
+        home.bot,
+        "Kisumu District WASH Platform",
+        owner_username=KISUMU_OWNER[0],
+        owner_display_name=KISUMU_OWNER[1],
+        people=KISUMU_PEOPLE,
+    )
+    nakuru = build_platform_server(
+        sandbox,
+        home.bot,
+        "Nakuru District WASH Platform",
+        owner_username=NAKURU_OWNER[0],
+        owner_display_name=NAKURU_OWNER[1],
+        people=NAKURU_PEOPLE,
+    )
+    return Alliance(home, kisumu, nakuru)

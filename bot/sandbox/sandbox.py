@@ -529,6 +529,29 @@ class Sandbox(Actors):
                 only_bot=other,
             )
 
+    def bot_left(self, guild: Guild, member: Member, roles: list[Role], moved: list[Role]) -> None:
+        """A bot is out of ``guild`` (already taken from its members): its own sessions get
+        GUILD_DELETE without ``unavailable`` (removed, not an outage: discord.py then calls
+        ``on_guild_remove``); the bots still there see a member leave and its role go."""
+        payload = {"id": str(guild.id)}
+        session = self.gateway_sessions.get(member.user.id)
+        if session is not None and session.alive and session.has(GUILDS):
+            session.dispatch("GUILD_DELETE", payload)
+            self.log_event("GUILD_DELETE", payload)
+        self.member_event("GUILD_MEMBER_REMOVE", member)
+        for role in roles:
+            self.role_event("GUILD_ROLE_DELETE", role)
+        for role in moved:
+            self.role_event("GUILD_ROLE_UPDATE", role)
+        log.info("%s is no longer in %s", member.user.name, guild.name)
+
+    def remove_bot_from(self, guild: Guild, bot: BotAccount) -> None:
+        """The bot is kicked from ``guild`` (or leaves it): it gets GUILD_DELETE, and REST
+        refuses it the guild and its channels from then on."""
+        if bot.user.id not in guild.members:
+            raise SandboxError(f"{bot.user.name} is not in {guild.name}")
+        guild.remove_member(bot.user)
+
     # messages (shared by REST and the simulated users) ---------------------
     def new_message(
         self,

@@ -33,6 +33,14 @@ from storage.models.membership import (  # noqa: E402
     OrganisationMembership,
     OrganisationRepresentative,
 )
+from storage.models.platforms import (  # noqa: E402
+    Platform,
+    PlatformDelivery,
+    PlatformInvite,
+    PlatformLink,
+    PlatformResponse,
+    PlatformShare,
+)
 from storage.models.prompts import (  # noqa: E402
     PromptPost,
     PromptSchedule,
@@ -65,6 +73,12 @@ __all__ = [
     "OrganisationCopStatus",
     "OrganisationMembership",
     "OrganisationRepresentative",
+    "Platform",
+    "PlatformDelivery",
+    "PlatformInvite",
+    "PlatformLink",
+    "PlatformResponse",
+    "PlatformShare",
     "PromptPost",
     "PromptSchedule",
     "Question",
