@@ -31,6 +31,9 @@ from bot.membership.organisations import Organisations
 from bot.membership.profiles import Profiles
 from bot.membership.register import Register
 from bot.membership.rolesync_register import RoleSyncRegister
+from bot.platforms.deliveries import Deliveries
+from bot.platforms.digest_schedules import PlatformDigests
+from bot.platforms.service import Platforms
 from bot.prompts.bank import QuestionBank
 from bot.prompts.schedules import PromptService
 from bot.scheduling.scheduler import Scheduler
@@ -56,6 +59,7 @@ COGS: tuple[str, ...] = (
     "cogs.prompts",
     "cogs.exports",
     "cogs.insights",
+    "cogs.platforms",
 )
 
 
@@ -156,6 +160,9 @@ class CopBot(commands.Bot):
     exports: Exports
     insights: Insights
     digests: DigestSchedules
+    platforms: Platforms
+    deliveries: Deliveries
+    platform_digests: PlatformDigests
 
     def __init__(
         self,
@@ -223,8 +230,13 @@ class CopBot(commands.Bot):
         self.question_bank = QuestionBank(self.db)
         self.prompts = PromptService(self.db, self.scheduler)
         self.exports = Exports(self.db, self.communities)
-        self.insights = Insights(self.db, self.communities)
+        self.platforms = Platforms(self.db)
+        self.insights = Insights(self.db, self.communities, self.platforms)
         self.digests = DigestSchedules(self.db, self.scheduler)
+        self.deliveries = Deliveries(self.db, process_id=self.process_id)
+        self.platform_digests = PlatformDigests(
+            self.db, self.scheduler, self.platforms, self.insights, self.communities
+        )
 
     def invite_url(self) -> str:
         assert self.application_id is not None

@@ -27,7 +27,7 @@ from bot.config import Settings, configure_logging
 from bot.sandbox import Channel, Guild, Member, Message, Sandbox, SandboxInteraction
 from bot.sandbox.interactions import message_text
 from bot.sandbox.models import walk_components
-from bot.sandbox.sample import SampleCommunity, build_sample_community
+from bot.sandbox.sample import SampleCommunity, build_alliance
 from cogs.privacy import KEEP_TEXTS_LABEL
 from storage import cafes as cafe_queries
 from storage import contributions as log_queries
@@ -50,18 +50,28 @@ class Transcript:
 
     def __init__(self, write: Callable[[str], None] = print) -> None:
         self.write = write
-        self.guild: Guild | None = None  # to show mentions as names
+        self.guild: Guild | None = None  # the demo's community: to show mentions as names
+        # The other servers of the alliance scene: mentions there too, and places by server.
+        self.other_guilds: list[Guild] = []
+
+    def _guilds(self) -> list[Guild]:
+        return ([self.guild] if self.guild is not None else []) + self.other_guilds
 
     def readable(self, text: str) -> str:
-        guild = self.guild
+        guilds = self._guilds()
 
         def name(match: re.Match[str]) -> str:
             target_id = int(match.group(2))
-            if guild is not None and match.group(1):
-                role = guild.get_role(target_id)
-                return f"@{role.name}" if role else match.group(0)
-            member = guild.get_member(target_id) if guild is not None else None
-            return f"@{member.display_name}" if member else match.group(0)
+            for guild in guilds:
+                if match.group(1):
+                    role = guild.get_role(target_id)
+                    if role is not None:
+                        return f"@{role.name}"
+                    continue
+                member = guild.get_member(target_id)
+                if member is not None:
+                    return f"@{member.display_name}"
+            return match.group(0)
 
         def moment(match: re.Match[str]) -> str:
             when = datetime.fromtimestamp(int(match.group(1)), UTC)
@@ -70,10 +80,22 @@ class Transcript:
             return when.strftime("%d %b %Y")
 
         def channel(match: re.Match[str]) -> str:
-            found = guild.get_channel(int(match.group(1))) if guild is not None else None
-            return f"#{_short(found.name or '')}" if found else match.group(0)
+            for guild in guilds:
+                found = guild.get_channel(int(match.group(1)))
+                if found is not None:
+                    return f"#{_short(found.name or '')}"
+            return match.group(0)
 
         return CHANNEL_MENTION.sub(channel, TIMESTAMP.sub(moment, MENTION.sub(name, text)))
+
+    def place(self, channel: Channel) -> str:
+        """Where something happened: the channel, with its server when it is not the
+        community's own (the alliance scene has three)."""
+        where = _place(channel)
+        guild = channel.guild
+        if guild is None or self.guild is None or guild.id == self.guild.id:
+            return where
+        return f"[{_short(guild.name)}] {where}"
 
     def heading(self, title: str) -> None:
         self.write("")
@@ -87,18 +109,18 @@ class Transcript:
         self, member: Member, channel: Channel, command: str, options: dict[str, Any]
     ) -> None:
         shown = " ".join(f"{name}:{_option_text(value)}" for name, value in options.items())
-        self.write(f"\n{_place(channel)}  {member.display_name}: /{command} {shown}".rstrip())
+        self.write(f"\n{self.place(channel)}  {member.display_name}: /{command} {shown}".rstrip())
 
     def said(self, member: Member, channel: Channel, content: str, reply_to: Member | None) -> None:
         to = f" (replying to {reply_to.display_name})" if reply_to is not None else ""
-        self.write(f"\n{_place(channel)}  {member.display_name}{to}: {content}")
+        self.write(f"\n{self.place(channel)}  {member.display_name}{to}: {content}")
 
     def clicked(self, member: Member, channel: Channel, label: str) -> None:
-        self.write(f"\n{_place(channel)}  {member.display_name} clicks [{label}]")
+        self.write(f"\n{self.place(channel)}  {member.display_name} clicks [{label}]")
 
     def used_app(self, member: Member, message: Message, name: str) -> None:
         self.write(
-            f"\n{_place(message.channel)}  {member.display_name}: Apps › {name} "
+            f"\n{self.place(message.channel)}  {member.display_name}: Apps › {name} "
             f"(on {message.author.display_name}'s message)"
         )
 
@@ -108,7 +130,7 @@ class Transcript:
 
     def posted(self, message: Message, *, lines: int | None = None) -> None:
         """A message the bot posted in a channel, cut after ``lines`` lines if given."""
-        self.write(f"\n{_place(message.channel)}  copbot posted:")
+        self.write(f"\n{self.place(message.channel)}  copbot posted:")
         self._block(message_text(message), lines)
         buttons = [
             f"[{c['label']}]"
@@ -208,6 +230,8 @@ class Scene:
     """The demo's folder: every file it makes is saved under it, in a folder per scene."""
     saved: list[Path] = dataclasses.field(default_factory=list)
     """Every file saved so far, in order, for the list at the end."""
+    others: tuple[SampleCommunity, ...] = ()
+    """The other servers of the alliance scene (Kisumu's and Nakuru's district platforms)."""
 
     def keep(self, folder: str, name: str, data: bytes) -> Path:
         """Save ``data`` as ``folder/name`` in the demo's folder."""
@@ -1212,6 +1236,233 @@ async def scene_recurring(scene: Scene) -> None:
     )
 
 
+# --- a learning alliance ----------------------------------------------------------------------
+
+NATIONAL_PLATFORM = "Kenya WASH Learning Alliance"
+KISUMU_PLATFORM = "Kisumu District Platform"
+NAKURU_PLATFORM = "Nakuru District Platform"
+ALLIANCE_CAFE = "Keeping rural water points running"
+CODE = re.compile(r"copbot-link-[A-Za-z0-9_-]+")
+
+
+def _copy_in(channel: Channel, title_start: str) -> Message | None:
+    """The bot's copy of a shared item in an inbox, by its title."""
+    for message in reversed(channel.messages):
+        if message.embeds and (message.embeds[0].get("title") or "").startswith(title_start):
+            return message
+    return None
+
+
+async def _wait_for_copy(scene: Scene, channel: Channel, title_start: str) -> Message | None:
+    try:
+        await scene.sandbox.wait_until(
+            lambda: _copy_in(channel, title_start) is not None, timeout=ANSWER_WAIT
+        )
+    except TimeoutError:
+        scene.transcript.note(f"(!) No copy arrived in #{channel.name}.")
+        return None
+    return _copy_in(channel, title_start)
+
+
+async def _responses_recorded(scene: Scene, count: int) -> None:
+    """Until the alliance holds ``count`` responses: a response is recorded a moment after it
+    is posted."""
+    home = scene.community.guild.id
+
+    async def recorded() -> bool:
+        now = datetime.now(UTC)
+        found = await scene.bot.platforms.alliance(home, now - timedelta(days=1), now)
+        return sum(flow.response for flow in found.flows) >= count
+
+    for _ in range(100):
+        if await recorded():
+            return
+        await asyncio.sleep(0.05)
+    scene.transcript.note("(!) The response across the link was not recorded.")
+
+
+async def _link(
+    scene: Scene,
+    inviter: Member,
+    inviter_at: Channel,
+    invited: Member,
+    invited_at: Channel,
+    relation: str,
+) -> None:
+    """``inviter`` asks for a code in their server; ``invited`` joins with it in theirs."""
+    asked = await scene.slash(inviter, "platform invite", channel=inviter_at, relation=relation)
+    found = CODE.search(asked.text())
+    if found is None:
+        scene.transcript.note("(!) The bot gave no code.")
+        return
+    scene.transcript.note(
+        f"{inviter.display_name} sends the code to {invited.display_name} (by e-mail, say). "
+        f"{invited.display_name} sees what the link means before saying yes."
+    )
+    preview = await scene.slash(invited, "platform join", channel=invited_at, code=found.group(0))
+    await _confirm(scene, invited, preview, "Confirm")
+
+
+async def _district_cafe(scene: Scene, server: SampleCommunity) -> None:
+    """A short café of one table in a district server, ending in its harvest."""
+    moderator = server.moderator
+    cafe_channel = server.channels["cafe"]
+    await scene.slash(
+        moderator,
+        "cafe create",
+        channel=cafe_channel,
+        title=ALLIANCE_CAFE,
+        questions="What keeps a water point working after the project leaves?",
+        rounds=1,
+        round_minutes=20,
+        tables=1,
+    )
+    signup = next(
+        m
+        for m in reversed(cafe_channel.messages)
+        if m.embeds and (m.embeds[0].get("title") or "").startswith("World Café")
+    )
+    seated = [
+        m
+        for m in server.members
+        if m.id not in (server.owner.id, moderator.id) and server.coordinators_role not in m.roles
+    ][:4]
+    scene.transcript.note(
+        ", ".join(m.display_name for m in seated) + " sign up with the Join button."
+    )
+    for member in seated:
+        await scene.click(member, signup, "Join", quietly=True)
+    await scene.slash(moderator, "cafe start", channel=cafe_channel)
+    await scene.sandbox.wait_until(
+        lambda: any((t.name or "").startswith("R1 · ") for t in server.guild.threads),
+        timeout=ANSWER_WAIT,
+    )
+    table = next(t for t in server.guild.threads if (t.name or "").startswith("R1 · "))
+    said = await scene.say(
+        seated[0],
+        "Our ward committees keep a spare-parts kit and a trained caretaker per borehole: "
+        "repairs went from three weeks to four days.",
+        table,
+    )
+    await scene.app(moderator, said, "Add to harvest")
+    await scene.slash(
+        seated[1],
+        "cafe note",
+        channel=table,
+        text="Tariffs collected monthly, not when a pump breaks, keep the kit stocked.",
+    )
+    await scene.slash(moderator, "cafe end", channel=cafe_channel)
+
+
+async def scene_alliance(scene: Scene) -> None:
+    transcript = scene.transcript
+    home = scene.community
+    kisumu, nakuru = scene.others
+    nkosi = home.member("nkosi.dlamini")  # a moderator of the national server
+    joao = home.member("joao.mendes")  # a coordinator there
+    brian, joseph = kisumu.moderator, nakuru.moderator
+    ruth = nakuru.member("ruth.wambui")
+
+    transcript.heading("A learning alliance: a national platform and two districts, three servers")
+    transcript.note(
+        "Learning alliances link multi-stakeholder platforms at several levels, so that what "
+        "a district learns reaches the national platform, national guidance reaches the "
+        "districts, and districts learn from each other. Here each platform is a Discord "
+        f"server of its own: “{home.guild.name}” acts as the national platform, with "
+        f"“{kisumu.guild.name}” and “{nakuru.guild.name}” below it. One copbot is in all "
+        "three, and only what someone shares on purpose crosses from one to another."
+    )
+    for server in (kisumu, nakuru):
+        owner = server.owner_member
+        await scene.slash(
+            owner,
+            "settings roles",
+            channel=server.channels["general"],
+            moderator=server.moderators_role,
+            coordinator=server.coordinators_role,
+        )
+    await scene.slash(nkosi, "platform create", name=NATIONAL_PLATFORM, level="national")
+    await scene.slash(nkosi, "platform inbox", _options={"channel": home.channels["alliance"]})
+    for moderator, server, name in (
+        (brian, kisumu, KISUMU_PLATFORM),
+        (joseph, nakuru, NAKURU_PLATFORM),
+    ):
+        general = server.channels["general"]
+        await scene.slash(
+            moderator, "platform create", channel=general, name=name, level="intermediate"
+        )
+        await scene.slash(
+            moderator,
+            "platform inbox",
+            channel=general,
+            _options={"channel": server.channels["inbox"]},
+        )
+
+    transcript.note(
+        "Links are made with consent on both sides: a moderator of one platform makes a "
+        "one-time code (valid 24 hours, shown only to them), a moderator of the other confirms."
+    )
+    national_at = home.channels["general"]
+    kisumu_at, nakuru_at = kisumu.channels["general"], nakuru.channels["general"]
+    await _link(scene, nkosi, national_at, brian, kisumu_at, "child")
+    await _link(scene, nkosi, national_at, joseph, nakuru_at, "child")
+    await _link(scene, brian, kisumu_at, joseph, nakuru_at, "peer")
+    await scene.slash(brian, "platform show", channel=kisumu.channels["general"])
+
+    transcript.heading("Kisumu holds a café; its harvest travels up and across")
+    transcript.note(
+        f"{brian.display_name} asks the platform to share every café harvest with its linked "
+        "platforms, then runs a short café in Kisumu's server."
+    )
+    await scene.slash(
+        brian, "platform autoshare harvests", channel=kisumu.channels["general"], setting="on"
+    )
+    await _district_cafe(scene, kisumu)
+    national_copy = await _wait_for_copy(scene, home.channels["alliance"], "Harvest of")
+    if national_copy is not None:
+        transcript.posted(national_copy, lines=14)
+    nakuru_copy = await _wait_for_copy(scene, nakuru.channels["inbox"], "Harvest of")
+    if nakuru_copy is not None:
+        transcript.note(
+            "The same copy reached Nakuru's inbox, with a thread for responses. "
+            f"{ruth.display_name} answers across, from the other district:"
+        )
+        # The copy's thread (it has the copy's id) opens a moment after the copy.
+        await scene.sandbox.wait_until(
+            lambda: scene.sandbox.get_channel(nakuru_copy.id) is not None, timeout=ANSWER_WAIT
+        )
+        thread = scene.sandbox.get_channel(nakuru_copy.id)
+        if thread is not None:
+            await scene.say(
+                ruth,
+                "In Naivasha we pay caretakers from the tariff too; a county spare-parts depot "
+                "cut our stock-outs. Happy to compare notes.",
+                thread,
+            )
+
+    transcript.heading("National guidance goes down to both districts")
+    guidance = await scene.say(
+        nkosi,
+        "Guidance from the national working group: report every non-functional water point "
+        "within 48 hours, with its cause, in the county form.",
+    )
+    link = f"https://discord.com/channels/{home.guild.id}/{guidance.channel.id}/{guidance.id}"
+    await scene.slash(nkosi, "platform share", message_link=link, to="down")
+    copy = await _wait_for_copy(scene, kisumu.channels["inbox"], "Shared by")
+    if copy is not None:
+        transcript.posted(copy, lines=10)
+    await _wait_for_copy(scene, nakuru.channels["inbox"], "Shared by")
+    await _responses_recorded(scene, 1)
+
+    transcript.heading("What crossed the links")
+    transcript.note(
+        f"{joao.display_name}, a coordinator of the national platform, looks at the alliance: "
+        "items and responses per link and direction, platforms that only send or only "
+        "receive, silent links, and a picture of it all."
+    )
+    _save(scene, await scene.slash(joao, "insights alliance"), "insights")
+
+
 SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_foundation,
     scene_register,
@@ -1224,6 +1475,7 @@ SCENES: tuple[Callable[[Scene], Awaitable[None]], ...] = (
     scene_tracking,
     scene_roles,
     scene_recurring,
+    scene_alliance,
 )
 
 
@@ -1249,8 +1501,13 @@ async def run_demo(
             leftover.unlink(missing_ok=True)
         database_url = f"sqlite+aiosqlite:///{database}"
         async with Sandbox() as sandbox:
-            community = build_sample_community(sandbox)
+            alliance = build_alliance(sandbox)
+            community = alliance.home
+            community.channels["alliance"] = community.guild.create_text_channel(
+                "alliance", topic="What linked platforms share with us"
+            )
             transcript.guild = community.guild
+            transcript.other_guilds = [alliance.kisumu.guild, alliance.nakuru.guild]
             demo_settings = dataclasses.replace(
                 settings,
                 discord_token=community.bot.token,
@@ -1275,7 +1532,14 @@ async def run_demo(
             db = Database.connect(database_url)
             bot = CopBot(demo_settings, db, guild_ready_timeout=0.05)
             runner = await start_until_ready(bot, community.bot.token)
-            scene = Scene(sandbox, community, transcript, bot, directory)
+            scene = Scene(
+                sandbox,
+                community,
+                transcript,
+                bot,
+                directory,
+                others=(alliance.kisumu, alliance.nakuru),
+            )
             try:
                 transcript.note(_commands_note(sandbox.commands()))
                 for play in SCENES:

@@ -40,6 +40,14 @@ CONFIRM_TIMEOUT_SECONDS = 120.0
 VISIBLE_ON_TEXT = "Coordinators' exports show your display name instead of a pseudonym."
 VISIBLE_OFF_TEXT = "Coordinators' exports show a pseudonym instead of your display name."
 
+# Copies in other servers (learning-alliance platforms) are the one place outside this server.
+SHARED_COPIES_NOTICE = (
+    "What you shared on purpose with linked platforms (or a moderator shared of yours) is kept "
+    "as copies in those platforms' servers, named as `/privacy visible` says. `/privacy forget` "
+    "or `/privacy optout` removes its text and your name from every copy; deleting your "
+    "original message deletes its copies."
+)
+
 KIND_LABELS: tuple[tuple[str, str], ...] = (
     ("messages", "messages"),
     ("reply", "replies"),
@@ -110,6 +118,7 @@ def _report_embed(report: privacy.PrivacyReport, name: str) -> discord.Embed:
         ("Your words kept as text", _texts_text(report.texts, report.choice)),
         ("Your choice", _choice_text(report.choice)),
         ("Your name in exports", _name_text(report.choice)),
+        ("Shared with linked platforms", SHARED_COPIES_NOTICE),
         ("What this community logs", privacy.LOGGING_NOTICE),
         ("What is computed about you", privacy.COMPUTED_NOTICE),
     ]
@@ -287,6 +296,7 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
             deleted = await self.bot.privacy.opt_out(
                 guild.id, guild.name, user_id=user.id, display_name=user.display_name
             )
+            self._forget_in_copies()
             return make_embed(
                 "You are opted out",
                 f"Deleted from the log: {deleted.messages} messages and {deleted.reactions} "
@@ -371,6 +381,7 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
                 done = await self.bot.privacy.forget(
                     guild_id, user_id=user_id, keep_texts=keep_texts
                 )
+                self._forget_in_copies()
                 return make_embed("You are forgotten", _forgotten_text(done), tone=Tone.SUCCESS)
 
             return forget_now
@@ -402,6 +413,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
                 Choice(DELETE_TEXTS_LABEL, act(keep_texts=False)),
             ],
         )
+
+    def _forget_in_copies(self) -> None:
+        """What they shared with linked platforms lost its text and their name with the rest;
+        the copies already posted in other servers are edited to match by the worker."""
+        self.bot.deliveries.notify()
 
     async def _ask(
         self,

@@ -224,7 +224,7 @@ async def add_link(
     upper_id: int,
     lower_id: int,
     peer: bool,
-    invited_by: int,
+    invited_by: int | None,
     joined_by: int,
     at: datetime,
 ) -> values.Link:
@@ -322,11 +322,8 @@ async def add_share(session: AsyncSession, **fields: Any) -> values.Share:
 async def platforms_holding(session: AsyncSession, source_key: str) -> set[int]:
     """The platforms a copy of this item went to, or is on its way to."""
     rows = await session.execute(
-        select(PlatformDelivery.target_platform_id)
-        .join(PlatformShare, col(PlatformShare.id) == col(PlatformDelivery.share_id))
-        .where(
-            PlatformShare.source_key == source_key,
-            col(PlatformShare.deleted_at).is_(None),
+        select(PlatformDelivery.target_platform_id).where(
+            PlatformDelivery.source_key == source_key,
             col(PlatformDelivery.state) != DeliveryState.DROPPED,
         )
     )
@@ -337,6 +334,7 @@ async def add_delivery(
     session: AsyncSession,
     *,
     share_id: int,
+    source_key: str,
     link_id: int,
     target_platform_id: int,
     direction: Direction,
@@ -345,6 +343,7 @@ async def add_delivery(
     session.add(
         PlatformDelivery(
             share_id=share_id,
+            source_key=source_key,
             link_id=link_id,
             target_platform_id=target_platform_id,
             direction=direction,
@@ -392,13 +391,16 @@ async def claim_due_deliveries(
             ),
         )
         .order_by(col(PlatformDelivery.next_attempt_at), col(PlatformDelivery.id))
-        .limit(limit)
+        # More candidates than wanted: a process claiming at the same moment takes some of them.
+        .limit(limit * 3)
     )
     if community_ids is not None:
         statement = statement.where(col(Platform.community_id).in_(list(community_ids)))
     candidates = [delivery_id for (delivery_id,) in await session.execute(statement)]
     claimed: list[int] = []
     for delivery_id in candidates:
+        if len(claimed) >= limit:
+            break
         result = await session.execute(
             update(PlatformDelivery)
             .where(
@@ -416,11 +418,36 @@ async def claim_due_deliveries(
     return claimed
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the earliest delivery with work to do is due (None: none has work)."""
-    return (
-        await session.execute(select(func.min(PlatformDelivery.next_attempt_at)).where(_OPEN_WORK))
-    ).scalar_one_or_none()
+async def next_due_at(
+    session: AsyncSession, community_ids: Collection[int] | None = None
+) -> datetime | None:
+    """When the earliest delivery with work to do is due (None: none has work), leaving out
+    new copies held by a paused inbox (they wait for a moderator, not for a time) and, given
+    ``community_ids``, deliveries into servers this process does not serve. A delivery claimed
+    by another process is due when its claim lapses, if not before."""
+    statement = (
+        select(
+            func.min(
+                sqlalchemy.case(
+                    (
+                        col(PlatformDelivery.claimed_until) > col(PlatformDelivery.next_attempt_at),
+                        col(PlatformDelivery.claimed_until),
+                    ),
+                    else_=col(PlatformDelivery.next_attempt_at),
+                )
+            )
+        )
+        .join(Platform, col(Platform.id) == col(PlatformDelivery.target_platform_id))
+        .where(
+            _OPEN_WORK,
+            or_(
+                col(Platform.inbox_paused).is_(None), col(PlatformDelivery.message_id).is_not(None)
+            ),
+        )
+    )
+    if community_ids is not None:
+        statement = statement.where(col(Platform.community_id).in_(list(community_ids)))
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def delivery_job(session: AsyncSession, delivery_id: int) -> values.DeliveryJob | None:
@@ -449,6 +476,29 @@ async def server_names(session: AsyncSession, community_ids: Collection[int]) ->
         select(Community.id, Community.name).where(col(Community.id).in_(list(community_ids)))
     )
     return {community_id: name for community_id, name in rows}
+
+
+async def begin_sending(session: AsyncSession, delivery_id: int, channel_id: int) -> bool:
+    """Record that a copy is about to be sent, only while its link is live and its original is
+    not deleted: False when either went since the delivery was claimed (nothing may be sent)."""
+    live_link = select(PlatformLink.id).where(
+        col(PlatformLink.id) == col(PlatformDelivery.link_id), col(PlatformLink.ended_at).is_(None)
+    )
+    standing_share = select(PlatformShare.id).where(
+        col(PlatformShare.id) == col(PlatformDelivery.share_id),
+        col(PlatformShare.deleted_at).is_(None),
+    )
+    result = await session.execute(
+        update(PlatformDelivery)
+        .where(
+            col(PlatformDelivery.id) == delivery_id,
+            col(PlatformDelivery.state).in_([DeliveryState.PENDING, DeliveryState.SENDING]),
+            live_link.exists(),
+            standing_share.exists(),
+        )
+        .values(state=DeliveryState.SENDING, channel_id=channel_id)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def update_delivery(session: AsyncSession, delivery_id: int, **changes: Any) -> None:
@@ -485,20 +535,38 @@ async def waiting_for(session: AsyncSession, platform_id: int) -> int:
 
 
 async def delivery_of_thread(session: AsyncSession, thread_id: int) -> values.Delivery | None:
+    """The delivery whose copy's thread this is. A thread opened on a message has the message's
+    id, so a response that arrives before the thread is recorded is still placed."""
     row = (
         await session.execute(
-            select(PlatformDelivery).where(PlatformDelivery.thread_id == thread_id).limit(1)
+            select(PlatformDelivery)
+            .where(
+                or_(
+                    col(PlatformDelivery.thread_id) == thread_id,
+                    col(PlatformDelivery.message_id) == thread_id,
+                )
+            )
+            .limit(1)
         )
     ).scalar_one_or_none()
     return None if row is None else delivery_value(row)
 
 
 async def copy_threads(session: AsyncSession) -> list[int]:
-    """Every copy's thread for responses (the contribution log treats them as answer threads)."""
+    """Every copy's thread for responses, opened or about to be (a thread opened on a message
+    has the message's id): the contribution log treats them as answer threads."""
     rows = await session.execute(
-        select(PlatformDelivery.thread_id).where(col(PlatformDelivery.thread_id).is_not(None))
+        select(PlatformDelivery.thread_id, PlatformDelivery.message_id).where(
+            or_(
+                col(PlatformDelivery.thread_id).is_not(None),
+                col(PlatformDelivery.message_id).is_not(None),
+            )
+        )
     )
-    return [thread_id for (thread_id,) in rows if thread_id is not None]
+    found: set[int] = set()
+    for thread_id, message_id in rows:
+        found.update(i for i in (thread_id, message_id) if i is not None)
+    return sorted(found)
 
 
 async def is_copy(session: AsyncSession, message_id: int) -> bool:
@@ -535,6 +603,42 @@ async def forget_author(
         .values(text=None, attachment_urls=[], credit=credit, author_id=None)
     )
     return await _mark_copies(session, share_ids, CopyChange.EDIT, at)
+
+
+async def forget_person(
+    session: AsyncSession, community_id: int, user_id: int, *, credit: str, at: datetime
+) -> int:
+    """/privacy forget: :func:`forget_author`, and the person's id off every platform record of
+    this community (who made a platform, an invite or a link, who shared, who unlinked); the
+    records stay. How many copies are to be edited."""
+    to_edit = await forget_author(session, community_id, user_id, credit=credit, at=at)
+    here = select(Platform.id).where(Platform.community_id == community_id)
+    await session.execute(
+        update(PlatformShare)
+        .where(
+            col(PlatformShare.community_id) == community_id,
+            col(PlatformShare.shared_by) == user_id,
+        )
+        .values(shared_by=None)
+    )
+    await session.execute(
+        update(Platform)
+        .where(col(Platform.community_id) == community_id, col(Platform.created_by) == user_id)
+        .values(created_by=None)
+    )
+    await session.execute(
+        update(PlatformInvite)
+        .where(col(PlatformInvite.platform_id).in_(here), col(PlatformInvite.created_by) == user_id)
+        .values(created_by=None)
+    )
+    touching = or_(col(PlatformLink.upper_id).in_(here), col(PlatformLink.lower_id).in_(here))
+    for column in ("invited_by", "joined_by", "ended_by"):
+        await session.execute(
+            update(PlatformLink)
+            .where(touching, getattr(PlatformLink, column) == user_id)
+            .values({column: None})
+        )
+    return to_edit
 
 
 async def delete_shares_of_message(

@@ -17,7 +17,8 @@ The rules, precisely:
 - **Question.** The text, with its links removed (a ``?`` in a URL's query asks nothing),
   contains a question mark (``?``, the full-width ``？`` or the opening ``¿``).
 - **Answer.** A reply to a message that is a question; or any message in a prompt thread (a
-  thread where the bot posted a question of the week) by someone other than the prompt's author.
+  thread where the bot posted a question of the week) by someone other than the prompt's author,
+  or in the thread of a copy shared from a linked platform (a response across the link).
   A thread-created notice is never an answer.
 - **Resource.** The message shares something: at least one link (``http://``/``https://`` URL)
   or at least one attachment.
@@ -62,6 +63,7 @@ class ThreadKind(StrEnum):
     PLAIN = "plain"  # a thread members opened
     PROMPT = "prompt"  # a prompt's answer thread
     CAFE = "cafe"  # a café table thread
+    SHARED = "shared"  # the thread of a copy shared from a linked platform: responses answer it
 
 
 # A URL ends before trailing punctuation: in "see https://example.org?" the "?" asks.
@@ -173,8 +175,11 @@ def classify(facts: MessageFacts) -> Classification | None:
         and facts.reply_to_author_id != facts.author_id
         and not facts.reply_to_author_is_bot
     )
-    in_prompt_thread = facts.thread_kind is ThreadKind.PROMPT and (
-        facts.prompt_author_id is None or facts.prompt_author_id != facts.author_id
+    # A copy shared from a linked platform has no author in this server: every message in its
+    # thread answers it.
+    in_prompt_thread = facts.thread_kind is ThreadKind.SHARED or (
+        facts.thread_kind is ThreadKind.PROMPT
+        and (facts.prompt_author_id is None or facts.prompt_author_id != facts.author_id)
     )
     is_thread_start = (
         facts.thread_id is not None

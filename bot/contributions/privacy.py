@@ -41,7 +41,8 @@ from bot.contributions.optouts import OptOuts, marker_of
 from bot.errors import BadInput
 from bot.membership import profiles
 from bot.membership.values import Member
-from storage import app_state, audit, cafes, contributions, members, prompts
+from bot.platforms.values import A_PARTICIPANT
+from storage import app_state, audit, cafes, contributions, members, platforms, prompts
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.types import utc_now
@@ -194,6 +195,11 @@ class Privacy:
                 member = await members.ensure_member(session, community_id, user_id, display_name)
                 await members.set_opted_out(session, member.id, utc_now())
                 deleted = await _delete_log_of(session, community_id, user_id)
+                # What they shared across platforms loses its text and their name; the copies
+                # out in other servers are marked to be edited (the delivery worker does it).
+                await platforms.forget_author(
+                    session, community_id, user_id, credit=A_PARTICIPANT, at=utc_now()
+                )
                 await audit.record_audit(
                     session,
                     community_id,
@@ -327,6 +333,11 @@ class Privacy:
             await cafes.forget_participant(session, community_id, user_id)
             # Kept questions stay in the bank, no longer credited to them.
             await prompts.forget_question_author(session, community_id, user_id)
+            # Shares across platforms lose text and name (copies are edited to match); the
+            # platforms' records of who made, invited or shared lose their id.
+            await platforms.forget_person(
+                session, community_id, user_id, credit=A_PARTICIPANT, at=utc_now()
+            )
             audit_deleted, audit_anonymised = await audit.forget_in_audit(
                 session, community_id, user_id, personal_actions=PERSONAL_AUDIT_ACTIONS
             )

@@ -40,14 +40,17 @@ METRICS = Table(
             "scope",
             ColumnType.TEXT,
             "What the figure is about: community, organisation, stakeholder, level, member, "
-            "cafe_table or prompt.",
+            "cafe_table, prompt, or platform (a learning-alliance platform linked, directly or "
+            "through others, to this server's platforms; its figures count items and responses "
+            "across links, not people, so they are never left empty for a small group).",
             "organisation",
         ),
         Column(
             "group",
             ColumnType.TEXT,
             "Which one: the organisation, group or level's name, a member's pseudonym (or name, "
-            "by their choice), a café table, a prompt; empty for the whole community.",
+            "by their choice), a café table, a prompt, a platform's name (with its server's "
+            "name when two share one); empty for the whole community.",
             "WaterAid",
         ),
         Column(
@@ -63,7 +66,13 @@ METRICS = Table(
             "group size, whose n then tells).",
             "-0.42",
         ),
-        Column("n", ColumnType.INTEGER, "How many people (or items) are behind it.", "12"),
+        Column(
+            "n",
+            ColumnType.INTEGER,
+            "How many people (or items) are behind it; for a platform, its links that existed "
+            "in the period.",
+            "12",
+        ),
     ),
 )
 

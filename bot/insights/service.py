@@ -409,9 +409,7 @@ def _alliance_insights(
         period=period.describe(),
     )
     # The chart names platforms by their own names: pass them as shown.
-    drawn = [
-        dataclasses.replace(platform, name=names[platform.id]) for platform in data.platforms
-    ]
+    drawn = [dataclasses.replace(platform, name=names[platform.id]) for platform in data.platforms]
     chart = charts.alliance_chart(figures, drawn, f"The learning alliance · {period.describe()}")
     return AllianceInsights(
         period=period,

@@ -8,7 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.insights import brokers, cafes, flows, hoarding, participation, questions, silos
+from bot.insights import (
+    alliance,
+    brokers,
+    cafes,
+    flows,
+    hoarding,
+    participation,
+    questions,
+    silos,
+)
 from bot.insights.compute import is_small_group
 from bot.insights.values import Measure
 
@@ -231,6 +240,49 @@ READINGS: dict[str, Reading] = {
         Form.COUNT,
         "Consecutive periods up to this one in which they received replies or reactions but "
         "gave less than a fifth of all they gave and received (shown from 2 on).",
+    ),
+    # A learning alliance's platforms (``alliance``): counts of items between institutions.
+    alliance.ITEMS_SENT: Reading(
+        "Items sent",
+        Form.COUNT,
+        "Items this platform shared that reached a linked platform's inbox in the period, one "
+        "per copy (a share to three platforms counts three).",
+    ),
+    alliance.ITEMS_RECEIVED: Reading(
+        "Items received",
+        Form.COUNT,
+        "Copies of items shared by linked platforms that reached this platform's inbox.",
+    ),
+    alliance.RESPONSES_SENT: Reading(
+        "Responses sent",
+        Form.COUNT,
+        "Messages posted here in the threads of items received, answering across the link.",
+    ),
+    alliance.RESPONSES_RECEIVED: Reading(
+        "Responses received",
+        Form.COUNT,
+        "Messages posted by linked platforms in the threads of this platform's items.",
+    ),
+    alliance.ITEMS_SENT_UP: Reading(
+        "Items sent up",
+        Form.COUNT,
+        "Items sent to a parent platform (vertical-up).",
+    ),
+    alliance.ITEMS_SENT_DOWN: Reading(
+        "Items sent down",
+        Form.COUNT,
+        "Items sent to a child platform (vertical-down).",
+    ),
+    alliance.ITEMS_SENT_ACROSS: Reading(
+        "Items sent across",
+        Form.COUNT,
+        "Items sent to a peer platform (horizontal).",
+    ),
+    alliance.SILENT_LINKS: Reading(
+        "Silent links",
+        Form.COUNT,
+        "This platform's links that existed in the period and carried no item and no response "
+        "either way.",
     ),
 }
 

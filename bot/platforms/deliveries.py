@@ -73,9 +73,9 @@ class Deliveries:
                 community_ids=community_ids,
             )
 
-    async def next_due_at(self) -> datetime | None:
+    async def next_due_at(self, community_ids: Collection[int] | None = None) -> datetime | None:
         async with self.db.session() as session:
-            return await queries.next_due_at(session)
+            return await queries.next_due_at(session, community_ids)
 
     async def job(self, delivery_id: int) -> DeliveryJob | None:
         async with self.db.session() as session:
@@ -85,9 +85,11 @@ class Deliveries:
         async with self.db.transaction() as session:
             await queries.update_delivery(session, delivery_id, **changes)
 
-    async def sending(self, delivery_id: int, channel_id: int) -> None:
-        """Step 2: recorded before the copy is sent."""
-        await self._set(delivery_id, state=DeliveryState.SENDING, channel_id=channel_id)
+    async def sending(self, delivery_id: int, channel_id: int) -> bool:
+        """Step 2: recorded before the copy is sent. False when its link has ended or its
+        original was deleted since it was claimed: then nothing may be sent."""
+        async with self.db.transaction() as session:
+            return await queries.begin_sending(session, delivery_id, channel_id)
 
     async def sent(self, delivery_id: int, message_id: int) -> None:
         """Step 3: the copy is out."""
@@ -160,7 +162,13 @@ class Deliveries:
         """A change to a copy is made (edited, or deleted with its original)."""
         fields: dict[str, object] = {"change": None, "claimed_by": None, "claimed_until": None}
         if change is CopyChange.DELETE:
-            fields.update(message_id=None, thread_id=None, last_error="deleted with the original")
+            # Dropped: the platform holds no copy of the item any more.
+            fields.update(
+                state=DeliveryState.DROPPED,
+                message_id=None,
+                thread_id=None,
+                last_error="deleted with the original",
+            )
         await self._set(delivery_id, **fields)
 
     # --- responses across the link ---------------------------------------------------------------

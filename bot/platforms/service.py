@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadInput, NotFound
@@ -20,6 +21,7 @@ from bot.membership.names import name_key, similar_names
 from bot.membership.vocabulary import Level
 from bot.platforms import codes
 from bot.platforms.values import (
+    A_PARTICIPANT,
     Flow,
     InvitePreview,
     Link,
@@ -40,7 +42,6 @@ INVITE_LIFETIME: Final = timedelta(hours=24)
 NAME_LENGTH: Final = (2, 100)
 TEXT_LIMIT: Final = 3500
 """Characters of a shared text kept and copied (an embed's description holds 4,096)."""
-A_PARTICIPANT: Final = "a participant"
 
 Clock = Callable[[], datetime]
 
@@ -556,78 +557,79 @@ class Platforms:
         """Record a share and one delivery per linked platform in ``target``'s direction that
         does not hold a copy yet, in one transaction. Refuses when no platform would get one."""
         now = self.clock()
-        async with self.db.transaction() as session:
-            live = await queries.links_of(session, [origin.id])
-            seen = await self._as_seen_from(session, origin, live)
-            wanted = [
-                item
-                for item in seen
-                if target.includes(item.link.direction_from(origin.id))
-                and item.platform.removed_at is None
-            ]
-            if not wanted:
-                raise BadInput(
-                    f"**{origin.name}** has no linked platform {TARGET_WORDS[target]}.",
-                    "Nothing was shared. `/platform show` lists its links; "
-                    "`/platform invite` makes one.",
-                )
-            holding = await queries.platforms_holding(session, source_key)
-            sent_to = tuple(item for item in wanted if item.platform.id not in holding)
-            already = tuple(item for item in wanted if item.platform.id in holding)
-            if not sent_to:
-                raise BadInput(
-                    "Every linked platform "
-                    f"{TARGET_WORDS[target]} has a copy of this already: "
-                    + ", ".join(f"**{item.platform.name}**" for item in already)
-                    + ".",
-                    "Nothing was shared again.",
-                )
-            share = await queries.add_share(
-                session,
-                community_id=origin.community_id,
-                origin_platform_id=origin.id,
-                kind=kind,
-                target=target,
-                source_key=source_key,
-                title=title[:256] if title else None,
-                text=text[:TEXT_LIMIT] if text else None,
-                attachment_urls=list(attachment_urls)[:10],
-                credit=credit[:200],
-                author_id=author_id,
-                source_channel_id=source_channel_id,
-                source_message_id=source_message_id,
-                jump_url=jump_url,
-                shared_by=shared_by,
-                shared_at=now,
-            )
-            for item in sent_to:
-                await queries.add_delivery(
-                    session,
-                    share_id=share.id,
-                    link_id=item.link.id,
-                    target_platform_id=item.platform.id,
-                    direction=item.link.direction_from(origin.id),
-                    at=now,
-                )
-            await audit.record_audit(
-                session,
-                origin.community_id,
-                shared_by,
-                "platform.share",
-                share=share.id,
-                kind=kind.value,
-                target=target.value,
-                to=[item.platform.id for item in sent_to],
-            )
-        return Shared(share, sent_to, already)
-
-    async def forget_author(self, community_id: int, author_id: int) -> int:
-        """The author was forgotten or opted out: their shares lose text and name, and the
-        copies out are to be edited. How many copies."""
-        async with self.db.transaction() as session:
-            return await queries.forget_author(
-                session, community_id, author_id, credit=A_PARTICIPANT, at=self.clock()
-            )
+        # Two shares of one item racing to one platform: the unique index lets one through;
+        # the other reads again and sees the copy on its way.
+        for attempt in (1, 2):
+            try:
+                async with self.db.transaction() as session:
+                    live = await queries.links_of(session, [origin.id])
+                    seen = await self._as_seen_from(session, origin, live)
+                    wanted = [
+                        item
+                        for item in seen
+                        if target.includes(item.link.direction_from(origin.id))
+                        and item.platform.removed_at is None
+                    ]
+                    if not wanted:
+                        raise BadInput(
+                            f"**{origin.name}** has no linked platform {TARGET_WORDS[target]}.",
+                            "Nothing was shared. `/platform show` lists its links; "
+                            "`/platform invite` makes one.",
+                        )
+                    holding = await queries.platforms_holding(session, source_key)
+                    sent_to = tuple(item for item in wanted if item.platform.id not in holding)
+                    already = tuple(item for item in wanted if item.platform.id in holding)
+                    if not sent_to:
+                        raise BadInput(
+                            "Every linked platform "
+                            f"{TARGET_WORDS[target]} has a copy of this already: "
+                            + ", ".join(f"**{item.platform.name}**" for item in already)
+                            + ".",
+                            "Nothing was shared again.",
+                        )
+                    share = await queries.add_share(
+                        session,
+                        community_id=origin.community_id,
+                        origin_platform_id=origin.id,
+                        kind=kind,
+                        target=target,
+                        source_key=source_key,
+                        title=title[:256] if title else None,
+                        text=text[:TEXT_LIMIT] if text else None,
+                        attachment_urls=list(attachment_urls)[:10],
+                        credit=credit[:200],
+                        author_id=author_id,
+                        source_channel_id=source_channel_id,
+                        source_message_id=source_message_id,
+                        jump_url=jump_url,
+                        shared_by=shared_by,
+                        shared_at=now,
+                    )
+                    for item in sent_to:
+                        await queries.add_delivery(
+                            session,
+                            share_id=share.id,
+                            source_key=source_key,
+                            link_id=item.link.id,
+                            target_platform_id=item.platform.id,
+                            direction=item.link.direction_from(origin.id),
+                            at=now,
+                        )
+                    await audit.record_audit(
+                        session,
+                        origin.community_id,
+                        shared_by,
+                        "platform.share",
+                        share=share.id,
+                        kind=kind.value,
+                        target=target.value,
+                        to=[item.platform.id for item in sent_to],
+                    )
+                return Shared(share, sent_to, already)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def original_deleted(self, community_id: int, message_id: int) -> int:
         """A shared message was deleted: its copies go. How many copies are to be deleted."""

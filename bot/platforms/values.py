@@ -7,8 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from bot.membership.vocabulary import Level
+
+A_PARTICIPANT: Final = "a participant"
+"""How a copy names an author who did not choose ``/privacy visible`` and has no organisation,
+or who was forgotten or opted out."""
 
 
 class Relation(StrEnum):
@@ -122,7 +127,7 @@ class Invite:
     id: int
     platform_id: int
     relation: Relation  # where the joining platform will sit, seen from the inviting one
-    created_by: int
+    created_by: int | None  # None: forgotten
     expires_at: datetime
     used_at: datetime | None
 

@@ -68,6 +68,15 @@ class Firing:
 FiringHandler = Callable[[Firing], Awaitable[str | None]]
 
 
+class SkipFiring(Exception):  # a decision, not a failure
+    """Raised by a handler that finds nothing to do for this firing (say, no one to send to):
+    the firing is recorded as skipped with ``note``, not as failed."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
+
+
 class Scheduler:
     def __init__(
         self,
@@ -219,6 +228,8 @@ class Scheduler:
         else:
             try:
                 note = await handler(Firing(schedule, scheduled_for, late_by))
+            except SkipFiring as skipped:
+                status, note = FiringStatus.SKIPPED, skipped.note
             except Exception:
                 error_id = new_error_id()
                 log.exception("schedule %s failed [error %s]", schedule_id, error_id)

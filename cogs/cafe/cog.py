@@ -27,6 +27,7 @@ from bot.client import CopBot
 from bot.contributions.service import SpecialThread
 from bot.errors import BadInput, CopbotError, NotAllowed
 from bot.permissions import Access, check_access, require
+from bot.platforms.values import ShareTarget
 from bot.scheduling.scheduler import Firing
 from bot.scheduling.when import MAX_TEXT_LENGTH as MAX_WHEN
 from cogs._ui.embeds import Tone, make_embed
@@ -56,6 +57,12 @@ MAX_BROADCAST = 1800
 MAX_QUESTIONS = 1000  # every round's questions in one option
 CafeNumber = app_commands.Transform[int, RowNumber("café", "/cafe list")]
 EMBED_DESCRIPTION_MAX = 4096
+SHARE_CHOICES = [
+    app_commands.Choice(name="up: to the parent platforms", value="up"),
+    app_commands.Choice(name="down: to the child platforms", value="down"),
+    app_commands.Choice(name="peers: to the peer platforms", value="peers"),
+    app_commands.Choice(name="all: to every linked platform", value="all"),
+]
 
 
 async def cafe_numbers(
@@ -569,10 +576,19 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
         )
 
     @guild_command(name="harvest", description="Post a café's harvest again, with a file")
-    @app_commands.describe(cafe=CAFE_HELP)
+    @app_commands.describe(
+        cafe=CAFE_HELP,
+        share="Also send it to linked learning platforms: up, down, peers or all (default: not)",
+    )
+    @app_commands.choices(share=SHARE_CHOICES)
     @guild_autocomplete(cafe=cafe_numbers)
     @require(Access.MODERATOR)
-    async def harvest(self, interaction: GuildInteraction, cafe: CafeNumber | None = None) -> None:
+    async def harvest(
+        self,
+        interaction: GuildInteraction,
+        cafe: CafeNumber | None = None,
+        share: app_commands.Choice[str] | None = None,
+    ) -> None:
         found = await self.service.find(
             interaction.guild_id,
             cafe,
@@ -595,11 +611,16 @@ class CafeCog(commands.GroupCog, name="Cafe", group_name="cafe", group_descripti
             reflection if isinstance(reflection, discord.Thread) else None,
             first_time=False,
         )
-        await interaction.followup.send(
+        answer = (
             f"The harvest of **{found.title}** is posted ({text.plural(len(sent), 'message')}), "
-            "with the Markdown file.",
-            ephemeral=True,
+            "with the Markdown file."
         )
+        if share is not None:
+            outcome = await self.runner.share_harvest(
+                found, sent, ShareTarget(share.value), shared_by=interaction.user.id
+            )
+            answer += "\n" + outcome.describe()
+        await interaction.followup.send(answer, ephemeral=True)
 
     # --- looking ----------------------------------------------------------------------------------
 

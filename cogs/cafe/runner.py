@@ -37,6 +37,8 @@ from bot.cafe.values import Cafe, CafeState, CafeTable
 from bot.contributions.classifier import ThreadKind
 from bot.errors import CopbotError, NotFound
 from bot.permissions import THREAD_LIMIT_FIX, is_thread_limit
+from bot.platforms.harvests import HarvestShare, share_harvest
+from bot.platforms.values import ShareTarget
 from bot.text import escape_markdown
 from cogs._ui.embeds import Tone, make_embed
 from cogs.cafe.views import SignupRefresher, post_signup, table_view, tablecloth_view
@@ -621,7 +623,10 @@ class CafeRunner:
             try:
                 reflection = await self._reflection_thread(channel, cafe)
                 if not cafe.harvest_posted:
-                    await self.post_harvest(channel, cafe, reflection, first_time=True)
+                    sent = await self.post_harvest(channel, cafe, reflection, first_time=True)
+                    # Before the harvest counts as posted: a retry after a crash here shares
+                    # it then (a second share of the same café is refused, never doubled).
+                    await self.autoshare_harvest(cafe, sent)
                     await self.service.record_harvest_posted(cafe_id)
             except Exception as error:
                 if not is_transient(error):
@@ -666,6 +671,53 @@ class CafeRunner:
                 extra["nonce"] = nonce(cafe.id, "h", index)
             sent.append(await channel.send(part, allowed_mentions=NO_PINGS, **extra))
         return sent
+
+    async def share_harvest(
+        self,
+        cafe: Cafe,
+        sent: list[discord.Message],
+        target: ShareTarget | None,
+        *,
+        shared_by: int | None,
+    ) -> HarvestShare:
+        """Share the harvest just posted (``sent``) with the linked platforms of the café's
+        platform (``target`` None: only if the platform shares harvests on its own), and wake
+        the delivery worker when a share was made."""
+        where = self.bot.get_channel(cafe.channel_id)
+        if isinstance(where, discord.Thread):
+            where = where.parent
+        category_id = getattr(where, "category_id", None)
+        # The copy carries no names: the harvest is read without them.
+        harvest = await self.service.harvest(cafe, lambda _user_id: None, reflection_link=None)
+        last = sent[-1] if sent else None
+        outcome = await share_harvest(
+            self.bot.platforms,
+            community_id=cafe.community_id,
+            category_id=category_id,
+            cafe_id=cafe.id,
+            cafe_title=cafe.title,
+            harvest=harvest,
+            target=target,
+            channel_id=sent[0].channel.id if sent else None,
+            message_id=sent[0].id if sent else None,
+            jump_url=sent[0].jump_url if sent else None,
+            file_url=last.attachments[0].url if last and last.attachments else None,
+            shared_by=shared_by,
+        )
+        if outcome.shared is not None:
+            self.bot.deliveries.notify()
+        return outcome
+
+    async def autoshare_harvest(self, cafe: Cafe, sent: list[discord.Message]) -> None:
+        """At the café's end: share the harvest if its platform says so. Never in the way of
+        closing the café."""
+        try:
+            outcome = await self.share_harvest(cafe, sent, None, shared_by=None)
+        except Exception:
+            log.exception("café %s: sharing its harvest with linked platforms failed", cafe.id)
+            return
+        if outcome.shared is not None:
+            log.info("café %s: harvest shared as share %s", cafe.id, outcome.shared.share.id)
 
     async def _reflection_thread(
         self, channel: discord.TextChannel, cafe: Cafe

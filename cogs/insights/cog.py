@@ -36,6 +36,8 @@ PERIOD_HELP = {
     "until": UNTIL_HELP,
 }
 TOP_SHOWN = 8
+ALLIANCE_TEXT_LIMIT = 4000
+"""Characters of the alliance's lines in one embed description (Discord allows 4,096)."""
 OrganisationName = app_commands.Transform[str, FreeText("name", NAME_MAX)]
 
 # The community's headline figures, in the order they are shown.
@@ -285,6 +287,44 @@ class Insights(
             attachments=_files(charts),
         )
 
+    @guild_command(name="alliance", description="What crossed the links between platforms")
+    @app_commands.describe(**PERIOD_HELP)
+    @app_commands.choices(period=SPAN_CHOICES)
+    @require(Access.COORDINATOR)
+    async def alliance(
+        self,
+        interaction: GuildInteraction,
+        period: str | None = None,
+        since: Since | None = None,
+        until: Until | None = None,
+    ) -> None:
+        chosen = await chosen_period(self.bot, interaction, period, since, until)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await self.bot.insights.alliance(interaction.guild_id, chosen)
+        title = "The learning alliance"  # the period is the first line
+        if not found.has_links:
+            home = ", ".join(f"**{found.names[i]}**" for i in sorted(found.home_ids))
+            await interaction.edit_original_response(
+                embed=make_embed(
+                    title,
+                    f"{home} has no links to other platforms in this period, so nothing could "
+                    "cross. A moderator links it with `/platform invite`: the other platform's "
+                    "moderators join with the code (`/platform join`).",
+                    tone=Tone.WARNING,
+                )
+            )
+            return
+        await interaction.edit_original_response(
+            embed=make_embed(
+                title,
+                fitted_lines(found.lines, ALLIANCE_TEXT_LIMIT),
+                footer="Items: copies of what was shared on purpose that reached a linked "
+                "platform's inbox. Responses: messages in those copies' threads. Up: to a parent "
+                "platform; down: to a child; horizontal: between peers.",
+            ),
+            attachments=[discord.File(io.BytesIO(found.chart), filename="alliance.png")],
+        )
+
     @guild_command(name="cafe", description="A café's tables: silence, notes, who met whom")
     @app_commands.describe(cafe="The café's number (default: the latest)")
     @require(Access.COORDINATOR)
@@ -406,6 +446,19 @@ class Insights(
         if hidden:
             shown.append(f"and {hidden} of the top {len(top)} who did not choose to be named")
         return "\n".join(shown) or "Nobody lies between others yet."
+
+
+def fitted_lines(lines: Sequence[str], limit: int) -> str:
+    """As many whole lines as fit in ``limit`` characters, then "… and N more" for the rest."""
+    if len("\n".join(lines)) <= limit:
+        return "\n".join(lines)
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        after = len(lines) - index - 1
+        if len("\n".join([*kept, line, f"… and {after:,} more"])) > limit:
+            return "\n".join([*kept, f"… and {after + 1:,} more"])
+        kept.append(line)
+    return "\n".join(kept)  # not reached: the whole did not fit
 
 
 def _files(charts: dict[str, bytes]) -> list[discord.File]:

@@ -33,6 +33,7 @@ __all__ = [
 
 _ACTIVE = text("removed_at IS NULL")
 _OPEN = text("ended_at IS NULL")
+_NOT_DROPPED = text("state <> 'dropped'")
 
 
 class Platform(SQLModel, table=True):
@@ -89,7 +90,7 @@ class PlatformInvite(SQLModel, table=True):
     )
     code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     relation: str = Field(sa_type=String(10))  # bot.platforms.values.Relation
-    created_by: int = Field(sa_type=BigInteger)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)  # None: forgotten
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -171,6 +172,15 @@ class PlatformDelivery(SQLModel, table=True):
     __tablename__ = "platform_delivery"
     __table_args__ = (
         UniqueConstraint("share_id", "target_platform_id"),
+        # One copy of an item per platform, whoever shares it and however they race.
+        Index(
+            "uq_platform_delivery_source_key_target_platform_id",
+            "source_key",
+            "target_platform_id",
+            unique=True,
+            sqlite_where=_NOT_DROPPED,
+            postgresql_where=_NOT_DROPPED,
+        ),
         Index("ix_platform_delivery_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_platform_delivery_thread_id", "thread_id"),
         Index("ix_platform_delivery_message_id", "message_id"),
@@ -186,6 +196,7 @@ class PlatformDelivery(SQLModel, table=True):
     target_platform_id: int = Field(
         sa_column=Column(ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
     )
+    source_key: str = Field(max_length=80)  # the share's: what the item is
     direction: Direction = Field(sa_type=String(10))
     state: DeliveryState = Field(default=DeliveryState.PENDING, sa_type=String(10))
     change: CopyChange | None = Field(default=None, sa_type=String(10))

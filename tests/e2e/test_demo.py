@@ -178,7 +178,7 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "/Add to harvest",
     ):
         assert phrase not in flat_text, phrase
-    assert "Apps menu: Add to harvest." in flat_text
+    assert "Apps menu: Add to harvest, Share with linked platforms." in flat_text
     assert "(!)" not in text
     assert "Traceback" not in text and "error id" not in text.lower()
 
@@ -216,4 +216,24 @@ async def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
     # the kept database is the one the demo played on: both cafés are in it
     with sqlite3.connect(tmp_path / "demo.sqlite3") as database:
         titles = [row[0] for row in database.execute("SELECT title FROM cafe ORDER BY id")]
-    assert titles == ["Sharing what we learn across the learning alliance", "Monthly learning café"]
+    assert titles == [
+        "Sharing what we learn across the learning alliance",
+        "Monthly learning café",
+        "Keeping rural water points running",  # in Kisumu's server: the alliance scene
+    ]
+
+    # the learning alliance: three servers linked with consent, a harvest up and across, a
+    # response across, guidance down, and what crossed the links
+    alliance = text[text.index("── A learning alliance") : text.index("── The end")]
+    assert alliance.count("Both inboxes were told.") == 3
+    assert "[Nakuru District WASH Platform] #inbox › Responses · Kisumu" in alliance
+    assert "#alliance  copbot posted:\n      Harvest of Keeping rural water points running" in (
+        alliance
+    )
+    assert "By: the café's tables" in alliance
+    assert "By: a member of WaterAid" in alliance  # Nkosi did not choose /privacy visible
+    assert (
+        "Nakuru District Platform → Kisumu District Platform (horizontal): 0 items, 1 response"
+        in alliance
+    )
+    assert "insights/alliance.png" in listed

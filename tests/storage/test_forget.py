@@ -14,7 +14,25 @@ from bot.contributions.optouts import OptOuts
 from bot.contributions.values import NOBODY, Attribution, ContributionRow, ReactionRow
 from bot.errors import BadInput
 from bot.membership.names import name_key
-from storage import audit, cafes, contributions, members, organisations, prompts, schedules
+from bot.membership.vocabulary import Level
+from bot.platforms.values import (
+    CopyChange,
+    DeliveryState,
+    Direction,
+    Relation,
+    ShareKind,
+    ShareTarget,
+)
+from storage import (
+    audit,
+    cafes,
+    contributions,
+    members,
+    organisations,
+    platforms,
+    prompts,
+    schedules,
+)
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import (
@@ -23,6 +41,8 @@ from storage.models import (
     Contribution,
     NoteKind,
     Organisation,
+    PlatformDelivery,
+    PlatformShare,
     PromptPost,
     QuestionStatus,
     Reaction,
@@ -34,6 +54,7 @@ GUILD = 222_333_444_555_666_777
 FORGOTTEN = 333_444_555_666_777_888
 OTHER = 444_555_666_777_888_999
 MODERATOR = 555_666_777_888_999_000
+OTHER_SERVER = 666_777_888_999_000_111
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 # Every BigInteger column, and whether it can hold a person's user id. A new column must be
@@ -95,6 +116,24 @@ BIGINT_COLUMNS: dict[str, bool] = {
     "prompt_post.message_id": False,
     "prompt_post.thread_id": False,
     "prompt_post.posted_by": True,
+    "platform.community_id": False,
+    "platform.category_id": False,
+    "platform.place_id": False,
+    "platform.inbox_channel_id": False,
+    "platform.created_by": True,
+    "platform_invite.created_by": True,
+    "platform_link.invited_by": True,
+    "platform_link.joined_by": True,
+    "platform_link.ended_by": True,
+    "platform_share.community_id": False,
+    "platform_share.author_id": True,  # the share stays, without text, by "a participant"
+    "platform_share.source_channel_id": False,
+    "platform_share.source_message_id": False,
+    "platform_share.shared_by": True,
+    "platform_delivery.channel_id": False,  # the bot's copies in other servers
+    "platform_delivery.message_id": False,
+    "platform_delivery.thread_id": False,
+    "platform_response.message_id": False,  # no author is kept for a response
 }
 
 
@@ -224,7 +263,50 @@ async def seed(db: Database) -> None:
         await audit.record_audit(session, GUILD, MODERATOR, "settings.timezone", timezone="UTC")
         await seed_cafe(session)
         await seed_prompts(session)
+        await seed_platforms(session)
         await session.commit()
+
+
+async def seed_platforms(session: Any) -> None:
+    """A platform the forgotten person made, invited to, linked and unlinked, and a message of
+    theirs they shared across the link, its copy out in the other server."""
+    here = await platforms.add_platform(
+        session, community_id=GUILD, name="Water CoP", name_key="water cop",
+        level=Level.NATIONAL, category_id=None, created_by=FORGOTTEN, at=T0,
+    )  # fmt: skip
+    await ensure_community(session, OTHER_SERVER, "Kisumu District")
+    there = await platforms.add_platform(
+        session, community_id=OTHER_SERVER, name="Kisumu", name_key="kisumu",
+        level=Level.INTERMEDIATE, category_id=None, created_by=OTHER, at=T0,
+    )  # fmt: skip
+    await platforms.add_invite(
+        session, platform_id=here.id, code_hash="0" * 64, relation=Relation.CHILD,
+        created_by=FORGOTTEN, at=T0, expires_at=T0 + timedelta(days=1),
+    )  # fmt: skip
+    ended = await platforms.add_link(
+        session, upper_id=here.id, lower_id=there.id, peer=False, invited_by=FORGOTTEN,
+        joined_by=OTHER, at=T0,
+    )  # fmt: skip
+    await platforms.end_link(session, ended.id, at=T0, by=FORGOTTEN, reason="test")
+    link = await platforms.add_link(
+        session, upper_id=here.id, lower_id=there.id, peer=False, invited_by=OTHER,
+        joined_by=FORGOTTEN, at=T0,
+    )  # fmt: skip
+    share = await platforms.add_share(
+        session, community_id=GUILD, origin_platform_id=here.id, kind=ShareKind.MESSAGE,
+        target=ShareTarget.DOWN, source_key="message:9001", text="Budget KM in every project",
+        credit="Nkosi Dlamini", author_id=FORGOTTEN, source_channel_id=7001,
+        source_message_id=9001, shared_by=FORGOTTEN, shared_at=T0,
+    )  # fmt: skip
+    await platforms.add_delivery(
+        session, share_id=share.id, source_key="message:9001", link_id=link.id,
+        target_platform_id=there.id, direction=Direction.DOWN, at=T0,
+    )  # fmt: skip
+    (delivery,) = await platforms.deliveries_of_share(session, share.id)
+    await platforms.update_delivery(
+        session, delivery.id, state=DeliveryState.DONE, channel_id=8001, message_id=8002,
+        thread_id=8002, sent_at=T0,
+    )  # fmt: skip
 
 
 async def seed_prompts(session: Any) -> None:
@@ -388,6 +470,13 @@ async def test_forget_leaves_nothing_about_the_person_in_any_table(db: Database)
     forget_event = events["privacy.forget"]
     assert forget_event.actor_id is None
     assert forget_event.detail["deleted_messages"] == 2
+    async with db.session() as session:
+        (share,) = await session.execute(select(PlatformShare))
+        (delivery,) = await session.execute(select(PlatformDelivery))
+    # Their share stays as the platform's record, without text or name; its copy in the other
+    # server is to be edited to match.
+    assert (share[0].text, share[0].credit, share[0].author_id) == (None, "a participant", None)
+    assert delivery[0].change == CopyChange.EDIT
 
 
 async def test_the_forgotten_are_recognised_only_by_hashing_their_id(db: Database) -> None:

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.contributions.optouts import OptOuts
+from bot.contributions.privacy import Privacy
 from bot.errors import BadInput, NotFound
 from bot.membership.vocabulary import Level
 from bot.platforms import codes
@@ -246,7 +248,7 @@ async def test_a_share_makes_one_delivery_per_platform_in_its_direction(
     assert {i.platform.id for i in down.sent_to} == {kisumu.id, nakuru.id}
 
 
-async def test_forgetting_the_author_strips_the_shares_and_marks_copies_out(
+async def test_opting_out_strips_the_shares_and_marks_copies_out(
     db: Database, service: Platforms
 ) -> None:
     _, kisumu, _ = await alliance(service)
@@ -257,7 +259,9 @@ async def test_forgetting_the_author_strips_the_shares_and_marks_copies_out(
     await deliveries.sent(first.id, message_id=2)
     await deliveries.done(first.id, thread_id=2)
 
-    assert await service.forget_author(KISUMU_SERVER, AUTHOR) == 1  # only the copy that is out
+    await Privacy(db, OptOuts()).opt_out(
+        KISUMU_SERVER, "server Kisumu", user_id=AUTHOR, display_name="Achieng"
+    )
     job = await deliveries.job(first.id)
     assert job is not None
     assert job.share.text is None and job.share.attachment_urls == ()
@@ -265,7 +269,6 @@ async def test_forgetting_the_author_strips_the_shares_and_marks_copies_out(
     assert job.delivery.change is CopyChange.EDIT
     pending = await deliveries.job(second.id)
     assert pending is not None and pending.delivery.change is None  # renders as it is now
-    assert await service.forget_author(KISUMU_SERVER, AUTHOR) == 0  # nothing of theirs is left
 
 
 async def test_a_deleted_original_drops_copies_not_sent_and_deletes_those_out(
@@ -292,3 +295,31 @@ def test_copies_name_an_author_only_with_their_consent() -> None:
         "a member of KIWASCO"
     )
     assert credit_for("Achieng Otieno", visible=False, organisation=None) == A_PARTICIPANT
+
+
+async def test_two_shares_of_one_message_racing_make_one_copy_per_platform(
+    db: Database, service: Platforms
+) -> None:
+    national, kisumu, nakuru = await alliance(service)
+    outcomes = await asyncio.gather(
+        *(share_message(service, kisumu, ShareTarget.ALL) for _ in range(4)),
+        return_exceptions=True,
+    )
+    made = [outcome for outcome in outcomes if isinstance(outcome, Shared)]
+    assert made and all(isinstance(o, Shared | BadInput) for o in outcomes), (
+        outcomes
+    )  # the others were told the copies are on their way
+    targets = [item.platform.id for outcome in made for item in outcome.sent_to]
+    assert sorted(targets) == sorted([national.id, nakuru.id])
+
+
+async def test_a_copy_is_not_sent_over_a_link_that_ended_after_it_was_claimed(
+    db: Database, service: Platforms
+) -> None:
+    _, kisumu, _ = await alliance(service)
+    shared = await share_message(service, kisumu, ShareTarget.UP)
+    deliveries = Deliveries(db, process_id="test")
+    (delivery,) = await deliveries.of_share(shared.share.id)
+    assert await deliveries.sending(delivery.id, channel_id=1)  # claimed, then stopped
+    await service.unlink(kisumu, "Kenya WASH", actor_id=MOD)
+    assert not await deliveries.sending(delivery.id, channel_id=1)

@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('platform_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('relation', sa.String(length=10), nullable=False),
-    sa.Column('created_by', sa.BigInteger(), nullable=False),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('used_at', storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -110,6 +110,7 @@ def upgrade() -> None:
     sa.Column('share_id', sa.Integer(), nullable=False),
     sa.Column('link_id', sa.Integer(), nullable=False),
     sa.Column('target_platform_id', sa.Integer(), nullable=False),
+    sa.Column('source_key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('direction', sa.String(length=10), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('change', sa.String(length=10), nullable=True),
@@ -134,6 +135,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_platform_delivery_message_id', ['message_id'], unique=False)
         batch_op.create_index('ix_platform_delivery_state_next_attempt_at', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_platform_delivery_thread_id', ['thread_id'], unique=False)
+        batch_op.create_index('uq_platform_delivery_source_key_target_platform_id', ['source_key', 'target_platform_id'], unique=True, sqlite_where=sa.text("state <> 'dropped'"), postgresql_where=sa.text("state <> 'dropped'"))
 
     op.create_table('platform_response',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -164,6 +166,7 @@ def downgrade() -> None:
 
     op.drop_table('platform_response')
     with op.batch_alter_table('platform_delivery', schema=None) as batch_op:
+        batch_op.drop_index('uq_platform_delivery_source_key_target_platform_id', sqlite_where=sa.text("state <> 'dropped'"), postgresql_where=sa.text("state <> 'dropped'"))
         batch_op.drop_index('ix_platform_delivery_thread_id')
         batch_op.drop_index('ix_platform_delivery_state_next_attempt_at')
         batch_op.drop_index('ix_platform_delivery_message_id')
