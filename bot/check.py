@@ -45,6 +45,11 @@ _POSTING = _P(view_channel=True, send_messages=True, embed_links=True, read_mess
 REVIEW_NEEDS = _POSTING.value
 PROMPT_NEEDS = _POSTING.value
 PROMPT_THREAD_NEEDS = _P(create_public_threads=True, send_messages_in_threads=True).value
+INBOX_NEEDS = (
+    _POSTING
+    | _P(read_message_history=True, create_public_threads=True, send_messages_in_threads=True)
+).value
+"""A learning-alliance platform's inbox: copies with a thread each, found again by reading."""
 CAFE_NEEDS = (
     _POSTING | _P(create_public_threads=True, manage_threads=True, send_messages_in_threads=True)
 ).value
@@ -216,6 +221,8 @@ class CommunityFacts:
     rolesync: bool
     channels: tuple[ChannelUse, ...] = ()
     synced_role_ids: tuple[int, ...] = ()
+    paused_inboxes: tuple[tuple[str, str], ...] = ()
+    """Learning-alliance platforms whose deliveries wait, with why: (name, reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +271,7 @@ async def check_database(settings: Settings, guild_ids: Iterable[int]) -> Databa
 async def _community_facts(db: Database, guild_ids: Iterable[int]) -> dict[int, CommunityFacts]:
     from storage.cafes import list_cafes
     from storage.communities import get_community
+    from storage.platforms import platforms_of
     from storage.prompts import list_prompt_schedules
     from storage.synced_roles import synced_roles
 
@@ -293,6 +301,18 @@ async def _community_facts(db: Database, guild_ids: Iterable[int]) -> dict[int, 
                         needs,
                     )
                 )
+            paused: list[tuple[str, str]] = []
+            for platform in await platforms_of(session, guild_id):
+                if platform.inbox_paused is not None:
+                    paused.append((platform.name, platform.inbox_paused))
+                elif platform.inbox_channel_id is not None:
+                    uses.append(
+                        ChannelUse(
+                            platform.inbox_channel_id,
+                            f"the inbox of the platform {platform.name}",
+                            INBOX_NEEDS,
+                        )
+                    )
             remembered = await synced_roles(session, guild_id)
             facts[guild_id] = CommunityFacts(
                 timezone=community.timezone,
@@ -301,6 +321,7 @@ async def _community_facts(db: Database, guild_ids: Iterable[int]) -> dict[int, 
                 rolesync=community.rolesync,
                 channels=tuple(uses),
                 synced_role_ids=tuple(role.role_id for role in remembered),
+                paused_inboxes=tuple(paused),
             )
     return facts
 
@@ -375,6 +396,12 @@ def server_findings(
                 f"allow them for the bot's role in #{channel.get('name')} > Edit Channel > "
                 "Permissions",
             )
+
+    for name, reason in facts.paused_inboxes:
+        add(
+            f"copies shared with the platform {name} wait: {reason}",
+            "choose its inbox with /platform inbox (the waiting copies go then)",
+        )
 
     for what, role_id in (
         ("moderator", facts.moderator_role_id),

@@ -23,6 +23,8 @@ from bot.check import (
 )
 from bot.config import Settings
 from bot.membership.rolesync import RoleKey, RoleKind
+from bot.membership.vocabulary import Level
+from bot.platforms.service import Platforms
 from bot.prompts.schedules import PROMPT_POST
 from bot.sandbox import Sandbox
 from bot.sandbox.permissions import P
@@ -417,3 +419,40 @@ def test_overwrites_apply_in_discords_order() -> None:
     # A role the bot does not have changes nothing; one it has that hides the channel: nothing.
     assert perms(other_role_denies_view) == base
     assert perms(other_role_denies_view, roles=(BOT_ROLE, OTHER_ROLE)) == 0
+
+
+async def test_a_platform_inbox_the_bot_cannot_use_and_one_that_waits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Sandbox() as sandbox:
+        community = build_sample_community(sandbox)
+        await set_up(tmp_path, community, prompt_schedule=False)
+        db = Database.connect(sqlite_url(tmp_path))
+        try:
+            platforms = Platforms(db)
+            guild, owner = community.guild, community.owner.id
+            national = await platforms.create(
+                guild.id, guild.name, name="Kenya WASH", level=Level.NATIONAL, category_id=None,
+                actor_id=owner,
+            )  # fmt: skip
+            await platforms.set_inbox(national, community.channels["questions"].id, actor_id=owner)
+            ward = await platforms.create(
+                guild.id, guild.name, name="Ward 4", level=Level.LOCAL,
+                category_id=community.channels["cafe"].id, actor_id=owner,
+            )  # fmt: skip
+            await platforms.pause_inbox(ward.id, "its inbox channel #ward-4 was deleted")
+        finally:
+            await db.dispose()
+        community.guild.set_channel_overwrites(
+            community.channels["questions"], {community.bot.user: (0, P.CREATE_PUBLIC_THREADS)}
+        )
+        code, lines = await run_check(settings_for(sandbox, community.bot.token, tmp_path), capsys)
+    assert lines == [
+        SERVER,
+        "  - in #questions (the inbox of the platform Kenya WASH) the bot lacks Create Public "
+        "Threads: allow them for the bot's role in #questions > Edit Channel > Permissions",
+        "  - copies shared with the platform Ward 4 wait: its inbox channel #ward-4 was deleted: "
+        "choose its inbox with /platform inbox (the waiting copies go then)",
+        "2 things to fix",
+    ]
+    assert code == 1
