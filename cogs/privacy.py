@@ -1,20 +1,14 @@
 """/privacy: what the bot keeps about me, opting out and in, being named in exports, and being
 forgotten.
 
-Opting out and forgetting delete data, so each asks first: an ephemeral message with Confirm and
-Cancel that only the person who asked can use, and that expires. A click that reaches no live
-confirmation (it expired, or the bot restarted meanwhile) is answered, not left to fail.
+Opting out and forgetting delete data, so each asks first (cogs/_ui/confirm.py): an ephemeral
+message with Confirm and Cancel that only the person who asked can use, and that expires.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import discord
@@ -23,12 +17,12 @@ from discord.ext import commands
 
 from bot.client import CopBot
 from bot.contributions import privacy
-from bot.errors import BadInput, CopbotError
+from bot.errors import BadInput
 from bot.permissions import Access, require
+from cogs._ui.confirm import Act, Confirmations, ConfirmChoice, expiry_footer
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_command
 from cogs._ui.tree import send_ephemeral
-from cogs._ui.views import CopbotView
 from cogs.profile import profile_fields
 
 CUSTOM_ID_PREFIX = "privacy:"
@@ -142,137 +136,20 @@ def _forgotten_text(done: privacy.Forgotten) -> str:
     )
 
 
-class ConfirmationState(Enum):
-    LIVE = "live"
-    ANSWERED = "answered"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One way to confirm: its button's label, and what pressing it does."""
-
-    label: str
-    act: Callable[[], Awaitable[discord.Embed]]
-
-
-class ConfirmPrivacyChange(CopbotView):
-    """One or more ways to confirm, and Cancel, for one person's opt-out or forget; nobody else
-    can press them."""
-
-    def __init__(
-        self,
-        cog: Privacy,
-        origin: discord.Interaction[CopBot],
-        *,
-        command: str,
-        choices: Sequence[Choice],
-        timeout: float,
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.cog = cog
-        self.origin = origin
-        self.owner_id = origin.user.id
-        self.command = command
-        # A fresh nonce per confirmation: the custom_ids name this view and no other.
-        self.nonce = secrets.token_hex(8)
-        for index, choice in enumerate(choices):
-            button: discord.ui.Button[ConfirmPrivacyChange] = discord.ui.Button(
-                label=choice.label,
-                style=discord.ButtonStyle.danger,
-                custom_id=f"{CUSTOM_ID_PREFIX}confirm{index}:{self.nonce}",
-            )
-            button.callback = functools.partial(self._confirm, choice.act)  # type: ignore[method-assign]
-            self.add_item(button)
-        cancel: discord.ui.Button[ConfirmPrivacyChange] = discord.ui.Button(
-            label="Cancel",
-            style=discord.ButtonStyle.secondary,
-            custom_id=f"{CUSTOM_ID_PREFIX}cancel:{self.nonce}",
-        )
-        cancel.callback = self._cancel  # type: ignore[method-assign]
-        self.add_item(cancel)
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await send_ephemeral(
-            interaction,
-            embed=make_embed(
-                "That did not work",
-                "This confirmation belongs to someone else; nothing changed.\n"
-                f"To do this for yourself, run `/privacy {self.command}`.",
-                tone=Tone.WARNING,
-            ),
-        )
-        return False
-
-    def _close(self) -> None:
-        self.stop()
-        self.cog.confirmations[self.nonce] = ConfirmationState.ANSWERED
-
-    # Typed as discord.py types a button's callback (any client): they are assigned to one.
-    async def _confirm(
-        self, act: Callable[[], Awaitable[discord.Embed]], interaction: discord.Interaction[Any]
-    ) -> None:
-        self._close()
-        # Deleting a long log may take longer than Discord's 3 seconds.
-        await interaction.response.defer()
-        try:
-            embed = await act()
-        except CopbotError as problem:
-            embed = make_embed("That did not work", problem.user_message, tone=Tone.WARNING)
-        await interaction.edit_original_response(embed=embed, view=None)
-
-    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
-        self._close()
-        await interaction.response.edit_message(
-            embed=make_embed("Cancelled", "Nothing changed.", tone=Tone.INFO), view=None
-        )
-
-    async def on_timeout(self) -> None:
-        self.cog.confirmations[self.nonce] = ConfirmationState.EXPIRED
-        embed = make_embed(
-            "This confirmation expired",
-            f"Nothing changed. Run `/privacy {self.command}` again if you still want to.",
-            tone=Tone.INFO,
-        )
-        # The person may have dismissed the message; the buttons are dead either way.
-        with contextlib.suppress(discord.HTTPException):
-            await self.origin.edit_original_response(embed=embed, view=None)
-
-
 @app_commands.guild_only()
 class Privacy(commands.GroupCog, group_name="privacy", group_description="What is kept about you"):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
         self.confirm_timeout = CONFIRM_TIMEOUT_SECONDS
-        # Every confirmation this process showed, by nonce. A click on one it never showed
-        # (shown before a restart) or on an expired one is answered by on_interaction.
-        self.confirmations: dict[str, ConfirmationState] = {}
-
-    # --- answering clicks on confirmations that are gone ---------------------------------------
+        # Every confirmation this process showed; a click on one it never showed (shown before
+        # a restart) or on an expired one is answered by on_interaction.
+        self.confirmations = Confirmations(
+            prefix=CUSTOM_ID_PREFIX, group="privacy", others="someone else"
+        )
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[CopBot]) -> None:
-        if interaction.type is not discord.InteractionType.component:
-            return
-        data: Mapping[str, object] = interaction.data or {}
-        custom_id = str(data.get("custom_id", ""))
-        if not custom_id.startswith(CUSTOM_ID_PREFIX):
-            return
-        nonce = custom_id.rsplit(":", 1)[-1]
-        # A live view answers its own clicks (and refuses other people's). An answered one lost
-        # its buttons; a second click racing that edit needs no answer of ours either.
-        if self.confirmations.get(nonce) in (ConfirmationState.LIVE, ConfirmationState.ANSWERED):
-            return
-        await interaction.response.edit_message(
-            embed=make_embed(
-                "This confirmation expired",
-                "Nothing changed. Run the `/privacy` command again if you still want to.",
-                tone=Tone.INFO,
-            ),
-            view=None,
-        )
+        await self.confirmations.answer_gone(interaction)
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -292,11 +169,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         guild, user = interaction.guild, interaction.user
         await self.bot.privacy.check_can_opt_out(guild.id, user.id)
 
-        async def act() -> discord.Embed:
+        async def act(_pressed: discord.Interaction[Any]) -> discord.Embed:
             deleted = await self.bot.privacy.opt_out(
                 guild.id, guild.name, user_id=user.id, display_name=user.display_name
             )
-            self._forget_in_copies()
+            self._copies_changed()
             return make_embed(
                 "You are opted out",
                 f"Deleted from the log: {deleted.messages} messages and {deleted.reactions} "
@@ -317,7 +194,7 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
                 "This cannot be undone: `/privacy optin` starts the log again from then on, but "
                 "nothing deleted comes back."
             ),
-            choices=[Choice("Confirm", act)],
+            choices=[ConfirmChoice("Confirm", act)],
         )
 
     @guild_command(name="optin", description="Log your contributions again, from now on")
@@ -365,9 +242,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         else:
             embed = make_embed(
                 "Your name is hidden in exports",
-                f"{VISIBLE_OFF_TEXT} `/privacy visible choice:on` shows it.",
+                f"{VISIBLE_OFF_TEXT} Copies of what you shared with linked platforms no longer "
+                "name you either. `/privacy visible choice:on` shows it.",
                 tone=Tone.SUCCESS,
             )
+            self._copies_changed()
         await send_ephemeral(interaction, embed=embed)
 
     @guild_command(name="forget", description="Delete everything the bot keeps about you")
@@ -376,12 +255,12 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         guild_id, user_id = interaction.guild.id, interaction.user.id
         texts = await self.bot.privacy.check_can_forget(guild_id, user_id)
 
-        def act(keep_texts: bool) -> Callable[[], Awaitable[discord.Embed]]:
-            async def forget_now() -> discord.Embed:
+        def act(keep_texts: bool) -> Act:
+            async def forget_now(_pressed: discord.Interaction[Any]) -> discord.Embed:
                 done = await self.bot.privacy.forget(
                     guild_id, user_id=user_id, keep_texts=keep_texts
                 )
-                self._forget_in_copies()
+                self._copies_changed()
                 return make_embed("You are forgotten", _forgotten_text(done), tone=Tone.SUCCESS)
 
             return forget_now
@@ -409,14 +288,14 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
                 "This cannot be undone."
             ),
             choices=[
-                Choice(KEEP_TEXTS_LABEL, act(keep_texts=True)),
-                Choice(DELETE_TEXTS_LABEL, act(keep_texts=False)),
+                ConfirmChoice(KEEP_TEXTS_LABEL, act(keep_texts=True)),
+                ConfirmChoice(DELETE_TEXTS_LABEL, act(keep_texts=False)),
             ],
         )
 
-    def _forget_in_copies(self) -> None:
-        """What they shared with linked platforms lost its text and their name with the rest;
-        the copies already posted in other servers are edited to match by the worker."""
+    def _copies_changed(self) -> None:
+        """What they shared with linked platforms changed with the rest (its text or their
+        name went): the delivery worker edits the copies posted in other servers to match."""
         self.bot.deliveries.notify()
 
     async def _ask(
@@ -426,18 +305,13 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What i
         command: str,
         title: str,
         text: str,
-        choices: Sequence[Choice],
+        choices: Sequence[ConfirmChoice],
     ) -> None:
-        view = ConfirmPrivacyChange(
-            self, interaction, command=command, choices=choices, timeout=self.confirm_timeout
+        view = self.confirmations.view(
+            interaction, command=command, choices=choices, timeout=self.confirm_timeout
         )
-        self.confirmations[view.nonce] = ConfirmationState.LIVE
-        minutes = max(1, round(self.confirm_timeout / 60))
         embed = make_embed(
-            title,
-            text,
-            tone=Tone.WARNING,
-            footer=f"Only you can answer; this expires in about {minutes} min.",
+            title, text, tone=Tone.WARNING, footer=expiry_footer(self.confirm_timeout)
         )
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 

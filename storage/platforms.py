@@ -605,6 +605,29 @@ async def forget_author(
     return await _mark_copies(session, share_ids, CopyChange.EDIT, at)
 
 
+async def recredit_author(
+    session: AsyncSession, community_id: int, author_id: int, *, credit: str, at: datetime
+) -> int:
+    """The author withdrew their consent to be named: their shares name them as ``credit`` now,
+    and the copies out are marked to be edited. How many copies are to be edited."""
+    share_ids = [
+        share_id
+        for (share_id,) in await session.execute(
+            select(PlatformShare.id).where(
+                PlatformShare.community_id == community_id,
+                PlatformShare.author_id == author_id,
+                PlatformShare.credit != credit,
+            )
+        )
+    ]
+    if not share_ids:
+        return 0
+    await session.execute(
+        update(PlatformShare).where(col(PlatformShare.id).in_(share_ids)).values(credit=credit)
+    )
+    return await _mark_copies(session, share_ids, CopyChange.EDIT, at)
+
+
 async def forget_person(
     session: AsyncSession, community_id: int, user_id: int, *, credit: str, at: datetime
 ) -> int:

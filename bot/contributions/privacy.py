@@ -41,7 +41,7 @@ from bot.contributions.optouts import OptOuts, marker_of
 from bot.errors import BadInput
 from bot.membership import profiles
 from bot.membership.values import Member
-from bot.platforms.values import A_PARTICIPANT
+from bot.platforms.values import A_PARTICIPANT, credit_for
 from storage import app_state, audit, cafes, contributions, members, platforms, prompts
 from storage.communities import ensure_community
 from storage.db import Database
@@ -276,6 +276,15 @@ class Privacy:
             await ensure_community(session, community_id, community_name)
             member = await members.ensure_member(session, community_id, user_id, display_name)
             updated = await members.set_name_visible(session, member.id, visible)
+            if not visible:
+                # Copies shared across platforms named them: from now on they do not.
+                current = await members.current_membership(session, member.id)
+                credit = credit_for(
+                    display_name, visible=False, organisation=current[1].name if current else None
+                )
+                await platforms.recredit_author(
+                    session, community_id, user_id, credit=credit, at=utc_now()
+                )
             await audit.record_audit(
                 session,
                 community_id,

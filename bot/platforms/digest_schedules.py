@@ -29,13 +29,11 @@ from bot.platforms.digest import (
 from bot.platforms.service import Platforms, Shared
 from bot.platforms.values import Platform, Relation, ShareKind, ShareTarget
 from bot.scheduling.scheduler import Scheduler, SkipFiring
-from bot.scheduling.values import MisfirePolicy, Schedule
-from storage import audit
+from bot.scheduling.single import Owner, SingleSchedules
+from bot.scheduling.values import Schedule
 from storage import platforms as platform_queries
 from storage import prompts as prompt_queries
-from storage import schedules as schedule_queries
 from storage.db import Database
-from storage.types import row_id
 
 GRACE: Final = timedelta(hours=6)
 """A digest due while the bot was down is sent late within this (the misfire policy)."""
@@ -48,6 +46,11 @@ class DigestSent:
 
     note: str
     shared: Shared | None
+
+
+def _owner(platform: Platform) -> Owner:
+    """A platform's digest is the one schedule of its kind whose target is the platform."""
+    return Owner(platform.community_id, platform.id)
 
 
 class PlatformDigests:
@@ -66,19 +69,14 @@ class PlatformDigests:
         self.platforms = platforms
         self.insights = insights
         self.communities = communities
+        self.schedules = SingleSchedules(
+            db, scheduler, kind=PLATFORM_DIGEST_KIND, audit_action=AUDIT_ACTION, grace=GRACE
+        )
 
     # --- the schedule ----------------------------------------------------------------------------
 
-    async def _schedules_of(self, platform: Platform) -> list[Schedule]:
-        async with self.db.session() as session:
-            found = await schedule_queries.community_schedules_of_kind(
-                session, platform.community_id, PLATFORM_DIGEST_KIND
-            )
-        return [schedule for schedule in found if schedule.target_id == platform.id]
-
     async def current(self, platform: Platform) -> Schedule | None:
-        found = await self._schedules_of(platform)
-        return found[-1] if found else None
+        return await self.schedules.current(_owner(platform))
 
     async def replace(
         self, platform: Platform, frequency: Frequency, *, timezone: str, actor_id: int
@@ -86,61 +84,27 @@ class PlatformDigests:
         """Set the platform's digest (the one it had is removed); its schedule's id."""
         if frequency is Frequency.OFF:
             raise ValueError("use stop() to turn a digest off")
-        old = await self._schedules_of(platform)
-        async with self.db.transaction() as session:
-            for schedule in old:
-                await schedule_queries.delete_schedule(session, schedule.id)
-            made = await schedule_queries.create_schedule(
-                session,
-                community_id=platform.community_id,
-                kind=PLATFORM_DIGEST_KIND,
-                when_text=WHEN_TEXTS[frequency],
-                timezone=timezone,
-                target_id=platform.id,
-                misfire_policy=MisfirePolicy.LATE,
-                grace_seconds=int(GRACE.total_seconds()),
-                created_by=actor_id,
-                created_at=self.scheduler.clock(),
-            )
-            await audit.record_audit(
-                session,
-                platform.community_id,
-                actor_id,
-                AUDIT_ACTION,
-                platform=platform.id,
-                frequency=frequency.value,
-            )
-        for schedule in old:
-            await self.scheduler.sync_schedule(schedule.id)  # its alarm goes
-        await self.scheduler.sync_schedule(row_id(made))
-        return row_id(made)
+        return await self.schedules.replace(
+            _owner(platform),
+            when_text=WHEN_TEXTS[frequency],
+            timezone=timezone,
+            target_id=platform.id,
+            actor_id=actor_id,
+            platform=platform.id,
+            frequency=frequency.value,
+        )
 
     async def stop(self, platform: Platform, *, actor_id: int | None) -> bool:
         """Remove the platform's digest; False when it had none (nothing is recorded)."""
-        old = await self._schedules_of(platform)
-        if not old:
-            return False
-        async with self.db.transaction() as session:
-            for schedule in old:
-                await schedule_queries.delete_schedule(session, schedule.id)
-            await audit.record_audit(
-                session,
-                platform.community_id,
-                actor_id,
-                AUDIT_ACTION,
-                platform=platform.id,
-                frequency=Frequency.OFF.value,
-            )
-        for schedule in old:
-            await self.scheduler.sync_schedule(schedule.id)
-        return True
+        return await self.schedules.stop(
+            _owner(platform),
+            actor_id=actor_id,
+            platform=platform.id,
+            frequency=Frequency.OFF.value,
+        )
 
     async def pause(self, schedule_id: int, reason: str) -> None:
-        async with self.db.transaction() as session:
-            await schedule_queries.set_schedule_paused(
-                session, schedule_id, paused=True, reason=reason[:300]
-            )
-        await self.scheduler.sync_schedule(schedule_id)
+        await self.schedules.pause(schedule_id, reason)
 
     # --- a firing --------------------------------------------------------------------------------
 

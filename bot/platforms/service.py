@@ -31,6 +31,7 @@ from bot.platforms.values import (
     Share,
     ShareKind,
     ShareTarget,
+    credit_for,
 )
 from storage import audit, members
 from storage import platforms as queries
@@ -72,15 +73,6 @@ class AllianceData:
     server_names: dict[int, str]
     links: tuple[Link, ...]
     flows: tuple[Flow, ...]
-
-
-def credit_for(display_name: str, *, visible: bool, organisation: str | None) -> str:
-    """How copies name the author: by name only if they chose ``/privacy visible``."""
-    if visible:
-        return display_name
-    if organisation:
-        return f"a member of {organisation}"
-    return A_PARTICIPANT
 
 
 def check_platform_name(name: str) -> str:

@@ -16,6 +16,15 @@ A_PARTICIPANT: Final = "a participant"
 or who was forgotten or opted out."""
 
 
+def credit_for(display_name: str, *, visible: bool, organisation: str | None) -> str:
+    """How copies name the author: by name only if they chose ``/privacy visible``."""
+    if visible:
+        return display_name
+    if organisation:
+        return f"a member of {organisation}"
+    return A_PARTICIPANT
+
+
 class Relation(StrEnum):
     """Where the *other* platform sits, as the inviting moderator chooses it."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 import discord
@@ -25,6 +25,7 @@ from bot.permissions import Access, access_of, check_access, check_bot_can_post,
 from bot.platforms import codes
 from bot.platforms.service import NAME_LENGTH, Shared, Unlinked, label_of
 from bot.platforms.values import LinkedPlatform, Platform, Relation, ShareKind, ShareTarget
+from cogs._ui.confirm import Confirmations, ConfirmChoice, expiry_footer
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs.options import FreeText
@@ -33,9 +34,6 @@ from cogs.platforms.inbox import inbox_of, tell_inbox
 from cogs.platforms.views import (
     CONFIRM_TIMEOUT_SECONDS,
     CUSTOM_ID_PREFIX,
-    EXPIRED_CONFIRMATION,
-    ConfirmationState,
-    ConfirmPlatformChange,
     join_preview_embed,
     joined_lines,
     platform_embed,
@@ -120,8 +118,10 @@ class PlatformCommands(
 ):
     def __init__(self, bot: CopBot) -> None:
         self.bot = bot
-        # Every confirmation this process showed, by nonce (see cogs/platforms/views.py).
-        self.confirmations: dict[str, ConfirmationState] = {}
+        # Every confirmation this process showed (see cogs/_ui/confirm.py).
+        self.confirmations = Confirmations(
+            prefix=CUSTOM_ID_PREFIX, group="platform", others="another moderator"
+        )
         self.confirm_timeout = CONFIRM_TIMEOUT_SECONDS
         self.share_menu = app_commands.ContextMenu(
             name=SHARE_MENU_NAME, callback=self.share_message
@@ -138,16 +138,7 @@ class PlatformCommands(
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[CopBot]) -> None:
         """Answer a click on a confirmation that is gone (expired, or shown before a restart)."""
-        if interaction.type is not discord.InteractionType.component:
-            return
-        data: Mapping[str, object] = interaction.data or {}
-        custom_id = str(data.get("custom_id", ""))
-        if not custom_id.startswith(CUSTOM_ID_PREFIX):
-            return
-        nonce = custom_id.rsplit(":", 1)[-1]
-        if self.confirmations.get(nonce) in (ConfirmationState.LIVE, ConfirmationState.ANSWERED):
-            return
-        await interaction.response.edit_message(embed=EXPIRED_CONFIRMATION, view=None)
+        await self.confirmations.answer_gone(interaction)
 
     async def _platform(self, interaction: GuildInteraction, name: str | None) -> Platform:
         return await self.bot.platforms.resolve(
@@ -370,12 +361,10 @@ class PlatformCommands(
             )
 
         linked = ", ".join(f"**{label_of(item)}**" for item in links)
-        view = ConfirmPlatformChange(
+        view = self.confirmations.view(
             interaction,
             command="remove",
-            confirm_label="Remove",
-            act=act,
-            states=self.confirmations,
+            choices=[ConfirmChoice("Remove", act)],
             timeout=self.confirm_timeout,
         )
         await self._answer(
@@ -390,7 +379,7 @@ class PlatformCommands(
                 )
                 + " Copies still on their way to it are dropped.",
                 tone=Tone.WARNING,
-                footer="Only you can answer; this expires in about 5 min.",
+                footer=expiry_footer(self.confirm_timeout),
             ),
             view=view,
         )
@@ -483,15 +472,16 @@ class PlatformCommands(
                 tone=Tone.SUCCESS,
             )
 
-        view = ConfirmPlatformChange(
+        view = self.confirmations.view(
             interaction,
             command="join",
-            confirm_label="Confirm",
-            act=act,
-            states=self.confirmations,
+            choices=[ConfirmChoice("Confirm", act)],
             timeout=self.confirm_timeout,
         )
-        await self._answer(interaction, join_preview_embed(preview, joining), view=view)
+        footer = expiry_footer(self.confirm_timeout)
+        await self._answer(
+            interaction, join_preview_embed(preview, joining, footer=footer), view=view
+        )
 
     @guild_command(name="unlink", description="End a link at once (its history stays)")
     @app_commands.describe(

@@ -36,6 +36,7 @@ from bot.platforms.values import (
 )
 from bot.text import escape_markdown, neutralise_mentions, shorten
 from cogs._ui.embeds import make_embed
+from cogs._ui.threads import thread_of
 from cogs.platforms.inbox import can_take_copies, inbox_of, tell_inbox
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ woken): whatever is due but unclaimable (a moment's clock skew) is no busy loop.
 SEARCH_LIMIT: Final = 100
 """Recent messages of an inbox read to find a copy whose send was interrupted: it is the bot's
 own message, sent just after the delivery was recorded as sending."""
-THREAD_EXISTS: Final = 160004  # Discord: "A thread has already been created for this message"
 # Responses across a link come over days: a week before the thread archives.
 THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = 10080
 NO_PINGS: Final = discord.AllowedMentions.none()
@@ -338,7 +338,12 @@ class PlatformDeliveries(commands.Cog):
         the thread is a special one from then on."""
         deliveries, delivery = self.bot.deliveries, job.delivery
         try:
-            thread = await self._thread_of(message, thread_name(job))
+            thread = await thread_of(
+                self.bot,
+                message,
+                name=thread_name(job),
+                archive_minutes=THREAD_ARCHIVE_MINUTES,
+            )
         except discord.NotFound:
             # The copy was removed in the receiving server before its thread opened.
             await deliveries.done(delivery.id, None)
@@ -366,23 +371,6 @@ class PlatformDeliveries(commands.Cog):
             return
         await deliveries.done(delivery.id, thread.id)
         self.copy_threads.add(thread.id)
-
-    async def _thread_of(
-        self, message: discord.Message | discord.PartialMessage, name: str
-    ) -> discord.Thread:
-        if isinstance(message, discord.Message) and message.thread is not None:
-            return message.thread
-        try:
-            return await message.create_thread(
-                name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-        except discord.HTTPException as error:
-            if error.code != THREAD_EXISTS:
-                raise
-        # Opened by a try that stopped before recording it: a message's thread has its id.
-        thread = await self.bot.fetch_channel(message.id)
-        assert isinstance(thread, discord.Thread)
-        return thread
 
     # --- changes to copies that are out --------------------------------------------------------
 

@@ -25,6 +25,7 @@ from bot.scheduling.scheduler import Firing, tolerance
 from bot.scheduling.values import FiringStatus
 from bot.text import neutralise_mentions, shorten
 from cogs._ui.embeds import make_embed
+from cogs._ui.threads import thread_of
 from cogs.prompts.views import member_name, send_to
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = 10080
 NO_PINGS = discord.AllowedMentions.none()
 ANSWER_IN_THREAD = "Answer in the thread below."
 ANSWER_IN_CHANNEL = "Answer here in the channel: Discord refused a thread for this question."
-THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 # How many messages after a post was begun are read to find it after a crash: it is the bot's
 # own message, sent right after, so it is among the first ones.
 SEARCH_LIMIT = 100
@@ -176,7 +176,12 @@ class PromptPoster:
         thread, refused = None, None
         if make_thread:
             try:
-                thread = await self._thread_of(message, question)
+                thread = await thread_of(
+                    self.bot,
+                    message,
+                    name=shorten(question.text, 100),
+                    archive_minutes=THREAD_ARCHIVE_MINUTES,
+                )
                 self.thread_authors[thread.id] = question.author_id
             except discord.HTTPException as error:
                 refused = error  # the question is out: it is recorded all the same
@@ -191,22 +196,6 @@ class PromptPoster:
         await self._tell_submitter_posted(channel.guild, question, message, posted_by)
         if refused is not None:
             raise ThreadRefused(message, refused)
-        return thread
-
-    async def _thread_of(self, message: discord.Message, question: Question) -> discord.Thread:
-        """The message's thread, opened now unless it is open already."""
-        if message.thread is not None:
-            return message.thread
-        try:
-            return await message.create_thread(
-                name=shorten(question.text, 100), auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-        except discord.HTTPException as error:
-            if error.code != THREAD_EXISTS:
-                raise
-        # Opened by a process that stopped before recording it: a message's thread has its id.
-        thread = await self.bot.fetch_channel(message.id)
-        assert isinstance(thread, discord.Thread)
         return thread
 
     async def on_firing(self, firing: Firing) -> str | None:

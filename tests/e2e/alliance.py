@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox import Sandbox
+from bot.sandbox import Channel, Member, Sandbox
+from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.sample import (
     Alliance,
     SampleCommunity,
@@ -19,6 +20,7 @@ from bot.sandbox.sample import (
 from storage.db import Database
 from tests.databases import migrated_sqlite_url
 from tests.e2e.harness import Harness, settings_for
+from tests.e2e.helpers import WAIT
 
 
 @dataclasses.dataclass
@@ -48,6 +50,28 @@ class AllianceHarness(Harness):
     async def set_staff_roles_everywhere(self) -> None:
         for server in self.servers:
             await self.set_staff_roles_in(server)
+
+
+async def platform_cmd(
+    harness: AllianceHarness,
+    server: SampleCommunity,
+    actor: Member,
+    command: str,
+    /,
+    where: Channel | None = None,
+    **options: Any,
+) -> SandboxInteraction:
+    """``/platform <command>`` typed by ``actor`` in ``where`` (default: the server's #general)."""
+    return await harness.sandbox.slash(
+        actor, where or server.channels["general"], f"platform {command}", timeout=WAIT, **options
+    )
+
+
+async def answer(itx: SandboxInteraction) -> str:
+    """The bot's final answer to ``itx``, which must be private (ephemeral)."""
+    text = await itx.final_text()
+    assert itx.ephemeral, text
+    return text
 
 
 @asynccontextmanager

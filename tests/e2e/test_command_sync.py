@@ -65,8 +65,11 @@ def command_paths(commands: list[dict]) -> list[str]:
     return found
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
 async def test_the_readme_documents_every_command(harness: Harness) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     lines = readme.splitlines()
 
     def documented(path: str) -> bool:

@@ -21,13 +21,13 @@ from sqlmodel import col
 from bot.platforms import codes
 from bot.platforms.values import Delivery, Direction
 from bot.sandbox import Channel, Member, Message
-from bot.sandbox.interactions import SandboxInteraction, message_text
+from bot.sandbox.interactions import message_text
 from bot.sandbox.sample import SampleCommunity
 from storage import platforms as queries
 from storage.models.platforms import PlatformShare
 from storage.types import utc_now
-from tests.e2e.alliance import AllianceHarness, running_alliance
-from tests.e2e.helpers import WAIT, buttons, click, confirm
+from tests.e2e.alliance import AllianceHarness, answer, platform_cmd, running_alliance
+from tests.e2e.helpers import buttons, click, confirm
 
 pytestmark = pytest.mark.e2e
 
@@ -56,26 +56,6 @@ async def alliance(tmp_path: Path) -> AsyncIterator[AllianceHarness]:
             )
             assert "Inbox set" in await set_inbox.final_text()
         yield running
-
-
-async def platform_cmd(
-    harness: AllianceHarness,
-    server: SampleCommunity,
-    actor: Member,
-    command: str,
-    /,
-    where: Channel | None = None,
-    **options: Any,
-) -> SandboxInteraction:
-    return await harness.sandbox.slash(
-        actor, where or server.channels["general"], f"platform {command}", timeout=WAIT, **options
-    )
-
-
-async def answer(itx: SandboxInteraction) -> str:
-    text = await itx.final_text()
-    assert itx.ephemeral, text
-    return text
 
 
 def inbox(server: SampleCommunity) -> Channel:

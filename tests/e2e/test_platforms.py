@@ -12,10 +12,8 @@ import pytest
 
 from bot.membership.vocabulary import Level
 from bot.platforms.values import Platform
-from bot.sandbox import Channel, Member
-from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.sample import SampleCommunity
-from tests.e2e.alliance import AllianceHarness, running_alliance
+from tests.e2e.alliance import AllianceHarness, answer, platform_cmd, running_alliance
 from tests.e2e.harness import forget_option_limits
 from tests.e2e.helpers import WAIT, audit_actions, buttons, confirm
 
@@ -27,26 +25,6 @@ async def alliance(tmp_path: Path) -> AsyncIterator[AllianceHarness]:
     async with running_alliance(tmp_path) as running:
         await running.set_staff_roles_everywhere()
         yield running
-
-
-async def platform_cmd(
-    harness: AllianceHarness,
-    server: SampleCommunity,
-    actor: Member,
-    command: str,
-    /,
-    where: Channel | None = None,
-    **options: Any,
-) -> SandboxInteraction:
-    return await harness.sandbox.slash(
-        actor, where or server.channels["general"], f"platform {command}", timeout=WAIT, **options
-    )
-
-
-async def answer(itx: SandboxInteraction) -> str:
-    text = await itx.final_text()
-    assert itx.ephemeral, text
-    return text
 
 
 async def platforms_of(harness: AllianceHarness, server: SampleCommunity) -> list[Platform]:

@@ -1,6 +1,6 @@
 """What more than one storage test uses: contribution and reaction rows, the CLI's settings,
-searches of every table for a person, a relay in front of PostgreSQL that can be cut, and a clock
-set by hand."""
+searches of every table for a person, a relay in front of PostgreSQL that can be cut, a clock
+set by hand, and a message shared over platform links."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from sqlalchemy import JSON, BigInteger, String, Text, select
 from bot.communities import Communities
 from bot.contributions.values import ContributionRow, ReactionRow
 from bot.exports.service import Exports
+from bot.platforms.service import Platforms, Shared
+from bot.platforms.values import Platform, ShareKind, ShareTarget
 from storage import contributions as log_queries
 from storage.communities import ensure_community, set_timezone
 from storage.db import Database
@@ -229,3 +231,32 @@ async def seed_export_log(db: Database, guild_id: int = GUILD) -> None:
 
 def exports_of(db: Database) -> Exports:
     return Exports(db, Communities(db))
+
+
+async def share_message(
+    service: Platforms,
+    origin: Platform,
+    target: ShareTarget,
+    message_id: int,
+    *,
+    text: str,
+    shared_by: int,
+    author_id: int | None = None,
+    source_channel_id: int | None = None,
+) -> Shared:
+    """A message shared on purpose from ``origin`` (its key names the message), credited to
+    "a participant", with no title, attachments or jump link."""
+    return await service.share(
+        origin,
+        target,
+        kind=ShareKind.MESSAGE,
+        source_key=f"message:{message_id}",
+        title=None,
+        text=text,
+        credit="a participant",
+        author_id=author_id,
+        source_channel_id=source_channel_id,
+        source_message_id=message_id,
+        jump_url=None,
+        shared_by=shared_by,
+    )

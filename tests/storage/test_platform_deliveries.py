@@ -11,10 +11,10 @@ from bot.contributions.privacy import Privacy
 from bot.membership.vocabulary import Level
 from bot.platforms.deliveries import LEASE, Deliveries
 from bot.platforms.service import Platforms
-from bot.platforms.values import CopyChange, DeliveryState, Platform, Relation, ShareKind
+from bot.platforms.values import CopyChange, DeliveryState, Platform, Relation
 from bot.platforms.values import ShareTarget as To
 from storage.db import Database
-from tests.storage.helpers import Clock
+from tests.storage.helpers import Clock, share_message
 
 HOME = 930_000_000_000_000_001
 MODERATOR = 940_000_000_000_000_001
@@ -57,19 +57,15 @@ async def opt_out(db: Database) -> None:
 
 
 async def share(found: Alliance, message_id: int = MESSAGE) -> int:
-    shared = await found.platforms.share(
+    shared = await share_message(
+        found.platforms,
         found.home,
         To.DOWN,
-        kind=ShareKind.MESSAGE,
-        source_key=f"message:{message_id}",
-        title=None,
+        message_id,
         text="What we learned about kiosks",
-        credit="a participant",
+        shared_by=AUTHOR,
         author_id=AUTHOR,
         source_channel_id=1,
-        source_message_id=message_id,
-        jump_url=None,
-        shared_by=AUTHOR,
     )
     return shared.share.id
 

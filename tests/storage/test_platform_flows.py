@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from bot.membership.vocabulary import Level
 from bot.platforms.deliveries import Deliveries
 from bot.platforms.service import Platforms
-from bot.platforms.values import Direction, Flow, Platform, Relation, ShareKind, ShareTarget
+from bot.platforms.values import Direction, Flow, Platform, Relation, ShareTarget
 from storage import platforms as queries
 from storage.db import Database
-from tests.storage.helpers import Clock
+from tests.storage.helpers import Clock, share_message
 
 T0 = datetime(2030, 3, 1, tzinfo=UTC)
 START, END = T0 + timedelta(days=2), T0 + timedelta(days=4)
@@ -65,18 +65,12 @@ class Alliance:
         The deliveries' ids."""
         self.messages += 1
         self.clock.now = at - timedelta(hours=1)
-        shared = await self.service.share(
+        shared = await share_message(
+            self.service,
             self.platforms[origin],
             target,
-            kind=ShareKind.MESSAGE,
-            source_key=f"message:{self.messages}",
-            title=None,
+            self.messages,
             text="What we learned",
-            credit="a participant",
-            author_id=None,
-            source_channel_id=None,
-            source_message_id=self.messages,
-            jump_url=None,
             shared_by=MODERATOR,
         )
         self.clock.now = at

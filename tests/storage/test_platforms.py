@@ -16,20 +16,22 @@ from bot.errors import BadInput, NotFound
 from bot.membership.vocabulary import Level
 from bot.platforms import codes
 from bot.platforms.deliveries import Deliveries
-from bot.platforms.service import A_PARTICIPANT, Platforms, Shared, credit_for
+from bot.platforms.service import Platforms, Shared
 from bot.platforms.values import (
+    A_PARTICIPANT,
     CopyChange,
     DeliveryState,
     Direction,
     Platform,
     Relation,
-    ShareKind,
     ShareTarget,
+    credit_for,
 )
 from storage.audit import recent_audit
 from storage.db import Database
 from storage.models import PlatformInvite
 from tests.storage.helpers import Clock
+from tests.storage.helpers import share_message as shared
 
 NATIONAL_SERVER = 900_000_000_000_000_001
 KISUMU_SERVER = 900_000_000_000_000_002
@@ -75,20 +77,15 @@ async def alliance(service: Platforms) -> tuple[Platform, Platform, Platform]:
 async def share_message(
     service: Platforms, origin: Platform, target: ShareTarget, message_id: int = 5001
 ) -> Shared:
-    return await service.share(
+    return await shared(
+        service,
         origin,
         target,
-        kind=ShareKind.MESSAGE,
-        source_key=f"message:{message_id}",
-        title=None,
+        message_id,
         text="We cut the borehole repair time by half with a spare-parts kit per ward.",
-        attachment_urls=("https://cdn.example/kit.pdf",),
-        credit="a member of Kisumu Water Co",
+        shared_by=AUTHOR,
         author_id=AUTHOR,
         source_channel_id=77,
-        source_message_id=message_id,
-        jump_url=f"https://discord.com/channels/{origin.community_id}/77/{message_id}",
-        shared_by=AUTHOR,
     )
 
 
