@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.sandbox.faults import Faults
-from bot.sandbox.gateway import GatewaySession
+from bot.sandbox.gateway import GatewaySession, SessionStarts
 from bot.sandbox.holds import Holds
 from bot.sandbox.interactions import SandboxInteraction
 from bot.sandbox.models import Attachment, BotAccount, Channel, Guild, Member, Message, Role, User
@@ -37,6 +37,7 @@ class SandboxHub(Protocol):
     registered_commands: dict[tuple[int, int | None], list[dict[str, Any]]]
     attachments_by_id: dict[int, Attachment]
     interactions_by_id: dict[int, SandboxInteraction]
+    session_starts: SessionStarts
 
     @property
     def gateway_url(self) -> str: ...
@@ -51,6 +52,8 @@ class SandboxHub(Protocol):
     def dm_channel(self, bot: BotAccount, user: User) -> Channel: ...
 
     def bot_in(self, guild: Guild) -> list[BotAccount]: ...
+
+    def recommended_shards(self, bot: BotAccount) -> int: ...
 
     def bot_by_token(self, token: str) -> BotAccount | None: ...
 

@@ -31,6 +31,24 @@ def snowflake() -> int:
         return value
 
 
+_last_guild_ms = [0]
+
+
+def guild_snowflake() -> int:
+    """A snowflake for a new guild whose time part (``id >> 22``, the milliseconds) is past the
+    previous guild's. A guild's shard is ``(id >> 22) % shard_count``: guilds made within one
+    millisecond would otherwise all share a shard; one millisecond apart, consecutive guilds go
+    round the shards. Still strictly increasing with every other id."""
+    with _lock:
+        candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22 | (1 << 17) | (1 << 12)
+        value = max(candidate, _last[0] + 1)
+        if value >> 22 <= _last_guild_ms[0]:
+            value = (_last_guild_ms[0] + 1) << 22 | (1 << 17) | (1 << 12)
+        _last[0] = value
+        _last_guild_ms[0] = value >> 22
+        return value
+
+
 def snowflake_time(value: int) -> dt.datetime:
     ms = (value >> 22) + DISCORD_EPOCH_MS
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
@@ -274,7 +292,7 @@ class Guild:
 
     def __init__(self, sandbox: GuildEvents, name: str, owner: User | None) -> None:
         self._sandbox = sandbox
-        self.id = snowflake()
+        self.id = guild_snowflake()
         self.name = name
         self.owner = owner
         self.roles: list[Role] = [

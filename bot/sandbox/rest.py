@@ -167,16 +167,14 @@ async def get_gateway(request: web.Request) -> web.Response:
 
 
 async def get_gateway_bot(request: web.Request) -> web.Response:
+    """The gateway URL, the shard count Discord recommends for the bot's guilds, and its session
+    start limit (each identify takes one of the day's starts)."""
+    sandbox, bot = sandbox_of(request), current_bot(request)
     return json_response(
         {
-            "url": sandbox_of(request).gateway_url,
-            "shards": 1,
-            "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
-                "reset_after": 86400000,
-                "max_concurrency": 1,
-            },
+            "url": sandbox.gateway_url,
+            "shards": sandbox.recommended_shards(bot),
+            "session_start_limit": sandbox.session_starts.limit(bot),
         }
     )
 

@@ -198,6 +198,44 @@ def build_small_server(sandbox: Sandbox, bot: BotAccount, name: str) -> SampleCo
     return _populate(sandbox, guild, bot, moderators, coordinators, channels, people)
 
 
+def build_many_servers(
+    sandbox: Sandbox,
+    bot: BotAccount,
+    count: int,
+    *,
+    people_each: int = 3,
+    name: str = "Community",
+) -> list[SampleCommunity]:
+    """``count`` servers for sharding and scale tests, named ``"{name} 001"`` and on: each with
+    its own owner, Moderators and Coordinators roles, ``general`` and ``cafe``, the bot, and
+    ``people_each`` members (the first a moderator, the second a coordinator, the rest plain).
+    Guild ids are a millisecond apart, so consecutive servers go round the shards."""
+    if count < 0 or people_each < 0:
+        raise ValueError("count and people_each are not negative")
+    width = max(3, len(str(count)))
+    servers: list[SampleCommunity] = []
+    for index in range(1, count + 1):
+        label = f"{name} {index:0{width}d}"
+        handle = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        owner = sandbox.create_user(f"{handle}.owner", global_name=f"Owner {index}"[:32])
+        guild = sandbox.create_guild(label, owner=owner)
+        moderators, coordinators = _staff_roles(guild)
+        channels = {"general": guild.channel("general")}
+        channels["cafe"] = guild.create_text_channel("cafe", topic="World Café rounds")
+        guild.add_bot(bot, permissions=BOT_PERMISSIONS)
+        people = [
+            (
+                f"{handle}.member{n}",
+                f"Member {n} of {index}"[:32],
+                f"Organisation {n % 4 + 1}",
+                "mod" if n == 1 else "coord" if n == 2 else "",
+            )
+            for n in range(1, people_each + 1)
+        ]
+        servers.append(_populate(sandbox, guild, bot, moderators, coordinators, channels, people))
+    return servers
+
+
 # Two district platforms of a learning alliance, next to the sample community.
 KISUMU_OWNER = ("achieng.otieno", "Achieng Otieno")
 KISUMU_PEOPLE: list[tuple[str, str, str, str]] = [

@@ -25,9 +25,12 @@ from bot.sandbox.gateway import (
     GUILD_MESSAGES,
     GUILDS,
     INVALID_SESSION,
+    MAX_GUILDS_PER_SHARD,
     MESSAGE_CONTENT,
     Gateway,
     GatewaySession,
+    SessionStarts,
+    recommended_shards,
 )
 from bot.sandbox.holds import Hold, Holds
 from bot.sandbox.interactions import SandboxInteraction
@@ -74,8 +77,18 @@ class Sandbox(Actors):
         rate_limits: bool = True,
         interaction_deadline: float = 3.0,
         rate_limit_config: RateLimitConfig | None = None,
+        *,
+        max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
+        max_concurrency: int = 1,
+        identify_interval: float = 0.0,
     ) -> None:
+        """``max_guilds_per_shard``: a session holding more guilds is closed with 4011 (Discord:
+        2,500; tests lower it). ``max_concurrency`` and ``identify_interval``: identifies allowed
+        per interval, one per bucket ``shard_id % max_concurrency`` (Discord: 5 s; 0 leaves the
+        rate unchecked); one too soon gets INVALID_SESSION."""
         self.rate_limits = rate_limits
+        self.max_guilds_per_shard = max_guilds_per_shard
+        self.session_starts = SessionStarts(max_concurrency, identify_interval)
         self.interaction_deadline = interaction_deadline
         # Seconds the attachment server takes before it sends a file (a large file on a slow
         # link); tests raise it to see what waits on a download.
@@ -92,7 +105,7 @@ class Sandbox(Actors):
         self.holds = Holds()
         self.command_sync_count = 0
         self.registered_commands: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
-        self.gateway_sessions: dict[int, GatewaySession] = {}
+        self.gateway_sessions: dict[str, GatewaySession] = {}  # by session id
         self._messages: dict[int, Message] = {}
         self.attachments_by_id: dict[int, Attachment] = {}
         self.interactions_by_id: dict[int, SandboxInteraction] = {}
@@ -255,6 +268,30 @@ class Sandbox(Actors):
     def bot_in(self, guild: Guild) -> list[BotAccount]:
         return [b for b in self.bots.values() if b.user.id in guild.members]
 
+    def guilds_of(self, bot: BotAccount) -> list[Guild]:
+        return [g for g in self.guilds if bot.user.id in g.members]
+
+    def recommended_shards(self, bot: BotAccount) -> int:
+        """The shard count ``GET /gateway/bot`` recommends for ``bot``."""
+        return recommended_shards(len(self.guilds_of(bot)), self.max_guilds_per_shard)
+
+    def sessions_of(self, bot: BotAccount, guild: Guild | None = None) -> list[GatewaySession]:
+        """The bot's live gateway sessions (one per shard it identified); with ``guild``, those
+        whose shard holds that guild."""
+        return [
+            s
+            for s in self.gateway_sessions.values()
+            if s.alive and s.bot is bot and (guild is None or s.owns(guild))
+        ]
+
+    def ready_of(self, bot: BotAccount) -> dict[int, dict[str, Any]]:
+        """The last READY each shard of ``bot`` was sent, by shard id."""
+        found: dict[int, dict[str, Any]] = {}
+        for event, payload in self.events:
+            if event == "READY" and payload["user"]["id"] == str(bot.user.id):
+                found[payload.get("shard", [0, 1])[0]] = payload
+        return found
+
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -262,11 +299,16 @@ class Sandbox(Actors):
                 raise SandboxTimeout("condition not met in time")
             await asyncio.sleep(0.01)
 
-    def disconnect_bot(self, resumable: bool = True, bot: BotAccount | None = None) -> None:
-        """Drop the bot's WebSocket; a resumable drop lets it RESUME and get the missed events."""
-        sessions = (
-            [self.gateway_sessions[bot.user.id]] if bot else list(self.gateway_sessions.values())
-        )
+    def disconnect_bot(
+        self, resumable: bool = True, bot: BotAccount | None = None, shard_id: int | None = None
+    ) -> None:
+        """Drop the bot's WebSockets (of one shard with ``shard_id``); a resumable drop lets it
+        RESUME and get the missed events."""
+        sessions = [
+            s
+            for s in self.gateway_sessions.values()
+            if (bot is None or s.bot is bot) and (shard_id is None or s.shard_id == shard_id)
+        ]
         for session in sessions:
             conn = session.connection
             session.connection = None
@@ -279,12 +321,10 @@ class Sandbox(Actors):
                 conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
 
     def is_connected(self, bot: BotAccount | None = None) -> bool:
-        sessions = (
-            [self.gateway_sessions.get(bot.user.id)]
-            if bot
-            else list(self.gateway_sessions.values())
+        return any(
+            s.alive and s.connection is not None and (bot is None or s.bot is bot)
+            for s in self.gateway_sessions.values()
         )
-        return any(s is not None and s.alive and s.connection is not None for s in sessions)
 
     # permissions ---------------------------------------------------------
     def permissions_for(self, user: User, channel: Channel) -> int:
@@ -319,9 +359,10 @@ class Sandbox(Actors):
         channel: Channel | None = None,
         only_bot: BotAccount | None = None,
     ) -> None:
-        """Dispatch to every live session that may receive ``event`` (intents, membership, view)."""
+        """Dispatch to every live session that may receive ``event`` (shard, intents, membership,
+        view): a guild's events go to the shard holding it, the rest (DMs) to shard 0."""
         for session in list(self.gateway_sessions.values()):
-            if not session.alive:
+            if not session.alive or not session.owns(guild):
                 continue
             bot = session.bot
             if only_bot is not None and bot is not only_bot:
@@ -371,7 +412,7 @@ class Sandbox(Actors):
 
     def send_ready(self, session: GatewaySession, shard: list[int] | None) -> None:
         bot = session.bot
-        guilds = [g for g in self.guilds if bot.user.id in g.members]
+        guilds = [g for g in self.guilds_of(bot) if session.owns(g)]
         ready: dict[str, Any] = {
             "v": 10,
             "user": payloads.current_user(bot.user),
@@ -395,7 +436,14 @@ class Sandbox(Actors):
         self.log_event("READY", ready)
         for guild in guilds:
             self._guild_create(session, guild)
-        log.info("%s identified (intents %s)", bot.user.name, session.intents)
+        log.info(
+            "%s identified (intents %s, shard %s of %s, %d guilds)",
+            bot.user.name,
+            session.intents,
+            session.shard_id,
+            session.shard_count,
+            len(guilds),
+        )
 
     def _guild_create(self, session: GatewaySession, guild: Guild) -> None:
         if not session.has(GUILDS):
@@ -416,6 +464,8 @@ class Sandbox(Actors):
             guild = self.get_guild(int(gid))
             if guild is None or session.bot.user.id not in guild.members:
                 continue
+            if not session.owns(guild):
+                continue  # another shard's guild: Discord answers only for the session's own
             members = list(guild.members.values())
             query = (data.get("query") or "").lower()
             user_ids = data.get("user_ids")
@@ -501,7 +551,7 @@ class Sandbox(Actors):
             return data
 
         for session in list(self.gateway_sessions.values()):
-            own = session.bot.user.id == member.user.id
+            own = session.bot.user.id == member.user.id and session.alive and session.owns(guild)
             if event == "GUILD_MEMBER_UPDATE" and own and not session.has(GUILD_MEMBERS):
                 # a bot always hears about its own member updates
                 payload = build(session)
@@ -510,8 +560,7 @@ class Sandbox(Actors):
         self.emit(event, build, guild=guild)
 
     def bot_joined(self, guild: Guild, bot: BotAccount, role: Role, member: Member) -> None:
-        session = self.gateway_sessions.get(bot.user.id)
-        if session is not None and session.alive:
+        for session in self.sessions_of(bot, guild):
             self._guild_create(session, guild)
         for other in self.bot_in(guild):
             if other is bot:
@@ -534,10 +583,12 @@ class Sandbox(Actors):
         GUILD_DELETE without ``unavailable`` (removed, not an outage: discord.py then calls
         ``on_guild_remove``); the bots still there see a member leave and its role go."""
         payload = {"id": str(guild.id)}
-        session = self.gateway_sessions.get(member.user.id)
-        if session is not None and session.alive and session.has(GUILDS):
-            session.dispatch("GUILD_DELETE", payload)
-            self.log_event("GUILD_DELETE", payload)
+        for session in list(self.gateway_sessions.values()):
+            if session.bot.user.id != member.user.id or not session.alive:
+                continue
+            if session.owns(guild) and session.has(GUILDS):
+                session.dispatch("GUILD_DELETE", payload)
+                self.log_event("GUILD_DELETE", payload)
         self.member_event("GUILD_MEMBER_REMOVE", member)
         for role in roles:
             self.role_event("GUILD_ROLE_DELETE", role)
@@ -774,7 +825,7 @@ class Sandbox(Actors):
         assert guild is not None
         for session in list(self.gateway_sessions.values()):
             me = session.bot.user.id
-            if me in added and session.alive and me in guild.members:
+            if me in added and session.alive and me in guild.members and session.owns(guild):
                 data = payloads.thread_member(thread, me)
                 data["guild_id"] = str(guild.id)
                 session.dispatch("THREAD_MEMBER_UPDATE", data)
