@@ -7,6 +7,7 @@ what they typed and what the bot answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import io
@@ -25,6 +26,7 @@ from bot.cafe.text import format_seat_summary
 from bot.client import CopBot, start_until_ready
 from bot.config import Settings, configure_logging
 from bot.sandbox import Channel, Guild, Member, Message, Sandbox, SandboxInteraction
+from bot.sandbox.errors import SandboxTimeout
 from bot.sandbox.interactions import message_text
 from bot.sandbox.models import walk_components
 from bot.sandbox.sample import SampleCommunity, build_alliance
@@ -940,6 +942,11 @@ async def scene_prompts(scene: Scene) -> None:
     dm = scene.sandbox.dm_channel(community.bot, daniel.user)
     await scene.sandbox.wait_until(lambda: bool(dm.messages), timeout=ANSWER_WAIT)
     transcript.direct_message(daniel, dm.messages[-1])
+    # The bot edits the card after it has answered the click: under load, after the message.
+    with contextlib.suppress(SandboxTimeout):
+        await scene.sandbox.wait_until(
+            lambda: not walk_components(card.components), timeout=ANSWER_WAIT
+        )
     title = card.embeds[0].get("title", "") if card.embeds else ""
     left = "buttons gone" if not walk_components(card.components) else "buttons still there (!)"
     transcript.note(f"The card in #{review.name} now reads “{title}”, its {left}.")
@@ -1258,7 +1265,7 @@ async def _wait_for_copy(scene: Scene, channel: Channel, title_start: str) -> Me
         await scene.sandbox.wait_until(
             lambda: _copy_in(channel, title_start) is not None, timeout=ANSWER_WAIT
         )
-    except TimeoutError:
+    except SandboxTimeout:
         scene.transcript.note(f"(!) No copy arrived in #{channel.name}.")
         return None
     return _copy_in(channel, title_start)

@@ -286,6 +286,25 @@ async def links_of(
     return [link_value(row) for row in rows]
 
 
+async def linked_servers(session: AsyncSession) -> list[tuple[int, str]]:
+    """The servers (id, name) with a live platform that has a live link."""
+    live = select(PlatformLink.id).where(
+        col(PlatformLink.ended_at).is_(None),
+        or_(
+            col(PlatformLink.upper_id) == col(Platform.id),
+            col(PlatformLink.lower_id) == col(Platform.id),
+        ),
+    )
+    rows = await session.execute(
+        select(Community.id, Community.name)
+        .join(Platform, col(Platform.community_id) == col(Community.id))
+        .where(col(Platform.removed_at).is_(None), live.exists())
+        .distinct()
+        .order_by(col(Community.id))
+    )
+    return [(community_id, name) for community_id, name in rows]
+
+
 async def end_link(
     session: AsyncSession, link_id: int, *, at: datetime, by: int | None, reason: str
 ) -> bool:

@@ -455,6 +455,11 @@ class Platforms:
             raise NotFound("That link has just ended.", "Nothing was changed.")
         return ended[0]
 
+    async def linked_servers(self) -> list[tuple[int, str]]:
+        """The servers (id, name) with a platform that has a live link."""
+        async with self.db.session() as session:
+            return await queries.linked_servers(session)
+
     async def bot_left(self, community_id: int) -> list[Unlinked]:
         """The bot is no longer in a server: its platforms' links end, and nothing more is
         delivered there."""

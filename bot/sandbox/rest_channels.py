@@ -32,10 +32,13 @@ from bot.sandbox.http_util import (
 from bot.sandbox.models import (
     ANNOUNCEMENT,
     CATEGORY,
+    GATEWAY_MESSAGE_CONTENT,
+    GATEWAY_MESSAGE_CONTENT_LIMITED,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
     TEXT,
     Attachment,
+    BotAccount,
     Channel,
     Message,
     iso,
@@ -55,7 +58,22 @@ NONCE_WINDOW = dt.timedelta(minutes=5)
 
 
 def _out(request: web.Request, message: Message) -> dict[str, Any]:
-    return payloads.message(message, viewer_id=current_bot(request).user.id)
+    bot = current_bot(request)
+    return payloads.message(
+        message, viewer_id=bot.user.id, hide_content=_content_withheld_from(bot, message)
+    )
+
+
+def _content_withheld_from(bot: BotAccount, message: Message) -> bool:
+    """Over REST too, an app not approved for the Message Content intent gets no text,
+    attachments or embeds of guild messages, except its own and those that mention it."""
+    approved = bot.application_flags & (GATEWAY_MESSAGE_CONTENT | GATEWAY_MESSAGE_CONTENT_LIMITED)
+    return (
+        not approved
+        and message.channel.guild is not None
+        and message.author.id != bot.user.id
+        and all(user.id != bot.user.id for user in message.mentions)
+    )
 
 
 # channels ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from bot.errors import BadInput, CopbotError, NotAllowed, NotFound
 from bot.membership.vocabulary import Level
 from bot.permissions import Access, access_of, check_access, check_bot_can_post, require
 from bot.platforms import codes
-from bot.platforms.service import NAME_LENGTH, Shared, Unlinked, label_of
+from bot.platforms.service import Shared, Unlinked, label_of
 from bot.platforms.values import LinkedPlatform, Platform, Relation, ShareKind, ShareTarget
 from cogs._ui.confirm import Confirmations, ConfirmChoice, expiry_footer
 from cogs._ui.embeds import Tone, make_embed
@@ -31,6 +31,13 @@ from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_com
 from cogs.options import FreeText
 from cogs.platforms.digest import PlatformDigestCommands
 from cogs.platforms.inbox import inbox_of, tell_inbox
+from cogs.platforms.options import (
+    PLATFORM_HELP,
+    PlatformChoice,
+    PlatformName,
+    category_of,
+    platform_names,
+)
 from cogs.platforms.views import (
     CONFIRM_TIMEOUT_SECONDS,
     CUSTOM_ID_PREFIX,
@@ -41,7 +48,10 @@ from cogs.platforms.views import (
 
 log = logging.getLogger(__name__)
 
-PlatformName = app_commands.Transform[str, FreeText("name", NAME_LENGTH[1], minimum=NAME_LENGTH[0])]
+LinkCode = app_commands.Transform[str, FreeText("code", 100)]
+LinkedName = app_commands.Transform[str, FreeText("name", 200)]
+MessageLink = app_commands.Transform[str, FreeText("message_link", 200)]
+
 LEVEL_CHOICES = [Choice(name=level.label, value=level.value) for level in Level]
 RELATION_CHOICES = [
     Choice(name="parent: the other platform sits above this one", value=Relation.PARENT.value),
@@ -55,7 +65,6 @@ TARGET_CHOICES = [
     Choice(name="peers: platforms beside this one", value=ShareTarget.PEERS.value),
 ]
 ON_OFF = [Choice(name="on", value="on"), Choice(name="off", value="off")]
-PLATFORM_HELP = "Which of this server's platforms (default: this channel's category, or the server)"
 MESSAGE_LINK: Final = re.compile(
     r"^<?https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/channels/"
     r"(?P<guild>\d{1,20})/(?P<channel>\d{1,20})/(?P<message>\d{1,20})>?$"
@@ -64,13 +73,6 @@ SHARE_MENU_NAME: Final = "Share with linked platforms"
 
 
 # --- where a platform's copies and notices arrive -------------------------------------------------
-
-
-def category_of(channel: Any) -> int | None:
-    """The category of a channel, or of a thread's channel."""
-    if isinstance(channel, discord.Thread):
-        channel = channel.parent
-    return getattr(channel, "category_id", None)
 
 
 def ended_notice(ended: Unlinked, this_server: str, why: str) -> str:
@@ -82,16 +84,6 @@ def ended_notice(ended: Unlinked, this_server: str, why: str) -> str:
 
 
 # --- suggestions ----------------------------------------------------------------------------------
-
-
-async def platform_names(interaction: GuildInteraction, current: str) -> list[Choice[str]]:
-    typed = current.strip().lower()
-    found = await interaction.client.platforms.of_server(interaction.guild_id)
-    return [
-        Choice(name=platform.name[:100], value=platform.name[:100])
-        for platform in found
-        if typed in platform.name.lower()
-    ][:25]
 
 
 async def linked_names(interaction: GuildInteraction, current: str) -> list[Choice[str]]:
@@ -233,7 +225,9 @@ class PlatformCommands(
     @app_commands.describe(platform=PLATFORM_HELP)
     @guild_autocomplete(platform=platform_names)
     @require(Access.MEMBER)
-    async def show(self, interaction: GuildInteraction, platform: str | None = None) -> None:
+    async def show(
+        self, interaction: GuildInteraction, platform: PlatformChoice | None = None
+    ) -> None:
         found = await self._platform(interaction, platform)
         links = await self.bot.platforms.links(found, live_only=False)
         await self._answer(
@@ -284,7 +278,7 @@ class PlatformCommands(
         self,
         interaction: GuildInteraction,
         channel: discord.TextChannel,
-        platform: str | None = None,
+        platform: PlatformChoice | None = None,
     ) -> None:
         found = await self._platform(interaction, platform)
         check_bot_can_post(
@@ -315,7 +309,7 @@ class PlatformCommands(
     async def edit(
         self,
         interaction: GuildInteraction,
-        platform: str | None = None,
+        platform: PlatformChoice | None = None,
         name: PlatformName | None = None,
         level: str | None = None,
     ) -> None:
@@ -339,7 +333,7 @@ class PlatformCommands(
     @app_commands.describe(platform="The platform to remove")
     @guild_autocomplete(platform=platform_names)
     @require(Access.MODERATOR)
-    async def remove(self, interaction: GuildInteraction, platform: str) -> None:
+    async def remove(self, interaction: GuildInteraction, platform: PlatformChoice) -> None:
         found = await self._platform(interaction, platform)
         links = await self.bot.platforms.links(found)
         server_name = interaction.guild.name
@@ -397,7 +391,7 @@ class PlatformCommands(
     @guild_autocomplete(platform=platform_names)
     @require(Access.MODERATOR)
     async def invite(
-        self, interaction: GuildInteraction, relation: str, platform: str | None = None
+        self, interaction: GuildInteraction, relation: str, platform: PlatformChoice | None = None
     ) -> None:
         found = await self._platform(interaction, platform)
         chosen = Relation(relation)
@@ -437,8 +431,8 @@ class PlatformCommands(
     async def join(
         self,
         interaction: GuildInteraction,
-        code: app_commands.Range[str, 1, 100],
-        platform: str | None = None,
+        code: LinkCode,
+        platform: PlatformChoice | None = None,
     ) -> None:
         joining = await self._platform(interaction, platform)
         if not codes.looks_like_code(code):
@@ -492,8 +486,8 @@ class PlatformCommands(
     async def unlink(
         self,
         interaction: GuildInteraction,
-        name: app_commands.Range[str, 1, 200],
-        platform: str | None = None,
+        name: LinkedName,
+        platform: PlatformChoice | None = None,
     ) -> None:
         found = await self._platform(interaction, platform)
         ended = await self.bot.platforms.unlink(found, name, actor_id=interaction.user.id)
@@ -525,9 +519,9 @@ class PlatformCommands(
     async def share(
         self,
         interaction: GuildInteraction,
-        message_link: app_commands.Range[str, 1, 200],
+        message_link: MessageLink,
         to: str = ShareTarget.ALL.value,
-        platform: str | None = None,
+        platform: PlatformChoice | None = None,
     ) -> None:
         message = await self._linked_message(interaction, message_link)
         await self._share(interaction, message, ShareTarget(to), platform)
@@ -598,6 +592,15 @@ class PlatformCommands(
                 "That is a message of a bot.", "Nothing was shared. Share what a person said."
             )
         if not message.content.strip() and not message.attachments:
+            if not self.bot.intents.message_content:
+                # Without the intent Discord gives the bot no text of messages it fetches.
+                raise BadInput(
+                    "I cannot read that message's text: this copbot runs without Discord's "
+                    "Message Content intent.",
+                    "Nothing was shared. Use Apps › Share with linked platforms on the message "
+                    "instead (Discord gives its text to that menu), or ask whoever runs the bot "
+                    "to turn the intent on.",
+                )
             raise BadInput("That message has no text and no files to share.", "Nothing was shared.")
         author = message.author
         if author.id != interaction.user.id and Access.MODERATOR not in await access_of(
@@ -654,7 +657,7 @@ class PlatformCommands(
     @guild_autocomplete(platform=platform_names)
     @require(Access.MODERATOR)
     async def autoshare_harvests(
-        self, interaction: GuildInteraction, setting: str, platform: str | None = None
+        self, interaction: GuildInteraction, setting: str, platform: PlatformChoice | None = None
     ) -> None:
         found = await self._platform(interaction, platform)
         on = setting == "on"

@@ -154,6 +154,10 @@ class PlatformDeliveries(commands.Cog):
 
     async def _run(self) -> None:
         await self.bot.wait_until_ready()
+        try:
+            await self.unlink_servers_left()
+        except Exception:
+            log.warning("platform deliveries: could not check for servers left", exc_info=True)
         while not self.bot.is_closed():
             try:
                 worked = await self.work_due()
@@ -194,8 +198,11 @@ class PlatformDeliveries(commands.Cog):
             if due is not None:
                 wait = (due - self.bot.deliveries.clock()).total_seconds()
         wait = min(LONGEST_SLEEP, max(wait, SHORTEST_SLEEP))
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that comes
+        # as the event is set (a notify() just before the bot stops), and the worker never ends.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.bot.deliveries.work_waiting.wait(), timeout=wait)
+            async with asyncio.timeout(wait):
+                await self.bot.deliveries.work_waiting.wait()
 
     async def _work_safely(self, delivery_id: int) -> None:
         """One delivery; whatever it raises is logged and the delivery tried again later."""
@@ -533,12 +540,15 @@ class PlatformDeliveries(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """The bot is out of a server: its platforms' links end, and the other ends are told."""
-        ended = await self.bot.platforms.bot_left(guild.id)
+        await self._left(guild.id, guild.name)
+
+    async def _left(self, guild_id: int, server_name: str) -> None:
+        ended = await self.bot.platforms.bot_left(guild_id)
         for unlinked in ended:
             other = unlinked.other.platform
             text = (
                 f"🔗 **{escape_markdown(other.name)}** is no longer linked to "
-                f"**{escape_markdown(unlinked.this.name)}** ({escape_markdown(guild.name)}): "
+                f"**{escape_markdown(unlinked.this.name)}** ({escape_markdown(server_name)}): "
                 "I am no longer in that server. Nothing more is shared over the link; what "
                 "was shared stays here."
             )
@@ -546,6 +556,21 @@ class PlatformDeliveries(commands.Cog):
                 await self.tell_moderators(other.community_id, text)
         if ended:
             self.bot.deliveries.notify()
+
+    async def unlink_servers_left(self) -> None:
+        """At start-up: servers the bot was removed from while it was not running (no
+        GUILD_DELETE came for them) are unlinked as if it had been there to see it. Only
+        servers on this process's shards are judged: the others are another process's."""
+        present = {guild.id for guild in self.bot.guilds}
+        for community_id, name in await self.bot.platforms.linked_servers():
+            if community_id not in present and self._on_my_shards(community_id):
+                log.info("not in server %s any more: unlinking its platforms", community_id)
+                await self._left(community_id, name)
+
+    def _on_my_shards(self, guild_id: int) -> bool:
+        count = self.bot.shard_count or 1
+        mine = getattr(self.bot, "shard_ids", None) or range(count)
+        return (guild_id >> 22) % count in mine
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
-import discord
 from discord import app_commands
 
 from bot.client import CopBot
@@ -37,6 +36,7 @@ from bot.scheduling.values import FiringStatus
 from cogs._ui.embeds import Tone, make_embed
 from cogs._ui.interaction import GuildInteraction, guild_autocomplete, guild_command
 from cogs._ui.tree import send_ephemeral
+from cogs.platforms.options import PlatformChoice, category_of, platform_names
 
 log = logging.getLogger(__name__)
 
@@ -54,24 +54,6 @@ WHAT_IT_SAYS: Final = (
     "response rate, and the top themes: group figures only, nobody named, small groups shown "
     "as “fewer than N”"
 )
-
-
-def _category_of(channel: Any) -> int | None:
-    if isinstance(channel, discord.Thread):
-        channel = channel.parent
-    return getattr(channel, "category_id", None)
-
-
-async def _platform_names(
-    interaction: GuildInteraction, current: str
-) -> list[app_commands.Choice[str]]:
-    typed = current.strip().lower()
-    found = await interaction.client.platforms.of_server(interaction.guild_id)
-    return [
-        app_commands.Choice(name=platform.name[:100], value=platform.name[:100])
-        for platform in found
-        if typed in platform.name.lower()
-    ][:25]
 
 
 class PlatformDigestCommands:
@@ -100,17 +82,17 @@ class PlatformDigestCommands:
         "server)",
     )
     @app_commands.choices(frequency=FREQUENCY_CHOICES)
-    @guild_autocomplete(platform=_platform_names)
+    @guild_autocomplete(platform=platform_names)
     @require(Access.MODERATOR)
     async def digest_up(
         self,
         interaction: GuildInteraction,
         frequency: app_commands.Choice[str],
-        platform: str | None = None,
+        platform: PlatformChoice | None = None,
     ) -> None:
         chosen = Frequency(frequency.value)
         found = await self.bot.platforms.resolve(
-            interaction.guild_id, platform, category_id=_category_of(interaction.channel)
+            interaction.guild_id, platform, category_id=category_of(interaction.channel)
         )
         digests = self.bot.platform_digests
         actor = interaction.user

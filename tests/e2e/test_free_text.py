@@ -66,6 +66,9 @@ GOOD_TEXT = {
     "repeat": "weekly tue 14:00",
     "timezone": "Europe/Amsterdam",
     "since": "2026-01-01",
+    "platform": "Kenya WASH",
+    "code": "copbot-link-AAAAAAAAAAAAAAAAAAAAAAAA",
+    "message_link": "https://discord.com/channels/1/2/3",
 }
 
 

@@ -292,12 +292,19 @@ async def test_forget_edits_copies_and_a_deleted_original_deletes_them(
     async def deleted() -> bool:
         return all(len(copies_in(alliance, inbox)) == 2 for inbox in inboxes)
 
+    async def recorded() -> bool:
+        # The worker records each deletion after Discord has made it.
+        rows = [row for row in await deliveries(alliance) if row.message_id is None]
+        return len(rows) == 2 and all(
+            row.change is None and row.state == DeliveryState.DROPPED for row in rows
+        )
+
     await eventually(deleted)
     for inbox, thread in zip(inboxes, threads, strict=True):
-        assert inbox.guild is not None and thread is not None
-        assert thread not in inbox.guild.threads
-    rows = [row for row in await deliveries(alliance) if row.message_id is None]
-    assert len(rows) == 2 and all(row.change is None for row in rows)
+        guild = inbox.guild
+        assert guild is not None and thread is not None
+        await eventually(lambda: _true(thread not in guild.threads))  # noqa: B023
+    await eventually(recorded)
 
 
 async def test_withdrawing_consent_to_be_named_renames_the_copies(
@@ -403,6 +410,27 @@ async def test_a_server_the_bot_left_loses_its_links(alliance: AllianceHarness) 
     assert nakuru.guild.name[:20] not in text
     await eventually(lambda: _true(len(copies_in(alliance, kisumu.channels["inbox"])) == 1))
     assert [row.target_platform_id for row in await deliveries(alliance)] == [made.districts[0].id]
+
+
+async def test_a_server_left_while_the_bot_was_stopped_is_unlinked_at_start_up(
+    alliance: AllianceHarness,
+) -> None:
+    home, kisumu, nakuru = alliance.servers
+    made = await national_above(alliance, [kisumu, nakuru])
+    await alliance.stop_bot()
+    alliance.sandbox.remove_bot_from(kisumu.guild, kisumu.bot)  # no GUILD_DELETE reaches it
+    await alliance.start_bot()
+
+    async def unlinked() -> bool:
+        return not await alliance.bot.platforms.links(made.districts[0])
+
+    await eventually(unlinked)
+    live = await alliance.bot.platforms.links(made.national)
+    assert [item.platform.id for item in live] == [made.districts[1].id]
+    notices = [m.content for m in home.channels["questions"].messages if m.author.bot]
+    assert any(
+        "no longer in that server" in text and kisumu.guild.name in text for text in notices
+    ), notices
 
 
 async def gap_repair_done(harness: AllianceHarness) -> None:

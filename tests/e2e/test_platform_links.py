@@ -18,16 +18,18 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.membership.vocabulary import Level
 from bot.platforms import codes
-from bot.platforms.values import Delivery, Direction
+from bot.platforms.values import Delivery, Direction, Relation
 from bot.sandbox import Channel, Member, Message
 from bot.sandbox.interactions import message_text
+from bot.sandbox.models import GATEWAY_MESSAGE_CONTENT, GATEWAY_MESSAGE_CONTENT_LIMITED
 from bot.sandbox.sample import SampleCommunity
 from storage import platforms as queries
 from storage.models.platforms import PlatformShare
 from storage.types import utc_now
 from tests.e2e.alliance import AllianceHarness, answer, platform_cmd, running_alliance
-from tests.e2e.helpers import buttons, click, confirm
+from tests.e2e.helpers import WAIT, buttons, click, confirm
 
 pytestmark = pytest.mark.e2e
 
@@ -368,3 +370,38 @@ async def test_sharing_a_message_on_purpose(alliance: AllianceHarness) -> None:
         await platform_cmd(alliance, kisumu, kisumu.moderator, "share", message_link=missing)
     )
     assert "I find no such message" in text
+
+
+async def test_without_the_message_content_intent_the_menu_still_shares(tmp_path: Path) -> None:
+    """An app Discord has not approved for Message Content gets no text of messages it fetches:
+    /platform share says so and points to the menu, which Discord gives the text to."""
+    async with running_alliance(tmp_path, discord_message_content=False) as harness:
+        await harness.set_staff_roles_everywhere()
+        home, kisumu = harness.server(1), harness.server(2)
+        home.bot.application_flags &= ~(GATEWAY_MESSAGE_CONTENT | GATEWAY_MESSAGE_CONTENT_LIMITED)
+        platforms = harness.bot.platforms
+        national = await platforms.create(
+            home.guild.id, home.guild.name, name="National", level=Level.NATIONAL,
+            category_id=None, actor_id=home.moderator.id,
+        )  # fmt: skip
+        district = await platforms.create(
+            kisumu.guild.id, kisumu.guild.name, name="Kisumu", level=Level.INTERMEDIATE,
+            category_id=None, actor_id=kisumu.moderator.id,
+        )  # fmt: skip
+        code, _ = await platforms.invite(district, Relation.PARENT, actor_id=kisumu.moderator.id)
+        await platforms.join(code, national, actor_id=home.moderator.id)
+        author, general = kisumu.plain_member, kisumu.channels["general"]
+        said = await harness.sandbox.send_message(author, general, "Ward kits halve repair time")
+        link = f"https://discord.com/channels/{kisumu.guild.id}/{general.id}/{said.id}"
+        asked = await harness.sandbox.slash(
+            author, general, "platform share", message_link=link, timeout=WAIT
+        )
+        text = await asked.final_text()
+        assert "Message Content intent" in text and "Nothing was shared" in text, text
+        menu = await harness.sandbox.context_menu(
+            author, said, "Share with linked platforms", timeout=WAIT
+        )
+        assert "A copy goes to" in await menu.final_text()
+        async with harness.db.session() as session:
+            (share,) = (await session.execute(select(PlatformShare))).scalars().all()
+        assert share.text == "Ward kits halve repair time"
