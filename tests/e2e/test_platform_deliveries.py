@@ -228,6 +228,32 @@ async def test_copies_threads_names_and_responses(alliance: AllianceHarness) -> 
     await eventually(one_left)
 
 
+async def test_a_district_shares_up_and_across_and_each_end_sees_which_way(
+    alliance: AllianceHarness,
+) -> None:
+    home, kisumu, nakuru = alliance.servers
+    made = await national_above(alliance, [kisumu, nakuru])
+    code, _ = await alliance.bot.platforms.invite(made.districts[0], Relation.PEER, actor_id=1)
+    await alliance.bot.platforms.join(code, made.districts[1], actor_id=2)
+    author, general = kisumu.plain_member, kisumu.channels["general"]
+    said = await alliance.sandbox.send_message(author, general, "Caretakers paid from tariffs")
+    assert "A copy goes to" in await share_as(alliance, author, said)  # to all: up and across
+    inboxes = {"up": home.channels["questions"], "across": nakuru.channels["inbox"]}
+
+    async def both_out() -> bool:
+        return all(copies_in(alliance, inbox) for inbox in inboxes.values())
+
+    await eventually(both_out)
+    origin = made.districts[0].name
+    for inbox in inboxes.values():
+        (copy,) = copies_in(alliance, inbox)
+        assert copy.embeds[0]["title"] == f"Shared by {origin} (intermediate)"
+        assert field_of(copy, "By") == "a participant"
+        assert "Caretakers paid from tariffs" in copy.embeds[0]["description"]
+    rows = {row.target_platform_id: row.direction for row in await deliveries(alliance)}
+    assert rows == {made.national.id: Direction.UP, made.districts[1].id: Direction.ACROSS}
+
+
 async def test_forget_edits_copies_and_a_deleted_original_deletes_them(
     alliance: AllianceHarness,
 ) -> None:
