@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -394,6 +395,7 @@ async def check(settings: Settings) -> int:
     """``copbot check``: every finding on its line, grouped by server; exit 0 when nothing must
     be fixed, 1 otherwise. Reads Discord and the database; creates and changes nothing."""
     from bot import check as checks
+    from bot.sharding import ShardSlice
 
     token = settings.require_token()
     # The findings say what matters: no progress lines from the libraries.
@@ -407,6 +409,18 @@ async def check(settings: Settings) -> int:
         findings += discord_state.findings
     except StartupError as error:
         findings.append(checks.Finding(str(error)))
+    shards = ShardSlice.of(settings.shard_count, settings.shard_ids)
+    if discord_state is not None and shards.sharded:
+        # This process's slice only: the other processes' servers are theirs to check.
+        every = len(discord_state.servers)
+        discord_state = dataclasses.replace(
+            discord_state,
+            servers=[s for s in discord_state.servers if shards.owns(s.guild_id)],
+        )
+        print(
+            f"This process runs {shards.describe()}: {_count(len(discord_state.servers))} "
+            f"of the bot's {every}."
+        )
     guild_ids = [] if discord_state is None else [s.guild_id for s in discord_state.servers]
     database: checks.DatabaseState | None = None
     try:
@@ -422,11 +436,15 @@ async def check(settings: Settings) -> int:
     return checks.exit_code(findings)
 
 
+def _count(servers: int) -> str:
+    return f"{servers} server" + ("" if servers == 1 else "s")
+
+
 async def run(settings: Settings) -> int:
     token = settings.require_token()
     settings.check_database_folder()  # what can be known without Discord, creating nothing
 
-    from bot.client import CopBot, check_token
+    from bot.client import check_token, make_bot
     from storage.db import Database
 
     # The token first: a refused one, or no way to reach Discord, must leave nothing behind.
@@ -438,7 +456,7 @@ async def run(settings: Settings) -> int:
         with _database_errors(settings):
             await db.migrate()
         print(f"copbot: using {database_location(settings.database_url)}", file=sys.stderr)
-        bot = CopBot(settings, db)
+        bot = make_bot(settings, db)
         _close_on_sigterm(bot)
         with _discord_errors(settings):
             async with bot:

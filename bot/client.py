@@ -37,6 +37,7 @@ from bot.platforms.service import Platforms
 from bot.prompts.bank import QuestionBank
 from bot.prompts.schedules import PromptService
 from bot.scheduling.scheduler import Scheduler
+from bot.sharding import ShardSlice
 from cogs._ui.tree import CopbotTree, error_line, note_discord_changes
 from cogs.members.role_sync import RoleSyncer
 from storage.app_state import get_state, set_state
@@ -174,6 +175,9 @@ class CopBot(commands.Bot):
         process_id: str | None = None,
         **options: Any,
     ) -> None:
+        self.shard_slice = ShardSlice.of(settings.shard_count, settings.shard_ids)
+        if self.shard_slice.sharded:
+            options.update(shard_count=self.shard_slice.count, shard_ids=list(self.shard_slice.ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -187,7 +191,7 @@ class CopBot(commands.Bot):
         self.db = db
         self.cog_modules = tuple(cogs)
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.scheduler = Scheduler(db, process_id=self.process_id)
+        self.scheduler = Scheduler(db, process_id=self.process_id, serves=self.shard_slice.owns)
         self.optouts = OptOuts()
         self.contribution_writer = ContributionWriter(db, optouts=self.optouts)
         self._receivers: dict[str, list[Callable[..., None]]] = {}
@@ -262,7 +266,11 @@ class CopBot(commands.Bot):
                 self.add_view(view)
 
     async def sync_commands(self, *, force: bool = False) -> bool:
-        """Sync the command tree to Discord if it changed since the last sync. True if synced."""
+        """Sync the command tree to Discord if it changed since the last sync. True if synced.
+        Of several processes, only the one running shard 0 syncs (bot/sharding.py says why)."""
+        if not self.shard_slice.syncs_commands:
+            log.info("commands are synced by the process that runs shard 0, not this one")
+            return False
         guild = (
             discord.Object(id=self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         )
@@ -389,6 +397,18 @@ class CopBot(commands.Bot):
             log.warning("stopping %s: still running after %.0f s", task.get_name(), within)
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
+
+
+class ShardedCopBot(CopBot, commands.AutoShardedBot):
+    """The bot for one process of several (``SHARD_COUNT``): discord.py's auto-sharded client
+    for the shards in ``SHARD_IDS``, which honours ``max_concurrency`` and the session start
+    limit from ``GET /gateway/bot``. Everything else is :class:`CopBot`'s."""
+
+
+def make_bot(settings: Settings, db: Database, **options: Any) -> CopBot:
+    """The bot these settings call for: sharded when ``SHARD_COUNT`` is set."""
+    kind = ShardedCopBot if settings.shard_count is not None else CopBot
+    return kind(settings, db, **options)
 
 
 async def start_until_ready(

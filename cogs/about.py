@@ -37,12 +37,26 @@ class About(commands.Cog):
             fields=[
                 ("Version", copbot_package.__version__),
                 ("Database", database_label(self.bot.settings.database_url)),
+                *self._shard_fields(interaction.guild_id),
                 ("What is logged", WHAT_IS_LOGGED),
             ],
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
         if Access.MODERATOR in await access_of(interaction):
             await self._send_set_up_check(interaction)
+
+    def _shard_fields(self, guild_id: int | None) -> list[tuple[str, str]]:
+        """With several processes, which one answers for this server."""
+        shards = self.bot.shard_slice
+        if not shards.sharded or guild_id is None:
+            return []
+        return [
+            (
+                "Shard",
+                f"This server is on shard {shards.shard_of(guild_id)} of {shards.count}; "
+                f"this process runs {shards.describe()}.",
+            )
+        ]
 
     async def _send_set_up_check(self, interaction: discord.Interaction[CopBot]) -> None:
         """For moderators, after the answer: what ``copbot check`` says about this server."""

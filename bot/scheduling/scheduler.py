@@ -84,10 +84,14 @@ class Scheduler:
         *,
         process_id: str,
         clock: Callable[[], datetime] = utc_now,
+        serves: Callable[[int], bool] = lambda community_id: True,
     ) -> None:
         self.db = db
         self.process_id = process_id[:64]
         self.clock = clock
+        # Which communities' schedules this process rings (its shards' servers): another
+        # process rings the others'.
+        self.serves = serves
         self._handlers: dict[str, FiringHandler] = {}
         self._alarms = AsyncIOScheduler(timezone="UTC")
         self._locks: dict[int, asyncio.Lock] = {}
@@ -111,6 +115,7 @@ class Scheduler:
         """Rebuild every alarm from the database (start-up, or after bulk changes)."""
         async with self.db.session() as session:
             rows = await schedule_queries.active_schedules(session)
+        rows = [schedule for schedule in rows if self.serves(schedule.community_id)]
         wanted = {_job_id(schedule.id) for schedule in rows}
         for job in self._alarms.get_jobs():
             if job.id not in wanted:
@@ -125,7 +130,7 @@ class Scheduler:
                 schedule = await schedule_queries.get_schedule(session, schedule_id)
                 last = await schedule_queries.latest_firing(session, schedule_id)
             self._cancel_alarm(schedule_id)
-            if schedule is None or schedule.paused:
+            if schedule is None or schedule.paused or not self.serves(schedule.community_id):
                 return
             try:
                 next_after = _due_times(schedule)
@@ -179,6 +184,7 @@ class Scheduler:
         return [
             Firing(schedule, row.scheduled_for, max(now - row.scheduled_for, timedelta(0)))
             for row, schedule in rows
+            if self.serves(schedule.community_id)
         ]
 
     async def finish_claim(

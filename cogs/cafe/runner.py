@@ -215,6 +215,8 @@ class CafeRunner:
     async def recover(self) -> None:
         """After a restart: finish what was half done and end rounds whose time has passed."""
         for cafe in await self.service.unfinished():
+            if not self.bot.shard_slice.owns(cafe.community_id):
+                continue  # another process's server
             try:
                 await self.resume(cafe.id)
             except Exception:

@@ -563,14 +563,9 @@ class PlatformDeliveries(commands.Cog):
         servers on this process's shards are judged: the others are another process's."""
         present = {guild.id for guild in self.bot.guilds}
         for community_id, name in await self.bot.platforms.linked_servers():
-            if community_id not in present and self._on_my_shards(community_id):
+            if community_id not in present and self.bot.shard_slice.owns(community_id):
                 log.info("not in server %s any more: unlinking its platforms", community_id)
                 await self._left(community_id, name)
-
-    def _on_my_shards(self, guild_id: int) -> bool:
-        count = self.bot.shard_count or 1
-        mine = getattr(self.bot, "shard_ids", None) or range(count)
-        return (guild_id >> 22) % count in mine
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:

@@ -320,6 +320,8 @@ class PromptPoster:
         for pending in await self.service.unfinished_posts():
             if pending.id in self._making:
                 continue  # this process is making it right now
+            if not self.bot.shard_slice.owns(pending.post.community_id):
+                continue  # another process's server: it finishes its own
             try:
                 await self._recover_post(pending)
             except Exception:

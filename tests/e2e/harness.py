@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.client import COGS, CopBot, start_until_ready
+from bot.client import COGS, CopBot, make_bot, start_until_ready
 from bot.config import Settings
 from bot.sandbox import Channel, Member, Role, Sandbox
 from bot.sandbox.sample import SampleCommunity, build_sample_community
@@ -106,7 +106,7 @@ class Harness:
             assert not pending, f"the bot was still handling interactions after {timeout} s"
 
     async def start_bot(self, cogs: Sequence[str] = COGS) -> None:
-        self.bot = CopBot(self.settings, self.db, cogs=cogs, guild_ready_timeout=0.05)
+        self.bot = make_bot(self.settings, self.db, cogs=cogs, guild_ready_timeout=0.05)
         self._task = await start_until_ready(
             self.bot, self.settings.require_token(), ready_within=15
         )

@@ -28,7 +28,7 @@ from bot.platforms.service import Platforms
 from bot.prompts.schedules import PROMPT_POST
 from bot.sandbox import Sandbox
 from bot.sandbox.permissions import P
-from bot.sandbox.sample import SampleCommunity, build_sample_community
+from bot.sandbox.sample import SampleCommunity, build_many_servers, build_sample_community
 from bot.scheduling.values import MisfirePolicy
 from storage.communities import (
     ensure_community,
@@ -455,4 +455,28 @@ async def test_a_platform_inbox_the_bot_cannot_use_and_one_that_waits(
         "choose its inbox with /platform inbox (the waiting copies go then)",
         "2 things to fix",
     ]
+    assert code == 1
+
+
+async def test_a_process_of_several_checks_its_own_slice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Sandbox() as sandbox:
+        community = build_sample_community(sandbox)
+        others = build_many_servers(sandbox, community.bot, 3)
+        await set_up(tmp_path, community)
+        home_shard = (community.guild.id >> 22) % 2
+        settings = settings_for(
+            sandbox, community.bot.token, tmp_path, SHARD_COUNT="2", SHARD_IDS=str(home_shard)
+        )
+        code, lines = await run_check(settings, capsys)
+    ours = [s.guild.name for s in others if (s.guild.id >> 22) % 2 == home_shard]
+    theirs = [s.guild.name for s in others if (s.guild.id >> 22) % 2 != home_shard]
+    assert ours and theirs  # the servers spread over both shards
+    assert lines[0] == (
+        f"This process runs shard {home_shard} of 2: {1 + len(ours)} servers of the bot's 4."
+    )
+    # Its own servers never set up are reported; the other shard's are another process's.
+    assert all(f"Server {name}:" in lines for name in ours), lines
+    assert not any(name in line for name in theirs for line in lines), lines
     assert code == 1

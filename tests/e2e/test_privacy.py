@@ -206,6 +206,7 @@ async def test_cancel_changes_nothing(harness: Harness) -> None:
 
 async def test_a_confirmation_expires_and_changes_nothing(harness: Harness) -> None:
     tom, lena = people(harness)
+    await registered(harness, tom)  # so that the end can tell "kept" from "not there yet"
     await log_some(harness, tom, lena)
     harness.bot.get_cog("Privacy").confirm_timeout = 0.3
     ask = await privacy(harness, tom, "forget")
