@@ -817,18 +817,3 @@ async def flows(
     for link_id, from_id, to_id, direction, created_at in responses:
         found.append(values.Flow(link_id, from_id, to_id, Direction(direction), True, created_at))
     return found
-
-
-async def responses_to(session: AsyncSession, share_id: int) -> int:
-    return int(
-        (
-            await session.execute(
-                select(func.count())
-                .select_from(PlatformResponse)
-                .join(
-                    PlatformDelivery, col(PlatformDelivery.id) == col(PlatformResponse.delivery_id)
-                )
-                .where(PlatformDelivery.share_id == share_id)
-            )
-        ).scalar_one()
-    )

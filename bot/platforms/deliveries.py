@@ -109,19 +109,6 @@ class Deliveries:
             last_error=None,
         )
 
-    async def not_sent(self, delivery_id: int, error: str, *, attempts: int) -> None:
-        """The copy did not go out (refused, or not found after a failure): back to pending,
-        tried again later."""
-        await self._set(
-            delivery_id,
-            state=DeliveryState.PENDING,
-            attempts=attempts,
-            next_attempt_at=self.clock() + retry_delay(attempts),
-            last_error=error[:300],
-            claimed_by=None,
-            claimed_until=None,
-        )
-
     async def retry_later(self, delivery_id: int, error: str, *, attempts: int) -> None:
         """Something failed on the way (Discord out of reach, five 429s): the step is tried
         again later; the state stays where it was."""

@@ -463,7 +463,7 @@ async def test_a_process_of_several_checks_its_own_slice(
 ) -> None:
     async with Sandbox() as sandbox:
         community = build_sample_community(sandbox)
-        others = build_many_servers(sandbox, community.bot, 3)
+        others = build_many_servers(sandbox, community.bot, 6)
         await set_up(tmp_path, community)
         home_shard = (community.guild.id >> 22) % 2
         settings = settings_for(
@@ -474,7 +474,7 @@ async def test_a_process_of_several_checks_its_own_slice(
     theirs = [s.guild.name for s in others if (s.guild.id >> 22) % 2 != home_shard]
     assert ours and theirs  # the servers spread over both shards
     assert lines[0] == (
-        f"This process runs shard {home_shard} of 2: {1 + len(ours)} servers of the bot's 4."
+        f"This process runs shard {home_shard} of 2: {1 + len(ours)} servers of the bot's 7."
     )
     # Its own servers never set up are reported; the other shard's are another process's.
     assert all(f"Server {name}:" in lines for name in ours), lines

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.client import CopBot, ShardedCopBot, make_bot, start_until_ready
 from bot.insights.digest import DIGEST_KIND, WHEN_TEXTS, Frequency
 from bot.sandbox import Sandbox
-from bot.sandbox.sample import SampleCommunity, build_many_servers, build_small_server
+from bot.sandbox.sample import SampleCommunity, build_many_servers
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.schedules import create_schedule
@@ -41,18 +41,19 @@ async def two_processes(tmp_path: Path) -> AsyncIterator[Slices]:
         sandbox = Sandbox()
         await sandbox.start()
         stack.push_async_callback(sandbox.stop)
-        first = build_small_server(sandbox, sandbox.create_bot("copbot"), "Community 000")
-        servers = [first, *build_many_servers(sandbox, first.bot, 19)]
+        account = sandbox.create_bot("copbot")
+        # Each with a moderator, a coordinator and a plain member.
+        servers = build_many_servers(sandbox, account, 20)
         url = migrated_sqlite_url(tmp_path)  # migrated once, before either process starts
         db = Database.connect(url)
         stack.push_async_callback(db.dispose)
         bots: list[CopBot] = []
         for shard in range(SHARDS):
             settings = settings_for(
-                sandbox, first.bot.token, url, shard_count=SHARDS, shard_ids=(shard,)
+                sandbox, account.token, url, shard_count=SHARDS, shard_ids=(shard,)
             )
             bot = make_bot(settings, db, guild_ready_timeout=0.05, process_id=f"process-{shard}")
-            task = await start_until_ready(bot, first.bot.token, ready_within=30)
+            task = await start_until_ready(bot, account.token, ready_within=30)
             stack.push_async_callback(_stopped, bot, task)
             bots.append(bot)
         yield Slices(sandbox, servers, bots, db)
