@@ -40,6 +40,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("copbot")
 
 
+def connect_database(settings: Settings) -> Database:
+    """The database as this process uses it: its pool size and statement timeout (PostgreSQL)."""
+    from storage.db import Database
+
+    return Database.connect(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        statement_timeout=settings.database_statement_timeout,
+    )
+
+
 class StartupError(Exception):
     """Start-up cannot go on; ``str()`` is the one line shown to the operator."""
 
@@ -445,13 +456,12 @@ async def run(settings: Settings) -> int:
     settings.check_database_folder()  # what can be known without Discord, creating nothing
 
     from bot.client import check_token, make_bot
-    from storage.db import Database
 
     # The token first: a refused one, or no way to reach Discord, must leave nothing behind.
     with _discord_errors(settings):
         await check_token(settings, token)
     settings.ensure_database_folder()
-    db = Database.connect(settings.database_url)
+    db = connect_database(settings)
     try:
         with _database_errors(settings):
             await db.migrate()
@@ -511,12 +521,11 @@ async def register_csv(settings: Settings, command: str, file: str, guild_id: in
     database."""
     from bot.membership import imports
     from bot.prompts import bank
-    from storage.db import Database
 
     # The migration's progress lines would only bury the result the operator is after.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     data = _read_input(file) if command.startswith("import-") else b""
-    db = Database.connect(settings.database_url)
+    db = connect_database(settings)
     try:
         with _database_errors(settings):
             await db.migrate()
@@ -582,7 +591,6 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.exports.request import ExportKind, ExportRequest, FileFormat, NameMode
     from bot.exports.service import Exports
     from bot.periods import Period, parse_day
-    from storage.db import Database
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     file_format = FileFormat(args.format)
@@ -606,7 +614,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
             f"{request.kind} as {file_format}: give a file with --out (it cannot go to stdout)"
         )
     progress: RowProgress | None = None
-    db = Database.connect(settings.database_url)
+    db = connect_database(settings)
     try:
         with _database_errors(settings):
             await db.migrate()
@@ -649,7 +657,6 @@ async def report(settings: Settings, args: argparse.Namespace) -> int:
     from bot.errors import CopbotError
     from bot.insights.service import Insights
     from bot.periods import Period, Span, parse_day, span_period, today_in
-    from storage.db import Database
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     typed = args.since is not None or args.until is not None
@@ -662,7 +669,7 @@ async def report(settings: Settings, args: argparse.Namespace) -> int:
         )
     except BadInput as error:
         raise StartupError(str(error)) from None
-    db = Database.connect(settings.database_url)
+    db = connect_database(settings)
     try:
         with _database_errors(settings):
             await db.migrate()

@@ -62,6 +62,14 @@ SETTING_HELP: dict[str, tuple[str, str]] = {
         "off: do not ask for the Message Content intent (fewer details in the contribution log)",
         "on",
     ),
+    "DATABASE_POOL_SIZE": (
+        "PostgreSQL connections this process keeps open (as many more when busy)",
+        "5",
+    ),
+    "DATABASE_STATEMENT_TIMEOUT": (
+        "seconds after which PostgreSQL stops one statement of this process",
+        "60",
+    ),
 }
 
 
@@ -88,6 +96,10 @@ class Settings:
     shard_ids: tuple[int, ...] | None
     # Ask Discord for the privileged Message Content intent (off: reduced classification).
     discord_message_content: bool = True
+    # PostgreSQL only: connections per process (several processes share one server's limit),
+    # and how long one statement may run before the server stops it.
+    database_pool_size: int = 5
+    database_statement_timeout: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -150,6 +162,14 @@ class Settings:
             discord_message_content=_parse_switch(
                 get("DISCORD_MESSAGE_CONTENT"), "DISCORD_MESSAGE_CONTENT", default=True
             ),
+            database_pool_size=_parse_int(
+                get("DATABASE_POOL_SIZE"), "DATABASE_POOL_SIZE", minimum=1
+            )
+            or 5,
+            database_statement_timeout=_parse_int(
+                get("DATABASE_STATEMENT_TIMEOUT"), "DATABASE_STATEMENT_TIMEOUT", minimum=1
+            )
+            or 60,
         )
 
     def require_token(self) -> str:

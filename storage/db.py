@@ -197,12 +197,29 @@ class Database:
         )
 
     @classmethod
-    def connect(cls, url: str, **engine_options: Any) -> Database:
+    def connect(
+        cls,
+        url: str,
+        *,
+        pool_size: int | None = None,
+        statement_timeout: float | None = None,
+        **engine_options: Any,
+    ) -> Database:
+        """``pool_size`` and ``statement_timeout`` (seconds) are PostgreSQL's: a pool of that
+        many connections (and as many more while busy), and the server stops a statement of
+        ours that runs longer. SQLite has one file and waits up to 30 s for its lock."""
         if make_url(url).get_backend_name() == "sqlite":
             ensure_sqlite_directory(url)
             engine = create_async_engine(url, connect_args={"timeout": 30}, **engine_options)
             event.listen(engine.sync_engine, "connect", _configure_sqlite)
         else:
+            if pool_size is not None:
+                engine_options.update(pool_size=pool_size, max_overflow=pool_size)
+            if statement_timeout is not None:
+                milliseconds = str(int(statement_timeout * 1000))
+                engine_options["connect_args"] = {
+                    "server_settings": {"statement_timeout": milliseconds}
+                }
             engine = create_async_engine(url, pool_pre_ping=True, **engine_options)
         event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
         return cls(engine)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from storage import app_state
 from storage.db import Database, database_unreachable
+from tests.databases import database_url
 
 
 async def test_a_sqlite_file_that_cannot_be_opened_is_unreachable(tmp_path: Path) -> None:
@@ -39,3 +41,20 @@ async def test_a_bug_is_not_an_outage(db: Database) -> None:
     assert not database_unreachable(caught.value)
     assert not database_unreachable(RuntimeError("boom"))
     assert not database_unreachable(ConnectionRefusedError("Discord, not the database"))
+
+
+@pytest.mark.postgres
+async def test_a_statement_over_the_timeout_is_stopped_and_the_pool_is_sized(
+    tmp_path: Path,
+) -> None:
+    async with database_url("postgresql", tmp_path) as url:
+        db = Database.connect(url, pool_size=3, statement_timeout=0.2)
+        try:
+            assert db.engine.pool.size() == 3  # type: ignore[attr-defined]
+            async with db.session() as session:
+                with pytest.raises(DBAPIError, match="statement timeout"):
+                    await session.execute(text("SELECT pg_sleep(2)"))
+            async with db.session() as session:  # the next statement runs as usual
+                assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            await db.dispose()

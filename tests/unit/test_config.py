@@ -79,6 +79,8 @@ def test_everything_set() -> None:
         ({"SHARD_COUNT": "2", "SHARD_IDS": "0,0"}, "SHARD_IDS"),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "one"}, "SHARD_IDS"),
         ({"DISCORD_MESSAGE_CONTENT": "maybe"}, "DISCORD_MESSAGE_CONTENT"),
+        ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE"),
+        ({"DATABASE_STATEMENT_TIMEOUT": "soon"}, "DATABASE_STATEMENT_TIMEOUT"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], setting: str) -> None:
@@ -294,3 +296,10 @@ def test_version() -> None:
         f"copbot {bot.__version__}\n",
         "",
     )
+
+
+def test_database_pool_and_statement_timeout_default_and_read() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.database_pool_size, defaults.database_statement_timeout) == (5, 60)
+    chosen = Settings.from_env({"DATABASE_POOL_SIZE": "12", "DATABASE_STATEMENT_TIMEOUT": "5"})
+    assert (chosen.database_pool_size, chosen.database_statement_timeout) == (12, 5)
