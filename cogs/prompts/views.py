@@ -179,7 +179,9 @@ async def review_by_button(
         interaction,
         f"Question #{question.id} is {'approved' if approve else 'rejected'}.",
     )
-    await announce_review(interaction, question)
+    # The button is on the card: edit that very message. (Its id may not be recorded yet when
+    # a moderator clicks the moment it appears.)
+    await announce_review(interaction, question, card=interaction.message)
 
 
 async def record_review(
@@ -200,26 +202,35 @@ async def record_review(
     )
 
 
-async def announce_review(interaction: GuildInteraction, question: Question) -> None:
+async def announce_review(
+    interaction: GuildInteraction, question: Question, *, card: discord.Message | None = None
+) -> None:
     """The decision on the review card, and to the submitter."""
-    await update_review_message(interaction.guild, question)
+    await update_review_message(interaction.guild, question, card=card)
     await tell_submitter(interaction.client, interaction.guild, question)
 
 
-async def update_review_message(guild: discord.Guild, question: Question) -> None:
-    if question.review_channel_id is None or question.review_message_id is None:
-        return
-    channel = guild.get_channel(question.review_channel_id)
-    if not isinstance(channel, discord.TextChannel):
-        return
+async def update_review_message(
+    guild: discord.Guild, question: Question, *, card: discord.Message | None = None
+) -> None:
+    """Show the question's state on its review card: ``card`` when the caller has it, else the
+    card recorded for the question."""
+    target: discord.Message | discord.PartialMessage | None = card
+    if target is None:
+        if question.review_channel_id is None or question.review_message_id is None:
+            return
+        channel = guild.get_channel(question.review_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        target = channel.get_partial_message(question.review_message_id)
     try:
         pending = question.status == QuestionStatus.PENDING
-        await channel.get_partial_message(question.review_message_id).edit(
+        await target.edit(
             embed=review_embed(question, member_name(guild, question.author_id)),
             view=review_view(question.id) if pending else None,
         )
-    except discord.HTTPException:
-        log.info("review message of question %s is gone", question.id)
+    except discord.HTTPException as error:
+        log.warning("could not update the review card of question %s: %s", question.id, error)
 
 
 async def tell_submitter(bot: CopBot, guild: discord.Guild, question: Question) -> None:
