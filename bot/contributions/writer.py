@@ -234,8 +234,11 @@ class ContributionWriter:
             if len(self._buffer) < self.flush_rows and not hurry:
                 # Let a batch gather: half a second, or until flush_rows are waiting.
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that comes as the event is set (the delivery worker met it at close).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+                    async with asyncio.timeout(self.flush_interval):
+                        await self._wake.wait()
             if self._buffer:
                 await self._write_with_retry()
 
