@@ -300,8 +300,11 @@ class Gateway:
         session = GatewaySession(bot, intents, int(data.get("large_threshold", 50)), shard)
         sessions = self.sandbox.gateway_sessions
         for old in list(sessions.values()):
-            # A new identify takes over the bot's session on the same shard.
-            if old.bot is bot and (old.shard_id, old.shard_count) == shard:
+            # Discord keeps every identified session: two processes holding one shard (an
+            # overlapping deploy) both get its events. A session of the shard left without a
+            # connection is one its bot gave up for this identify, so it goes.
+            same_shard = old.bot is bot and (old.shard_id, old.shard_count) == shard
+            if same_shard and old.connection is None:
                 old.alive = False
                 del sessions[old.session_id]
         sessions[session.session_id] = session

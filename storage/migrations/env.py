@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import metadata
 
 config = context.config
+
+# Held for the migration's transaction on PostgreSQL: processes of one deployment that start
+# together migrate one after the other, and the later ones find the schema already at head.
+MIGRATION_LOCK_KEY = 0x636F70626F74  # "copbot"
 
 
 def database_url() -> str:
@@ -31,6 +35,9 @@ def run_with(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,6 +17,8 @@ from storage.db import Database
 from storage.exports.contributions import count_contributions
 from storage.migrations.runner import alembic_config
 from storage.models import metadata
+from tests.databases import postgres_url
+from tests.e2e.processes import ROOT
 
 
 async def schema_differences(db: Database) -> list[object]:
@@ -132,3 +136,36 @@ async def test_whole_second_contribution_times_are_rewritten_on_sqlite(
     async with db.session() as session:
         counted = await count_contributions(session, 1, start, start + timedelta(seconds=1))
     assert counted == 1
+
+
+@pytest.mark.postgres
+async def test_processes_starting_together_migrate_one_after_the_other() -> None:
+    """Three processes of one deployment start at once on an empty PostgreSQL database: the
+    advisory lock makes one migrate and the others find the schema at head (without it, two
+    create the same tables and one start-up fails)."""
+    async with postgres_url() as url:
+        script = (
+            "import sys; from storage.migrations.runner import upgrade_to_head; "
+            "upgrade_to_head(sys.argv[1])"
+        )
+        runs = [
+            asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                script,
+                url,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            for _ in range(3)
+        ]
+        processes = await asyncio.gather(*runs)
+        outputs = await asyncio.gather(*(p.communicate() for p in processes))
+        for process, (output, _) in zip(processes, outputs, strict=True):
+            assert process.returncode == 0, output.decode(errors="replace")
+        db = Database.connect(url)
+        try:
+            assert await schema_differences(db) == []
+        finally:
+            await db.dispose()

@@ -1,0 +1,1 @@
+"""Drills: real processes, real PostgreSQL, the sandbox; crashes, overlaps and outages."""
