@@ -31,6 +31,7 @@ from bot.membership.organisations import Organisations
 from bot.membership.profiles import Profiles
 from bot.membership.register import Register
 from bot.membership.rolesync_register import RoleSyncRegister
+from bot.pacing import BACKGROUND_REQUESTS_PER_SECOND, RequestPacer
 from bot.platforms.deliveries import Deliveries
 from bot.platforms.digest_schedules import PlatformDigests
 from bot.platforms.service import Platforms
@@ -192,6 +193,7 @@ class CopBot(commands.Bot):
         self.cog_modules = tuple(cogs)
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
         self.scheduler = Scheduler(db, process_id=self.process_id, serves=self.shard_slice.owns)
+        self.request_pacer = RequestPacer(BACKGROUND_REQUESTS_PER_SECOND)
         self.optouts = OptOuts()
         self.contribution_writer = ContributionWriter(db, optouts=self.optouts)
         self._receivers: dict[str, list[Callable[..., None]]] = {}

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 MAX_SINCE = 40  # a date, e.g. 2026-01-31, with room for spaces around it
 PROGRESS_EVERY = 2.0  # seconds between edits of the backfill progress message
+HISTORY_PAGE = 100  # messages discord.py asks for in one request of channel.history
 
 
 def place_of(channel: Any) -> Place:
@@ -360,9 +361,16 @@ class Contributions(
         after: discord.abc.Snowflake | None,
         limit: int = GAP_REPAIR_LIMIT,
     ) -> AsyncIterator[discord.Message]:
-        # discord.py paces these requests within Discord's rate limits.
+        # One request per page of history, each in its turn with the process's other
+        # background work: a restart in many servers reads them all without a global 429.
+        pacer = self.bot.request_pacer
         try:
+            await pacer.wait()
+            read = 0
             async for message in channel.history(limit=limit, after=after, oldest_first=True):
+                read += 1
+                if read % HISTORY_PAGE == 0:
+                    await pacer.wait()
                 yield message
         except discord.Forbidden:
             log.info("cannot read the history of #%s", channel)

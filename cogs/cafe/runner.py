@@ -19,7 +19,6 @@ that the bot keeps trying and once that it is done, restart or not.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import time
@@ -49,9 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
-# Discord's global limit is 50 requests a second per bot; discord.py waits out each route's
-# bucket but does not spread requests under the global one. Opening a big café stays below it.
-CAFE_REQUESTS_PER_SECOND = 40.0
 PROGRESS_EVERY_SECONDS = 2.0  # how often the progress message is edited while threads open
 # A round's thread stays open a day at most if never closed (Discord allows four durations).
 THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
@@ -74,27 +70,11 @@ def nonce(cafe_id: int, *parts: object) -> str:
     return f"c{cafe_id}" + "".join(str(part) for part in parts)[:20]
 
 
-class RequestPacer:
-    """Spreads requests evenly: at most ``rate`` a second, over every café of this bot."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next_slot = 0.0
-
-    async def wait(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
 class CafeRunner:
     def __init__(self, bot: CopBot, service: CafeService) -> None:
         self.bot = bot
         self.service = service
-        self.pacer = RequestPacer(CAFE_REQUESTS_PER_SECOND)
+        self.pacer = bot.request_pacer  # shared with the other background work of the process
         self.thread_ids: set[int] = set()  # every café thread: the log always records them
         self.signups = SignupRefresher(bot)
         self.facilitator_called: dict[int, float] = {}  # table row -> when (time.monotonic)

@@ -527,8 +527,9 @@ async def test_a_restart_mid_share_posts_each_copy_once_within_rate_limits(
         assert [len(copies_in(harness, inbox)) for inbox in inboxes] == [1] * 50
         assert all(copies_in(harness, inbox)[0].thread is not None for inbox in inboxes)
         # Paced, the copies and their threads never met a 429 while they ran alone. (After the
-        # restart the new process reads 53 servers' history to catch up the contribution log,
-        # at Discord's global limit: a copy then may meet that burst's global 429.)
+        # restart the new process also reads 53 servers' history to catch up the contribution
+        # log, at 40 requests a second: with the copies' 10 that is Discord's global limit, so
+        # a copy then may meet a global 429.)
         posts = [(path, status) for method, path, status in before_restart if method == "POST"]
         assert len([path for path, _ in posts if path.endswith("/threads")]) >= 25
         assert [(path, status) for _, path, status in before_restart if status == 429] == []
