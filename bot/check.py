@@ -7,7 +7,7 @@ is wrong and how to fix it; the command line prints them (bot/cli.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -453,17 +453,27 @@ class ServerPayloads:
 
 @dataclass(frozen=True, slots=True)
 class DiscordState:
-    """The token's bot, the application's findings (intents) and the servers the bot is in."""
+    """The token's bot, the application's findings (intents), the servers the bot is in (of this
+    process's slice), and how many it is in altogether."""
 
     bot_id: int
     findings: list[Finding]
     servers: list[ServerPayloads]
+    all_servers: int
+
+
+GUILDS_PAGE = 200  # the most GET /users/@me/guilds returns at a time
 
 
 async def check_discord(
-    settings: Settings, token: str, *, within: float = TOKEN_CHECK_WITHIN
+    settings: Settings,
+    token: str,
+    *,
+    serves: Callable[[int], bool] | None = None,
+    within: float = TOKEN_CHECK_WITHIN,
 ) -> DiscordState:
-    """The token, the privileged intents, and every server the bot is in as Discord shows it.
+    """The token, the privileged intents, the shard count Discord recommends, and every server
+    the bot is in as Discord shows it (only those ``serves`` accepts, when given).
 
     Raises what discord.py and aiohttp raise for a refused token or an unreachable Discord
     (as :func:`bot.client.check_token`), for the command line to word."""
@@ -486,26 +496,49 @@ async def check_discord(
                 if "Message Content Intent" in missing:
                     fix += " (or set DISCORD_MESSAGE_CONTENT=off to run without message content)"
                 found.append(Finding("the bot may not use " + " and ".join(missing), fix))
-            guilds = await http.get_guilds(200)
-            if not guilds:
-                found.append(
-                    Finding(
-                        "the bot is in no server",
-                        "invite it with the invite link copbot run prints when it starts",
-                    )
+            recommended, _, _ = await http.get_bot_gateway()
+        guild_ids = await _all_guild_ids(http)
+        if not guild_ids:
+            found.append(
+                Finding(
+                    "the bot is in no server",
+                    "invite it with the invite link copbot run prints when it starts",
                 )
-            for partial in guilds:
-                guild_id = int(partial["id"])
-                servers.append(
-                    ServerPayloads(
-                        await http.get_guild(guild_id, with_counts=False),
-                        await http.get_all_guild_channels(guild_id),
-                        await http.get_member(guild_id, bot_id),
-                    )
+            )
+        shards = settings.shard_count or 1
+        if recommended > shards:
+            found.append(
+                Finding(
+                    f"Discord recommends {recommended} shards for the bot's "
+                    f"{len(guild_ids)} servers; it runs {shards}",
+                    f"set SHARD_COUNT={recommended} in every process and split SHARD_IDS "
+                    "between them (README: Running several processes)",
+                    warning=True,
                 )
+            )
+        for guild_id in guild_ids:
+            if serves is not None and not serves(guild_id):
+                continue
+            servers.append(
+                ServerPayloads(
+                    await http.get_guild(guild_id, with_counts=False),
+                    await http.get_all_guild_channels(guild_id),
+                    await http.get_member(guild_id, bot_id),
+                )
+            )
     finally:
         await http.close()
-    return DiscordState(bot_id, found, servers)
+    return DiscordState(bot_id, found, servers, len(guild_ids))
+
+
+async def _all_guild_ids(http: discord.http.HTTPClient) -> list[int]:
+    """Every server the bot is in, a page at a time."""
+    ids: list[int] = []
+    while True:
+        page = await http.get_guilds(GUILDS_PAGE, after=ids[-1] if ids else None)
+        ids += sorted(int(partial["id"]) for partial in page)
+        if len(page) < GUILDS_PAGE:
+            return ids
 
 
 async def guild_findings(

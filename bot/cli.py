@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import re
@@ -414,23 +413,20 @@ async def check(settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     findings: list[checks.Finding] = []
     discord_state: checks.DiscordState | None = None
+    shards = ShardSlice.of(settings.shard_count, settings.shard_ids)
     try:
         with _discord_errors(settings):
-            discord_state = await checks.check_discord(settings, token)
+            # This process's slice only: the other processes' servers are theirs to check.
+            discord_state = await checks.check_discord(
+                settings, token, serves=shards.owns if shards.sharded else None
+            )
         findings += discord_state.findings
     except StartupError as error:
         findings.append(checks.Finding(str(error)))
-    shards = ShardSlice.of(settings.shard_count, settings.shard_ids)
     if discord_state is not None and shards.sharded:
-        # This process's slice only: the other processes' servers are theirs to check.
-        every = len(discord_state.servers)
-        discord_state = dataclasses.replace(
-            discord_state,
-            servers=[s for s in discord_state.servers if shards.owns(s.guild_id)],
-        )
         print(
             f"This process runs {shards.describe()}: {_count(len(discord_state.servers))} "
-            f"of the bot's {every}."
+            f"of the bot's {discord_state.all_servers}."
         )
     guild_ids = [] if discord_state is None else [s.guild_id for s in discord_state.servers]
     database: checks.DatabaseState | None = None

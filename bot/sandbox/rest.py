@@ -119,13 +119,32 @@ async def get_me(request: web.Request) -> web.Response:
 
 
 async def get_my_guilds(request: web.Request) -> web.Response:
-    """The servers the bot is in, as partial guilds with its permissions in each."""
+    """The servers the bot is in, as partial guilds with its permissions in each: at most
+    ``limit`` (1 to 200, default 200) in id order, after ``after`` or just before ``before``."""
     bot = current_bot(request)
+    query = request.query
+    try:
+        limit = int(query.get("limit", 200))
+        after = int(query["after"]) if "after" in query else None
+        before = int(query["before"]) if "before" in query else None
+    except ValueError:
+        raise DiscordHTTPError(400, 50035, "Invalid Form Body") from None
+    if not 1 <= limit <= 200:
+        raise DiscordHTTPError(400, 50035, "Invalid Form Body")
+    joined = sorted(
+        (g for g in sandbox_of(request).guilds if g.get_member(bot.user.id) is not None),
+        key=lambda g: g.id,
+    )
+    if after is not None:
+        joined = [g for g in joined if g.id > after][:limit]
+    elif before is not None:
+        joined = [g for g in joined if g.id < before][-limit:]
+    else:
+        joined = joined[:limit]
     found: list[dict[str, object]] = []
-    for guild in sandbox_of(request).guilds:
+    for guild in joined:
         member = guild.get_member(bot.user.id)
-        if member is None:
-            continue
+        assert member is not None
         found.append(
             {
                 "id": str(guild.id),

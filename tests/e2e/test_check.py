@@ -480,3 +480,41 @@ async def test_a_process_of_several_checks_its_own_slice(
     assert all(f"Server {name}:" in lines for name in ours), lines
     assert not any(name in line for name in theirs for line in lines), lines
     assert code == 1
+
+
+async def test_a_bot_in_more_servers_than_one_page_counts_them_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Discord lists a bot's servers 200 at a time: the count, and the slice, cover every page."""
+    async with Sandbox() as sandbox:
+        community = build_sample_community(sandbox)
+        others = build_many_servers(sandbox, community.bot, 250)
+        await set_up(tmp_path, community)
+        settings = settings_for(
+            sandbox, community.bot.token, tmp_path, SHARD_COUNT="16", SHARD_IDS="0"
+        )
+        code, lines = await run_check(settings, capsys)
+    ours = [s for s in [community, *others] if (s.guild.id >> 22) % 16 == 0]
+    assert lines[0] == f"This process runs shard 0 of 16: {len(ours)} servers of the bot's 251."
+    assert not any("recommends" in line for line in lines), lines
+    assert code == 1
+
+
+async def test_fewer_shards_than_discord_recommends_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Discord's limits scaled down a hundredfold: a shard recommended per 10 servers.
+    async with Sandbox(max_guilds_per_shard=25) as sandbox:
+        community = build_sample_community(sandbox)
+        build_many_servers(sandbox, community.bot, 20)
+        await set_up(tmp_path, community)
+        settings = settings_for(
+            sandbox, community.bot.token, tmp_path, SHARD_COUNT="2", SHARD_IDS="0,1"
+        )
+        code, lines = await run_check(settings, capsys)
+    assert (
+        "  - warning: Discord recommends 3 shards for the bot's 21 servers; it runs 2: set "
+        "SHARD_COUNT=3 in every process and split SHARD_IDS between them (README: Running "
+        "several processes)"
+    ) in lines, lines
+    assert code == 1  # the servers never set up

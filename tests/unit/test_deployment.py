@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "compose.yaml"
+COMPOSE_SHARDED = ROOT / "deploy" / "compose.sharded.yaml"
 UNIT = ROOT / "deploy" / "copbot.service"
 PYPROJECT = ROOT / "pyproject.toml"
 
@@ -154,15 +155,15 @@ def test_dockerignore_keeps_secrets_and_data_out_and_lets_the_build_inputs_in() 
 # --- compose.yaml -------------------------------------------------------------------------------
 
 
-def compose_as_data() -> dict[str, Any] | None:
-    """compose.yaml read by PyYAML: in this interpreter, or else in a Python on PATH that has it
-    (the check needs a YAML parser, copbot does not: no dependency is added for it)."""
+def compose_as_data(path: Path = COMPOSE) -> dict[str, Any] | None:
+    """A compose file read by PyYAML: in this interpreter, or else in a Python on PATH that has
+    it (the check needs a YAML parser, copbot does not: no dependency is added for it)."""
     try:
         import yaml  # type: ignore[import-untyped]
     except ImportError:
         pass
     else:
-        loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         return loaded
     program = "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"
     for name in ("python3", "python3.11", "python"):
@@ -170,7 +171,7 @@ def compose_as_data() -> dict[str, Any] | None:
         if interpreter is None or Path(interpreter).resolve() == Path(sys.executable).resolve():
             continue
         done = subprocess.run(
-            [interpreter, "-c", program, str(COMPOSE)],
+            [interpreter, "-c", program, str(path)],
             capture_output=True,
             text=True,
             timeout=30,
@@ -226,6 +227,46 @@ def test_compose_database_url_is_one_copbot_accepts_for_the_postgres_service(
     assert settings.database_url == "postgresql+asyncpg://copbot:s3cret@postgres:5432/copbot"
 
 
+@pytest.fixture(scope="module")
+def compose_sharded() -> dict[str, Any]:
+    data = compose_as_data(COMPOSE_SHARDED)
+    if data is None:
+        pytest.skip(f"no YAML parser: PyYAML is in no Python on PATH {MISSING_TOOL}")
+    return data
+
+
+def test_the_sharded_example_runs_every_shard_once_on_the_one_database(
+    compose: dict[str, Any], compose_sharded: dict[str, Any]
+) -> None:
+    """deploy/compose.sharded.yaml added to compose.yaml: two copbot processes whose slices
+    cover the shards exactly once, each with the database of the postgres service."""
+    base, added = compose["services"], compose_sharded["services"]
+    assert set(added) == {"copbot", "copbot-shard-1"}
+    extended = added["copbot-shard-1"]["extends"]
+    # Paths in an added file are read from the first file's folder.
+    assert extended == {"file": "compose.yaml", "service": "copbot"}
+    processes = {
+        name: {**base["copbot"]["environment"], **service["environment"]}
+        for name, service in added.items()
+    }
+    url = base["copbot"]["environment"]["DATABASE_URL"]
+    password = compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    slices = []
+    for environment in processes.values():
+        assert environment["DATABASE_URL"] == url
+        settings = Settings.from_env(
+            {**environment, "DATABASE_URL": url.replace(password, "s3cret")}, dotenv=False
+        )
+        slices.append((settings.shard_count, settings.shard_ids))
+    counts = {count for count, _ in slices}
+    assert counts == {2}
+    shards = sorted(shard for _, ids in slices for shard in ids or ())
+    assert shards == list(range(2))  # each shard run by exactly one process
+    # Each process writes its files to a volume of its own.
+    assert added["copbot-shard-1"]["volumes"] == ["copbot-shard-1-data:/data"]
+    assert set(compose_sharded["volumes"]) == {"copbot-shard-1-data"}
+
+
 def compose_command() -> list[str] | None:
     """`docker compose` or `podman compose` when the compose plugin answers, else None."""
     for tool in ("docker", "podman"):
@@ -261,6 +302,17 @@ def test_docker_compose_config_accepts_the_compose_file(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+    # With the sharded example added: two copbot processes on the one database.
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(COMPOSE_SHARDED, tmp_path / "deploy" / COMPOSE_SHARDED.name)
+    sharded = subprocess.run(
+        [*command, "-f", "compose.yaml", "-f", "deploy/compose.sharded.yaml", "config",
+         "--services"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert sharded.returncode == 0, sharded.stderr
+    assert set(sharded.stdout.split()) == {"copbot", "copbot-shard-1", "postgres"}
 
     # Without the password compose refuses to start, saying what to set.
     (tmp_path / ".env").write_text("DISCORD_TOKEN=not-a-token\n", encoding="utf-8")
