@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +75,17 @@ def note_change(place: str) -> None:
         record.places.add(place)
 
 
+@contextmanager
+def bookkeeping() -> Iterator[None]:
+    """What is written in this block is the bot's own bookkeeping (a claim, a lease), not a
+    change the person's interaction made: it marks no record."""
+    token = _changes.set(None)
+    try:
+        yield
+    finally:
+        _changes.reset(token)
+
+
 # A session notes in its ``info`` whether its transaction wrote something, and whether a commit
 # made such writes permanent. Reads, and commits of transactions that only read, mark nothing.
 _WROTE = "copbot.wrote"
@@ -117,7 +128,15 @@ def _note_committed_writes(session: AsyncSession) -> None:
 
 
 class DatabaseUnreachable(ConnectionError):
-    """A connection to the database could not be made (refused, timed out, host unknown)."""
+    """A connection to the database could not be made (refused, timed out, host unknown), or
+    the server stopped answering."""
+
+
+CONNECT_WITHIN = 10.0
+"""PostgreSQL: seconds to wait for a new connection (asyncpg's own default is 60)."""
+SILENT_SERVER_GRACE = 5.0
+"""PostgreSQL: seconds past the statement timeout after which a statement without an answer is
+given up (the server stops it at the timeout: silence after that means it is out of reach)."""
 
 
 def _connect_or_unreachable(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -187,6 +206,16 @@ def database_unreachable(error: BaseException) -> bool:
     return False
 
 
+@contextmanager
+def _silence_is_unreachable() -> Iterator[None]:
+    """asyncpg's command timeout ends a statement with a bare TimeoutError: inside a session
+    that is the server's silence (a caller's own deadline arrives as a cancellation here)."""
+    try:
+        yield
+    except TimeoutError as error:
+        raise DatabaseUnreachable("the database did not answer in time") from error
+
+
 class Database:
     """Owns the engine; hands out sessions. Build one per process with :meth:`connect`."""
 
@@ -215,11 +244,15 @@ class Database:
         else:
             if pool_size is not None:
                 engine_options.update(pool_size=pool_size, max_overflow=pool_size)
+            # A server that stops answering (no refusal, no reset) must not hold a command
+            # forever: a connection is given up after CONNECT_WITHIN, a statement a little after
+            # the server itself would have stopped it.
+            connect_args: dict[str, Any] = {"timeout": CONNECT_WITHIN}
             if statement_timeout is not None:
                 milliseconds = str(int(statement_timeout * 1000))
-                engine_options["connect_args"] = {
-                    "server_settings": {"statement_timeout": milliseconds}
-                }
+                connect_args["server_settings"] = {"statement_timeout": milliseconds}
+                connect_args["command_timeout"] = statement_timeout + SILENT_SERVER_GRACE
+            engine_options["connect_args"] = connect_args
             engine = create_async_engine(url, pool_pre_ping=True, **engine_options)
         event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
         return cls(engine)
@@ -235,21 +268,23 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session; commit inside the block, anything not committed is rolled back."""
-        async with self._sessions() as session:
-            try:
-                yield session
-            finally:
-                _note_committed_writes(session)
+        with _silence_is_unreachable():
+            async with self._sessions() as session:
+                try:
+                    yield session
+                finally:
+                    _note_committed_writes(session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits when the block ends without error."""
-        async with self._sessions() as session:
-            try:
-                async with session.begin():
-                    yield session
-            finally:
-                _note_committed_writes(session)
+        with _silence_is_unreachable():
+            async with self._sessions() as session:
+                try:
+                    async with session.begin():
+                        yield session
+                finally:
+                    _note_committed_writes(session)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (Alembic), in a worker thread."""

@@ -117,13 +117,22 @@ async def rows_naming(db: Database, names: tuple[str, ...]) -> list[str]:
 
 class Outage:
     """A TCP relay in front of PostgreSQL that can be cut (connections refused and the open
-    ones dropped) and restored on the same port."""
+    ones dropped) and restored on the same port, or fall silent (connections stay open and no
+    byte passes, as behind a dead router) and flow again."""
 
     def __init__(self, target_port: int = 5432) -> None:
         self.target_port = target_port
         self.port = 0
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def fall_silent(self) -> None:
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
 
     async def up(self) -> None:
         self._server = await asyncio.start_server(
@@ -150,6 +159,7 @@ class Outage:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await src.read(65536):
+                    await self._flowing.wait()
                     dst.write(data)
                     await dst.drain()
             dst.close()

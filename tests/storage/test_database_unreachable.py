@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from storage import app_state
 from storage.db import Database, database_unreachable
 from tests.databases import database_url
+from tests.storage.helpers import Outage
 
 
 async def test_a_sqlite_file_that_cannot_be_opened_is_unreachable(tmp_path: Path) -> None:
@@ -58,3 +61,35 @@ async def test_a_statement_over_the_timeout_is_stopped_and_the_pool_is_sized(
                 assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
         finally:
             await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_server_that_falls_silent_is_unreachable_soon_after_the_statement_timeout(
+    tmp_path: Path,
+) -> None:
+    """Behind a dead router no refusal and no reset ever comes: the statement is given up a
+    little after the statement timeout, and counted as "cannot reach", not as a bug."""
+    async with database_url("postgresql", tmp_path) as url:
+        outage = Outage()
+        await outage.up()
+        relayed = make_url(url).set(host="127.0.0.1", port=outage.port)
+        db = Database.connect(relayed.render_as_string(hide_password=False), statement_timeout=1)
+        try:
+            async with db.session() as session:
+                assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+            outage.fall_silent()
+            started = time.monotonic()
+            with pytest.raises(Exception) as caught:
+                async with asyncio.timeout(30):  # without a client-side limit: forever
+                    async with db.session() as session:
+                        await session.execute(text("SELECT 1"))
+            assert database_unreachable(caught.value), caught.value
+            waited = time.monotonic() - started
+            print(f"given up after {waited:.1f} s (statement timeout 1 s)")
+            outage.flow()
+            async with db.session() as session:  # back as soon as bytes flow again
+                assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            outage.flow()
+            await db.dispose()
+            await outage.down()
