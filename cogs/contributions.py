@@ -126,6 +126,11 @@ class Contributions(
         self._newest_at_start: dict[int, int] | None = None
         self._loaded_at = datetime.now(UTC)
         self._gap_repair: asyncio.Task[None] | None = None
+        self._repair_again = False  # a shard connected afresh while gap repair ran
+        # The newest message id received so far, and its value when a shard last connected
+        # afresh (READY): what that session's live messages were not.
+        self._newest_received = 0
+        self._received_before_ready: int | None = None
         self.gap_repairs_done = 0  # finished gap-repair runs (tests wait on it)
 
     async def cog_load(self) -> None:
@@ -215,9 +220,17 @@ class Contributions(
             "raw_reaction_clear": self.on_raw_reaction_clear,
             "raw_reaction_clear_emoji": self.on_raw_reaction_clear_emoji,
             "thread_create": self.on_thread_create,
+            "connect": self.on_connect,
         }
 
+    def on_connect(self) -> None:
+        """A new session (READY, not a RESUME): its live messages come after everything
+        received so far; the earliest such moment since the last gap repair is kept."""
+        if self._received_before_ready is None:
+            self._received_before_ready = self._newest_received
+
     def on_message(self, message: discord.Message) -> None:
+        self._newest_received = max(self._newest_received, message.id)
         row = self._contribution(message)
         if row is not None:
             self.writer.add(row)
@@ -300,7 +313,18 @@ class Contributions(
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
+        self._start_gap_repair()
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        # One shard of several that identified afresh gets no new on_ready from discord.py
+        # (only when every shard of the process did); at start-up on_ready follows.
+        if self.bot.is_ready():
+            self._start_gap_repair()
+
+    def _start_gap_repair(self) -> None:
         if self._gap_repair is not None and not self._gap_repair.done():
+            self._repair_again = True
             return
         self._gap_repair = self.bot.run_in_background(
             self._repair_gaps(), "contribution gap repair"
@@ -309,13 +333,21 @@ class Contributions(
     # --- gap repair ---------------------------------------------------------------------------
     async def _repair_gaps(self) -> None:
         """Read, for every tracked channel and active thread, what was posted after the newest
-        logged message (at most GAP_REPAIR_LIMIT per channel): what the bot missed while down."""
+        logged message (at most GAP_REPAIR_LIMIT per channel): what the bot missed while down,
+        or, after a later READY (a new session), while the old session was lost."""
         try:
             newest = self._newest_at_start
             self._newest_at_start = None
-            if newest is None:  # a later READY (new session): what is logged now
+            received = self._received_before_ready
+            self._received_before_ready = None
+            if newest is None:
+                if received is None:
+                    return  # no session started afresh since the last run
+                # A later READY: logged messages older than the new session's live ones
+                # (those hide nothing); the process's start when none had come yet.
+                before = received or discord.utils.time_snowflake(self._loaded_at)
                 await self.writer.flush()
-                newest = await self.log.newest_logged()
+                newest = await self.log.newest_logged(before=before)
             for guild in list(self.bot.guilds):
                 since = await self._logging_since(guild)
                 logged = 0
@@ -331,6 +363,9 @@ class Contributions(
                     log.info("gap repair: %d missed messages logged in %s", logged, guild.name)
         finally:
             self.gap_repairs_done += 1
+        if self._repair_again:
+            self._repair_again = False
+            await self._repair_gaps()
 
     async def _logging_since(self, guild: discord.Guild) -> int:
         """The message id from which this server is logged: the first time the bot runs in it,

@@ -401,12 +401,16 @@ async def mark_thread_start(session: AsyncSession, message_id: int, author_id: i
     )
 
 
-async def newest_message_ids_by_channel(session: AsyncSession) -> dict[int, int]:
-    """The newest logged message of every channel and thread, in one query (gap repair takes
-    this snapshot before the gateway connects, so live messages cannot hide a gap)."""
-    statement = select(
-        col(Contribution.channel_id), func.max(col(Contribution.message_id))
-    ).group_by(col(Contribution.channel_id))
+async def newest_message_ids_by_channel(
+    session: AsyncSession, *, before: int | None = None
+) -> dict[int, int]:
+    """The newest logged message of every channel and thread (older than message id ``before``
+    when given), in one query (gap repair takes this snapshot before the gateway connects, so
+    live messages cannot hide a gap)."""
+    statement = select(col(Contribution.channel_id), func.max(col(Contribution.message_id)))
+    if before is not None:
+        statement = statement.where(col(Contribution.message_id) < before)
+    statement = statement.group_by(col(Contribution.channel_id))
     return {row[0]: row[1] for row in (await session.execute(statement)).all()}
 
 

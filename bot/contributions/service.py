@@ -211,10 +211,10 @@ class ContributionLog:
             return await log_queries.tracked_channels(session, guild_id)
 
     # gap repair -----------------------------------------------------------------------------
-    async def newest_logged(self) -> dict[int, int]:
-        """The newest logged message id of every channel and thread."""
+    async def newest_logged(self, *, before: int | None = None) -> dict[int, int]:
+        """The newest logged message id of every channel and thread (older than ``before``)."""
         async with self.db.session() as session:
-            return await log_queries.newest_message_ids_by_channel(session)
+            return await log_queries.newest_message_ids_by_channel(session, before=before)
 
     async def logging_since(self, guild_id: int, guild_name: str, first_time: int) -> int:
         """The message id from which a community is logged: ``first_time`` the first time

@@ -187,8 +187,23 @@ class GatewaySession:
         if self.connection is not None:
             self.connection.send(frame)
 
-    def replay_after(self, seq: int) -> list[dict[str, Any]]:
+    def replay_after(self, seq: int) -> list[dict[str, Any]] | None:
+        """The events after ``seq``; None when some of them are no longer kept (too old to
+        resume: Discord then answers INVALID_SESSION)."""
+        if self.buffer and seq < self.buffer[0][0] - 1:
+            return None
         return [frame for s, frame in self.buffer if s > seq]
+
+
+@dataclass(frozen=True)
+class ResumeRecord:
+    """A RESUME the gateway accepted: the shard, the last seq the client had, how many missed
+    events it replayed, and whether the connection was cut before RESUMED (``cut_next_resume``)."""
+
+    shard_id: int
+    after_seq: int
+    replayed: int
+    cut: bool
 
 
 class GatewayHost(Protocol):
@@ -198,6 +213,7 @@ class GatewayHost(Protocol):
     """
 
     gateway_sessions: dict[str, GatewaySession]  # by session id
+    gateway_resumes: list[ResumeRecord]
     session_starts: SessionStarts
     max_guilds_per_shard: int
 
@@ -216,6 +232,9 @@ class Gateway:
     def __init__(self, sandbox: GatewayHost) -> None:
         self.sandbox = sandbox
         self.connections: set[Connection] = set()
+        # By shard id: how many replayed events the next RESUMEs of that shard get before their
+        # connection drops (a network failure in the middle of a replay).
+        self.resume_cuts: dict[int, deque[int]] = {}
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -321,14 +340,38 @@ class Gateway:
         if session is None or not session.alive or session.bot is not bot:
             conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
             return None
+        after_seq = int(data.get("seq") or 0)
+        missed = session.replay_after(after_seq)
+        if missed is None:
+            conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return None
         if session.connection is not None and session.connection is not conn:
             session.connection.close(4000)
+        session.connection = None
+        cuts = self.resume_cuts.get(session.shard_id)
+        if cuts:
+            replayed = missed[: cuts.popleft()]
+            for frame in replayed:
+                conn.send(frame)
+            conn.close(4000)  # dropped before RESUMED: the client resumes again from there
+            self._resumed(session, after_seq, len(replayed), cut=True)
+            return session
         session.connection = conn
-        for frame in session.replay_after(int(data.get("seq") or 0)):
+        for frame in missed:
             conn.send(frame)
         session.dispatch("RESUMED", {"_trace": ["sandbox"]})
         self.sandbox.log_event("RESUMED", {})
+        self._resumed(session, after_seq, len(missed), cut=False)
         return session
+
+    def _resumed(self, session: GatewaySession, after_seq: int, replayed: int, cut: bool) -> None:
+        record = ResumeRecord(session.shard_id, after_seq, replayed, cut)
+        self.sandbox.gateway_resumes.append(record)
+
+    def cut_next_resume(self, shard_id: int, after: int) -> None:
+        """The next RESUME of ``shard_id`` not yet cut replays ``after`` missed events, then its
+        connection drops before RESUMED."""
+        self.resume_cuts.setdefault(shard_id, deque()).append(after)
 
     async def close_all(self) -> None:
         for conn in list(self.connections):

@@ -27,8 +27,10 @@ from bot.sandbox.gateway import (
     INVALID_SESSION,
     MAX_GUILDS_PER_SHARD,
     MESSAGE_CONTENT,
+    RECONNECT,
     Gateway,
     GatewaySession,
+    ResumeRecord,
     SessionStarts,
     recommended_shards,
 )
@@ -106,6 +108,7 @@ class Sandbox(Actors):
         self.command_sync_count = 0
         self.registered_commands: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
         self.gateway_sessions: dict[str, GatewaySession] = {}  # by session id
+        self.gateway_resumes: list[ResumeRecord] = []  # every RESUME accepted, in order
         self._messages: dict[int, Message] = {}
         self.attachments_by_id: dict[int, Attachment] = {}
         self.interactions_by_id: dict[int, SandboxInteraction] = {}
@@ -304,21 +307,40 @@ class Sandbox(Actors):
     ) -> None:
         """Drop the bot's WebSockets (of one shard with ``shard_id``); a resumable drop lets it
         RESUME and get the missed events."""
-        sessions = [
-            s
-            for s in self.gateway_sessions.values()
-            if (bot is None or s.bot is bot) and (shard_id is None or s.shard_id == shard_id)
-        ]
-        for session in sessions:
+        for session in self._sessions_of_shard(bot, shard_id):
             conn = session.connection
             session.connection = None
+            if not resumable:
+                session.alive = False  # a RESUME still on its way is answered INVALID_SESSION
             if conn is None:
                 continue
             if resumable:
                 conn.close(4000)
             else:
-                session.alive = False
                 conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+
+    def reconnect_bot(self, bot: BotAccount | None = None, shard_id: int | None = None) -> None:
+        """Ask the bot's connected sessions (of one shard with ``shard_id``) to reconnect and
+        resume (op 7 RECONNECT, as Discord does before moving a session); events from now on
+        wait for the RESUME."""
+        for session in self._sessions_of_shard(bot, shard_id):
+            if session.connection is not None:
+                session.connection.send({"op": RECONNECT, "d": None, "s": None, "t": None})
+                session.connection = None
+
+    def cut_next_resume(self, shard_id: int = 0, *, after: int = 1) -> None:
+        """The next RESUME of ``shard_id`` replays ``after`` of the missed events, then its
+        connection drops before RESUMED (a drop in the middle of a replay)."""
+        self._gateway.cut_next_resume(shard_id, after)
+
+    def _sessions_of_shard(
+        self, bot: BotAccount | None, shard_id: int | None
+    ) -> list[GatewaySession]:
+        return [
+            s
+            for s in self.gateway_sessions.values()
+            if (bot is None or s.bot is bot) and (shard_id is None or s.shard_id == shard_id)
+        ]
 
     def is_connected(self, bot: BotAccount | None = None) -> bool:
         return any(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from typing import Any
 
 import discord
@@ -300,3 +301,125 @@ async def test_two_hundred_servers_build_fast_and_spread_over_the_shards(
     assert len(client.guilds) == 200
     per_shard = [sum(1 for g in client.guilds if g.shard_id == k) for k in (0, 1)]
     assert sum(per_shard) == 200 and min(per_shard) >= 80
+
+
+async def test_two_clients_on_one_shard_both_get_its_events(
+    sandbox: Sandbox, connect: BotFactory
+) -> None:
+    """A second identify on a shard keeps the first session while it has a connection (two
+    processes holding one shard in an overlapping deploy both get its events); a session left
+    without one is dropped by the next identify, and gets nothing more."""
+    bot, servers = many(sandbox, 8)
+    on_one = next(s for s in servers if shard_of(s.guild.id, 2) == 1)
+    records: list[dict[str, list[Any]]] = [{}, {}, {}]
+    first = await connect(bot, sharded_bot(records[0], shard_ids=[1], shard_count=2))
+    await connect(bot, sharded_bot(records[1], shard_ids=[1], shard_count=2))
+    assert [s.shard_id for s in sandbox.sessions_of(bot)] == [1, 1]
+
+    def got(record: dict[str, list[Any]], message_id: int) -> bool:
+        return message_id in {m.id for m in record.get("message", [])}
+
+    both = await sandbox.send_message(on_one.plain_member, on_one.channels["cafe"], "to both")
+    await sandbox.wait_until(lambda: got(records[0], both.id) and got(records[1], both.id))
+
+    await first.close()  # its session stays, without a connection, until an identify
+    await sandbox.wait_until(
+        lambda: [s.connection is None for s in sandbox.sessions_of(bot)] == [True, False]
+    )
+    left, kept = sandbox.sessions_of(bot)
+    await connect(bot, sharded_bot(records[2], shard_ids=[1], shard_count=2))
+    assert not left.alive and left.session_id not in sandbox.gateway_sessions
+    assert kept.alive and kept in sandbox.sessions_of(bot)
+    assert len(sandbox.sessions_of(bot)) == 2
+    later = await sandbox.send_message(on_one.plain_member, on_one.channels["cafe"], "later")
+    await sandbox.wait_until(lambda: got(records[1], later.id) and got(records[2], later.id))
+    assert str(later.id) not in {f["d"]["id"] for f in frames_of(left, "MESSAGE_CREATE")}
+
+
+def messages_seen(record: dict[str, list[Any]]) -> list[int]:
+    return [m.id for m in record.get("message", [])]
+
+
+async def test_a_reconnect_request_makes_the_shard_resume(
+    sandbox: Sandbox, connect: BotFactory
+) -> None:
+    """Op 7 RECONNECT: discord.py reconnects and RESUMEs; what was sent meanwhile is replayed,
+    and no session start is spent."""
+    bot, servers = many(sandbox, 6)
+    record: dict[str, list[Any]] = {}
+    await connect(bot, sharded_bot(record, shard_count=2))
+    on_one = next(s for s in servers if shard_of(s.guild.id, 2) == 1)
+    remaining = sandbox.session_starts.limit(bot)["remaining"]
+    session = session_of_shard(sandbox, bot, 1)
+    sandbox.reconnect_bot(bot, shard_id=1)
+    assert session.connection is None
+    sent = [
+        (await sandbox.send_message(on_one.plain_member, on_one.channels["cafe"], text)).id
+        for text in ("while moving 1", "while moving 2")
+    ]
+    await sandbox.wait_until(
+        lambda: messages_seen(record) == sent and bool(sandbox.gateway_resumes)
+    )
+    (resume,) = sandbox.gateway_resumes
+    assert (resume.shard_id, resume.replayed, resume.cut) == (1, 2, False)
+    assert session_of_shard(sandbox, bot, 1) is session and session.connection is not None
+    assert sandbox.session_starts.limit(bot)["remaining"] == remaining
+
+
+async def test_a_resume_cut_mid_replay_resumes_again_from_where_it_stopped(
+    sandbox: Sandbox, connect: BotFactory
+) -> None:
+    bot, servers = many(sandbox, 6)
+    record: dict[str, list[Any]] = {}
+    await connect(bot, sharded_bot(record, shard_count=2))
+    on_zero = next(s for s in servers if shard_of(s.guild.id, 2) == 0)
+    sandbox.cut_next_resume(0, after=1)
+    sandbox.disconnect_bot(resumable=True, bot=bot, shard_id=0)
+    sent = [
+        (await sandbox.send_message(on_zero.plain_member, on_zero.channels["cafe"], f"{i}")).id
+        for i in range(3)
+    ]
+    await sandbox.wait_until(lambda: len(sandbox.gateway_resumes) == 2 and sandbox.is_connected())
+    more = await sandbox.send_message(on_zero.plain_member, on_zero.channels["cafe"], "after")
+    await sandbox.wait_until(lambda: more.id in messages_seen(record))
+    assert messages_seen(record) == [*sent, more.id]  # each once, in order
+    cut, whole = sandbox.gateway_resumes
+    assert (cut.shard_id, cut.replayed, cut.cut) == (0, 1, True)
+    assert (whole.shard_id, whole.after_seq, whole.replayed) == (0, cut.after_seq + 1, 2)
+    assert not whole.cut and sorted(sandbox.ready_of(bot)) == [0, 1]
+
+
+async def test_a_resume_older_than_the_kept_events_must_identify_again(
+    sandbox: Sandbox, connect: BotFactory
+) -> None:
+    """Events no longer kept cannot be replayed: INVALID_SESSION, and a fresh identify."""
+    bot, servers = many(sandbox, 6)
+    record: dict[str, list[Any]] = {}
+    await connect(bot, sharded_bot(record, shard_count=2))
+    on_one = next(s for s in servers if shard_of(s.guild.id, 2) == 1)
+    session = session_of_shard(sandbox, bot, 1)
+    session.buffer = deque(session.buffer, maxlen=2)  # the sandbox keeps 20,000
+    sandbox.disconnect_bot(resumable=True, bot=bot, shard_id=1)
+    for index in range(3):
+        await sandbox.send_message(on_one.plain_member, on_one.channels["cafe"], f"{index}")
+    await sandbox.wait_until(lambda: session_of_shard(sandbox, bot, 1) is not session)
+    await sandbox.wait_until(lambda: sandbox.is_connected() and len(sandbox.ready_of(bot)) == 2)
+    assert not session.alive and sandbox.gateway_resumes == []
+    readies = [p["shard"][0] for e, p in sandbox.events if e == "READY"]
+    assert sorted(readies) == [0, 1, 1]
+    assert sandbox.session_starts.limit(bot)["remaining"] == 1000 - 3
+
+
+async def test_a_session_invalidated_between_connections_cannot_be_resumed(
+    sandbox: Sandbox, connect: BotFactory
+) -> None:
+    bot, _ = many(sandbox, 6)
+    await connect(bot, sharded_bot(shard_count=2))
+    session = session_of_shard(sandbox, bot, 1)
+    sandbox.disconnect_bot(resumable=True, bot=bot, shard_id=1)
+    sandbox.disconnect_bot(resumable=False, bot=bot, shard_id=1)  # before it could resume
+    await sandbox.wait_until(
+        lambda: [s.shard_id for s in sandbox.sessions_of(bot) if s.connection] == [0, 1]
+    )
+    assert not session.alive and sandbox.gateway_resumes == []
+    assert sorted(p["shard"][0] for e, p in sandbox.events if e == "READY") == [0, 1, 1]
