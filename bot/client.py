@@ -17,6 +17,7 @@ import yarl
 from discord.ext import commands
 
 from bot.cafe.service import CafeService
+from bot.claims import InteractionClaims
 from bot.communities import Communities
 from bot.config import Settings
 from bot.contributions.optouts import OptOuts
@@ -165,6 +166,7 @@ class CopBot(commands.Bot):
     platforms: Platforms
     deliveries: Deliveries
     platform_digests: PlatformDigests
+    interaction_claims: InteractionClaims
 
     def __init__(
         self,
@@ -243,6 +245,8 @@ class CopBot(commands.Bot):
         self.platform_digests = PlatformDigests(
             self.db, self.scheduler, self.platforms, self.insights, self.communities
         )
+        # Which interactions this process handles, of those another process also receives.
+        self.interaction_claims = InteractionClaims(self.db, process_id=self.process_id)
 
     def invite_url(self) -> str:
         assert self.application_id is not None

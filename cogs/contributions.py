@@ -20,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -62,6 +62,10 @@ log = logging.getLogger(__name__)
 MAX_SINCE = 40  # a date, e.g. 2026-01-31, with room for spaces around it
 PROGRESS_EVERY = 2.0  # seconds between edits of the backfill progress message
 HISTORY_PAGE = 100  # messages discord.py asks for in one request of channel.history
+# Gap repair reads threads archived up to this long before the newest logged message of their
+# server (processes' clocks and the writer's order are not exact).
+ARCHIVED_MARGIN = timedelta(minutes=1)
+ARCHIVED_PAGE = 100  # archived threads discord.py asks for in one request
 
 
 def place_of(channel: Any) -> Place:
@@ -332,9 +336,10 @@ class Contributions(
 
     # --- gap repair ---------------------------------------------------------------------------
     async def _repair_gaps(self) -> None:
-        """Read, for every tracked channel and active thread, what was posted after the newest
-        logged message (at most GAP_REPAIR_LIMIT per channel): what the bot missed while down,
-        or, after a later READY (a new session), while the old session was lost."""
+        """Read, for every tracked channel, active thread and thread archived lately (see
+        :meth:`_archived_with_news`), what was posted after the newest logged message (at most
+        GAP_REPAIR_LIMIT per channel): what the bot missed while down, or, after a later READY
+        (a new session), while the old session was lost."""
         try:
             newest = self._newest_at_start
             self._newest_at_start = None
@@ -351,7 +356,9 @@ class Contributions(
             for guild in list(self.bot.guilds):
                 since = await self._logging_since(guild)
                 logged = 0
-                for channel in self._readable_tracked(guild):
+                channels = self._readable_tracked(guild)
+                archived = await self._archived_with_news(channels, newest, since)
+                for channel in [*channels, *archived]:
                     after = newest.get(channel.id) or since
                     try:
                         async for message in self._history(channel, after=discord.Object(after)):
@@ -366,6 +373,41 @@ class Contributions(
         if self._repair_again:
             self._repair_again = False
             await self._repair_gaps()
+
+    async def _archived_with_news(
+        self,
+        channels: list[discord.TextChannel | discord.Thread],
+        newest: dict[int, int],
+        since: int,
+    ) -> list[discord.Thread]:
+        """Public threads archived since about the server's newest logged message that hold
+        newer messages than their own newest logged one. Active threads leave them out, yet
+        they may hold what a stopped process had not written yet (a café round it closed just
+        before it died) or what was posted while it was down (a round its restart closed)."""
+        newest_here = max((newest.get(channel.id, 0) for channel in channels), default=0)
+        horizon = discord.utils.snowflake_time(newest_here or since) - ARCHIVED_MARGIN
+        found: list[discord.Thread] = []
+        pacer = self.bot.request_pacer  # as for the history: in turn with other background work
+        for channel in channels:
+            if not isinstance(channel, discord.TextChannel):
+                continue
+            try:
+                await pacer.wait()
+                read = 0
+                async for thread in channel.archived_threads(limit=None):
+                    if thread.archive_timestamp < horizon:
+                        break  # the most recently archived come first
+                    read += 1
+                    if read % ARCHIVED_PAGE == 0:
+                        await pacer.wait()
+                    after = newest.get(thread.id) or since
+                    if (thread.last_message_id or 0) > after and self.tracking.is_tracked(
+                        channel.guild.id, place_of(thread)
+                    ):
+                        found.append(thread)
+            except (discord.HTTPException, OSError):
+                log.warning("gap repair: archived threads of #%s unread", channel, exc_info=True)
+        return found
 
     async def _logging_since(self, guild: discord.Guild) -> int:
         """The message id from which this server is logged: the first time the bot runs in it,

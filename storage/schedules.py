@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -72,6 +72,13 @@ async def active_schedules(
     statement = select(Schedule).where(col(Schedule.paused).is_(False))
     if community_ids is not None:
         statement = statement.where(col(Schedule.community_id).in_(list(community_ids)))
+    rows = (await session.execute(statement.order_by(col(Schedule.id)))).scalars()
+    return [schedule_value(row) for row in rows]
+
+
+async def schedules_changed_since(session: AsyncSession, since: datetime) -> list[values.Schedule]:
+    """Schedules made or changed (paused, moved) since ``since``, paused ones included."""
+    statement = select(Schedule).where(col(Schedule.updated_at) >= since)
     rows = (await session.execute(statement.order_by(col(Schedule.id)))).scalars()
     return [schedule_value(row) for row in rows]
 
@@ -153,17 +160,26 @@ async def finish_firing(
 
 
 async def claimed_firings(
-    session: AsyncSession, kind: str, *, not_claimed_by: str
+    session: AsyncSession,
+    kind: str,
+    *,
+    not_claimed_by: str,
+    unless_before: datetime | None = None,
 ) -> list[tuple[FiringRecord, values.Schedule]]:
     """Firings of schedules of ``kind`` still claimed by another process (one that stopped
-    before finishing them, or is still at work), oldest first, with their schedules."""
+    before finishing them, or is still at work), oldest first, with their schedules. With
+    ``unless_before``, also those ``not_claimed_by`` claimed before then (by a process of the
+    same id that stopped)."""
+    other = col(Firing.claimed_by) != not_claimed_by
+    if unless_before is not None:
+        other = or_(other, col(Firing.claimed_at) < unless_before)
     statement = (
         select(Firing, Schedule)
         .join(Schedule, col(Schedule.id) == col(Firing.schedule_id))
         .where(
             col(Schedule.kind) == kind,
             col(Firing.status) == FiringStatus.CLAIMED.value,
-            col(Firing.claimed_by) != not_claimed_by,
+            other,
         )
         .order_by(col(Firing.scheduled_for), col(Firing.id))
     )

@@ -34,6 +34,7 @@ from bot.cafe.values import (
     CafeTable,
     NoteKind,
 )
+from bot.claims import Leases
 from bot.errors import BadInput, NotAllowed, NotFound
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.when import WhenError, describe_gap, parse_when
@@ -300,6 +301,7 @@ class CafeService:
         self.scheduler = scheduler
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._leases = Leases(db, process_id=scheduler.process_id)
         # Sign-ups to one café take turns here, not in the database: a burst waiting on the
         # café's row would each hold a pooled connection, and every other command waits on
         # the pool behind them.
@@ -307,8 +309,10 @@ class CafeService:
 
     @asynccontextmanager
     async def running(self, cafe_id: int) -> AsyncIterator[None]:
-        """One flow at a time per café in this process (timer vs command)."""
-        async with self._locks[cafe_id]:
+        """One flow at a time per café: in this process (timer vs command), and across the
+        processes sharing the database (in an overlapping deploy the new process recovers the
+        cafés at start-up while the old one may be opening their tables)."""
+        async with self._locks[cafe_id], self._leases.holding(f"cafe:{cafe_id}"):
             yield
 
     # creating and finding ----------------------------------------------------------------------

@@ -646,6 +646,39 @@ async def get_thread_member(request: web.Request) -> web.Response:
     return json_response(payloads.thread_member(thread, user.id, member))
 
 
+async def archived_public_threads(request: web.Request) -> web.Response:
+    """A channel's archived public threads, the most recently archived first, those archived
+    before ``before`` (an ISO 8601 time) when given; Discord asks READ_MESSAGE_HISTORY."""
+    sandbox, bot = sandbox_of(request), current_bot(request)
+    channel = channel_for(request)
+    if not sandbox.permissions_for(bot.user, channel) & P.READ_MESSAGE_HISTORY:
+        raise DiscordHTTPError(403, 50001, "Missing Access")
+    limit = max(2, min(int(request.query.get("limit", 50)), 100))
+    before = request.query.get("before")
+    threads = sorted(
+        (
+            t
+            for t in channel.threads
+            if t.type == PUBLIC_THREAD
+            and t.archived
+            and (before is None or t.archive_timestamp < dt.datetime.fromisoformat(before))
+        ),
+        key=lambda t: t.archive_timestamp,
+        reverse=True,
+    )
+    page = threads[:limit]
+    members = [
+        payloads.thread_member(t, bot.user.id) for t in page if bot.user.id in t.thread_members
+    ]
+    return json_response(
+        {
+            "threads": [payloads.channel(t) for t in page],
+            "members": members,
+            "has_more": len(threads) > limit,
+        }
+    )
+
+
 async def list_thread_members(request: web.Request) -> web.Response:
     thread = _thread_for(request)
     assert thread.guild is not None
@@ -688,6 +721,7 @@ def routes() -> RouteList:
         ("DELETE", m + "/reactions/{emoji}/@me", remove_own_reaction),
         ("DELETE", m + "/reactions/{emoji}/{user_id}", remove_user_reaction),
         ("POST", c + "/threads", create_thread),
+        ("GET", c + "/threads/archived/public", archived_public_threads),
         ("GET", c + "/thread-members", list_thread_members),
         ("PUT", c + "/thread-members/@me", join_thread),
         ("DELETE", c + "/thread-members/@me", leave_thread),

@@ -34,12 +34,17 @@ from bot.errors import new_error_id
 from bot.scheduling.values import FiringRecord, FiringStatus, MisfirePolicy, Schedule
 from bot.scheduling.when import WhenError, parse_when
 from storage import schedules as schedule_queries
-from storage.db import Database
+from storage.db import Database, database_unreachable
 from storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
 ON_TIME_TOLERANCE = timedelta(seconds=60)
+# How long a shutdown waits for firings under way (a question being posted, tables opening).
+FIRINGS_SHUTDOWN_GRACE = 10.0
+# How often a process looks for schedules another process made or moved: in an overlapping
+# deploy the old process may handle the command (or the firing) that makes one, then stop.
+FOLLOW_CHANGES_EVERY = 30.0
 # A schedule offline for long records at most this many skips; older ones are simply not listed.
 MAX_RECORDED_SKIPS = 100
 
@@ -85,6 +90,7 @@ class Scheduler:
         process_id: str,
         clock: Callable[[], datetime] = utc_now,
         serves: Callable[[int], bool] = lambda community_id: True,
+        follow_changes_every: float = FOLLOW_CHANGES_EVERY,
     ) -> None:
         self.db = db
         self.process_id = process_id[:64]
@@ -95,6 +101,14 @@ class Scheduler:
         self._handlers: dict[str, FiringHandler] = {}
         self._alarms = AsyncIOScheduler(timezone="UTC")
         self._locks: dict[int, asyncio.Lock] = {}
+        self._firing: set[asyncio.Task[object]] = set()  # fire() calls under way
+        self.follow_changes_every = follow_changes_every
+        self._following: asyncio.Task[None] | None = None
+        self._changes_seen = utc_now()  # rows carry the database's real time, not ``clock``
+        # When this scheduler started (the database's real time, as its claims carry): a claim
+        # of this process id taken before is a predecessor's. A container started again keeps
+        # its host name and process id (1).
+        self._started_at: datetime | None = None
 
     def handle(self, kind: str, handler: FiringHandler) -> None:
         """Register what to do when a schedule of ``kind`` fires (one handler per kind)."""
@@ -103,13 +117,35 @@ class Scheduler:
         self._handlers[kind] = handler
 
     async def start(self) -> None:
+        if self._started_at is None:
+            self._started_at = utc_now()
         if not self._alarms.running:
             self._alarms.start()
+        self._changes_seen = utc_now()
         await self.reload()
+        if self._following is None:
+            self._following = asyncio.create_task(
+                self._follow_changes(), name="schedules changed elsewhere"
+            )
 
-    async def shutdown(self) -> None:
-        if self._alarms.running:
-            self._alarms.shutdown(wait=False)
+    async def shutdown(self, *, grace: float = FIRINGS_SHUTDOWN_GRACE) -> None:
+        """No more alarms; firings under way finish first (a rolling deploy stops a process in
+        the middle of a post: left half done, only a later start-up would finish it), those
+        still running after ``grace`` seconds are cancelled."""
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
+            self._following = None
+        if not self._alarms.running:
+            return
+        self._alarms.pause()
+        if self._firing:
+            # Before the alarms shut down: APScheduler cancels the jobs still running then.
+            _, late = await asyncio.wait(set(self._firing), timeout=grace)
+            if late:
+                log.warning("%d firings still running after %.0f s are stopped", len(late), grace)
+        self._alarms.shutdown(wait=False)
 
     async def reload(self) -> None:
         """Rebuild every alarm from the database (start-up, or after bulk changes)."""
@@ -122,6 +158,28 @@ class Scheduler:
                 job.remove()
         for schedule in rows:
             await self.sync_schedule(schedule.id)
+
+    async def sync_changed(self) -> None:
+        """Set the alarms of the schedules made or changed since the last look, by any process
+        (a look overlaps the one before: syncing a schedule twice changes nothing)."""
+        since = self._changes_seen - timedelta(seconds=self.follow_changes_every)
+        self._changes_seen = utc_now()
+        async with self.db.session() as session:
+            rows = await schedule_queries.schedules_changed_since(session, since)
+        for schedule in rows:
+            if self.serves(schedule.community_id):
+                await self.sync_schedule(schedule.id)
+
+    async def _follow_changes(self) -> None:
+        while True:
+            await asyncio.sleep(self.follow_changes_every)
+            try:
+                await self.sync_changed()
+            except Exception as error:
+                if not database_unreachable(error):
+                    log.exception("looking for changed schedules failed")
+                else:
+                    log.warning("changed schedules not read: the database is out of reach")
 
     async def sync_schedule(self, schedule_id: int) -> None:
         """Catch up on missed firings of one schedule and set its next alarm, from its row."""
@@ -174,11 +232,12 @@ class Scheduler:
             await self._record_skip(schedule, due, None, note=note)
 
     async def stale_claims(self, kind: str) -> list[Firing]:
-        """Firings of ``kind`` claimed by another process and never finished: that process
-        stopped half-way (or is still at work: a recovery must be safe against both)."""
+        """Firings of ``kind`` claimed by another process (or by an earlier one of this process
+        id) and never finished: that process stopped half-way (or is still at work: a recovery
+        must be safe against both)."""
         async with self.db.session() as session:
             rows = await schedule_queries.claimed_firings(
-                session, kind, not_claimed_by=self.process_id
+                session, kind, not_claimed_by=self.process_id, unless_before=self._started_at
             )
         now = self.clock()
         return [
@@ -203,9 +262,14 @@ class Scheduler:
 
     async def fire(self, schedule_id: int, scheduled_for: datetime) -> None:
         """Claim the firing, act if the claim is ours, then set the next alarm."""
+        this = asyncio.current_task()
+        if this is not None:
+            self._firing.add(this)
         try:
             await self._fire_once(schedule_id, scheduled_for)
         finally:
+            if this is not None:
+                self._firing.discard(this)
             if self._alarms.running:
                 await self.sync_schedule(schedule_id)
 

@@ -9,6 +9,7 @@ answers it instead of letting it fail.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import secrets
@@ -21,8 +22,12 @@ import discord
 
 from bot.errors import CopbotError
 from cogs._ui.embeds import Tone, make_embed
-from cogs._ui.tree import send_ephemeral
+from cogs._ui.tree import claim_interaction, send_ephemeral
 from cogs._ui.views import CopbotView
+
+# How long a click on a confirmation this process does not hold waits before it is answered as
+# expired: long enough for a process that holds it live to claim the click.
+GONE_ANSWER_AFTER = 0.5
 
 
 class ConfirmationState(Enum):
@@ -86,6 +91,11 @@ class Confirmations:
         # A live view answers its own clicks (and refuses other people's). An answered one lost
         # its buttons; a second click racing that edit needs no answer of ours either.
         if self.states.get(nonce) in (ConfirmationState.LIVE, ConfirmationState.ANSWERED):
+            return
+        # Another process holding the same shard (an overlapping deploy) may show it live: its
+        # view claims the click first, and this process leaves it alone.
+        await asyncio.sleep(GONE_ANSWER_AFTER)
+        if not await claim_interaction(interaction):
             return
         await interaction.response.edit_message(
             embed=make_embed(

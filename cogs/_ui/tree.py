@@ -7,6 +7,9 @@ database mark it, and so do Discord calls other than reads and the answers to th
 itself (messages posted, threads made, roles given). The answer to a failure says "Nothing was
 changed" only when the record is clean; when something was done, or when no record was kept, it
 says that part may have been done.
+
+Before its work an interaction is claimed (bot/claims.py): two processes holding one shard (an
+overlapping deploy) both receive it, and only the one that claimed it handles it.
 """
 
 from __future__ import annotations
@@ -99,6 +102,11 @@ async def report_interaction_error(
     A database that cannot be reached is not a bug: one log line, no traceback, and an answer
     that says so.
     """
+    if answered_elsewhere(error):
+        # Only when handled without a claim (the database was out of reach): the other process
+        # that received it answered first, and the person has that answer.
+        log.info("interaction %s was answered by another process", interaction.id)
+        return
     message = explain(error)
     command = _what_was_used(interaction)
     if message is None and database_unreachable(error):
@@ -139,6 +147,15 @@ async def report_interaction_error(
         await send_ephemeral(interaction, embed=embed)
     except discord.HTTPException:
         log.warning("could not report an error to user %s", interaction.user.id, exc_info=True)
+
+
+ALREADY_ACKNOWLEDGED = 40060  # Discord's code: the interaction has an answer already
+
+
+def answered_elsewhere(error: BaseException) -> bool:
+    """Whether Discord refused an answer because the interaction has one already."""
+    original = getattr(error, "original", error)
+    return isinstance(original, discord.HTTPException) and original.code == ALREADY_ACKNOWLEDGED
 
 
 def _what_was_used(interaction: discord.Interaction[Any]) -> str:
@@ -200,12 +217,37 @@ def start_interaction_work(interaction: discord.Interaction[Any], *, watch: bool
         watch_deadline(interaction)  # cogs/_ui/answers.py
 
 
+_CLAIMED = "copbot_claimed"  # the claim's outcome, in the interaction's extras
+
+
+async def claim_interaction(interaction: discord.Interaction[Any]) -> bool:
+    """Whether this process handles the interaction: another one holding the same shard (an
+    overlapping deploy) receives it too, and only the first to claim it acts (bot/claims.py).
+    Asked again for the same interaction, the answer stays the same."""
+    claimed = interaction.extras.get(_CLAIMED)
+    if claimed is None:
+        claims = getattr(interaction.client, "interaction_claims", None)
+        claimed = True if claims is None else await claims.take(interaction.id)
+        interaction.extras[_CLAIMED] = claimed
+        if not claimed:
+            log.info("interaction %s is handled by another process", interaction.id)
+    return bool(claimed)
+
+
+async def begin_interaction_work(
+    interaction: discord.Interaction[Any], *, watch: bool = True
+) -> bool:
+    """:func:`start_interaction_work`, then the claim: False when another process handles the
+    interaction, and this one must leave it alone."""
+    start_interaction_work(interaction, watch=watch)
+    return await claim_interaction(interaction)
+
+
 class CopbotTree(app_commands.CommandTree[Any]):
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         # Runs first in the task discord.py starts for this interaction (commands, context
         # menus, autocomplete): the record of what this interaction changes starts here.
-        start_interaction_work(interaction)
-        return True
+        return await begin_interaction_work(interaction)
 
     def add_command(self, command: Any, /, *args: Any, **kwargs: Any) -> None:
         super().add_command(command, *args, **kwargs)

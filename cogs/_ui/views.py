@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import discord
 
-from cogs._ui.tree import report_interaction_error, start_interaction_work
+from cogs._ui.tree import begin_interaction_work, report_interaction_error
 
 
 class CopbotView(discord.ui.View):
@@ -16,8 +16,10 @@ class CopbotView(discord.ui.View):
 
     async def _scheduled_task(self, *args: Any) -> Any:
         # The task discord.py starts for one click: the record of what it changes starts here
-        # (before interaction_check, which subclasses override).
-        start_interaction_work(args[1])  # (item, interaction)
+        # (before interaction_check, which subclasses override), unless another process
+        # handles the click.
+        if not await begin_interaction_work(args[1]):  # (item, interaction)
+            return None
         return await super()._scheduled_task(*args)
 
     async def on_error(
@@ -30,7 +32,8 @@ class CopbotModal(discord.ui.Modal):
     """Base for every modal: errors go through the same handler as slash commands."""
 
     async def _scheduled_task(self, *args: Any) -> Any:
-        start_interaction_work(args[0])  # (interaction, components): one submission
+        if not await begin_interaction_work(args[0]):  # (interaction, components): one submission
+            return None
         return await super()._scheduled_task(*args)
 
     # discord.py's Modal itself drops BaseView.on_error's item argument; this matches Modal's.
@@ -67,7 +70,8 @@ class DynamicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         # A form must be the first answer: a button that opens one is not watched.
-        start_interaction_work(interaction, watch=not self.opens_modal)
+        if not await begin_interaction_work(interaction, watch=not self.opens_modal):
+            return
         try:
             await self.pressed(interaction)
         except Exception as error:

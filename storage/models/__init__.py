@@ -24,6 +24,7 @@ from storage.models.cafe import (  # noqa: E402
     CafeTable,
     NoteKind,
 )
+from storage.models.claims import InteractionClaim, WorkLease  # noqa: E402
 from storage.models.community import Community, SyncedRole  # noqa: E402
 from storage.models.contributions import Contribution, Reaction, TrackedChannel  # noqa: E402
 from storage.models.membership import (  # noqa: E402
@@ -66,6 +67,7 @@ __all__ = [
     "Contribution",
     "Firing",
     "FiringStatus",
+    "InteractionClaim",
     "Member",
     "MisfirePolicy",
     "NoteKind",
@@ -87,5 +89,6 @@ __all__ = [
     "Schedule",
     "SyncedRole",
     "TrackedChannel",
+    "WorkLease",
     "metadata",
 ]

@@ -116,12 +116,14 @@ class Fleet:
         name: str | None = None,
         wait: bool = True,
         database_url: str | None = None,
+        launcher: Sequence[str] = (),
         **extra: str,
     ) -> BotProcess:
-        """Start `copbot run` for ``shard_ids``; with ``wait``, until every shard is ready."""
+        """Start `copbot run` for ``shard_ids``; with ``wait``, until every shard is ready.
+        ``launcher``: a command to run it under (see start_bot_module)."""
         label = name or f"process-{'-'.join(str(s) for s in shard_ids)}"
         env = self.environment(shard_ids, database_url=database_url, **extra)
-        process = await start_bot_module("bot", "run", cwd=self.workdir, env=env)
+        process = await start_bot_module("bot", "run", cwd=self.workdir, env=env, launcher=launcher)
         started = BotProcess(label, tuple(shard_ids), process)
         started._reader = asyncio.get_running_loop().create_task(_read_lines(started))
         self.processes.append(started)

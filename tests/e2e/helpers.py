@@ -295,9 +295,9 @@ async def history_of(harness: Harness, user_id: int) -> list[tuple[str, bool]]:
 # --- the database as the bot left it --------------------------------------------------------------
 
 
-# The bot's own bookkeeping (the command tree's hash, how far the contribution log has read),
-# written in the background as messages arrive, whatever anyone types.
-BOOKKEEPING = frozenset({"app_state"})
+# The bot's own bookkeeping (the command tree's hash, how far the contribution log has read,
+# which process handles an interaction or a café's work), written whatever anyone types.
+BOOKKEEPING = frozenset({"app_state", "interaction_claim", "work_lease"})
 
 
 async def database_rows(harness: Harness) -> dict[str, list[str]]:

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import setting_names
@@ -24,14 +25,16 @@ def clean_environment(**settings: str) -> dict[str, str]:
 
 
 async def start_bot_module(
-    *args: str, cwd: Path, env: dict[str, str]
+    *args: str, cwd: Path, env: dict[str, str], launcher: Sequence[str] = ()
 ) -> asyncio.subprocess.Process:
     """`python -m <args>` with stdout and stderr on one pipe.
 
     Ctrl-C works in the child whatever started the tests: a shell that runs a job in the
     background (`pytest &` in a script) starts it with SIGINT ignored, children inherit that,
-    and Python then installs no KeyboardInterrupt handler."""
+    and Python then installs no KeyboardInterrupt handler. ``launcher``: a command to run it
+    under (a PID namespace of its own, as in a container)."""
     return await asyncio.create_subprocess_exec(
+        *launcher,
         sys.executable,
         "-m",
         *args,

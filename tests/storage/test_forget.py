@@ -134,6 +134,7 @@ BIGINT_COLUMNS: dict[str, bool] = {
     "platform_delivery.message_id": False,
     "platform_delivery.thread_id": False,
     "platform_response.message_id": False,  # no author is kept for a response
+    "interaction_claim.interaction_id": False,  # which process handled an interaction
 }
 
 

@@ -15,7 +15,7 @@ from bot.scheduling.scheduler import Firing, Scheduler
 from storage.communities import ensure_community
 from storage.db import Database
 from storage.models import FiringStatus, MisfirePolicy
-from storage.schedules import create_schedule, firings_of, set_schedule_paused
+from storage.schedules import claim_firing, create_schedule, firings_of, set_schedule_paused
 from tests.storage.helpers import Clock
 
 GUILD = 77
@@ -398,3 +398,20 @@ async def test_a_skip_policy_timer_missed_while_offline_is_skipped_at_start_up(
     assert recorder.firings == []
     assert scheduler.next_alarm(schedule_id) is None
     assert await statuses(db, schedule_id) == [(ROUND_END, FiringStatus.SKIPPED)]
+
+
+async def test_a_claim_left_by_an_earlier_start_under_the_same_id_is_stale(
+    db, clock, started
+) -> None:
+    """A restarted container has the same host name and process id (1): the claims its previous
+    run left half done are still to be finished, its own new ones are not."""
+    schedule_id = await add_schedule(db, clock.now)
+    async with db.transaction() as session:
+        await claim_firing(session, schedule_id, NINE_AM, claimed_by="container")
+    restarted = await start(db, clock, started, Recorder(), "container")
+    stale = await restarted.stale_claims("test")
+    assert [(f.schedule.id, f.scheduled_for) for f in stale] == [(schedule_id, NINE_AM)]
+    async with db.transaction() as session:
+        tomorrow = NINE_AM + timedelta(days=1)
+        await claim_firing(session, schedule_id, tomorrow, claimed_by="container")
+    assert [f.scheduled_for for f in await restarted.stale_claims("test")] == [NINE_AM]

@@ -157,3 +157,28 @@ async def test_the_bot_clears_reactions_over_rest(world: World, connect: BotFact
         lambda: record.get("raw_reaction_clear_emoji") and record.get("raw_reaction_clear")
     )
     assert str(record["raw_reaction_clear_emoji"][0].emoji) == "👍"
+
+
+async def test_archived_public_threads_come_most_recently_archived_first(
+    world: World, connect: BotFactory
+) -> None:
+    """GET /channels/{id}/threads/archived/public, as discord.py's archived_threads() reads it:
+    public threads only, the most recently archived first, and those archived before a time."""
+    bot = make_bot()
+    await connect(world.bot, bot)
+    sandbox = world.sandbox
+    rounds = [await sandbox.create_thread(world.bob, world.cafe, f"Round {n}") for n in (1, 2, 3)]
+    private = await sandbox.create_thread(world.bob, world.cafe, "Table 1", private=True)
+    await sandbox.create_thread(world.bob, world.cafe, "Still open")
+    for thread in [*rounds, private]:
+        fetched = await bot.fetch_channel(thread.id)
+        assert isinstance(fetched, discord.Thread)
+        await fetched.edit(archived=True)
+    cafe = bot.get_channel(world.cafe.id)
+    assert isinstance(cafe, discord.TextChannel)
+    newest_first = [thread async for thread in cafe.archived_threads(limit=None)]
+    assert [t.id for t in newest_first] == [t.id for t in reversed(rounds)]
+    assert all(t.archived for t in newest_first)
+    middle = newest_first[1].archive_timestamp
+    older = [t.id async for t in cafe.archived_threads(limit=None, before=middle)]
+    assert older == [rounds[0].id]
