@@ -6,7 +6,7 @@ ids, so that no caller writes a row it was handed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -382,6 +382,26 @@ async def opted_out_users(session: AsyncSession) -> dict[int, set[int]]:
     return found
 
 
+async def opted_out_among(
+    session: AsyncSession, people: dict[int, set[int]]
+) -> dict[int, set[int]]:
+    """Of these people (by community), those who opted out: the writer's check at write time,
+    for opt-outs another process of the deployment recorded."""
+    found: dict[int, set[int]] = {}
+    for community_id, user_ids in people.items():
+        if not user_ids:
+            continue
+        statement = select(col(Member.user_id)).where(
+            col(Member.community_id) == community_id,
+            col(Member.user_id).in_(user_ids),
+            col(Member.opted_out_at).is_not(None),
+        )
+        opted_out = set((await session.execute(statement)).scalars())
+        if opted_out:
+            found[community_id] = opted_out
+    return found
+
+
 async def membership_periods(
     session: AsyncSession, member_ids: Collection[int]
 ) -> list[tuple[int, values.Organisation, datetime, datetime | None]]:
@@ -511,6 +531,35 @@ async def forgotten_markers_by_community(session: AsyncSession) -> dict[int, tup
             community, _, digest = rest.partition(":")
             markers.setdefault(int(community), set()).add(digest)
     return {c: (keys[c], digests) for c, digests in markers.items() if c in keys}
+
+
+async def forgotten_markers_among(
+    session: AsyncSession,
+    community_ids: Collection[int],
+    markers_of: Callable[[int, str], Collection[str]],
+) -> dict[int, tuple[str, set[str]]]:
+    """For each of these communities that has a hashing key: the key, and which of the markers
+    ``markers_of(community, key)`` gives (those of the people at hand) are recorded as
+    forgotten."""
+    if not community_ids:
+        return {}
+    key_rows = await session.execute(
+        select(col(AppState.key), col(AppState.value)).where(
+            col(AppState.key).in_([f"{MARKER_KEY_PREFIX}:{c}" for c in community_ids])
+        )
+    )
+    keys = {int(name.partition(":")[2]): value for name, value in key_rows.all()}
+    wanted = {
+        f"{FORGOTTEN_MARKER_PREFIX}:{community_id}:{marker}": community_id
+        for community_id, key in keys.items()
+        for marker in markers_of(community_id, key)
+    }
+    found: dict[int, tuple[str, set[str]]] = {c: (key, set()) for c, key in keys.items()}
+    if wanted:
+        rows = await session.execute(select(col(AppState.key)).where(col(AppState.key).in_(wanted)))
+        for name in rows.scalars():
+            found[wanted[name]][1].add(name.rpartition(":")[2])
+    return found
 
 
 # --- the register at a moment: conditions for queries over a period [start, end) ---------------

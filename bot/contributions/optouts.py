@@ -12,8 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from storage.db import Database
-from storage.members import forgotten_markers_by_community, opted_out_users
+from storage.members import (
+    forgotten_markers_among,
+    forgotten_markers_by_community,
+    opted_out_among,
+    opted_out_users,
+)
 
 
 def marker_of(key: str, user_id: int) -> str:
@@ -31,6 +38,22 @@ class OptOuts:
         async with db.session() as session:
             self._opted_out = await opted_out_users(session)
             self._forgotten = await forgotten_markers_by_community(session)
+
+    async def catch_up(self, session: AsyncSession, people: dict[int, set[int]]) -> None:
+        """Add what the database says of these people (by community) that this process did not
+        hear: an opt-out or a forget handled by another process of the deployment (two hold
+        the same shards during an overlapping deploy). Checked at write time, so nobody is
+        logged after opting out anywhere; an opt-in elsewhere counts here after a restart."""
+        for community_id, user_ids in (await opted_out_among(session, people)).items():
+            self._opted_out.setdefault(community_id, set()).update(user_ids)
+
+        def markers_of(community_id: int, key: str) -> set[str]:
+            return {marker_of(key, user_id) for user_id in people.get(community_id, ())}
+
+        found = await forgotten_markers_among(session, list(people), markers_of)
+        for community_id, (key, markers) in found.items():
+            known = self._forgotten.setdefault(community_id, (key, set()))
+            known[1].update(markers)
 
     def is_opted_out(self, community_id: int, user_id: int) -> bool:
         return user_id in self._opted_out.get(community_id, ()) or self.is_forgotten(

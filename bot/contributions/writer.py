@@ -85,6 +85,8 @@ Operation = (
 
 
 class OptOutRegistry(Protocol):
+    async def catch_up(self, session: AsyncSession, people: dict[int, set[int]]) -> None: ...
+
     def is_opted_out(self, community_id: int, user_id: int) -> bool: ...
 
 
@@ -303,6 +305,8 @@ class ContributionWriter:
 
     # applying a batch, in order ----------------------------------------------------------------
     async def _apply(self, session: AsyncSession, batch: Sequence[Operation]) -> None:
+        if self.optouts is not None:  # opt-outs another process recorded count too
+            await self.optouts.catch_up(session, _people(batch))
         batch = [self._unnamed(op) for op in batch if not self._opted_out(op)]
         await self._ensure_communities(session, batch)
         await self.register.refresh(session, _people(batch))

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.contributions.optouts import OptOuts
+from bot.contributions.privacy import Privacy
 from bot.contributions.values import ContributionEdit, ContributionRow, ReactionRow
 from bot.contributions.writer import (
     ClearReactions,
@@ -29,7 +30,7 @@ from storage.db import Database
 from storage.members import ensure_member, set_member_details, start_membership
 from storage.models import Organisation, Reaction
 from tests.databases import migrated_database, postgres_url
-from tests.storage.helpers import ALICE, BOB, GUILD, T0, Outage, contribution, reaction
+from tests.storage.helpers import ALICE, BOB, CAROL, GUILD, T0, Outage, contribution, reaction
 
 
 def message(
@@ -251,8 +252,10 @@ async def test_replies_and_reactions_waiting_do_not_name_who_opted_out_meanwhile
     async with db.session() as session:
         stored = await log_queries.get_contribution(session, 3)
         reactions = (
-            await session.execute(select(Reaction).where(col(Reaction.message_id) == 1))
-        ).scalars().all()
+            (await session.execute(select(Reaction).where(col(Reaction.message_id) == 1)))
+            .scalars()
+            .all()
+        )
     assert stored is not None and stored.is_reply and stored.reply_to_author_id is None
     assert [(r.user_id, r.target_author_id) for r in reactions] == [(BOB, None)]
 
@@ -485,3 +488,30 @@ async def test_added_operations_wait_for_room_in_order_and_none_is_lost(db: Data
         writer.add(message(message_id))
     await writer.stop()
     assert await count(db) == 30
+
+
+async def test_people_who_opted_out_or_were_forgotten_through_another_process_are_not_written(
+    db: Database,
+) -> None:
+    """Two processes hold one shard for a while (an overlapping deploy): one handles the
+    opt-out and the forget, the other's writer must still drop those people's events."""
+    elsewhere, here = OptOuts(), OptOuts()
+    privacy_elsewhere = Privacy(db, elsewhere)
+    writer = ContributionWriter(db, optouts=here)
+    writer.start()
+    try:
+        await writer.put_many([message(1), message(2, author=BOB)])
+        await writer.flush(timeout=10)
+        await privacy_elsewhere.opt_out(GUILD, "CoP", user_id=BOB, display_name="Bob")
+        await privacy_elsewhere.forget(GUILD, user_id=ALICE, keep_texts=False)
+        assert not here.is_opted_out(GUILD, BOB) and not here.is_opted_out(GUILD, ALICE)
+        await writer.put_many([message(3), message(4, author=BOB), reacted(3, user=BOB)])
+        await writer.put_many([message(5, author=CAROL)])
+        await writer.flush(timeout=10)
+    finally:
+        await writer.stop()
+    async with db.session() as session:
+        assert [await log_queries.get_contribution(session, i) for i in (1, 2, 3, 4)] == [None] * 4
+        assert await log_queries.get_contribution(session, 5) is not None  # others still are
+        assert (await log_queries.contributions_by_kind(session, GUILD, BOB))["reactions"] == 0
+    assert here.is_opted_out(GUILD, BOB) and here.is_forgotten(GUILD, ALICE)
