@@ -195,7 +195,7 @@ class CopBot(commands.Bot):
         self.cog_modules = tuple(cogs)
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
         self.scheduler = Scheduler(db, process_id=self.process_id, serves=self.shard_slice.owns)
-        self.request_pacer = RequestPacer(BACKGROUND_REQUESTS_PER_SECOND)
+        self.request_pacer = RequestPacer(BACKGROUND_REQUESTS_PER_SECOND * self.shard_slice.share)
         self.optouts = OptOuts()
         self.contribution_writer = ContributionWriter(db, optouts=self.optouts)
         self._receivers: dict[str, list[Callable[..., None]]] = {}

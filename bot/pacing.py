@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 
 BACKGROUND_REQUESTS_PER_SECOND = 40.0
-"""Four fifths of Discord's global 50 a second: the rest is for commands and their answers."""
+"""Four fifths of Discord's global 50 a second: the rest is for commands and their answers. The
+limit is the bot's, across every process: a process running some of the shards paces at its
+share of this (:attr:`bot.sharding.ShardSlice.share`)."""
 
 
 class RequestPacer:

@@ -40,6 +40,12 @@ class ShardSlice:
         has exactly one process running shard 0."""
         return 0 in self.ids
 
+    @property
+    def share(self) -> float:
+        """This process's part of the bot's shards: its part of what Discord allows the whole bot
+        (the global rate limit is per bot, whatever the number of processes)."""
+        return len(self.ids) / self.count
+
     def describe(self) -> str:
         if not self.sharded:
             return "one process for every server (not sharded)"

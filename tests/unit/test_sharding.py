@@ -11,6 +11,7 @@ def test_without_shards_one_process_serves_every_server_and_syncs() -> None:
     assert all(alone.owns(guild_id) for guild_id in (0, 1 << 22, 987_654_321_987_654_321))
     assert alone.syncs_commands
     assert alone.describe() == "one process for every server (not sharded)"
+    assert alone.share == 1.0  # all of the bot's global rate limit
 
 
 def test_a_server_is_on_shard_id_shifted_22_modulo_the_count() -> None:
@@ -23,3 +24,5 @@ def test_a_server_is_on_shard_id_shifted_22_modulo_the_count() -> None:
     assert second.describe() == "shards 2, 3 of 4"
     assert ShardSlice.of(4, None).ids == (0, 1, 2, 3)  # no SHARD_IDS: every shard
     assert ShardSlice.of(2, (1,)).describe() == "shard 1 of 2"
+    assert (first.share, ShardSlice.of(4, (3,)).share) == (0.5, 0.25)
+    assert ShardSlice.of(4, None).share == 1
