@@ -387,18 +387,19 @@ async def opted_out_among(
 ) -> dict[int, set[int]]:
     """Of these people (by community), those who opted out: the writer's check at write time,
     for opt-outs another process of the deployment recorded."""
+    everyone = {user_id for user_ids in people.values() for user_id in user_ids}
+    if not everyone:
+        return {}
+    # One query for the batch: opted-out people are few, so the pairs are matched here.
+    statement = select(col(Member.community_id), col(Member.user_id)).where(
+        col(Member.opted_out_at).is_not(None),
+        col(Member.community_id).in_(list(people)),
+        col(Member.user_id).in_(everyone),
+    )
     found: dict[int, set[int]] = {}
-    for community_id, user_ids in people.items():
-        if not user_ids:
-            continue
-        statement = select(col(Member.user_id)).where(
-            col(Member.community_id) == community_id,
-            col(Member.user_id).in_(user_ids),
-            col(Member.opted_out_at).is_not(None),
-        )
-        opted_out = set((await session.execute(statement)).scalars())
-        if opted_out:
-            found[community_id] = opted_out
+    for community_id, user_id in (await session.execute(statement)).all():
+        if user_id in people.get(community_id, ()):
+            found.setdefault(community_id, set()).add(user_id)
     return found
 
 

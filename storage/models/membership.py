@@ -41,7 +41,17 @@ class Member(SQLModel, table=True):
     """A person in a community: a Discord user in a server, present or gone."""
 
     __tablename__ = "member"
-    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "user_id"),
+        # The few who opted out: the contribution writer checks every batch's people here.
+        Index(
+            "ix_member_opted_out",
+            "community_id",
+            "user_id",
+            sqlite_where=text("opted_out_at IS NOT NULL"),
+            postgresql_where=text("opted_out_at IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(

@@ -35,7 +35,8 @@ class Schedule(SQLModel, table=True):
     paused_reason: str | None = Field(default=None, max_length=300)
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Indexed: every process looks for the schedules changed since its last look.
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
 
 
 class Firing(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""claims across processes: interactions and work leases
+"""claims across processes: interactions and work leases; indexes for what processes look up
+(schedules changed since, opted-out members)
 
 Revision ID: 0014
 Revises: 0013
@@ -35,9 +36,17 @@ def upgrade() -> None:
     sa.Column('until', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_work_lease'))
     )
+    with op.batch_alter_table('schedule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_schedule_updated_at'), ['updated_at'], unique=False)
+    with op.batch_alter_table('member', schema=None) as batch_op:
+        batch_op.create_index('ix_member_opted_out', ['community_id', 'user_id'], unique=False, sqlite_where=sa.text('opted_out_at IS NOT NULL'), postgresql_where=sa.text('opted_out_at IS NOT NULL'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('member', schema=None) as batch_op:
+        batch_op.drop_index('ix_member_opted_out')
+    with op.batch_alter_table('schedule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_schedule_updated_at'))
     op.drop_table('work_lease')
     with op.batch_alter_table('interaction_claim', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_interaction_claim_claimed_at'))
