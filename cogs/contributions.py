@@ -401,8 +401,11 @@ class Contributions(
                     if read % ARCHIVED_PAGE == 0:
                         await pacer.wait()
                     after = newest.get(thread.id) or since
-                    if (thread.last_message_id or 0) > after and self.tracking.is_tracked(
-                        channel.guild.id, place_of(thread)
+                    newest_in_thread = thread.last_message_id
+                    if (
+                        newest_in_thread is not None
+                        and newest_in_thread > after
+                        and self.tracking.is_tracked(channel.guild.id, place_of(thread))
                     ):
                         found.append(thread)
             except (discord.HTTPException, OSError):

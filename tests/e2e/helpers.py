@@ -355,3 +355,18 @@ async def attached(itx: SandboxInteraction) -> tuple[str, bytes]:
     assert itx.original is not None
     attachment = itx.original.attachments[0]
     return attachment.filename, attachment.data
+
+
+def told_database_is_out_of_reach(itx: SandboxInteraction) -> None:
+    """The answer to a command while the database is out of reach: private, plain, no apology."""
+    assert itx.ephemeral
+    text = itx.text()
+    assert "The bot cannot reach its database right now" in text, text
+    assert "Nothing was changed" in text and "Try again in a minute" in text, text
+    assert "went wrong on our side" not in text and "Traceback" not in text
+
+
+async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
+    """discord.py's before_identify_hook without its 5 s wait between identifies: the sandbox
+    does not rate identify unless asked, and tests need not wait."""
+    return None

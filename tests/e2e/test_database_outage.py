@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.sandbox import SandboxInteraction
 from storage.members import list_members
 from tests.databases import postgres_url
 from tests.e2e.harness import Harness, running_harness
-from tests.e2e.helpers import cafe_cmd, create_cafe, custom_ids, eventually, signup_message
+from tests.e2e.helpers import (
+    cafe_cmd,
+    create_cafe,
+    custom_ids,
+    eventually,
+    signup_message,
+    told_database_is_out_of_reach,
+)
 from tests.storage.helpers import Outage
 
 pytestmark = pytest.mark.postgres
@@ -67,14 +73,6 @@ async def listeners_done(harness: Harness) -> None:
         return not listening
 
     await eventually(idle)
-
-
-def told_database_is_out_of_reach(itx: SandboxInteraction) -> None:
-    assert itx.ephemeral
-    text = itx.text()
-    assert "The bot cannot reach its database right now" in text, text
-    assert "Nothing was changed" in text and "Try again in a minute" in text, text
-    assert "went wrong on our side" not in text and "Traceback" not in text
 
 
 def one_line_each(caplog: pytest.LogCaptureFixture, failures: int) -> None:

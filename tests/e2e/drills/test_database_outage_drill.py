@@ -30,8 +30,7 @@ from storage import cafes
 from storage.members import list_members
 from storage.models import Contribution
 from tests.e2e.fleet import BotProcess, Fleet, running_fleet
-from tests.e2e.helpers import WAIT, custom_ids, eventually
-from tests.e2e.test_database_outage import told_database_is_out_of_reach
+from tests.e2e.helpers import WAIT, custom_ids, eventually, told_database_is_out_of_reach
 from tests.storage.helpers import Outage
 
 pytestmark = pytest.mark.postgres

@@ -31,8 +31,7 @@ from tests.databases import migrated_sqlite_url
 from tests.e2e.drills.busy_fleet import Traffic, logged_ids, member_messages, timed
 from tests.e2e.fleet import Fleet, running_fleet
 from tests.e2e.harness import settings_for
-from tests.e2e.helpers import eventually
-from tests.e2e.sandbox.test_sharding import no_identify_delay
+from tests.e2e.helpers import eventually, no_identify_delay
 
 HISTORY = re.compile(r"/channels/\d+/messages")  # GET: a channel's history
 

@@ -17,11 +17,8 @@ from discord.ext import commands
 from bot.sandbox import BotAccount, Sandbox
 from bot.sandbox.gateway import GatewaySession, shard_of
 from bot.sandbox.sample import SampleCommunity, build_many_servers
+from tests.e2e.helpers import no_identify_delay
 from tests.e2e.sandbox.conftest import BotFactory, all_intents
-
-
-async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
-    return None  # discord.py waits 5 s before each identify after the first; tests need not
 
 
 def sharded_bot(
