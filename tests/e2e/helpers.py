@@ -5,10 +5,12 @@ and the settings of `copbot run` against the sandbox."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.cafe.values import Cafe, CafeNote
@@ -370,3 +372,11 @@ async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> N
     """discord.py's before_identify_hook without its 5 s wait between identifies: the sandbox
     does not rate identify unless asked, and tests need not wait."""
     return None
+
+
+# The drills that go beyond the suite's own (a second layout, a second cut, an e2e of what a
+# faster test already shows): run with the benchmarks (README: Development), not in CI's minutes.
+long_drill = pytest.mark.skipif(
+    os.environ.get("COPBOT_LONG_DRILLS") != "1",
+    reason="a longer drill: run with COPBOT_LONG_DRILLS=1 (README: Development, benchmarks)",
+)

@@ -30,7 +30,13 @@ from storage import cafes
 from storage.members import list_members
 from storage.models import Contribution
 from tests.e2e.fleet import BotProcess, Fleet, running_fleet
-from tests.e2e.helpers import WAIT, custom_ids, eventually, told_database_is_out_of_reach
+from tests.e2e.helpers import (
+    WAIT,
+    custom_ids,
+    eventually,
+    long_drill,
+    told_database_is_out_of_reach,
+)
 from tests.storage.helpers import Outage
 
 pytestmark = pytest.mark.postgres
@@ -141,6 +147,7 @@ async def drill(deployed: Deployment) -> None:
     deployed.no_traceback()
 
 
+@long_drill
 async def test_a_cafe_next_cut_short_by_the_outage_is_finished_by_pressing_it_again(
     tmp_path: Path,
 ) -> None:

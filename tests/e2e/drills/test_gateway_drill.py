@@ -31,7 +31,7 @@ from tests.databases import migrated_sqlite_url
 from tests.e2e.drills.busy_fleet import Traffic, logged_ids, member_messages, timed
 from tests.e2e.fleet import Fleet, running_fleet
 from tests.e2e.harness import settings_for
-from tests.e2e.helpers import eventually, no_identify_delay
+from tests.e2e.helpers import eventually, long_drill, no_identify_delay
 
 HISTORY = re.compile(r"/channels/\d+/messages")  # GET: a channel's history
 
@@ -150,7 +150,11 @@ async def invalidate(fleet: Fleet, traffic: Traffic, shards: tuple[int, ...]) ->
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("slices", [[(0,), (1,)], [(0, 1)]], ids=["two processes", "one process"])
+@pytest.mark.parametrize(
+    "slices",
+    [[(0,), (1,)], pytest.param([(0, 1)], marks=long_drill)],
+    ids=["two processes", "one process"],
+)
 async def test_reconnect_storm_and_invalid_sessions_lose_nothing_and_count_nothing_twice(
     tmp_path: Path, slices: list[tuple[int, ...]]
 ) -> None:

@@ -44,7 +44,7 @@ from storage.models import Contribution
 from storage.types import utc_now
 from tests.databases import postgres_url
 from tests.e2e.fleet import Fleet, running_fleet
-from tests.e2e.helpers import eventually
+from tests.e2e.helpers import eventually, long_drill
 
 pytestmark = pytest.mark.postgres
 
@@ -481,6 +481,7 @@ async def test_a_process_starting_up_leaves_a_round_being_opened_to_the_process_
 MESSAGE_ROUTE = "/channels/{channel_id}/messages"
 
 
+@long_drill
 async def test_a_process_starting_up_leaves_a_question_being_posted_to_the_process_posting_it(
     tmp_path: Path,
 ) -> None:
@@ -542,6 +543,7 @@ async def test_a_schedule_made_by_one_process_gets_an_alarm_in_the_other() -> No
             await db.dispose()
 
 
+@long_drill  # the writer's check itself: tests/storage/test_writer.py
 async def test_a_member_who_opts_out_during_the_overlap_is_logged_by_neither_process(
     tmp_path: Path,
 ) -> None:
