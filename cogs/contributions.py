@@ -360,6 +360,9 @@ class Contributions(
                 archived = await self._archived_with_news(channels, newest, since)
                 for channel in [*channels, *archived]:
                     after = newest.get(channel.id) or since
+                    last = channel.last_message_id  # as Discord said at READY, or newer
+                    if last is not None and last <= after:
+                        continue  # nothing posted since: no request (thousands at scale)
                     try:
                         async for message in self._history(channel, after=discord.Object(after)):
                             logged += await self._log_history(message)
