@@ -342,7 +342,21 @@ def _prepare(request: SeatingRequest) -> _Prepared:
     for table in host_table:
         if table >= 0:
             hosts_per_table[table] += 1
-    capacities = tuple(_table_sizes(n, hosts_per_table, r) for r in range(future))
+    # Travellers seated at each table so far, played rounds included: the extra seats of a
+    # round go to the tables fewest have sat at, which most travellers still have to visit.
+    # (Sized as if nothing was played, a round after played ones gave them to the tables that
+    # had just had them, and travellers had to come back.)
+    travellers_seated = [0] * tables
+    for x in range(n):
+        if host_table[x] < 0:
+            for table in played_tables[x]:
+                travellers_seated[table] += 1
+    capacities = []
+    for r in range(future):
+        sizes = _table_sizes(n, hosts_per_table, len(request.played) + r, travellers_seated)
+        capacities.append(sizes)
+        for table, size in enumerate(sizes):
+            travellers_seated[table] += size - hosts_per_table[table]
     problem = Problem(
         n=n,
         tables=tables,
@@ -351,7 +365,7 @@ def _prepare(request: SeatingRequest) -> _Prepared:
         level=level,
         host_table=host_table,
         base_meets=bytes(base),
-        capacities=capacities,
+        capacities=tuple(capacities),
         org_count=org_count,
         group_count=group_count,
         level_count=level_count,
@@ -387,16 +401,21 @@ def _prepare(request: SeatingRequest) -> _Prepared:
     )
 
 
-def _table_sizes(people: int, hosts_per_table: list[int], round_index: int) -> tuple[int, ...]:
-    """Sizes as even as hosts allow; which tables get the extra seat turns with the round."""
+def _table_sizes(
+    people: int, hosts_per_table: list[int], round_index: int, travellers_seated: list[int]
+) -> tuple[int, ...]:
+    """Sizes as even as hosts allow; an extra seat goes to the table that has seated the
+    fewest travellers in earlier rounds, ties turning with the round."""
     tables = len(hosts_per_table)
     sizes = list(hosts_per_table)
-    heap = [(size, (t - round_index) % tables, t) for t, size in enumerate(sizes)]
+    heap = [
+        (size, travellers_seated[t], (t - round_index) % tables, t) for t, size in enumerate(sizes)
+    ]
     heapq.heapify(heap)
     for _ in range(people - sum(sizes)):
-        size, turn, t = heap[0]
+        size, seated, turn, t = heap[0]
         sizes[t] = size + 1
-        heapq.heapreplace(heap, (size + 1, turn, t))
+        heapq.heapreplace(heap, (size + 1, seated, turn, t))
     return tuple(sizes)
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from itertools import combinations, product
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.cafe.seating import (
@@ -377,8 +377,29 @@ def test_travellers_never_return_when_rounds_fit_the_tables(request: SeatingRequ
     assert quality.travellers_staying == staying(request, seating.rounds) == 0
 
 
+STAKEHOLDERS = {"g": "government", "r": "research"}
+# Six tables of a host and 3 or 4 travellers, three of six rounds played: while the rounds left
+# were sized as if nothing had been played, a traveller came back to a table.
+REPLANNED_AFTER_THREE_ROUNDS = SeatingRequest(
+    people=tuple(
+        # organisation digit or - for none; g government, r research, - no stakeholder group
+        Person(2000 + i, None if org == "-" else f"org{org}", STAKEHOLDERS.get(group))
+        for i, (org, group) in enumerate(
+            zip("0111100-100100--011-0--0-0-", "--rgrrg--ggr--r-gg-g-r-gr-r", strict=True)
+        )
+    ),
+    tables=6,
+    rounds=6,
+    hosts={2000 + t: t for t in range(6)},
+    seed=1,
+    time_budget=30.0,
+    max_steps=2000,
+)
+
+
 @FAST
 @given(hosted_cafes(), st.integers(1, 3))
+@example(REPLANNED_AFTER_THREE_ROUNDS, 3)
 def test_travellers_do_not_return_to_tables_of_played_rounds(
     request: SeatingRequest, played_count: int
 ) -> None:
@@ -390,6 +411,44 @@ def test_travellers_do_not_return_to_tables_of_played_rounds(
     seating = plan_seating(again)
     assert seating.rounds[:played_count] == played
     quality = assess(again, seating)
+    assert quality.travellers_staying == quality.travellers_staying_bound == 0
+
+
+def test_rounds_after_played_ones_give_extra_seats_to_tables_few_have_visited() -> None:
+    # The played rounds that sent a traveller back. Tables 0 to 3 got most extra seats, so
+    # tables 4 and 5 must take four travellers in each round left, table 1 three.
+    played = (
+        (
+            (2000, 2014, 2016, 2017, 2022),
+            (2001, 2009, 2018, 2021, 2025),
+            (2002, 2015, 2019, 2023, 2026),
+            (2003, 2010, 2012, 2013),
+            (2004, 2006, 2007, 2011),
+            (2005, 2008, 2020, 2024),
+        ),
+        (
+            (2000, 2006, 2010, 2026),
+            (2001, 2011, 2015, 2022, 2023),
+            (2002, 2012, 2017, 2020, 2024),
+            (2003, 2007, 2008, 2016, 2021),
+            (2004, 2009, 2013, 2018),
+            (2005, 2014, 2019, 2025),
+        ),
+        (
+            (2000, 2011, 2013, 2019, 2020),
+            (2001, 2008, 2012, 2014, 2016),
+            (2002, 2010, 2018, 2021),
+            (2003, 2006, 2015, 2022, 2024),
+            (2004, 2017, 2025, 2026),
+            (2005, 2007, 2009, 2023),
+        ),
+    )
+    request = replace(REPLANNED_AFTER_THREE_ROUNDS, played=played, seed=2)
+    seating = plan_seating(request)
+    assert seating.rounds[:3] == played
+    travellers_at = [[len(table) - 1 for table in round_] for round_ in seating.rounds[3:]]
+    assert [sum(counts[t] for counts in travellers_at) for t in range(6)] == [10, 9, 10, 10, 12, 12]
+    quality = assess(request, seating)
     assert quality.travellers_staying == quality.travellers_staying_bound == 0
 
 
