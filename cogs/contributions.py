@@ -150,8 +150,9 @@ class Contributions(
             self.bot.remove_receiver(event, receiver)
         if self._gap_repair is not None:
             self._gap_repair.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._gap_repair
+            # Only wait: a repair that failed (the database out of reach) was logged as it
+            # ended (run_in_background), and must not fail the unload with its error again.
+            await asyncio.wait([self._gap_repair])
 
     # --- deciding ---------------------------------------------------------------------------
     def _logs(self, guild_id: int, user_id: int, channel: Any) -> bool:
