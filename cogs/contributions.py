@@ -353,9 +353,9 @@ class Contributions(
                 # (those hide nothing); the process's start when none had come yet.
                 before = received or discord.utils.time_snowflake(self._loaded_at)
                 await self.writer.flush()
-                newest = await self.log.newest_logged(before=before)
+                newest = await self.log.newest_logged(before=before, patient=True)
             for guild in list(self.bot.guilds):
-                since = await self._logging_since(guild)
+                since = await self._logging_since(guild, patient=True)
                 logged = 0
                 channels = self._readable_tracked(guild)
                 archived = await self._archived_with_news(channels, newest, since)
@@ -416,11 +416,12 @@ class Contributions(
                 log.warning("gap repair: archived threads of #%s unread", channel, exc_info=True)
         return found
 
-    async def _logging_since(self, guild: discord.Guild) -> int:
+    async def _logging_since(self, guild: discord.Guild, *, patient: bool = False) -> int:
         """The message id from which this server is logged: the first time the bot runs in it,
-        the moment this process started (before it connected)."""
+        the moment this process started (before it connected). ``patient``: waiting for a
+        database out of reach (gap repair must not give up)."""
         return await self.log.logging_since(
-            guild.id, guild.name, discord.utils.time_snowflake(self._loaded_at)
+            guild.id, guild.name, discord.utils.time_snowflake(self._loaded_at), patient=patient
         )
 
     def _readable_tracked(self, guild: discord.Guild) -> list[discord.TextChannel | discord.Thread]:

@@ -16,12 +16,13 @@ Two things the rest of the bot asks of this module besides sessions:
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -36,6 +37,9 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
 from storage.sqlite_files import ensure_sqlite_directory
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # --- what the current interaction changed -------------------------------------------------------
 
@@ -214,6 +218,23 @@ def _silence_is_unreachable() -> Iterator[None]:
         yield
     except TimeoutError as error:
         raise DatabaseUnreachable("the database did not answer in time") from error
+
+
+async def until_reachable(
+    read: Callable[[], Awaitable[T]], *, first: float = 1.0, most: float = 30.0
+) -> T:
+    """``read()``, again and again (waiting ``first`` seconds, doubling up to ``most``) while
+    the database is out of reach: for background work that must not give up."""
+    pause = first
+    while True:
+        try:
+            return await read()
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            log.info("waiting %.0f s for the database: %s", pause, type(error).__name__)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, most)
 
 
 class Database:

@@ -21,7 +21,7 @@ from bot.errors import BadInput, NotFound
 from storage import audit, communities
 from storage import contributions as log_queries
 from storage.app_state import get_state, state_or_set
-from storage.db import Database
+from storage.db import Database, until_reachable
 
 # --- tracking ----------------------------------------------------------------------------------
 
@@ -211,24 +211,38 @@ class ContributionLog:
             return await log_queries.tracked_channels(session, guild_id)
 
     # gap repair -----------------------------------------------------------------------------
-    async def newest_logged(self, *, before: int | None = None) -> dict[int, int]:
+    # With ``patient``, a read waits for a database out of reach (gap repair): a repair given
+    # up would leave its gap for good, once live messages are logged behind it.
+    async def newest_logged(
+        self, *, before: int | None = None, patient: bool = False
+    ) -> dict[int, int]:
         """The newest logged message id of every channel and thread (older than ``before``)."""
-        async with self.db.session() as session:
-            return await log_queries.newest_message_ids_by_channel(session, before=before)
 
-    async def logging_since(self, guild_id: int, guild_name: str, first_time: int) -> int:
+        async def read() -> dict[int, int]:
+            async with self.db.session() as session:
+                return await log_queries.newest_message_ids_by_channel(session, before=before)
+
+        return await (until_reachable(read) if patient else read())
+
+    async def logging_since(
+        self, guild_id: int, guild_name: str, first_time: int, *, patient: bool = False
+    ) -> int:
         """The message id from which a community is logged: ``first_time`` the first time
         asked (kept, so that channels with nothing logged yet are repaired from there, not from
         the beginning of their history)."""
         key = f"contributions:logging_since:{guild_id}"
-        async with self.db.transaction() as session:
-            value = await get_state(session, key)
-            if value is None:
-                # Two callers at start-up (the guild's arrival and gap repair) may both get
-                # here: whichever inserts first decides, and both return that value.
-                await communities.ensure_community(session, guild_id, guild_name)
-                value = await state_or_set(session, key, str(first_time))
-        return int(value)
+
+        async def read() -> str:
+            async with self.db.transaction() as session:
+                value = await get_state(session, key)
+                if value is None:
+                    # Two callers at start-up (the guild's arrival and gap repair) may both get
+                    # here: whichever inserts first decides, and both return that value.
+                    await communities.ensure_community(session, guild_id, guild_name)
+                    value = await state_or_set(session, key, str(first_time))
+            return value
+
+        return int(await (until_reachable(read) if patient else read()))
 
 
 # --- /contributions backfill ---------------------------------------------------------------------

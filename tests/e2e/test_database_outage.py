@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from storage.contributions import get_contribution
 from storage.members import list_members
 from tests.databases import postgres_url
+from tests.e2e.alliance import AllianceHarness, running_alliance
 from tests.e2e.harness import Harness, running_harness
 from tests.e2e.helpers import (
+    WAIT,
     cafe_cmd,
     create_cafe,
     custom_ids,
@@ -133,3 +136,51 @@ async def test_a_listener_that_meets_the_outage_logs_one_line(
     assert said, "no listener met the outage"
     assert all("on_guild_available" in line or "copbot: " in line for line in said), said
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+async def test_a_catch_up_cut_from_the_database_waits_and_logs_what_was_missed(
+    tmp_path: Path,
+) -> None:
+    """The database goes while the start-up catch-up reads three servers' history: it waits
+    for it and logs every message sent while the bot was down. Given up, the gap would stay for
+    good once live messages were logged behind it."""
+    async with postgres_url(migrated=True) as url:
+        outage = Outage()
+        await outage.up()
+        relayed = make_url(url).set(host="127.0.0.1", port=outage.port)
+        try:
+            async with running_alliance(
+                tmp_path, database_url=relayed.render_as_string(hide_password=False)
+            ) as harness:
+                await eventually(lambda: _repairs_done(harness, 1))
+                await harness.stop_bot()
+                missed = [
+                    await harness.sandbox.send_message(
+                        server.plain_member, server.channels["general"], "while the bot was down"
+                    )
+                    for server in harness.servers
+                ]
+                # The first history read of the catch-up waits in the sandbox; the database
+                # goes meanwhile, so the next servers' reads meet the outage.
+                held = harness.sandbox.hold("GET", "/channels/{channel_id}/messages")
+                await harness.start_bot()
+                await held.wait_for_arrival(WAIT)
+                await outage.down()
+                held.release(carry_out=True)
+                await asyncio.sleep(3)
+                await outage.up()
+
+                async def all_logged() -> bool:
+                    async with harness.db.session() as session:
+                        found = [await get_contribution(session, message.id) for message in missed]
+                    return all(row is not None for row in found)
+
+                await eventually(all_logged, timeout=60)
+        finally:
+            if outage._server is not None:
+                await outage.down()
+
+
+async def _repairs_done(harness: AllianceHarness, runs: int) -> bool:
+    # Not isinstance: discord.py loads an extension as a module object of its own.
+    return getattr(harness.bot.get_cog("Contributions"), "gap_repairs_done", 0) >= runs
