@@ -492,13 +492,6 @@ def _forgotten_marker_key(community_id: int, digest: str) -> str:
     return f"{FORGOTTEN_MARKER_PREFIX}:{community_id}:{digest}"
 
 
-async def forgotten_markers(session: AsyncSession, community_id: int) -> set[str]:
-    """The keyed hashes of the people of a community who asked to be forgotten."""
-    prefix = _forgotten_marker_key(community_id, "")
-    statement = select(col(AppState.key)).where(col(AppState.key).startswith(prefix))
-    return {key.removeprefix(prefix) for key in (await session.execute(statement)).scalars()}
-
-
 async def add_forgotten_marker(session: AsyncSession, community_id: int, digest: str) -> None:
     await insert_if_absent(
         session,
@@ -551,7 +544,7 @@ async def forgotten_markers_among(
     )
     keys = {int(name.partition(":")[2]): value for name, value in key_rows.all()}
     wanted = {
-        f"{FORGOTTEN_MARKER_PREFIX}:{community_id}:{marker}": community_id
+        _forgotten_marker_key(community_id, marker): community_id
         for community_id, key in keys.items()
         for marker in markers_of(community_id, key)
     }

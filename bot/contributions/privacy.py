@@ -377,10 +377,14 @@ async def forgotten_among(
     session: AsyncSession, community_id: int, user_ids: Collection[int]
 ) -> set[int]:
     """Which of these people asked to be forgotten in this community."""
-    markers = await members.forgotten_markers(session, community_id)
-    if not markers:
-        return set()
-    key = await _marker_key(session, community_id)
+
+    def markers_of(_: int, key: str) -> set[str]:
+        return {marker_of(key, user_id) for user_id in user_ids}
+
+    found = await members.forgotten_markers_among(session, [community_id], markers_of)
+    if community_id not in found:
+        return set()  # no key yet: nobody was ever forgotten here
+    key, markers = found[community_id]
     return {user_id for user_id in user_ids if marker_of(key, user_id) in markers}
 
 

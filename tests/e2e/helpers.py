@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cafe.values import Cafe, CafeNote
+from bot.client import CopBot
 from bot.membership.names import name_key
 from bot.prompts.values import Question
 from bot.sandbox import Channel, Member, Sandbox
@@ -380,3 +381,9 @@ long_drill = pytest.mark.skipif(
     os.environ.get("COPBOT_LONG_DRILLS") != "1",
     reason="a longer drill: run with COPBOT_LONG_DRILLS=1 (README: Development, benchmarks)",
 )
+
+
+def gap_repairs_done(bot: CopBot) -> int:
+    """How many start-up catch-ups (gap repairs) of the contribution log have ended."""
+    # Not isinstance: discord.py loads an extension as a module object of its own.
+    return int(getattr(bot.get_cog("Contributions"), "gap_repairs_done", 0))

@@ -10,12 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from storage.contributions import get_contribution
 from storage.members import list_members
 from tests.databases import postgres_url
-from tests.e2e.alliance import AllianceHarness, running_alliance
+from tests.e2e.alliance import running_alliance
 from tests.e2e.harness import Harness, running_harness
 from tests.e2e.helpers import (
     WAIT,
@@ -23,6 +22,7 @@ from tests.e2e.helpers import (
     create_cafe,
     custom_ids,
     eventually,
+    gap_repairs_done,
     signup_message,
     told_database_is_out_of_reach,
 )
@@ -37,15 +37,11 @@ async def behind_relay(tmp_path: Path) -> AsyncIterator[tuple[Harness, Outage]]:
     async with postgres_url(migrated=True) as url:
         outage = Outage()
         await outage.up()
-        relayed = make_url(url).set(host="127.0.0.1", port=outage.port)
         try:
-            async with running_harness(
-                tmp_path, database_url=relayed.render_as_string(hide_password=False)
-            ) as harness:
+            async with running_harness(tmp_path, database_url=outage.url_through(url)) as harness:
                 yield harness, outage
         finally:
-            if outage._server is not None:
-                await outage.down()
+            await outage.close()
 
 
 async def caught_up(harness: Harness) -> None:
@@ -147,12 +143,13 @@ async def test_a_catch_up_cut_from_the_database_waits_and_logs_what_was_missed(
     async with postgres_url(migrated=True) as url:
         outage = Outage()
         await outage.up()
-        relayed = make_url(url).set(host="127.0.0.1", port=outage.port)
         try:
-            async with running_alliance(
-                tmp_path, database_url=relayed.render_as_string(hide_password=False)
-            ) as harness:
-                await eventually(lambda: _repairs_done(harness, 1))
+            async with running_alliance(tmp_path, database_url=outage.url_through(url)) as harness:
+
+                async def repaired() -> bool:
+                    return gap_repairs_done(harness.bot) >= 1
+
+                await eventually(repaired)
                 await harness.stop_bot()
                 missed = [
                     await harness.sandbox.send_message(
@@ -177,10 +174,4 @@ async def test_a_catch_up_cut_from_the_database_waits_and_logs_what_was_missed(
 
                 await eventually(all_logged, timeout=60)
         finally:
-            if outage._server is not None:
-                await outage.down()
-
-
-async def _repairs_done(harness: AllianceHarness, runs: int) -> bool:
-    # Not isinstance: discord.py loads an extension as a module object of its own.
-    return getattr(harness.bot.get_cog("Contributions"), "gap_repairs_done", 0) >= runs
+            await outage.close()

@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import Contribution
 from tests.databases import migrated_sqlite_url
 from tests.e2e.harness import settings_for
-from tests.e2e.helpers import eventually, no_identify_delay
+from tests.e2e.helpers import eventually, gap_repairs_done, no_identify_delay
 
 SERVERS = 40  # two tracked channels each: 80 history requests, more than 50 in one second
 
@@ -95,5 +95,4 @@ async def test_catching_up_in_many_servers_stays_under_the_global_limit(
 
 
 async def _repaired(bot: CopBot) -> bool:
-    # Not isinstance: discord.py loads an extension as a module object of its own.
-    return getattr(bot.get_cog("Contributions"), "gap_repairs_done", 0) >= 1
+    return gap_repairs_done(bot) >= 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, String, Text, select
+from sqlalchemy.engine import make_url
 
 from bot.communities import Communities
 from bot.contributions.values import ContributionRow, ReactionRow
@@ -127,6 +128,20 @@ class Outage:
         self._links: set[asyncio.StreamWriter] = set()
         self._flowing = asyncio.Event()
         self._flowing.set()
+
+    def url_through(self, url: str) -> str:
+        """``url`` with this relay in place of the server: the database behind it."""
+        return (
+            make_url(url)
+            .set(host="127.0.0.1", port=self.port)
+            .render_as_string(hide_password=False)
+        )
+
+    async def close(self) -> None:
+        """Stop relaying, whatever state a test left it in."""
+        self.flow()
+        if self._server is not None:
+            await self.down()
 
     def fall_silent(self) -> None:
         self._flowing.clear()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from storage import app_state
@@ -72,8 +71,7 @@ async def test_a_server_that_falls_silent_is_unreachable_soon_after_the_statemen
     async with database_url("postgresql", tmp_path) as url:
         outage = Outage()
         await outage.up()
-        relayed = make_url(url).set(host="127.0.0.1", port=outage.port)
-        db = Database.connect(relayed.render_as_string(hide_password=False), statement_timeout=1)
+        db = Database.connect(outage.url_through(url), statement_timeout=1)
         try:
             async with db.session() as session:
                 assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
@@ -92,4 +90,4 @@ async def test_a_server_that_falls_silent_is_unreachable_soon_after_the_statemen
         finally:
             outage.flow()
             await db.dispose()
-            await outage.down()
+            await outage.close()

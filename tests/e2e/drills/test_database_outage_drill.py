@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.cafe.values import Cafe, CafeState
@@ -78,8 +77,7 @@ async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
         outage = Outage()
         await outage.up()
         try:
-            relayed = make_url(fleet.database_url).set(host="127.0.0.1", port=outage.port)
-            url = relayed.render_as_string(hide_password=False)
+            url = outage.url_through(fleet.database_url)
             processes = [
                 await fleet.start([shard], wait=False, database_url=url) for shard in range(2)
             ]
