@@ -8,6 +8,8 @@ interaction's id, and only the process whose insert succeeded handles it; the ot
 with a line in the log. Without the claim both would act (a note added twice, say) and the
 slower one would fail to answer: Discord takes one answer per interaction (40060).
 
+Several processes need PostgreSQL, so the bot claims interactions only there (bot/client.py).
+
 A claim is useless once Discord has forgotten its interaction (15 minutes), so claims older than
 an hour are removed now and then.
 

@@ -166,7 +166,7 @@ class CopBot(commands.Bot):
     platforms: Platforms
     deliveries: Deliveries
     platform_digests: PlatformDigests
-    interaction_claims: InteractionClaims
+    interaction_claims: InteractionClaims | None
 
     def __init__(
         self,
@@ -246,7 +246,13 @@ class CopBot(commands.Bot):
             self.db, self.scheduler, self.platforms, self.insights, self.communities
         )
         # Which interactions this process handles, of those another process also receives.
-        self.interaction_claims = InteractionClaims(self.db, process_id=self.process_id)
+        # Only on PostgreSQL: several processes need it (README), and on SQLite, one process
+        # on one file, a claim would be a write, serialised with every other, before each answer.
+        self.interaction_claims = (
+            InteractionClaims(self.db, process_id=self.process_id)
+            if self.db.dialect == "postgresql"
+            else None
+        )
 
     def invite_url(self) -> str:
         assert self.application_id is not None
